@@ -1,0 +1,100 @@
+# minimta Makefile. Run ./configure first.
+-include config.mk
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wpointer-arith -Wcast-qual -Wformat=2
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BUILD = build
+SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS = $(SRCS:src/%.c=$(BUILD)/%.o)
+LIB = $(BUILD)/libminimta.a
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/replay/%)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+all: minimta
+
+config.mk config.h:
+	@echo "run ./configure first" >&2; exit 1
+
+minimta: $(BUILD)/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/%.o: src/%.c config.h | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(OBJS)
+	rm -f $@
+	ar rcs $@ $(OBJS)
+
+$(BUILD) $(BUILD)/tests $(BUILD)/replay $(BUILD)/fuzz:
+	mkdir -p $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+# Fuzz targets built with gcc and a replay main(), so the seed corpora run
+# in every `make check` without clang.
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB) | $(BUILD)/replay
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
+
+# libFuzzer builds: make fuzz (needs clang and libclang-rt-14-dev)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(SRCS) | $(BUILD)/fuzz
+	clang -std=c11 -D_GNU_SOURCE -Isrc -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $< $(SRCS) $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+
+unit: $(UNIT_BINS) $(FUZZ_REPLAY)
+
+check: minimta unit
+	tests/run-all.sh
+
+bench: minimta
+	bench/run-all.sh
+
+demo: minimta
+	tests/demo.sh
+
+# ---- install ----
+DESTDIR ?=
+BINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+SPOOLDIR = $(LOCALSTATEDIR)/spool/minimta
+
+install: minimta
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 minimta $(DESTDIR)$(BINDIR)/minimta
+	ln -sf minimta $(DESTDIR)$(BINDIR)/sendmail
+	ln -sf ../sbin/minimta $(DESTDIR)$(PREFIX)/bin/mailq
+	ln -sf ../sbin/minimta $(DESTDIR)$(PREFIX)/bin/newaliases
+	install -m 0644 man/sendmail.8 man/newaliases.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/mailq.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/minimta.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/minimta.conf ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/minimta.conf"; \
+	else install -m 0644 etc/minimta.conf $(DESTDIR)$(SYSCONFDIR)/minimta.conf; fi
+	tests/lib/mkspool.sh "$(DESTDIR)$(SPOOLDIR)" "$(SPOOL_OWNER)"
+
+clean:
+	rm -rf $(BUILD) minimta
+
+distclean: clean
+	rm -f config.mk config.h
+
+.PHONY: all check unit fuzz bench demo install clean distclean
+
+-include $(wildcard $(BUILD)/*.d)
