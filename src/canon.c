@@ -1,0 +1,142 @@
+#include "buf.h"
+#include "canon.h"
+
+enum {
+	HDR_LINE_START,
+	HDR_NAME,
+	HDR_VALUE,
+};
+
+void
+canon_init(struct canon *c, bool dot_ends)
+{
+	*c = (struct canon){ .dot_ends = dot_ends, .in_header = true };
+}
+
+/*
+ * Header block tracking (RFC 5322 2.2): a line is a field ("name:"), a
+ * continuation (starts with WSP) or, as in Postfix, the start of the body.
+ */
+static void
+track_header(struct canon *c, unsigned char ch)
+{
+	switch (c->hdr_state) {
+	case HDR_LINE_START:
+		if (ch == ' ' || ch == '\t')
+			c->hdr_state = HDR_VALUE;
+		else if (ch > 32 && ch < 127 && ch != ':')
+			c->hdr_state = HDR_NAME;
+		else
+			c->in_header = false;
+		break;
+	case HDR_NAME:
+		if (ch == ':')
+			c->hdr_state = HDR_VALUE;
+		else if (ch <= 32 || ch >= 127)
+			c->in_header = false;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+emit(struct canon *c, unsigned char ch, struct buf *out)
+{
+	if (c->in_header)
+		track_header(c, ch);
+	if (!c->in_header && c->col >= CANON_LINE_MAX) {
+		buf_addc(out, '\n');
+		c->col = 0;
+		c->lines_broken++;
+	}
+	if (ch >= 0x80)
+		c->body_8bit = true;
+	buf_addc(out, (char)ch);
+	c->col++;
+}
+
+static void
+end_line(struct canon *c, struct buf *out)
+{
+	if (c->in_header && c->col == 0)
+		c->in_header = false;	/* the empty separator line */
+	if (c->in_header && c->hdr_state == HDR_NAME)
+		c->in_header = false;	/* a name without a colon: body */
+	buf_addc(out, '\n');
+	c->col = 0;
+	c->hdr_state = HDR_LINE_START;
+}
+
+size_t
+canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
+{
+	size_t i;
+
+	buf_reserve(out, n + n / 8 + 4);
+	for (i = 0; i < n && !c->done; i++) {
+		unsigned char ch = (unsigned char)in[i];
+
+		if (c->pend_cr) {
+			c->pend_cr = false;
+			if (ch != '\n') {
+				if (c->pend_dot) {
+					c->pend_dot = false;
+					emit(c, '.', out);
+				}
+				emit(c, ' ', out);	/* bare CR */
+			}
+		}
+		if (c->pend_dot && ch != '\n' && ch != '\r') {
+			c->pend_dot = false;
+			emit(c, '.', out);
+		}
+		switch (ch) {
+		case '\r':
+			c->pend_cr = true;
+			break;
+		case '\n':
+			if (c->pend_dot) {
+				c->pend_dot = false;
+				if (c->dot_ends) {
+					c->done = true;
+					break;
+				}
+				emit(c, '.', out);
+			}
+			end_line(c, out);
+			break;
+		case '.':
+			if (c->col == 0 && c->dot_ends && !c->pend_dot) {
+				c->pend_dot = true;
+				break;
+			}
+			emit(c, ch, out);
+			break;
+		case '\0':
+			emit(c, ' ', out);
+			break;
+		default:
+			emit(c, ch, out);
+			break;
+		}
+	}
+	return i;
+}
+
+void
+canon_finish(struct canon *c, struct buf *out)
+{
+	if (c->done)
+		return;
+	if (c->pend_dot) {
+		c->pend_dot = false;
+		emit(c, '.', out);
+	}
+	if (c->pend_cr) {
+		c->pend_cr = false;
+		emit(c, ' ', out);
+	}
+	if (c->col > 0)
+		end_line(c, out);
+}

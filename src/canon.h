@@ -1,0 +1,44 @@
+/*
+ * canon: turns submitted bytes into minimta's stored message form, one
+ * chunk at a time (pure, no I/O; memory does not grow with the message).
+ *
+ * Stored form: lines end in LF (input LF and CRLF both accepted); a CR not
+ * followed by LF and a NUL byte each become a space, so neither can reach
+ * the wire raw (DESIGN.md); body lines longer than CANON_LINE_MAX octets
+ * are broken with an LF (RFC 5322 2.1.1 allows 998 before CRLF). Header
+ * lines are not broken here: the header block is refolded at whitespace by
+ * its caller. When dot_ends is set (sendmail without -i), a line holding a
+ * single "." ends the input, as sendmail 8 and Postfix do.
+ */
+#ifndef CANON_H
+#define CANON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+
+#define CANON_LINE_MAX	998
+
+struct canon {
+	bool	dot_ends;
+	bool	done;		/* the "." line was seen */
+	bool	in_header;	/* still in the header block */
+	bool	body_8bit;	/* a byte >= 0x80 was seen */
+	bool	pend_cr;
+	bool	pend_dot;
+	int	hdr_state;
+	size_t	col;
+	size_t	lines_broken;	/* body lines broken at CANON_LINE_MAX */
+};
+
+void	canon_init(struct canon *, bool dot_ends);
+/*
+ * Appends the stored form of in[0..n) to out; returns how many input bytes
+ * were used (fewer than n only when the "." line ended the input).
+ */
+size_t	canon_feed(struct canon *, const char *in, size_t n, struct buf *out);
+/* At end of input: flushes what is pending and ends the last line. */
+void	canon_finish(struct canon *, struct buf *out);
+
+#endif

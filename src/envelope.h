@@ -1,0 +1,84 @@
+/*
+ * envelope: the queue file format (pure encode/parse, no I/O).
+ *
+ * A queue file (and a drop file in incoming/) is:
+ *
+ *	MINIMTA-QUEUE 1\n			version line
+ *	<type><len>:<len bytes>\n ...		records
+ *	M0:\n					start of the message
+ *	<message, LF line ends, as canon.c made it> to end of file
+ *
+ * Records are length-prefixed, so no field can carry a record separator;
+ * the set of types is closed and a parser meeting an unknown one refuses
+ * the file. Types: T arrival time, U submitter uid (queue files only: in
+ * a drop file the owner of the file says who submitted it), S envelope
+ * sender ("" is the null sender), E ENVID, N DSN NOTIFY bits, Z DSN RET
+ * (F or H), V VERP delimiters (two characters), B flags (8: 8-bit body,
+ * U: SMTPUTF8 needed), R recipient, O original recipient of the R before
+ * it (DSN ORCPT). Every text field must be printable and free of CR, LF
+ * and NUL; sizes and counts are bounded.
+ */
+#ifndef ENVELOPE_H
+#define ENVELOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "why.h"
+
+struct buf;
+
+#define ENVELOPE_MAGIC		"MINIMTA-QUEUE 1\n"
+#define ENVELOPE_MAX_FIELD	2048	/* one record's data */
+#define ENVELOPE_NOTIFY_NEVER	1
+#define ENVELOPE_NOTIFY_SUCCESS	2
+#define ENVELOPE_NOTIFY_FAILURE	4
+#define ENVELOPE_NOTIFY_DELAY	8
+#define ENVELOPE_RET_UNSET	0
+#define ENVELOPE_RET_FULL	1
+#define ENVELOPE_RET_HDRS	2
+
+struct envelope_rcpt {
+	char	*addr;
+	char	*orcpt;		/* "rfc822;addr" or NULL */
+};
+
+struct envelope {
+	time_t	 arrival;
+	long	 uid;		/* -1: unknown (drop file) */
+	char	*sender;	/* "" for the null sender */
+	char	*envid;		/* or NULL */
+	int	 notify;
+	int	 ret;
+	char	 verp[3];	/* "" or two delimiters */
+	bool	 body_8bit;
+	bool	 smtputf8;
+	struct envelope_rcpt *rcpts;
+	size_t	 nrcpts;
+	size_t	 cap;
+	size_t	 body_offset;	/* where the message starts in the file */
+};
+
+enum envelope_result {
+	ENVELOPE_OK,
+	ENVELOPE_MORE,		/* the records go on past the bytes given */
+	ENVELOPE_BAD,
+};
+
+void	envelope_init(struct envelope *);
+void	envelope_free(struct envelope *);
+void	envelope_add_rcpt(struct envelope *, const char *, const char *);
+/* Appends the version line and records up to and including M. */
+void	envelope_encode(const struct envelope *, struct buf *);
+/*
+ * Parses the head of a queue or drop file (drop: a U record is refused).
+ * ENVELOPE_MORE: call again with more of the file (the caller bounds how
+ * much). On ENVELOPE_OK, body_offset is set. out is reset first.
+ */
+enum envelope_result envelope_parse(const char *, size_t, size_t max_rcpts,
+	    bool drop, struct envelope *, struct why *);
+/* True if s can be stored as a field: printable, no CR/LF/NUL, bounded. */
+bool	envelope_field_ok(const char *);
+
+#endif

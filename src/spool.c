@@ -1,0 +1,579 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+#define SPOOL_WBUF	65536
+
+static const struct {
+	const char	*name;
+	mode_t		 mode;
+} spool_dirs[] = {
+	[SPOOL_QUEUE] = { "queue", 0700 },
+	[SPOOL_INCOMING] = { "incoming", 03733 },
+	[SPOOL_CORRUPT] = { "corrupt", 0700 },
+};
+#define SPOOL_NDIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
+
+struct spool {
+	char		*path;
+	uid_t		 owner;
+	gid_t		 group;
+	enum spool_role	 role;
+	int		 dirfd[SPOOL_NDIRS];	/* O_PATH, -1 until needed */
+};
+
+struct spool_file {
+	struct spool	*sp;
+	enum spool_dir	 dir;
+	int		 fd;
+	char		 tmp[SPOOL_MAX_NAME + 2];
+	char		 name[SPOOL_MAX_NAME + 1];
+	char		*wbuf;
+	size_t		 wlen;
+	off_t		 size;
+};
+
+/*
+ * The file being written, so that fatal() can remove it: a submission
+ * that dies leaves nothing behind (DESIGN.md).
+ */
+static struct spool_file *spool_uncommitted;
+
+static void
+spool_cleanup(void)
+{
+	if (spool_uncommitted != NULL)
+		spool_abort(spool_uncommitted);
+}
+
+static int
+check_dir(const char *path, mode_t want, uid_t owner, struct why *why)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1) {
+		why_errno(why, "spool: %s", path);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		why_set(why, "spool: %s: not a directory", path);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != want || st.st_uid != owner) {
+		why_set(why, "spool: %s: mode %04o owner %lu, want mode %04o "
+		    "owner %lu (fix it, or remove it and let minimta create it)",
+		    path, (unsigned)(st.st_mode & 07777),
+		    (unsigned long)st.st_uid, (unsigned)want,
+		    (unsigned long)owner);
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates what is missing; the caller owns the spool or is root. */
+static int
+make_layout(struct spool *sp, struct why *why)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < SPOOL_NDIRS; i++) {
+		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
+		    spool_dirs[i].name);
+		if (lstat(p, &st) == -1 && errno == ENOENT) {
+			if (mkdir(p, 0700) == -1 ||
+			    (geteuid() == 0 && chown(p, sp->owner, sp->group)
+			    == -1) || chmod(p, spool_dirs[i].mode) == -1) {
+				why_errno(why, "spool: create %s", p);
+				return -1;
+			}
+		}
+		if (check_dir(p, spool_dirs[i].mode, sp->owner, why) == -1)
+			return -1;
+	}
+	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
+	if (lstat(p, &st) == -1 && errno == ENOENT) {
+		if (mkfifo(p, 0600) == -1 ||
+		    (geteuid() == 0 && chown(p, sp->owner, sp->group) == -1) ||
+		    chmod(p, 0622) == -1) {
+			why_errno(why, "spool: create %s", p);
+			return -1;
+		}
+		return 0;
+	}
+	if (lstat(p, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+		why_set(why, "spool: %s: not a FIFO", p);
+		return -1;
+	}
+	return 0;
+}
+
+struct spool *
+spool_open(const char *path, struct why *why)
+{
+	struct spool *sp;
+	struct stat st;
+	char p[PATH_MAX];
+	size_t i;
+
+	if (strlen(path) > PATH_MAX - 32) {
+		why_set(why, "spool: %s: path too long", path);
+		return NULL;
+	}
+	if (stat(path, &st) == -1 && errno == ENOENT) {
+		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+			why_errno(why, "spool: create %s", path);
+			return NULL;
+		}
+	}
+	if (stat(path, &st) == -1) {
+		why_errno(why, "spool: %s", path);
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		why_set(why, "spool: %s: not a directory", path);
+		return NULL;
+	}
+	sp = xcalloc(1, sizeof(*sp));
+	sp->path = xstrdup(path);
+	sp->owner = st.st_uid;
+	sp->group = st.st_gid;
+	sp->role = geteuid() == st.st_uid ? SPOOL_ROLE_OWNER :
+	    SPOOL_ROLE_OTHER;
+	for (i = 0; i < SPOOL_NDIRS; i++)
+		sp->dirfd[i] = -1;
+	if (geteuid() == 0 || sp->role == SPOOL_ROLE_OWNER) {
+		if (make_layout(sp, why) == -1) {
+			spool_close(sp);
+			return NULL;
+		}
+	} else {
+		(void)snprintf(p, sizeof(p), "%s/incoming", path);
+		if (stat(p, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			why_set(why, "spool: %s: no drop directory: the spool "
+			    "owner has to run minimta once to create it", p);
+			spool_close(sp);
+			return NULL;
+		}
+	}
+	log_set_cleanup(spool_cleanup);
+	return sp;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	size_t i;
+
+	if (sp == NULL)
+		return;
+	for (i = 0; i < SPOOL_NDIRS; i++)
+		if (sp->dirfd[i] != -1)
+			(void)close(sp->dirfd[i]);
+	free(sp->path);
+	free(sp);
+}
+
+enum spool_role
+spool_role(const struct spool *sp)
+{
+	return sp->role;
+}
+
+uid_t
+spool_owner(const struct spool *sp)
+{
+	return sp->owner;
+}
+
+const char *
+spool_path(const struct spool *sp)
+{
+	return sp->path;
+}
+
+int
+spool_drop_root(struct spool *sp, struct why *why)
+{
+	if (geteuid() != 0 || sp->owner == 0)
+		return 0;
+	if (setgroups(1, &sp->group) == -1 || setgid(sp->group) == -1 ||
+	    setuid(sp->owner) == -1) {
+		why_errno(why, "drop privileges to uid %lu",
+		    (unsigned long)sp->owner);
+		return -1;
+	}
+	sp->role = SPOOL_ROLE_OWNER;
+	return 0;
+}
+
+static const char spool_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
+
+static void
+base32(char *out, uint64_t v, int digits)
+{
+	int i;
+
+	for (i = digits - 1; i >= 0; i--) {
+		out[i] = spool_alphabet[v & 31];
+		v >>= 5;
+	}
+}
+
+void
+spool_new_id(char out[SPOOL_ID_LEN + 1])
+{
+	struct timeval tv;
+
+	(void)gettimeofday(&tv, NULL);
+	base32(out, (uint64_t)tv.tv_sec, 7);
+	base32(out + 7, (uint64_t)tv.tv_usec, 4);
+	base32(out + 11, arc4random_uniform(32768), 3);
+	out[SPOOL_ID_LEN] = '\0';
+}
+
+bool
+spool_id_ok(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (strchr(spool_alphabet, id[i]) == NULL)
+			return false;
+	return i == SPOOL_ID_LEN;
+}
+
+static int
+dirfd_of(struct spool *sp, enum spool_dir d, struct why *why)
+{
+	char p[PATH_MAX];
+
+	if (sp->dirfd[d] == -1) {
+		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
+		    spool_dirs[d].name);
+		/* O_PATH: others may search incoming/ but not read it */
+		sp->dirfd[d] = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (sp->dirfd[d] == -1) {
+			why_errno(why, "open %s", p);
+			return -1;
+		}
+	}
+	return sp->dirfd[d];
+}
+
+static bool
+name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= SPOOL_MAX_NAME && name[0] != '.' &&
+	    strchr(name, '/') == NULL;
+}
+
+struct spool_file *
+spool_create(struct spool *sp, enum spool_dir d, const char *name,
+    struct why *why)
+{
+	struct spool_file *f;
+	int dfd;
+
+	if (!name_ok(name))
+		panic("spool_create: bad name %s", name);
+	if ((dfd = dirfd_of(sp, d, why)) == -1)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->sp = sp;
+	f->dir = d;
+	(void)snprintf(f->tmp, sizeof(f->tmp), ".%s", name);
+	(void)strlcpy(f->name, name, sizeof(f->name));
+	f->fd = openat(dfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, d == SPOOL_INCOMING ? 0640 : 0600);
+	if (f->fd == -1) {
+		why_errno(why, "create %s/%s", spool_dirs[d].name, f->tmp);
+		free(f);
+		return NULL;
+	}
+	f->wbuf = xmalloc(SPOOL_WBUF);
+	spool_uncommitted = f;
+	return f;
+}
+
+static int
+flush_wbuf(struct spool_file *f, struct why *why)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < f->wlen) {
+		n = write(f->fd, f->wbuf + off, f->wlen - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
+			    f->tmp);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	f->wlen = 0;
+	return 0;
+}
+
+int
+spool_write(struct spool_file *f, const void *p, size_t n, struct why *why)
+{
+	const char *s = p;
+
+	f->size += (off_t)n;
+	while (n > 0) {
+		size_t room = SPOOL_WBUF - f->wlen;
+		size_t k = n < room ? n : room;
+
+		memcpy(f->wbuf + f->wlen, s, k);
+		f->wlen += k;
+		s += k;
+		n -= k;
+		if (f->wlen == SPOOL_WBUF && flush_wbuf(f, why) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+off_t
+spool_file_size(const struct spool_file *f)
+{
+	return f->size;
+}
+
+static void
+free_file(struct spool_file *f)
+{
+	if (spool_uncommitted == f)
+		spool_uncommitted = NULL;
+	free(f->wbuf);
+	free(f);
+}
+
+int
+spool_commit(struct spool_file *f, struct why *why)
+{
+	const char *dn = spool_dirs[f->dir].name;
+	int dfd = f->sp->dirfd[f->dir], syncfd;
+	char p[PATH_MAX];
+
+	if (flush_wbuf(f, why) == -1)
+		goto fail;
+	if (fsync(f->fd) == -1) {
+		why_errno(why, "fsync %s/%s", dn, f->tmp);
+		goto fail;
+	}
+	if (f->sp->role == SPOOL_ROLE_OTHER) {
+		/*
+		 * We cannot open incoming/ to fsync it: rename, then
+		 * syncfs() makes the new directory entry durable.
+		 */
+		if (renameat(dfd, f->tmp, dfd, f->name) == -1) {
+			why_errno(why, "rename %s/%s", dn, f->tmp);
+			goto fail;
+		}
+		if (syncfs(f->fd) == -1) {
+			why_errno(why, "syncfs %s/%s", dn, f->name);
+			(void)unlinkat(dfd, f->name, 0);
+			goto fail_closed;
+		}
+		if (close(f->fd) == -1) {
+			why_errno(why, "close %s/%s", dn, f->name);
+			f->fd = -1;
+			(void)unlinkat(dfd, f->name, 0);
+			goto fail_closed;
+		}
+		free_file(f);
+		return 0;
+	}
+	if (close(f->fd) == -1) {
+		why_errno(why, "close %s/%s", dn, f->tmp);
+		f->fd = -1;
+		goto fail;
+	}
+	f->fd = -1;
+	if (renameat(dfd, f->tmp, dfd, f->name) == -1) {
+		why_errno(why, "rename %s/%s: %s/%s", dn, f->tmp, dn, f->name);
+		goto fail;
+	}
+	(void)snprintf(p, sizeof(p), "%s/%s", f->sp->path, dn);
+	syncfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (syncfd == -1 || fsync(syncfd) == -1) {
+		why_errno(why, "fsync %s", p);
+		if (syncfd != -1)
+			(void)close(syncfd);
+		(void)unlinkat(dfd, f->name, 0);
+		goto fail_closed;
+	}
+	(void)close(syncfd);	/* read-only: nothing to lose */
+	free_file(f);
+	return 0;
+fail:
+	spool_abort(f);
+	return -1;
+fail_closed:
+	if (f->fd != -1)
+		(void)close(f->fd);
+	free_file(f);
+	return -1;
+}
+
+void
+spool_abort(struct spool_file *f)
+{
+	if (f == NULL)
+		return;
+	if (f->fd != -1)
+		(void)close(f->fd);
+	(void)unlinkat(f->sp->dirfd[f->dir], f->tmp, 0);
+	free_file(f);
+}
+
+int
+spool_open_file(struct spool *sp, enum spool_dir d, const char *name,
+    struct why *why)
+{
+	int dfd, fd;
+
+	if (!name_ok(name)) {
+		why_set(why, "open %s/%s: bad name", spool_dirs[d].name, name);
+		return -1;
+	}
+	if ((dfd = dirfd_of(sp, d, why)) == -1)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		why_errno(why, "open %s/%s", spool_dirs[d].name, name);
+	return fd;
+}
+
+int
+spool_remove(struct spool *sp, enum spool_dir d, const char *name,
+    struct why *why)
+{
+	int dfd;
+
+	if ((dfd = dirfd_of(sp, d, why)) == -1)
+		return -1;
+	if (unlinkat(dfd, name, 0) == -1 && errno != ENOENT) {
+		why_errno(why, "remove %s/%s", spool_dirs[d].name, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_to_corrupt(struct spool *sp, const char *name, struct why *why)
+{
+	int from, to;
+
+	if ((from = dirfd_of(sp, SPOOL_INCOMING, why)) == -1 ||
+	    (to = dirfd_of(sp, SPOOL_CORRUPT, why)) == -1)
+		return -1;
+	if (renameat(from, name, to, name) == -1) {
+		why_errno(why, "rename incoming/%s: corrupt/%s", name, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_scan(struct spool *sp, enum spool_dir d,
+    int (*fn)(void *, const char *), void *arg, struct why *why)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int r = 0;
+
+	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
+	if ((dir = opendir(p)) == NULL) {
+		why_errno(why, "open %s", p);
+		return -1;
+	}
+	while (r == 0 && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		r = fn(arg, de->d_name);
+	}
+	(void)closedir(dir);
+	return r;
+}
+
+void
+spool_clean_temp(struct spool *sp, enum spool_dir d, time_t max_age)
+{
+	char p[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int dfd;
+	time_t now = time(NULL);
+
+	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
+	if ((dfd = dirfd_of(sp, d, NULL)) == -1 || (dir = opendir(p)) == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime + max_age < now) {
+			log_warn("removing stale temporary file %s/%s",
+			    spool_dirs[d].name, de->d_name);
+			(void)unlinkat(dfd, de->d_name, 0);
+		}
+	}
+	(void)closedir(dir);
+}
+
+int
+spool_trigger(struct spool *sp)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
+	fd = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	/* EAGAIN: the pipe is full, so a wake-up is pending anyway */
+	(void)write(fd, "w", 1);
+	(void)close(fd);
+	return 0;
+}
+
+int
+spool_trigger_listen(struct spool *sp, struct why *why)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
+	/*
+	 * O_RDWR: we are also a writer, so poll() does not report
+	 * end-of-file each time a submitter closes its end.
+	 */
+	fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		why_errno(why, "open %s", p);
+	return fd;
+}

@@ -1,0 +1,94 @@
+/*
+ * spool: the on-disk spool (DESIGN.md "Spool and privileges"). Only this
+ * file creates, renames or removes spool files.
+ *
+ *	incoming/  3733 drop directory for submitters other than the owner
+ *	queue/     0700 accepted messages (ID) and their delivery state
+ *	           (ID.state); temporary files start with '.'
+ *	corrupt/   0700 drop files that failed validation
+ *	trigger    0622 FIFO that wakes a listening queue runner
+ *
+ * Commit protocol: write a temporary file (O_EXCL, explicit mode), fsync,
+ * checked close, rename into place, fsync the directory. A submitter that
+ * cannot open incoming/ (no read bit) calls syncfs() after the rename
+ * instead. Until spool_commit() returns 0 nothing is accepted; the
+ * uncommitted file is removed by spool_abort() or by fatal()'s cleanup.
+ * Functions return 0, or -1 with why filled.
+ */
+#ifndef SPOOL_H
+#define SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "why.h"
+
+#define SPOOL_ID_LEN	14
+#define SPOOL_MAX_NAME	64
+
+enum spool_dir {
+	SPOOL_QUEUE,
+	SPOOL_INCOMING,
+	SPOOL_CORRUPT,
+};
+
+enum spool_role {
+	SPOOL_ROLE_OWNER,	/* euid owns the spool: writes queue/ */
+	SPOOL_ROLE_OTHER,	/* anyone else: drops into incoming/ */
+};
+
+struct spool;
+struct spool_file;
+
+/*
+ * Opens the spool at path. Creates what is missing when the caller owns
+ * it (or it does not exist yet); reports wrong modes. Root must call
+ * spool_drop_root() before writing.
+ */
+struct spool *spool_open(const char *path, struct why *);
+void	spool_close(struct spool *);
+enum spool_role spool_role(const struct spool *);
+uid_t	spool_owner(const struct spool *);
+const char *spool_path(const struct spool *);
+/* For root: become the spool owner (setgroups, setgid, setuid). */
+int	spool_drop_root(struct spool *, struct why *);
+
+/* A fresh queue id: [0-9A-V], time-ordered. */
+void	spool_new_id(char out[SPOOL_ID_LEN + 1]);
+bool	spool_id_ok(const char *);
+
+/* A new file that will become dir/name on commit. */
+struct spool_file *spool_create(struct spool *, enum spool_dir,
+	    const char *name, struct why *);
+int	spool_write(struct spool_file *, const void *, size_t, struct why *);
+off_t	spool_file_size(const struct spool_file *);
+int	spool_commit(struct spool_file *, struct why *);
+void	spool_abort(struct spool_file *);
+
+/* Opens dir/name for reading without following links or blocking. */
+int	spool_open_file(struct spool *, enum spool_dir, const char *name,
+	    struct why *);
+/* Unlinks dir/name; ENOENT is not an error. */
+int	spool_remove(struct spool *, enum spool_dir, const char *name,
+	    struct why *);
+/* Moves incoming/name to corrupt/name (owner only). */
+int	spool_to_corrupt(struct spool *, const char *name, struct why *);
+/*
+ * Calls fn for each entry of dir that is not temporary, in no order;
+ * stops early when fn returns non-zero (and returns that).
+ */
+int	spool_scan(struct spool *, enum spool_dir,
+	    int (*fn)(void *, const char *), void *, struct why *);
+/*
+ * Removes temporary files in dir older than max_age seconds (a crashed
+ * writer's leftovers).
+ */
+void	spool_clean_temp(struct spool *, enum spool_dir, time_t max_age);
+
+/* Wakes a listening runner: 0 if one was listening, -1 (ENXIO) if not. */
+int	spool_trigger(struct spool *);
+/* Opens the trigger FIFO for reading (a runner); -1 on failure. */
+int	spool_trigger_listen(struct spool *, struct why *);
+
+#endif
