@@ -1,0 +1,994 @@
+/*
+ * addr.c: RFC 5322 3.4 address lists and RFC 5321 envelope addresses.
+ *
+ * The list parser is a lexer (CFWS skipped, atoms, quoted strings,
+ * domain literals, specials) under a small recursive-descent parser with
+ * one token of look-ahead. Nothing recurses on input: comment nesting is
+ * a counter, groups are one level deep, every loop consumes input.
+ */
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "why.h"
+#include "xmalloc.h"
+
+void
+addr_list_init(struct addr_list *l)
+{
+	l->v = NULL;
+	l->n = 0;
+	l->cap = 0;
+}
+
+void
+addr_list_free(struct addr_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	addr_list_init(l);
+}
+
+static void
+addr_list_push(struct addr_list *l, char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = s;
+}
+
+void
+addr_list_add(struct addr_list *l, const char *s)
+{
+	addr_list_push(l, xstrdup(s));
+}
+
+static void
+addr_list_truncate(struct addr_list *l, size_t n)
+{
+	while (l->n > n)
+		free(l->v[--l->n]);
+}
+
+/* RFC 5322 3.2.3 atext, plus UTF-8 (RFC 6532 3.2). */
+static bool
+is_atext(unsigned char c)
+{
+	if (c >= 0x80)
+		return true;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+static bool
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* RFC 3629 well-formed UTF-8: no overlongs, surrogates or > U+10FFFF. */
+static bool
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		unsigned char c = s[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		if (len - i - 1 < n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* dot-atom-text: atext runs separated by single dots. */
+static bool
+is_dot_atom(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (!is_atext((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Appends the canonical form of a decoded local part: bare when it is a
+ * dot-atom, else one quoted string (RFC 5321 4.1.2 Quoted-string).
+ */
+static void
+local_canon(struct buf *out, const char *s, size_t len)
+{
+	size_t i;
+
+	if (is_dot_atom(s, len)) {
+		buf_add(out, s, len);
+		return;
+	}
+	buf_addc(out, '"');
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf_addc(out, '\\');
+		buf_addc(out, s[i]);
+	}
+	buf_addc(out, '"');
+}
+
+/* Domain names: dot-separated non-empty labels of atext. */
+static bool
+domain_ok(const char *s, size_t len)
+{
+	return is_dot_atom(s, len);
+}
+
+/* ---- the lexer ---- */
+
+enum tok_type {
+	TOK_END,
+	TOK_ERR,
+	TOK_ATOM,	/* atext and dots: "john", "a.b", "." */
+	TOK_QSTR,	/* quoted string, decoded into lex.text */
+	TOK_DLIT,	/* domain literal, content decoded into lex.text */
+	TOK_SPECIAL,	/* < > @ , ; : */
+};
+
+struct tok {
+	enum tok_type	 type;
+	char		 c;		/* TOK_SPECIAL */
+	size_t		 start, end;	/* offsets in the input */
+};
+
+struct lex {
+	const char	*s;
+	size_t		 len, pos;
+	struct buf	 text;		/* decoded TOK_QSTR/TOK_DLIT */
+	struct tok	 peek;
+	bool		 have_peek;
+	const char	*err;
+	size_t		 err_pos;
+};
+
+static enum tok_type
+lex_fail(struct lex *lx, struct tok *t, const char *msg, size_t pos)
+{
+	lx->err = msg;
+	lx->err_pos = pos;
+	t->type = TOK_ERR;
+	return TOK_ERR;
+}
+
+/* Skips whitespace (folds included) and comments; false when a comment
+ * is unterminated. */
+static bool
+lex_cfws(struct lex *lx)
+{
+	size_t depth, open;
+
+	while (lx->pos < lx->len) {
+		char c = lx->s[lx->pos];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			lx->pos++;
+			continue;
+		}
+		if (c != '(')
+			return true;
+		open = lx->pos++;
+		depth = 1;
+		while (depth > 0) {
+			if (lx->pos >= lx->len) {
+				lx->err = "unterminated comment";
+				lx->err_pos = open;
+				return false;
+			}
+			c = lx->s[lx->pos++];
+			if (c == '\\') {
+				if (lx->pos >= lx->len)
+					continue;	/* reported above */
+				lx->pos++;
+			} else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+		}
+	}
+	return true;
+}
+
+/*
+ * Reads a quoted string or domain literal body after its opening byte,
+ * decoding quoted pairs and dropping folds (CR and LF) into lx->text.
+ */
+static enum tok_type
+lex_quoted(struct lex *lx, struct tok *t, char close, enum tok_type type,
+    const char *what)
+{
+	buf_reset(&lx->text);
+	lx->pos++;
+	for (;;) {
+		char c;
+
+		if (lx->pos >= lx->len)
+			return lex_fail(lx, t, what, t->start);
+		c = lx->s[lx->pos++];
+		if (c == close)
+			break;
+		if (c == '\\') {
+			if (lx->pos >= lx->len)
+				return lex_fail(lx, t, what, t->start);
+			c = lx->s[lx->pos++];
+		} else if (c == '\r' || c == '\n')
+			continue;
+		else if (close == ']' && (c == ' ' || c == '\t'))
+			continue;
+		else if (close == ']' && c == '[')
+			return lex_fail(lx, t, "'[' in domain literal",
+			    lx->pos - 1);
+		if (c == '\0')
+			return lex_fail(lx, t, "NUL byte", lx->pos - 1);
+		buf_addc(&lx->text, c);
+	}
+	t->type = type;
+	t->end = lx->pos;
+	return type;
+}
+
+static enum tok_type
+lex_read(struct lex *lx, struct tok *t)
+{
+	unsigned char c;
+
+	if (!lex_cfws(lx))
+		return lex_fail(lx, t, lx->err, lx->err_pos);
+	t->start = t->end = lx->pos;
+	if (lx->pos >= lx->len) {
+		t->type = TOK_END;
+		return TOK_END;
+	}
+	c = (unsigned char)lx->s[lx->pos];
+	switch (c) {
+	case '"':
+		return lex_quoted(lx, t, '"', TOK_QSTR,
+		    "unterminated quoted string");
+	case '[':
+		return lex_quoted(lx, t, ']', TOK_DLIT,
+		    "unterminated domain literal");
+	case '<': case '>': case '@': case ',': case ';': case ':':
+		lx->pos++;
+		t->type = TOK_SPECIAL;
+		t->c = (char)c;
+		t->end = lx->pos;
+		return TOK_SPECIAL;
+	case ')':
+		return lex_fail(lx, t, "unbalanced ')'", lx->pos);
+	case ']':
+		return lex_fail(lx, t, "unbalanced ']'", lx->pos);
+	case '\\':
+		return lex_fail(lx, t, "backslash outside quotes", lx->pos);
+	default:
+		break;
+	}
+	if (c != '.' && !is_atext(c))
+		return lex_fail(lx, t, "control character", lx->pos);
+	while (lx->pos < lx->len && (lx->s[lx->pos] == '.' ||
+	    is_atext((unsigned char)lx->s[lx->pos])))
+		lx->pos++;
+	t->type = TOK_ATOM;
+	t->end = lx->pos;
+	return TOK_ATOM;
+}
+
+static const struct tok *
+lex_peek(struct lex *lx)
+{
+	if (!lx->have_peek) {
+		(void)lex_read(lx, &lx->peek);
+		lx->have_peek = true;
+	}
+	return &lx->peek;
+}
+
+/* Consumes the peeked token. */
+static void
+lex_take(struct lex *lx)
+{
+	lx->have_peek = false;
+}
+
+static bool
+tok_is(const struct tok *t, char c)
+{
+	return t->type == TOK_SPECIAL && t->c == c;
+}
+
+/* ---- the parser ---- */
+
+struct span {
+	size_t	start, end;
+};
+
+struct parser {
+	struct lex	 lx;
+	size_t		 max;
+	struct addr_list *out;
+	struct span	*spans;		/* addr_rewrite: where each one was */
+	size_t		 nspans, capspans;
+	bool		 want_spans;
+	struct buf	 local;		/* decoded local part */
+	struct buf	 addr;		/* canonical address being built */
+	enum addr_result result;
+	struct why	*why;
+};
+
+static bool
+parse_fail(struct parser *p, const char *msg, size_t pos)
+{
+	if (p->result == ADDR_OK)
+		p->result = ADDR_BAD;
+	why_set(p->why, "%s at offset %zu", msg, pos);
+	return false;
+}
+
+/* Reports a lexer error if the peeked token is one. */
+static bool
+lex_error(struct parser *p, const struct tok *t)
+{
+	if (t->type != TOK_ERR)
+		return false;
+	(void)parse_fail(p, p->lx.err, p->lx.err_pos);
+	return true;
+}
+
+/*
+ * Words of a local part: atoms and quoted strings, joined where an atom
+ * begins or ends with a dot (obs-local-part allows CFWS around dots).
+ * Sets *joined false where two words meet without a dot ("john doe"):
+ * that is a phrase, not a local part. Returns the number of words, or
+ * SIZE_MAX after a lexer error.
+ */
+static size_t
+parse_words(struct parser *p, bool *joined, size_t *start, size_t *end)
+{
+	const struct tok *t;
+	size_t n = 0;
+	bool prev_dot = false;
+
+	buf_reset(&p->local);
+	*joined = true;
+	for (;;) {
+		t = lex_peek(&p->lx);
+		if (lex_error(p, t))
+			return SIZE_MAX;
+		if (t->type != TOK_ATOM && t->type != TOK_QSTR)
+			return n;
+		if (n == 0)
+			*start = t->start;
+		*end = t->end;
+		if (t->type == TOK_ATOM) {
+			const char *a = p->lx.s + t->start;
+			size_t alen = t->end - t->start;
+
+			if (n > 0 && !prev_dot && a[0] != '.')
+				*joined = false;
+			buf_add(&p->local, a, alen);
+			prev_dot = a[alen - 1] == '.';
+		} else {
+			if (n > 0 && !prev_dot)
+				*joined = false;
+			buf_add(&p->local, p->lx.text.data, p->lx.text.len);
+			prev_dot = false;
+		}
+		lex_take(&p->lx);
+		n++;
+	}
+}
+
+/* The domain after '@': a domain literal or dot-joined atoms. */
+static bool
+parse_domain(struct parser *p, size_t *end)
+{
+	const struct tok *t;
+	size_t n = 0, mark, at;
+	bool prev_dot = false;
+
+	t = lex_peek(&p->lx);
+	if (lex_error(p, t))
+		return false;
+	at = t->start;
+	if (t->type == TOK_DLIT) {
+		size_t i;
+
+		for (i = 0; i < p->lx.text.len; i++)
+			if (is_ctl((unsigned char)p->lx.text.data[i]))
+				return parse_fail(p, "control character in "
+				    "domain literal", t->start);
+		buf_addc(&p->addr, '[');
+		buf_add(&p->addr, p->lx.text.data, p->lx.text.len);
+		buf_addc(&p->addr, ']');
+		*end = t->end;
+		lex_take(&p->lx);
+		return true;
+	}
+	mark = p->addr.len;
+	while (t->type == TOK_ATOM) {
+		const char *a = p->lx.s + t->start;
+		size_t alen = t->end - t->start;
+
+		if (n > 0 && !prev_dot && a[0] != '.')
+			return parse_fail(p, "space in domain", t->start);
+		buf_add(&p->addr, a, alen);
+		prev_dot = a[alen - 1] == '.';
+		*end = t->end;
+		lex_take(&p->lx);
+		n++;
+		t = lex_peek(&p->lx);
+		if (lex_error(p, t))
+			return false;
+	}
+	if (n == 0)
+		return parse_fail(p, "missing domain", at);
+	if (!domain_ok(p->addr.data + mark, p->addr.len - mark))
+		return parse_fail(p, "bad domain", at);
+	return true;
+}
+
+static bool
+emit(struct parser *p, size_t start, size_t end)
+{
+	if (!utf8_valid((const unsigned char *)p->addr.data, p->addr.len))
+		return parse_fail(p, "invalid UTF-8 in address", start);
+	if (p->out->n >= p->max) {
+		p->result = ADDR_TOO_MANY;
+		why_set(p->why, "more than %zu addresses", p->max);
+		return false;
+	}
+	addr_list_push(p->out, xstrndup(p->addr.data, p->addr.len));
+	if (p->want_spans) {
+		if (p->nspans == p->capspans) {
+			p->capspans = p->capspans ? p->capspans * 2 : 8;
+			p->spans = xreallocarray(p->spans, p->capspans,
+			    sizeof(*p->spans));
+		}
+		p->spans[p->nspans].start = start;
+		p->spans[p->nspans].end = end;
+		p->nspans++;
+	}
+	return true;
+}
+
+/*
+ * With the local part decoded in p->local, parses an optional "@domain"
+ * and emits the address.
+ */
+static bool
+finish_addr_spec(struct parser *p, size_t start, size_t end)
+{
+	const struct tok *t;
+	size_t i;
+
+	for (i = 0; i < p->local.len; i++)
+		if (is_ctl((unsigned char)p->local.data[i]))
+			return parse_fail(p, "control character in local part",
+			    start);
+	buf_reset(&p->addr);
+	local_canon(&p->addr, p->local.data, p->local.len);
+	t = lex_peek(&p->lx);
+	if (lex_error(p, t))
+		return false;
+	if (tok_is(t, '@')) {
+		lex_take(&p->lx);
+		buf_addc(&p->addr, '@');
+		if (!parse_domain(p, &end))
+			return false;
+	}
+	return emit(p, start, end);
+}
+
+/* After '<': [obs-route] addr-spec '>', or "<>" (no address). */
+static bool
+parse_angle(struct parser *p, size_t open)
+{
+	const struct tok *t;
+	size_t n, start = 0, end = 0;
+	bool joined;
+
+	t = lex_peek(&p->lx);
+	if (lex_error(p, t))
+		return false;
+	if (tok_is(t, '>')) {
+		lex_take(&p->lx);
+		return true;
+	}
+	if (tok_is(t, '@')) {
+		/* RFC 5322 4.4 obs-route: "@a,@b:" — dropped. */
+		for (;;) {
+			t = lex_peek(&p->lx);
+			if (lex_error(p, t))
+				return false;
+			if (tok_is(t, ':'))
+				break;
+			if (t->type == TOK_END || t->type == TOK_QSTR ||
+			    (t->type == TOK_SPECIAL && !tok_is(t, '@') &&
+			    !tok_is(t, ',')))
+				return parse_fail(p, "bad route", t->start);
+			lex_take(&p->lx);
+		}
+		lex_take(&p->lx);
+	}
+	n = parse_words(p, &joined, &start, &end);
+	if (n == SIZE_MAX)
+		return false;
+	t = lex_peek(&p->lx);
+	if (n == 0)
+		return parse_fail(p, t->type == TOK_END ?
+		    "unterminated angle address" : "missing local part",
+		    t->type == TOK_END ? open : t->start);
+	if (!joined)
+		return parse_fail(p, "space in local part", start);
+	if (!finish_addr_spec(p, start, end))
+		return false;
+	t = lex_peek(&p->lx);
+	if (lex_error(p, t))
+		return false;
+	if (t->type == TOK_END)
+		return parse_fail(p, "unterminated angle address", open);
+	if (!tok_is(t, '>'))
+		return parse_fail(p, "expected '>'", t->start);
+	lex_take(&p->lx);
+	return true;
+}
+
+static bool	parse_group(struct parser *);
+
+/*
+ * One list element: nothing (an empty element), a mailbox, or (unless
+ * in_group) a group. Leaves the separator after it unconsumed.
+ */
+static bool
+parse_element(struct parser *p, bool in_group)
+{
+	const struct tok *t;
+	size_t n, start = 0, end = 0;
+	bool joined;
+
+	n = parse_words(p, &joined, &start, &end);
+	if (n == SIZE_MAX)
+		return false;
+	t = lex_peek(&p->lx);
+	if (tok_is(t, '<')) {
+		size_t open = t->start;
+
+		lex_take(&p->lx);
+		return parse_angle(p, open);
+	}
+	if (tok_is(t, ':')) {
+		if (in_group)
+			return parse_fail(p, "nested group", t->start);
+		lex_take(&p->lx);
+		return parse_group(p);
+	}
+	if (n == 0) {
+		if (tok_is(t, '@'))
+			return parse_fail(p, "missing local part", t->start);
+		if (tok_is(t, ',') || tok_is(t, ';') || t->type == TOK_END)
+			return true;	/* empty element */
+		return parse_fail(p, "unexpected character", t->start);
+	}
+	if (!joined)
+		return parse_fail(p, tok_is(t, '@') ? "space in local part" :
+		    "missing comma or address", start);
+	return finish_addr_spec(p, start, end);
+}
+
+/* After "name:": mailboxes up to ';' (or the end: a common omission). */
+static bool
+parse_group(struct parser *p)
+{
+	const struct tok *t;
+
+	for (;;) {
+		t = lex_peek(&p->lx);
+		if (lex_error(p, t))
+			return false;
+		if (tok_is(t, ';')) {
+			lex_take(&p->lx);
+			return true;
+		}
+		if (t->type == TOK_END)
+			return true;
+		if (!parse_element(p, true))
+			return false;
+		t = lex_peek(&p->lx);
+		if (lex_error(p, t))
+			return false;
+		if (tok_is(t, ','))
+			lex_take(&p->lx);
+		else if (!tok_is(t, ';') && t->type != TOK_END)
+			return parse_fail(p, "missing comma", t->start);
+	}
+}
+
+static enum addr_result
+parse_list(struct parser *p)
+{
+	const struct tok *t;
+
+	for (;;) {
+		if (!parse_element(p, false))
+			return p->result;
+		t = lex_peek(&p->lx);
+		if (lex_error(p, t))
+			return p->result;
+		if (t->type == TOK_END)
+			return ADDR_OK;
+		if (!tok_is(t, ',')) {
+			(void)parse_fail(p, tok_is(t, ';') ? "unexpected ';'" :
+			    "missing comma", t->start);
+			return p->result;
+		}
+		lex_take(&p->lx);
+	}
+}
+
+static void
+parser_init(struct parser *p, const char *s, size_t len, size_t max,
+    struct addr_list *out, struct why *why)
+{
+	memset(p, 0, sizeof(*p));
+	p->lx.s = s;
+	p->lx.len = len;
+	buf_init(&p->lx.text);
+	buf_init(&p->local);
+	buf_init(&p->addr);
+	p->max = max;
+	p->out = out;
+	p->result = ADDR_OK;
+	p->why = why;
+}
+
+static void
+parser_free(struct parser *p)
+{
+	buf_free(&p->lx.text);
+	buf_free(&p->local);
+	buf_free(&p->addr);
+	free(p->spans);
+}
+
+enum addr_result
+addr_parse_list(const char *s, size_t len, size_t max, struct addr_list *out,
+    struct why *why)
+{
+	struct parser p;
+	enum addr_result r;
+	size_t n0 = out->n;
+
+	parser_init(&p, s, len, max, out, why);
+	r = parse_list(&p);
+	if (r != ADDR_OK)
+		addr_list_truncate(out, n0);
+	parser_free(&p);
+	return r;
+}
+
+size_t
+addr_rewrite(struct buf *out, const char *value, size_t len, const char *old,
+    const char *new_addr)
+{
+	struct parser p;
+	struct addr_list l;
+	size_t i, pos = 0, n = 0;
+
+	addr_list_init(&l);
+	parser_init(&p, value, len, SIZE_MAX, &l, NULL);
+	p.want_spans = true;
+	if (parse_list(&p) != ADDR_OK) {
+		buf_add(out, value, len);
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (!addr_equal(l.v[i], old))
+			continue;
+		buf_add(out, value + pos, p.spans[i].start - pos);
+		buf_adds(out, new_addr);
+		pos = p.spans[i].end;
+		n++;
+	}
+	buf_add(out, value + pos, len - pos);
+out:
+	parser_free(&p);
+	addr_list_free(&l);
+	return n;
+}
+
+/* ---- envelope addresses ---- */
+
+/* The first '@' outside a quoted local part, or NULL. */
+static const char *
+addr_at(const char *a)
+{
+	bool quoted = false;
+
+	for (; *a != '\0'; a++) {
+		if (quoted && *a == '\\' && a[1] != '\0')
+			a++;
+		else if (*a == '"')
+			quoted = !quoted;
+		else if (*a == '@' && !quoted)
+			return a;
+	}
+	return NULL;
+}
+
+bool
+addr_check(const char *addr, struct why *why)
+{
+	const char *at = addr_at(addr);
+	size_t llen = at ? (size_t)(at - addr) : strlen(addr);
+
+	if (llen > ADDR_LOCAL_MAX) {
+		why_set(why, "local part longer than %d octets",
+		    ADDR_LOCAL_MAX);
+		return false;
+	}
+	if (strlen(addr) > ADDR_MAX) {
+		why_set(why, "address longer than %d octets", ADDR_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* Envelope local part at s[0..len): a dot-atom or one quoted string. */
+static bool
+envelope_local(struct buf *out, const char *s, size_t len, struct why *why)
+{
+	struct buf dec;
+	size_t i;
+	bool ok = true;
+
+	if (len == 0) {
+		why_set(why, "empty local part");
+		return false;
+	}
+	if (s[0] != '"') {
+		for (i = 0; i < len; i++) {
+			if (s[i] != '.' && !is_atext((unsigned char)s[i])) {
+				why_set(why, "bad character in local part "
+				    "at offset %zu", i);
+				return false;
+			}
+		}
+		if (!is_dot_atom(s, len)) {
+			/* "a..b" is sent quoted (RFC 5321 4.1.2). */
+			local_canon(out, s, len);
+			return true;
+		}
+		buf_add(out, s, len);
+		return true;
+	}
+	buf_init(&dec);
+	for (i = 1; i < len; i++) {
+		if (s[i] == '"')
+			break;
+		if (s[i] == '\\')
+			i++;
+		buf_addc(&dec, s[i]);
+	}
+	if (i != len - 1) {
+		why_set(why, "bad quoted local part");
+		ok = false;
+	} else
+		local_canon(out, dec.data ? dec.data : "", dec.len);
+	buf_free(&dec);
+	return ok;
+}
+
+/* Envelope domain: labels of atext, or a bracketed domain literal. */
+static bool
+envelope_domain(struct buf *out, const char *s, struct why *why)
+{
+	size_t len = strlen(s);
+
+	if (len > 0 && s[0] == '[') {
+		if (len < 3 || s[len - 1] != ']' ||
+		    strcspn(s + 1, "[]\\ ") != len - 2) {
+			why_set(why, "bad domain literal");
+			return false;
+		}
+	} else if (!domain_ok(s, len)) {
+		why_set(why, len == 0 ? "empty domain" : "bad domain");
+		return false;
+	}
+	buf_add(out, s, len);
+	return true;
+}
+
+/* Where the local part ends: the '@' after it, or the string's end. */
+static bool
+envelope_split(const char *s, size_t *llen, struct why *why)
+{
+	size_t i = 0;
+
+	if (s[0] == '"') {
+		for (i = 1; s[i] != '"'; i++) {
+			if (s[i] == '\0') {
+				why_set(why, "unbalanced quote");
+				return false;
+			}
+			if (s[i] == '\\' && s[++i] == '\0') {
+				why_set(why, "unbalanced quote");
+				return false;
+			}
+		}
+		i++;
+	} else {
+		while (s[i] != '\0' && s[i] != '@')
+			i++;
+	}
+	*llen = i;
+	return true;
+}
+
+enum addr_result
+addr_parse_envelope(const char *s, bool allow_null, char **out,
+    struct why *why)
+{
+	struct buf b;
+	const char *p;
+	char *inner = NULL;
+	size_t len = strlen(s), llen;
+	enum addr_result r = ADDR_BAD;
+
+	buf_init(&b);
+	for (p = s; *p != '\0'; p++) {
+		if (is_ctl((unsigned char)*p)) {
+			why_set(why, "control character in address");
+			goto out;
+		}
+	}
+	if (len > 0 && s[0] == '<') {
+		if (s[len - 1] != '>' || len < 2) {
+			why_set(why, "unbalanced angle bracket");
+			goto out;
+		}
+		inner = xstrndup(s + 1, len - 2);
+	} else
+		inner = xstrdup(s);
+	if (inner[0] == '\0') {
+		if (!allow_null) {
+			why_set(why, "empty address");
+			goto out;
+		}
+		*out = xstrdup("");
+		r = ADDR_OK;
+		goto out;
+	}
+	p = inner;
+	if (p[0] == '@') {
+		/* obs-route "<@relay:user@host>": dropped. */
+		p = strchr(p, ':');
+		if (p == NULL) {
+			why_set(why, "bad route");
+			goto out;
+		}
+		p++;
+	}
+	if (!envelope_split(p, &llen, why))
+		goto out;
+	if (memchr(p, '<', llen) != NULL || memchr(p, '>', llen) != NULL ||
+	    strpbrk(p + llen, "<>\"") != NULL) {
+		why_set(why, "unbalanced angle bracket or quote");
+		goto out;
+	}
+	if (!envelope_local(&b, p, llen, why))
+		goto out;
+	if (p[llen] == '@') {
+		buf_addc(&b, '@');
+		if (!envelope_domain(&b, p + llen + 1, why))
+			goto out;
+	} else if (p[llen] != '\0') {
+		why_set(why, "bad character after quoted local part");
+		goto out;
+	}
+	if (!utf8_valid((const unsigned char *)b.data, b.len)) {
+		why_set(why, "invalid UTF-8 in address");
+		goto out;
+	}
+	if (!addr_check(buf_cstr(&b), why))
+		goto out;
+	*out = buf_release(&b);
+	r = ADDR_OK;
+out:
+	free(inner);
+	buf_free(&b);
+	return r;
+}
+
+/* ---- helpers on canonical addresses ---- */
+
+bool
+addr_is_local(const char *addr)
+{
+	return addr_at(addr) == NULL;
+}
+
+const char *
+addr_domain(const char *addr)
+{
+	const char *at = addr_at(addr);
+
+	return at ? at + 1 : NULL;
+}
+
+bool
+addr_is_8bit(const char *addr)
+{
+	for (; *addr != '\0'; addr++)
+		if ((unsigned char)*addr >= 0x80)
+			return true;
+	return false;
+}
+
+char *
+addr_qualify(const char *addr, const char *domain)
+{
+	if (!addr_is_local(addr) || domain == NULL || domain[0] == '\0')
+		return xstrdup(addr);
+	return xasprintf("%s@%s", addr, domain);
+}
+
+bool
+addr_equal(const char *a, const char *b)
+{
+	const char *aa = addr_at(a), *ba = addr_at(b);
+	size_t al = aa ? (size_t)(aa - a) : strlen(a);
+	size_t bl = ba ? (size_t)(ba - b) : strlen(b);
+
+	if ((aa == NULL) != (ba == NULL) || al != bl ||
+	    memcmp(a, b, al) != 0)
+		return false;
+	return aa == NULL || strcasecmp(aa + 1, ba + 1) == 0;
+}
