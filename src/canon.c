@@ -8,9 +8,10 @@ enum {
 };
 
 void
-canon_init(struct canon *c, bool dot_ends)
+canon_init(struct canon *c, bool dot_ends, bool unstuff)
 {
-	*c = (struct canon){ .dot_ends = dot_ends, .in_header = true };
+	*c = (struct canon){ .dot_ends = dot_ends, .unstuff = unstuff,
+	    .in_header = true };
 }
 
 /*
@@ -82,14 +83,16 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 			if (ch != '\n') {
 				if (c->pend_dot) {
 					c->pend_dot = false;
-					emit(c, '.', out);
+					if (!c->unstuff)
+						emit(c, '.', out);
 				}
 				emit(c, ' ', out);	/* bare CR */
 			}
 		}
 		if (c->pend_dot && ch != '\n' && ch != '\r') {
 			c->pend_dot = false;
-			emit(c, '.', out);
+			if (!c->unstuff)
+				emit(c, '.', out);
 		}
 		switch (ch) {
 		case '\r':

@@ -8,7 +8,9 @@
  * are broken with an LF (RFC 5322 2.1.1 allows 998 before CRLF). Header
  * lines are not broken here: the header block is refolded at whitespace by
  * its caller. When dot_ends is set (sendmail without -i), a line holding a
- * single "." ends the input, as sendmail 8 and Postfix do.
+ * single "." ends the input, as sendmail 8 and Postfix do; with unstuff
+ * (sendmail -bs, where the input is SMTP DATA) the leading dot of any
+ * other line starting with one is removed (RFC 5321 4.5.2).
  */
 #ifndef CANON_H
 #define CANON_H
@@ -22,6 +24,7 @@ struct buf;
 
 struct canon {
 	bool	dot_ends;
+	bool	unstuff;	/* SMTP DATA: drop a leading dot (RFC 5321 4.5.2) */
 	bool	done;		/* the "." line was seen */
 	bool	in_header;	/* still in the header block */
 	bool	body_8bit;	/* a byte >= 0x80 was seen */
@@ -32,7 +35,7 @@ struct canon {
 	size_t	lines_broken;	/* body lines broken at CANON_LINE_MAX */
 };
 
-void	canon_init(struct canon *, bool dot_ends);
+void	canon_init(struct canon *, bool dot_ends, bool unstuff);
 /*
  * Appends the stored form of in[0..n) to out; returns how many input bytes
  * were used (fewer than n only when the "." line ended the input).

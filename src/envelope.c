@@ -59,8 +59,8 @@ envelope_field_ok(const char *s)
 	return true;
 }
 
-static void
-put(struct buf *b, char type, const char *data, size_t len)
+void
+envelope_record_put(struct buf *b, char type, const char *data, size_t len)
 {
 	buf_printf(b, "%c%zu:", type, len);
 	buf_add(b, data, len);
@@ -70,7 +70,7 @@ put(struct buf *b, char type, const char *data, size_t len)
 static void
 puts_rec(struct buf *b, char type, const char *s)
 {
-	put(b, type, s, strlen(s));
+	envelope_record_put(b, type, s, strlen(s));
 }
 
 static void
@@ -79,14 +79,14 @@ putnum(struct buf *b, char type, long long v)
 	char num[32];
 	int n = snprintf(num, sizeof(num), "%lld", v);
 
-	put(b, type, num, (size_t)n);
+	envelope_record_put(b, type, num, (size_t)n);
 }
 
-void
+size_t
 envelope_encode(const struct envelope *e, struct buf *b)
 {
-	char flags[3];
-	size_t i, nf = 0;
+	char flags[2];
+	size_t i, start = b->len, flag_off;
 
 	buf_adds(b, ENVELOPE_MAGIC);
 	putnum(b, 'T', (long long)e->arrival);
@@ -101,18 +101,17 @@ envelope_encode(const struct envelope *e, struct buf *b)
 		puts_rec(b, 'Z', e->ret == ENVELOPE_RET_HDRS ? "H" : "F");
 	if (e->verp[0] != '\0')
 		puts_rec(b, 'V', e->verp);
-	if (e->body_8bit)
-		flags[nf++] = '8';
-	if (e->smtputf8)
-		flags[nf++] = 'U';
-	if (nf > 0)
-		put(b, 'B', flags, nf);
+	flags[0] = e->body_8bit ? ENVELOPE_8BIT_YES : '-';
+	flags[1] = e->smtputf8 ? 'U' : '-';
+	envelope_record_put(b, 'B', flags, 2);
+	flag_off = b->len - 3 - start;
 	for (i = 0; i < e->nrcpts; i++) {
 		puts_rec(b, 'R', e->rcpts[i].addr);
 		if (e->rcpts[i].orcpt != NULL)
 			puts_rec(b, 'O', e->rcpts[i].orcpt);
 	}
-	put(b, 'M', "", 0);
+	envelope_record_put(b, 'M', "", 0);
+	return flag_off;
 }
 
 /* A decimal number with no sign, no leading garbage, within [0, max]. */
@@ -213,11 +212,11 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 		break;
 	case 'B':
 		for (i = 0; i < len; i++) {
-			if (d[i] == '8')
+			if (d[i] == '8' && i == 0)
 				e->body_8bit = true;
-			else if (d[i] == 'U')
+			else if (d[i] == 'U' && i == 1)
 				e->smtputf8 = true;
-			else
+			else if (d[i] != '-' || len != 2)
 				return bad(why, "bad flags", off);
 		}
 		break;
@@ -246,7 +245,7 @@ enum envelope_result
 envelope_parse(const char *p, size_t len, size_t max_rcpts, bool drop,
     struct envelope *e, struct why *why)
 {
-	size_t magic = sizeof(ENVELOPE_MAGIC) - 1, off, n, i;
+	size_t magic = sizeof(ENVELOPE_MAGIC) - 1, off, n;
 	unsigned seen = 0;
 	enum envelope_result r;
 
@@ -257,41 +256,54 @@ envelope_parse(const char *p, size_t len, size_t max_rcpts, bool drop,
 	if (memcmp(p, ENVELOPE_MAGIC, magic) != 0)
 		return bad(why, "not a minimta queue file (version line)", 0);
 	for (off = magic;;) {
+		const char *d;
 		char type;
 
-		if (off >= len)
-			return ENVELOPE_MORE;
-		type = p[off];
-		/* length: 1..4 digits then ':' */
-		for (i = off + 1, n = 0; i < len && isdigit((unsigned char)p[i]);
-		    i++) {
-			n = n * 10 + (size_t)(p[i] - '0');
-			if (i - off > 4 || n > ENVELOPE_MAX_FIELD)
-				return bad(why, "record too long", off);
-		}
-		if (i >= len)
-			return ENVELOPE_MORE;
-		if (i == off + 1 || p[i] != ':')
-			return bad(why, "malformed record", off);
-		if (len - i - 1 < n + 1)
-			return ENVELOPE_MORE;
-		if (p[i + 1 + n] != '\n')
-			return bad(why, "record length mismatch", off);
+		r = envelope_record_next(p, len, &off, &type, &d, &n, why);
+		if (r != ENVELOPE_OK)
+			return r;
 		if (type == 'M') {
 			if (n != 0)
 				return bad(why, "malformed message record", off);
 			break;
 		}
-		r = record(e, type, p + i + 1, n, drop, max_rcpts, &seen, off,
-		    why);
+		r = record(e, type, d, n, drop, max_rcpts, &seen, off, why);
 		if (r != ENVELOPE_OK)
 			return r;
-		off = i + 1 + n + 1;
 	}
 	if (!(seen & (1u << ('T' - 'A'))) || e->sender == NULL)
 		return bad(why, "missing arrival time or sender", off);
 	if (e->nrcpts == 0)
 		return bad(why, "no recipients", off);
-	e->body_offset = i + 2;
+	e->body_offset = off;
+	return ENVELOPE_OK;
+}
+
+enum envelope_result
+envelope_record_next(const char *p, size_t len, size_t *offp, char *type,
+    const char **data, size_t *dlen, struct why *why)
+{
+	size_t off = *offp, i, n;
+
+	if (off >= len)
+		return ENVELOPE_MORE;
+	/* type, length of 1..4 digits, ':', data, LF */
+	for (i = off + 1, n = 0; i < len && isdigit((unsigned char)p[i]); i++) {
+		n = n * 10 + (size_t)(p[i] - '0');
+		if (i - off > 4 || n > ENVELOPE_MAX_FIELD)
+			return bad(why, "record too long", off);
+	}
+	if (i >= len)
+		return ENVELOPE_MORE;
+	if (i == off + 1 || p[i] != ':')
+		return bad(why, "malformed record", off);
+	if (len - i - 1 < n + 1)
+		return ENVELOPE_MORE;
+	if (p[i + 1 + n] != '\n')
+		return bad(why, "record length mismatch", off);
+	*type = p[off];
+	*data = p + i + 1;
+	*dlen = n;
+	*offp = i + 1 + n + 1;
 	return ENVELOPE_OK;
 }

@@ -13,8 +13,8 @@
  * the file. Types: T arrival time, U submitter uid (queue files only: in
  * a drop file the owner of the file says who submitted it), S envelope
  * sender ("" is the null sender), E ENVID, N DSN NOTIFY bits, Z DSN RET
- * (F or H), V VERP delimiters (two characters), B flags (8: 8-bit body,
- * U: SMTPUTF8 needed), R recipient, O original recipient of the R before
+ * (F or H), V VERP delimiters (two characters), B flags (two bytes:
+ * '8' or '-' for an 8-bit body, 'U' or '-' for SMTPUTF8 needed), R recipient, O original recipient of the R before
  * it (DSN ORCPT). Every text field must be printable and free of CR, LF
  * and NUL; sizes and counts are bounded.
  */
@@ -69,8 +69,13 @@ enum envelope_result {
 void	envelope_init(struct envelope *);
 void	envelope_free(struct envelope *);
 void	envelope_add_rcpt(struct envelope *, const char *, const char *);
-/* Appends the version line and records up to and including M. */
-void	envelope_encode(const struct envelope *, struct buf *);
+/*
+ * Appends the version line and records up to and including M. Returns
+ * the offset (from where it began appending) of the one-byte body_8bit
+ * flag, which the writer may patch once the body has been seen.
+ */
+size_t	envelope_encode(const struct envelope *, struct buf *);
+#define ENVELOPE_8BIT_YES	'8'
 /*
  * Parses the head of a queue or drop file (drop: a U record is refused).
  * ENVELOPE_MORE: call again with more of the file (the caller bounds how
@@ -78,6 +83,13 @@ void	envelope_encode(const struct envelope *, struct buf *);
  */
 enum envelope_result envelope_parse(const char *, size_t, size_t max_rcpts,
 	    bool drop, struct envelope *, struct why *);
+/*
+ * The record syntax, shared with qstate.c: appends one record; reads the
+ * record at *off (ENVELOPE_OK: *type, *data, *len set and *off advanced).
+ */
+void	envelope_record_put(struct buf *, char type, const char *, size_t);
+enum envelope_result envelope_record_next(const char *, size_t, size_t *off,
+	    char *type, const char **data, size_t *len, struct why *);
 /* True if s can be stored as a field: printable, no CR/LF/NUL, bounded. */
 bool	envelope_field_ok(const char *);
 

@@ -1,16 +1,102 @@
-/* main.c: placeholder until the command line lands. */
+/*
+ * main.c: the name we are called by picks the mode; parse the command
+ * line, load the config, dispatch. Only this file (and fatal()) ends the
+ * process.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
+#include "cli.h"
+#include "conf.h"
 #include "log.h"
+#include "modes.h"
+#include "why.h"
 
 int	main(int, char **);
+
+static struct conf *
+load_conf(const struct cli *cli)
+{
+	const char *path = cli->conf_path;
+	bool explicit = true;
+	struct conf *conf = conf_new();
+	struct why why;
+	size_t i;
+
+	if (path == NULL && (path = getenv("MINIMTA_CONF")) != NULL &&
+	    *path == '\0')
+		path = NULL;
+	if (path == NULL) {
+		path = CONF_DEFAULT_PATH;
+		explicit = false;
+	}
+	if (conf_load(conf, path, &why) == -1 &&
+	    (explicit || errno != ENOENT))
+		fatal(EX_CONFIG, "%s", why.text);
+	for (i = 0; i < cli->noverrides; i++) {
+		if (!conf_has_key(cli->overrides[i].key))
+			continue;	/* sendmail's own options: ignored */
+		if (conf_set(conf, cli->overrides[i].key,
+		    cli->overrides[i].value, &why) == -1)
+			fatal(EX_CONFIG, "%s", why.text);
+	}
+	if (conf_finish(conf, &why) == -1)
+		fatal(EX_CONFIG, "%s", why.text);
+	return conf;
+}
 
 int
 main(int argc, char **argv)
 {
-	(void)argc;
+	struct cli cli;
+	struct conf *conf;
+	struct why why;
+	int rc;
+
+	/* Writes to a closed peer must fail with EPIPE, not kill us. */
+	(void)signal(SIGPIPE, SIG_IGN);
+	/* drop files are 0640 for the spool group; nothing is world-readable */
+	(void)umask(027);
 	log_init("minimta", LOG_DEST_STDERR);
-	log_user("%s: not implemented yet", argv[0]);
-	return EX_SOFTWARE;
+	if (cli_parse(argc, argv, &cli, &why) != CLI_OK) {
+		log_user("%s", why.text);
+		return EX_USAGE;
+	}
+	conf = load_conf(&cli);
+	log_set_dest(conf->log);
+	log_set_verbose(cli.verbose);
+
+	switch (cli.mode) {
+	case CLI_SUBMIT:
+		rc = mode_submit(&cli, conf);
+		break;
+	case CLI_SMTP_STDIO:
+		rc = mode_smtp_stdio(&cli, conf);
+		break;
+	case CLI_LIST:
+		rc = mode_list(&cli, conf);
+		break;
+	case CLI_ALIASES:
+		rc = mode_aliases(&cli, conf);
+		break;
+	case CLI_VERIFY:
+		rc = mode_verify(&cli, conf);
+		break;
+	case CLI_QUEUE:
+		rc = mode_queue(&cli, conf);
+		break;
+	default:
+		rc = EX_SOFTWARE;
+		break;
+	}
+	conf_free(conf);
+	cli_free(&cli);
+	return rc;
 }

@@ -44,6 +44,7 @@ struct spool_file {
 	char		*wbuf;
 	size_t		 wlen;
 	off_t		 size;
+	off_t		 flushed;	/* bytes already in the file */
 };
 
 /*
@@ -135,7 +136,9 @@ spool_open(const char *path, struct why *why)
 		return NULL;
 	}
 	if (stat(path, &st) == -1 && errno == ENOENT) {
-		if (mkdir(path, 0755) == -1 && errno != EEXIST) {
+		/* others need search permission to reach incoming/ */
+		if ((mkdir(path, 0755) == -1 && errno != EEXIST) ||
+		    chmod(path, 0755) == -1) {
 			why_errno(why, "spool: create %s", path);
 			return NULL;
 		}
@@ -312,6 +315,20 @@ spool_create(struct spool *sp, enum spool_dir d, const char *name,
 	return f;
 }
 
+struct spool_file *
+spool_replace(struct spool *sp, enum spool_dir d, const char *name,
+    struct why *why)
+{
+	char tmp[SPOOL_MAX_NAME + 2];
+	int dfd;
+
+	if ((dfd = dirfd_of(sp, d, why)) == -1)
+		return NULL;
+	(void)snprintf(tmp, sizeof(tmp), ".%s", name);
+	(void)unlinkat(dfd, tmp, 0);	/* ENOENT is the usual case */
+	return spool_create(sp, d, name, why);
+}
+
 static int
 flush_wbuf(struct spool_file *f, struct why *why)
 {
@@ -329,6 +346,7 @@ flush_wbuf(struct spool_file *f, struct why *why)
 		}
 		off += (size_t)n;
 	}
+	f->flushed += (off_t)f->wlen;
 	f->wlen = 0;
 	return 0;
 }
@@ -357,6 +375,22 @@ off_t
 spool_file_size(const struct spool_file *f)
 {
 	return f->size;
+}
+
+int
+spool_patch(struct spool_file *f, off_t off, char c, struct why *why)
+{
+	if (off < 0 || off >= f->size)
+		panic("spool_patch: offset %lld out of range", (long long)off);
+	if (off >= f->flushed) {
+		f->wbuf[off - f->flushed] = c;
+		return 0;
+	}
+	if (pwrite(f->fd, &c, 1, off) != 1) {
+		why_errno(why, "write %s/%s", spool_dirs[f->dir].name, f->tmp);
+		return -1;
+	}
+	return 0;
 }
 
 static void

@@ -61,8 +61,14 @@ bool	spool_id_ok(const char *);
 /* A new file that will become dir/name on commit. */
 struct spool_file *spool_create(struct spool *, enum spool_dir,
 	    const char *name, struct why *);
+/* Like spool_create, for a file we rewrite (removes a crashed writer's
+ * temporary file first; the caller holds the message's lock). */
+struct spool_file *spool_replace(struct spool *, enum spool_dir,
+	    const char *name, struct why *);
 int	spool_write(struct spool_file *, const void *, size_t, struct why *);
 off_t	spool_file_size(const struct spool_file *);
+/* Overwrites one byte already written at offset off (a flag). */
+int	spool_patch(struct spool_file *, off_t off, char, struct why *);
 int	spool_commit(struct spool_file *, struct why *);
 void	spool_abort(struct spool_file *);
 

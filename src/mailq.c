@@ -1,0 +1,171 @@
+/*
+ * mailq.c: sendmail -bp / mailq, in Postfix's format (showq) or as JSON
+ * lines like "postqueue -j". Only the spool owner and root may list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "log.h"
+#include "modes.h"
+#include "qfile.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+struct id_list {
+	char	**v;
+	size_t	  n, cap;
+};
+
+static int
+collect(void *arg, const char *name)
+{
+	struct id_list *l = arg;
+
+	if (!spool_id_ok(name))
+		return 0;	/* state files and strangers */
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(name);
+	return 0;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+json_string(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\u%04x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+	buf_addc(b, '"');
+}
+
+static void
+print_json(const struct qfile *q)
+{
+	struct buf b;
+	size_t i;
+	bool first = true;
+
+	buf_init(&b);
+	buf_printf(&b, "{\"queue_name\": \"%s\", \"queue_id\": \"%s\", "
+	    "\"arrival_time\": %lld, \"message_size\": %lld, \"sender\": ",
+	    q->state.attempts > 0 ? "deferred" : "active", q->id,
+	    (long long)q->env.arrival, (long long)q->size);
+	json_string(&b, q->env.sender);
+	buf_adds(&b, ", \"recipients\": [");
+	for (i = 0; i < q->env.nrcpts; i++) {
+		const struct qstate_rcpt *r = &q->state.rcpts[i];
+
+		if (r->done)
+			continue;
+		buf_adds(&b, first ? "{\"address\": " : ", {\"address\": ");
+		first = false;
+		json_string(&b, q->env.rcpts[i].addr);
+		if (r->reason != NULL) {
+			buf_adds(&b, ", \"delay_reason\": ");
+			json_string(&b, r->reason);
+		}
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}\n");
+	(void)fwrite(b.data, 1, b.len, stdout);
+	buf_free(&b);
+}
+
+static void
+print_entry(const struct qfile *q)
+{
+	char when[32];
+	struct tm tm;
+	const char *last = NULL;
+	size_t i;
+
+	(void)localtime_r(&q->env.arrival, &tm);
+	(void)strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm);
+	printf("%-14s%c %8lld %-20.20s %s\n", q->id, ' ', (long long)q->size,
+	    when, q->env.sender[0] ? q->env.sender : "MAILER-DAEMON");
+	for (i = 0; i < q->env.nrcpts; i++) {
+		const struct qstate_rcpt *r = &q->state.rcpts[i];
+
+		if (r->done)
+			continue;
+		/* Postfix prints a reason once for the recipients that share it */
+		if (r->reason != NULL && (last == NULL ||
+		    strcmp(last, r->reason) != 0)) {
+			printf("%*s(%s)\n", 0, "", r->reason);
+			last = r->reason;
+		}
+		printf("%*s%s\n", 46, "", q->env.rcpts[i].addr);
+	}
+	printf("\n");
+}
+
+int
+mode_list(const struct cli *cli, const struct conf *conf)
+{
+	struct spool *sp = mode_open_spool(conf, true, "mailq");
+	struct id_list ids = { 0 };
+	struct qfile q;
+	struct why why;
+	long long kbytes = 0;
+	size_t i, shown = 0;
+
+	if (spool_scan(sp, SPOOL_QUEUE, collect, &ids, &why) == -1)
+		fatal(EX_IOERR, "mailq: %s", why.text);
+	qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id);
+	for (i = 0; i < ids.n; i++) {
+		switch (qfile_open(sp, ids.v[i], false,
+		    (size_t)conf->max_recipients, &q, &why)) {
+		case QFILE_OK:
+			if (!cli->json && shown == 0)
+				printf("%-15s %8s %-20s %s\n", "-Queue ID-",
+				    "--Size--", "----Arrival Time----",
+				    "-Sender/Recipient-------");
+			if (cli->json)
+				print_json(&q);
+			else
+				print_entry(&q);
+			kbytes += ((long long)q.size + 1023) / 1024;
+			shown++;
+			qfile_close(&q);
+			break;
+		case QFILE_BAD:
+			log_warn("mailq: %s", why.text);
+			break;
+		default:
+			break;
+		}
+		free(ids.v[i]);
+	}
+	free(ids.v);
+	if (!cli->json) {
+		if (shown == 0)
+			printf("Mail queue is empty\n");
+		else
+			printf("-- %lld Kbytes in %zu Request%s.\n", kbytes,
+			    shown, shown == 1 ? "" : "s");
+	}
+	spool_close(sp);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
