@@ -1,0 +1,921 @@
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ares.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "log.h"
+#include "why.h"
+#include "xmalloc.h"
+
+#define DNS_T_A		1
+#define DNS_T_CNAME	5
+#define DNS_T_MX	15
+#define DNS_T_AAAA	28
+#define DNS_C_IN	1
+#define DNS_NAME_MAX	253
+#define DNS_MX_MAX	100	/* MX records looked at before ordering */
+#define DNS_CLEAN_CAP	120	/* bytes of a DNS name put in a why text */
+
+struct dns {
+	ares_channel	ch;
+	size_t		pending;	/* lookups not yet done */
+};
+
+/* How one lookup ended. */
+enum dns_lk {
+	DNS_LK_FOUND,
+	DNS_LK_NODATA,		/* the name exists, not this type */
+	DNS_LK_NXDOMAIN,
+	DNS_LK_BAD,		/* permanent: bad name, CNAME chain too long */
+	DNS_LK_TEMP,		/* SERVFAIL, timeout, refused, network */
+};
+
+/* One query of one type for one name, following CNAMEs. */
+struct dns_lookup {
+	struct dns		*d;
+	char			*qname;		/* current name, no final dot */
+	int			 type;
+	int			 cnames;
+	bool			 done;
+	enum dns_lk		 res;
+	const char		*reason;	/* static text */
+	unsigned char		*abuf;		/* MX: copy of the answer */
+	int			 alen;
+	struct sockaddr_storage	 addrs[DNS_MAX_ADDRS];
+	socklen_t		 addrlens[DNS_MAX_ADDRS];
+	size_t			 naddrs;
+};
+
+static int	dns_lib_users;
+
+/* name cleaned and capped, in b (DNS text is untrusted). */
+static const char *
+dns_clean(struct buf *b, const char *name)
+{
+	buf_reset(b);
+	log_clean(b, name, strlen(name), DNS_CLEAN_CAP);
+	return buf_cstr(b);
+}
+
+static int64_t
+dns_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		panic("clock_gettime: %s", strerror(errno));
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- servers string ---- */
+
+static int
+dns_parse_one(const char *tok, struct dns_server *s, struct why *why)
+{
+	char host[64];
+	const char *port = NULL, *e, *end;
+	size_t hl;
+
+	if (tok[0] == '[') {
+		if ((end = strchr(tok, ']')) == NULL)
+			goto bad;
+		hl = (size_t)(end - tok - 1);
+		tok++;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			goto bad;
+	} else if ((end = strchr(tok, ':')) != NULL &&
+	    strchr(end + 1, ':') == NULL) {
+		hl = (size_t)(end - tok);
+		port = end + 1;
+	} else
+		hl = strlen(tok);
+	if (hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, tok, hl);
+	host[hl] = '\0';
+	s->port = 53;
+	if (port != NULL) {
+		s->port = (int)strtonum(port, 1, 65535, &e);
+		if (e != NULL)
+			goto bad;
+	}
+	if (inet_pton(AF_INET, host, s->addr) == 1)
+		s->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, s->addr) == 1)
+		s->family = AF_INET6;
+	else
+		goto bad;
+	return 0;
+bad:
+	{
+		struct buf b = { 0 };
+
+		why_set(why, "resolver: bad server address: \"%s\"",
+		    dns_clean(&b, tok));
+		buf_free(&b);
+	}
+	return -1;
+}
+
+int
+dns_parse_servers(const char *spec, struct dns_server *v, size_t *n,
+    struct why *why)
+{
+	char *copy, *p, *tok;
+	int rc = -1;
+
+	*n = 0;
+	copy = p = xstrdup(spec);
+	while ((tok = strsep(&p, ",")) != NULL) {
+		size_t l;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		l = strlen(tok);
+		while (l > 0 && (tok[l - 1] == ' ' || tok[l - 1] == '\t'))
+			tok[--l] = '\0';
+		if (l == 0) {
+			why_set(why, "resolver: empty server address");
+			goto out;
+		}
+		if (*n == DNS_MAX_SERVERS) {
+			why_set(why, "resolver: more than %d servers",
+			    DNS_MAX_SERVERS);
+			goto out;
+		}
+		if (dns_parse_one(tok, &v[*n], why) == -1)
+			goto out;
+		(*n)++;
+	}
+	rc = 0;
+out:
+	free(copy);
+	if (rc == -1)
+		*n = 0;
+	return rc;
+}
+
+/* ---- MX ordering ---- */
+
+static int
+dns_mx_cmp(const void *a, const void *b)
+{
+	const struct dns_mxrec *x = a, *y = b;
+
+	return (x->preference > y->preference) -
+	    (x->preference < y->preference);
+}
+
+void
+dns_mx_order(struct dns_mxrec *v, size_t n, uint32_t (*uniform)(uint32_t))
+{
+	size_t i, j, k;
+
+	if (n < 2)
+		return;
+	qsort(v, n, sizeof(*v), dns_mx_cmp);
+	/* RFC 5321 5.1: equal preferences are tried in random order. */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].preference == v[i].preference;
+		    j++)
+			continue;
+		for (k = j - 1; k > i; k--) {
+			size_t r = i + uniform((uint32_t)(k - i + 1));
+			struct dns_mxrec t = v[k];
+
+			v[k] = v[r];
+			v[r] = t;
+		}
+	}
+}
+
+bool
+dns_mx_is_null(const struct dns_mxrec *v, size_t n)
+{
+	return n == 1 && v[0].preference == 0 &&
+	    (v[0].name[0] == '\0' || strcmp(v[0].name, ".") == 0);
+}
+
+bool
+dns_ip_literal(const char *name, int port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	char host[64];
+	size_t l = strlen(name);
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	if (l > 2 && name[0] == '[' && name[l - 1] == ']') {
+		name++;
+		l -= 2;
+		if (l > 5 && strncasecmp(name, "IPv6:", 5) == 0) {
+			name += 5;
+			l -= 5;
+		}
+	}
+	if (l == 0 || l >= sizeof(host))
+		return false;
+	memcpy(host, name, l);
+	host[l] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+		return true;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+		return true;
+	}
+	return false;
+}
+
+/* ---- channel ---- */
+
+struct dns *
+dns_new(const char *servers, struct why *why)
+{
+	struct dns_server sv[DNS_MAX_SERVERS];
+	struct ares_addr_port_node nodes[DNS_MAX_SERVERS];
+	struct ares_options opt;
+	struct dns *d;
+	size_t n = 0, i;
+	int rc;
+
+	if (servers != NULL && dns_parse_servers(servers, sv, &n, why) == -1)
+		return NULL;
+	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
+		why_set(why, "resolver: %s", ares_strerror(rc));
+		return NULL;
+	}
+	dns_lib_users++;
+	d = xcalloc(1, sizeof(*d));
+	memset(&opt, 0, sizeof(opt));
+	/*
+	 * No search list: mail domains are absolute. EDNS for long MX sets.
+	 * NOCHECKRESP: a SERVFAIL or REFUSED answer ends the query with
+	 * that reason (else c-ares reports "connection refused"); it is a
+	 * temporary failure either way, and a silent server still fails
+	 * over to the next one.
+	 */
+	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS |
+	    ARES_FLAG_NOCHECKRESP;
+	opt.ednspsz = 1232;
+	opt.timeout = 1000;	/* per try, ms; c-ares doubles it per round */
+	opt.tries = 3;
+	rc = ares_init_options(&d->ch, &opt, ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	if (rc != ARES_SUCCESS) {
+		why_set(why, "resolver: %s", ares_strerror(rc));
+		free(d);
+		if (--dns_lib_users == 0)
+			ares_library_cleanup();
+		return NULL;
+	}
+	if (n > 0) {
+		memset(nodes, 0, sizeof(nodes));
+		for (i = 0; i < n; i++) {
+			nodes[i].next = i + 1 < n ? &nodes[i + 1] : NULL;
+			nodes[i].family = sv[i].family;
+			memcpy(&nodes[i].addr, sv[i].addr,
+			    sv[i].family == AF_INET ? 4 : 16);
+			nodes[i].udp_port = sv[i].port;
+			nodes[i].tcp_port = sv[i].port;
+		}
+		if ((rc = ares_set_servers_ports(d->ch, nodes)) !=
+		    ARES_SUCCESS) {
+			why_set(why, "resolver: %s", ares_strerror(rc));
+			dns_free(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+void
+dns_free(struct dns *d)
+{
+	if (d == NULL)
+		return;
+	ares_destroy(d->ch);
+	free(d);
+	if (--dns_lib_users == 0)
+		ares_library_cleanup();
+}
+
+void
+dns_hosts_free(struct dns_hosts *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].addrs);
+		free(h->v[i].addrlens);
+	}
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
+}
+
+/* ---- lookups ---- */
+
+static bool
+dns_name_eq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+static void
+dns_add_addr(struct dns_lookup *l, int rtype, const unsigned char *rd)
+{
+	struct sockaddr_storage *ss = &l->addrs[l->naddrs];
+
+	if (l->naddrs == DNS_MAX_ADDRS)
+		return;
+	memset(ss, 0, sizeof(*ss));
+	if (rtype == DNS_T_A) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, rd, 4);
+		l->addrlens[l->naddrs++] = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, rd, 16);
+		l->addrlens[l->naddrs++] = sizeof(*s6);
+	}
+}
+
+/*
+ * Walks the answer section: records of l->type owned by the current name
+ * (the query name, then each CNAME target in turn) are counted, and A/AAAA
+ * addresses kept. Returns the count, or -1 for a malformed message; *cname
+ * is the end of the CNAME chain when it differs from the query name.
+ */
+static int
+dns_scan(struct dns_lookup *l, const unsigned char *abuf, int alen,
+    char **cname)
+{
+	const unsigned char *p = abuf, *end = abuf + alen;
+	char *cur = xstrdup(l->qname), *name;
+	unsigned qd, an, i;
+	long enc;
+	int found = 0;
+
+	*cname = NULL;
+	if (alen < 12)
+		goto bad;
+	qd = (unsigned)(p[4] << 8 | p[5]);
+	an = (unsigned)(p[6] << 8 | p[7]);
+	p += 12;
+	for (i = 0; i < qd; i++) {
+		if (ares_expand_name(p, abuf, alen, &name, &enc) != ARES_SUCCESS)
+			goto bad;
+		ares_free_string(name);
+		if (end - p < enc + 4)
+			goto bad;
+		p += enc + 4;
+	}
+	for (i = 0; i < an; i++) {
+		int rtype, rdlen;
+		bool mine;
+
+		if (ares_expand_name(p, abuf, alen, &name, &enc) != ARES_SUCCESS)
+			goto bad;
+		mine = dns_name_eq(name, cur);
+		ares_free_string(name);
+		if (end - p < enc + 10)
+			goto bad;
+		p += enc;
+		rtype = p[0] << 8 | p[1];
+		rdlen = p[8] << 8 | p[9];
+		p += 10;
+		if (end - p < rdlen)
+			goto bad;
+		if (!mine || (p[-8] << 8 | p[-7]) != DNS_C_IN) {
+			p += rdlen;
+			continue;
+		}
+		if (rtype == DNS_T_CNAME) {
+			if (ares_expand_name(p, abuf, alen, &name, &enc) !=
+			    ARES_SUCCESS)
+				goto bad;
+			free(cur);
+			cur = xstrdup(name);
+			ares_free_string(name);
+		} else if (rtype == l->type) {
+			if ((rtype == DNS_T_A && rdlen == 4) ||
+			    (rtype == DNS_T_AAAA && rdlen == 16))
+				dns_add_addr(l, rtype, p);
+			found++;
+		}
+		p += rdlen;
+	}
+	if (!dns_name_eq(cur, l->qname))
+		*cname = xstrdup(cur);
+	free(cur);
+	return found;
+bad:
+	free(cur);
+	return -1;
+}
+
+static void	dns_cb(void *, int, int, unsigned char *, int);
+
+static void
+dns_start(struct dns_lookup *l)
+{
+	ares_query(l->d->ch, l->qname, DNS_C_IN, l->type, dns_cb, l);
+}
+
+static void
+dns_finish(struct dns_lookup *l, enum dns_lk res, const char *reason)
+{
+	l->res = res;
+	l->reason = reason;
+	l->done = true;
+	l->d->pending--;
+}
+
+static const char *
+dns_nodata(const struct dns_lookup *l)
+{
+	return l->type == DNS_T_MX ? "no MX records" : "no address records";
+}
+
+/* Classifies a c-ares status that carries no usable answer. */
+static void
+dns_fail(struct dns_lookup *l, int status)
+{
+	switch (status) {
+	case ARES_ENOTFOUND:
+		dns_finish(l, DNS_LK_NXDOMAIN, "domain not found");
+		break;
+	case ARES_ENODATA:
+		dns_finish(l, DNS_LK_NODATA, dns_nodata(l));
+		break;
+	case ARES_EBADNAME:
+		dns_finish(l, DNS_LK_BAD, "bad domain name");
+		break;
+	case ARES_ESERVFAIL:
+		dns_finish(l, DNS_LK_TEMP, "server failure");
+		break;
+	case ARES_ETIMEOUT:
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION:
+		dns_finish(l, DNS_LK_TEMP, "timed out");
+		break;
+	case ARES_EREFUSED:
+		dns_finish(l, DNS_LK_TEMP, "query refused");
+		break;
+	case ARES_ECONNREFUSED:
+		dns_finish(l, DNS_LK_TEMP, "connection refused");
+		break;
+	default:
+		dns_finish(l, DNS_LK_TEMP, ares_strerror(status));
+		break;
+	}
+}
+
+static void
+dns_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct dns_lookup *l = arg;
+	char *cname = NULL;
+	int n;
+
+	(void)timeouts;	/* the deadline is ours, not a count of tries */
+	if ((status != ARES_SUCCESS && status != ARES_ENODATA) ||
+	    abuf == NULL) {
+		dns_fail(l, status);
+		return;
+	}
+	l->naddrs = 0;
+	if ((n = dns_scan(l, abuf, alen, &cname)) == -1) {
+		dns_finish(l, DNS_LK_TEMP, "malformed reply");
+		return;
+	}
+	if (n == 0 && cname != NULL) {
+		/* The server gave the CNAME alone: ask for its target. */
+		if (l->cnames++ == DNS_MAX_CNAMES) {
+			free(cname);
+			dns_finish(l, DNS_LK_BAD, "CNAME chain too long");
+			return;
+		}
+		free(l->qname);
+		l->qname = cname;
+		dns_start(l);
+		return;
+	}
+	free(cname);
+	if (n == 0) {
+		dns_finish(l, DNS_LK_NODATA, dns_nodata(l));
+		return;
+	}
+	if (l->type == DNS_T_MX) {
+		l->abuf = xmalloc((size_t)alen);
+		memcpy(l->abuf, abuf, (size_t)alen);
+		l->alen = alen;
+	}
+	dns_finish(l, DNS_LK_FOUND, NULL);
+}
+
+static void
+dns_lookup_init(struct dns_lookup *l, struct dns *d, const char *name,
+    int type)
+{
+	size_t n = strlen(name);
+
+	memset(l, 0, sizeof(*l));
+	l->d = d;
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	l->qname = xstrndup(name, n);
+	l->type = type;
+	d->pending++;
+	dns_start(l);
+}
+
+static void
+dns_lookup_free(struct dns_lookup *l)
+{
+	free(l->qname);
+	free(l->abuf);
+	l->qname = NULL;
+	l->abuf = NULL;
+}
+
+/* Runs c-ares until every lookup is done or the deadline passes. */
+static void
+dns_run(struct dns *d, int64_t deadline)
+{
+	ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
+	struct timeval maxtv, tv, *tvp;
+	int64_t left;
+	int bits, i, n, nfds, ms;
+
+	while (d->pending > 0) {
+		if ((left = deadline - dns_now_ms()) <= 0) {
+			ares_cancel(d->ch);	/* callbacks say "timed out" */
+			return;
+		}
+		bits = ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
+		for (nfds = 0, i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			short ev = 0;
+
+			if (ARES_GETSOCK_READABLE(bits, i))
+				ev |= POLLIN;
+			if (ARES_GETSOCK_WRITABLE(bits, i))
+				ev |= POLLOUT;
+			if (ev == 0)
+				continue;
+			pfd[nfds].fd = socks[i];
+			pfd[nfds].events = ev;
+			pfd[nfds++].revents = 0;
+		}
+		maxtv.tv_sec = (time_t)(left / 1000);
+		maxtv.tv_usec = (suseconds_t)((left % 1000) * 1000);
+		tvp = ares_timeout(d->ch, &maxtv, &tv);
+		ms = (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
+		if ((n = poll(pfd, (nfds_t)nfds, ms)) == -1) {
+			if (errno == EINTR)
+				continue;
+			ares_cancel(d->ch);
+			return;
+		}
+		if (n == 0) {
+			/* Lets c-ares resend or give up on timed-out tries. */
+			ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+			continue;
+		}
+		for (i = 0; i < nfds; i++) {
+			short re = pfd[i].revents;
+
+			if (re == 0)
+				continue;
+			ares_process_fd(d->ch,
+			    re & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd :
+			    ARES_SOCKET_BAD,
+			    re & (POLLOUT | POLLERR) ? pfd[i].fd :
+			    ARES_SOCKET_BAD);
+		}
+	}
+}
+
+/* Appends host name with l4's then l6's addresses (port set) to out. */
+static void
+dns_hosts_add(struct dns_hosts *out, const char *name, int pref, int port,
+    const struct dns_lookup *l4, const struct dns_lookup *l6)
+{
+	const struct dns_lookup *ls[2] = { l4, l6 };
+	struct dns_host *h;
+	size_t i, k;
+
+	out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+	h = &out->v[out->n++];
+	h->name = xstrdup(name);
+	h->preference = pref;
+	h->addrs = xcalloc(DNS_MAX_ADDRS, sizeof(*h->addrs));
+	h->addrlens = xcalloc(DNS_MAX_ADDRS, sizeof(*h->addrlens));
+	h->naddrs = 0;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < ls[k]->naddrs && h->naddrs < DNS_MAX_ADDRS;
+		    i++) {
+			struct sockaddr_storage *ss = &h->addrs[h->naddrs];
+
+			*ss = ls[k]->addrs[i];
+			if (ss->ss_family == AF_INET)
+				((struct sockaddr_in *)ss)->sin_port =
+				    htons((uint16_t)port);
+			else
+				((struct sockaddr_in6 *)ss)->sin6_port =
+				    htons((uint16_t)port);
+			h->addrlens[h->naddrs++] = ls[k]->addrlens[i];
+		}
+	}
+}
+
+static void
+dns_literal_host(struct dns_hosts *out, const char *name,
+    const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct dns_host *h;
+
+	out->v = xcalloc(1, sizeof(*out->v));
+	out->n = 1;
+	h = &out->v[0];
+	h->name = xstrdup(name);
+	h->addrs = xcalloc(1, sizeof(*h->addrs));
+	h->addrlens = xcalloc(1, sizeof(*h->addrlens));
+	h->addrs[0] = *ss;
+	h->addrlens[0] = len;
+	h->naddrs = 1;
+}
+
+static bool
+dns_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > DNS_NAME_MAX + 1)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= ' ' || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Resolves the addresses of hosts v[0..n) in parallel and appends those
+ * with addresses to out. *temp tells whether a host was lost to a
+ * temporary failure; *reason and *rname give the first failure seen (a
+ * temporary one preferred), for the why text.
+ */
+static void
+dns_resolve_hosts(struct dns *d, const struct dns_mxrec *v, size_t n,
+    int port, int64_t deadline, struct dns_hosts *out, bool *temp,
+    const char **reason, const char **rname)
+{
+	struct dns_lookup *ls = xcalloc(n * 2, sizeof(*ls));
+	size_t i, k;
+
+	*temp = false;
+	for (i = 0; i < n; i++) {
+		dns_lookup_init(&ls[2 * i], d, v[i].name, DNS_T_A);
+		dns_lookup_init(&ls[2 * i + 1], d, v[i].name, DNS_T_AAAA);
+	}
+	dns_run(d, deadline);
+	for (i = 0; i < n; i++) {
+		struct dns_lookup *l4 = &ls[2 * i], *l6 = &ls[2 * i + 1];
+
+		if (l4->naddrs + l6->naddrs > 0) {
+			dns_hosts_add(out, v[i].name, v[i].preference, port,
+			    l4, l6);
+			continue;
+		}
+		for (k = 0; k < 2; k++) {
+			struct dns_lookup *l = &ls[2 * i + k];
+			bool t = l->res == DNS_LK_TEMP;
+
+			if (*reason == NULL || (t && !*temp)) {
+				*reason = l->reason;
+				*rname = v[i].name;
+			}
+			if (t)
+				*temp = true;
+		}
+	}
+	for (i = 0; i < 2 * n; i++)
+		dns_lookup_free(&ls[i]);
+	free(ls);
+}
+
+enum dns_result
+dns_host(struct dns *d, const char *name, int port, int timeout_ms,
+    struct dns_hosts *out, struct why *why)
+{
+	struct sockaddr_storage ss;
+	struct dns_mxrec rec;
+	struct buf b = { 0 };
+	const char *reason = NULL, *rname = NULL;
+	socklen_t len;
+	bool temp;
+	enum dns_result res = DNS_FOUND;
+
+	out->v = NULL;
+	out->n = 0;
+	if (dns_ip_literal(name, port, &ss, &len)) {
+		dns_literal_host(out, name, &ss, len);
+		return DNS_FOUND;
+	}
+	if (!dns_name_ok(name)) {
+		why_set(why, "address lookup for %s: bad host name",
+		    dns_clean(&b, name));
+		buf_free(&b);
+		return DNS_NOTFOUND;
+	}
+	rec.name = name;
+	rec.preference = 0;
+	dns_resolve_hosts(d, &rec, 1, port, dns_now_ms() + timeout_ms, out,
+	    &temp, &reason, &rname);
+	if (out->n == 0) {
+		res = temp ? DNS_RETRY : DNS_NOTFOUND;
+		why_set(why, "address lookup for %s: %s", dns_clean(&b, name),
+		    reason != NULL ? reason : "no address");
+	}
+	buf_free(&b);
+	return res;
+}
+
+/*
+ * Turns the MX answer of l into ordered, usable records in v (names
+ * borrowed from *mx, which the caller frees with ares_free_data).
+ * Returns the count, -1 for a null MX, -2 for a malformed answer;
+ * *numeric counts IP-address targets left out.
+ */
+static int
+dns_mx_records(const struct dns_lookup *l, struct ares_mx_reply **mx,
+    struct dns_mxrec *v, size_t *numeric)
+{
+	struct sockaddr_storage ss;
+	struct ares_mx_reply *r;
+	socklen_t len;
+	size_t n = 0, i, k;
+
+	*numeric = 0;
+	if (ares_parse_mx_reply(l->abuf, l->alen, mx) != ARES_SUCCESS)
+		return -2;
+	for (r = *mx; r != NULL && n < DNS_MX_MAX; r = r->next) {
+		v[n].name = r->host;
+		v[n++].preference = r->priority;
+	}
+	if (dns_mx_is_null(v, n))
+		return -1;
+	for (i = k = 0; i < n; i++) {
+		/* A "." among other MX records is unusable: skip it. */
+		if (v[i].name[0] == '\0' || strcmp(v[i].name, ".") == 0)
+			continue;
+		/* RFC 5321 5.1: an MX target is a name; Postfix skips IPs. */
+		if (dns_ip_literal(v[i].name, 0, &ss, &len)) {
+			(*numeric)++;
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	dns_mx_order(v, k, arc4random_uniform);
+	return (int)(k > DNS_MAX_HOSTS ? DNS_MAX_HOSTS : k);
+}
+
+/* The MX stage: fills v and *n, or returns a result with why set. */
+static int
+dns_mx_stage(struct dns *d, const char *domain, const char *cd,
+    int64_t deadline, struct ares_mx_reply **mx, struct dns_mxrec *v,
+    size_t *n, enum dns_result *res, struct why *why)
+{
+	struct dns_lookup l;
+	size_t numeric = 0;
+	int k;
+
+	dns_lookup_init(&l, d, domain, DNS_T_MX);
+	dns_run(d, deadline);
+	*n = 0;
+	switch (l.res) {
+	case DNS_LK_FOUND:
+		break;
+	case DNS_LK_NODATA:
+		/* RFC 5321 5.1: no MX, the domain is its own mail host. */
+		v[0].name = domain;
+		v[0].preference = 0;
+		*n = 1;
+		dns_lookup_free(&l);
+		return 0;
+	case DNS_LK_NXDOMAIN:
+	case DNS_LK_BAD:
+		*res = DNS_NOTFOUND;
+		why_set(why, "MX lookup for %s: %s", cd, l.reason);
+		dns_lookup_free(&l);
+		return -1;
+	case DNS_LK_TEMP:
+	default:
+		*res = DNS_RETRY;
+		why_set(why, "MX lookup for %s: %s", cd, l.reason);
+		dns_lookup_free(&l);
+		return -1;
+	}
+	k = dns_mx_records(&l, mx, v, &numeric);
+	dns_lookup_free(&l);
+	if (k == -1) {
+		*res = DNS_NULLMX;
+		why_set(why, "MX lookup for %s: domain accepts no mail "
+		    "(null MX)", cd);
+		return -1;
+	}
+	if (k == -2) {
+		*res = DNS_RETRY;
+		why_set(why, "MX lookup for %s: malformed reply", cd);
+		return -1;
+	}
+	if (k == 0) {
+		*res = DNS_NOTFOUND;
+		why_set(why, "MX lookup for %s: no usable MX host%s", cd,
+		    numeric > 0 ? " (IP address as MX target)" : "");
+		return -1;
+	}
+	*n = (size_t)k;
+	return 0;
+}
+
+enum dns_result
+dns_mx(struct dns *d, const char *domain, int port, int timeout_ms,
+    struct dns_hosts *out, struct why *why)
+{
+	struct dns_mxrec v[DNS_MX_MAX];
+	struct ares_mx_reply *mx = NULL;
+	struct sockaddr_storage ss;
+	struct buf b = { 0 }, b2 = { 0 };
+	const char *cd, *reason = NULL, *rname = NULL;
+	int64_t deadline = dns_now_ms() + timeout_ms;
+	enum dns_result res = DNS_FOUND;
+	socklen_t len;
+	size_t n;
+	bool temp;
+
+	out->v = NULL;
+	out->n = 0;
+	cd = dns_clean(&b, domain);
+	if (domain[0] == '[' && dns_ip_literal(domain, port, &ss, &len)) {
+		/* A domain literal (RFC 5321 4.1.3) needs no lookup. */
+		dns_literal_host(out, domain, &ss, len);
+		goto out;
+	}
+	if (!dns_name_ok(domain)) {
+		res = DNS_NOTFOUND;
+		why_set(why, "MX lookup for %s: bad domain name", cd);
+		goto out;
+	}
+	if (dns_mx_stage(d, domain, cd, deadline, &mx, v, &n, &res, why) == -1)
+		goto out;
+	dns_resolve_hosts(d, v, n, port, deadline, out, &temp, &reason,
+	    &rname);
+	if (out->n == 0) {
+		res = temp ? DNS_RETRY : DNS_NOTFOUND;
+		if (n == 1 && v[0].name == domain && !temp)
+			why_set(why, "MX lookup for %s: no MX and no address "
+			    "records", cd);
+		else
+			why_set(why, "MX lookup for %s: %s: %s", cd,
+			    dns_clean(&b2, rname), reason);
+	}
+out:
+	if (mx != NULL)
+		ares_free_data(mx);
+	buf_free(&b);
+	buf_free(&b2);
+	return res;
+}
