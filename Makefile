@@ -24,12 +24,16 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/replay/%)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-all: minimta
+# The binary: ./minimta for the default build dir, else $(BUILD)/minimta,
+# so that a sanitizer build does not replace the normal one.
+BIN = $(if $(filter build,$(BUILD)),minimta,$(BUILD)/minimta)
+
+all: $(BIN)
 
 config.mk config.h:
 	@echo "run ./configure first" >&2; exit 1
 
-minimta: $(BUILD)/main.o $(LIB)
+$(BIN): $(BUILD)/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(LDLIBS_ALL)
 
 $(BUILD)/%.o: src/%.c config.h | $(BUILD)
@@ -59,13 +63,13 @@ fuzz: $(FUZZ_BINS)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY)
 
-check: minimta unit
-	tests/run-all.sh
+check: $(BIN) unit
+	MINIMTA=$(CURDIR)/$(BIN) BUILD=$(BUILD) tests/run-all.sh
 
-bench: minimta
+bench: $(BIN)
 	bench/run-all.sh
 
-demo: minimta
+demo: $(BIN)
 	tests/demo.sh
 
 # ---- install ----
@@ -74,7 +78,7 @@ BINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 SPOOLDIR = $(LOCALSTATEDIR)/spool/minimta
 
-install: minimta
+install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 minimta $(DESTDIR)$(BINDIR)/minimta

@@ -4,10 +4,12 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 pass=0 fail=0 skip=0
-log=build/test-output.log
+B=${BUILD:-build}
+export MINIMTA=${MINIMTA:-$PWD/minimta}
+log=$B/test-output.log
 : >"$log"
 
-for t in build/tests/test_*; do
+for t in $B/tests/test_*; do
 	[ -x "$t" ] || continue
 	out=$("$t" 2>&1); rc=$?
 	echo "$out" >>"$log"
@@ -21,7 +23,7 @@ for t in build/tests/test_*; do
 	echo "${t##*/}: $p passed, $f failed"
 done
 
-for r in build/replay/fuzz_*; do
+for r in $B/replay/fuzz_*; do
 	[ -x "$r" ] || continue
 	name=${r##*/}; name=${name#fuzz_}
 	files=$(find "tests/fuzz/corpus/$name" -type f 2>/dev/null | sort)
@@ -39,13 +41,13 @@ done
 if ls tests/cli/*.bats >/dev/null 2>&1; then
 	bats_files=${BATS_FILES:-tests/cli/*.bats}
 	# shellcheck disable=SC2086
-	bats --tap $bats_files >build/bats.tap 2>&1
-	cat build/bats.tap >>"$log"
-	grep -E '^not ok' -A6 build/bats.tap | head -200
-	b_skip=$(grep -cE '^ok .* # skip' build/bats.tap)
-	b_ok=$(grep -cE '^ok ' build/bats.tap)
-	b_fail=$(grep -cE '^not ok ' build/bats.tap)
-	planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' build/bats.tap | head -1)
+	bats --tap $bats_files >$B/bats.tap 2>&1
+	cat $B/bats.tap >>"$log"
+	grep -E '^not ok' -A6 $B/bats.tap | head -200
+	b_skip=$(grep -cE '^ok .* # skip' $B/bats.tap)
+	b_ok=$(grep -cE '^ok ' $B/bats.tap)
+	b_fail=$(grep -cE '^not ok ' $B/bats.tap)
+	planned=$(sed -nE 's/^1\.\.([0-9]+)$/\1/p' $B/bats.tap | head -1)
 	ran=$((b_ok + b_fail))
 	if [ -n "$planned" ] && [ "$ran" -lt "$planned" ]; then
 		echo "bats: only $ran of $planned tests reported"; b_fail=$((b_fail + planned - ran))
