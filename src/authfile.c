@@ -1,0 +1,304 @@
+/*
+ * authfile.c: parser and loader of the smarthost password file. See
+ * authfile.h.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "authfile.h"
+#include "buf.h"
+#include "conf.h"
+#include "why.h"
+#include "xmalloc.h"
+
+struct authfile_entry {
+	char	*host;		/* without [] */
+	int	 port;		/* 0: any */
+	char	*user;
+	char	*pass;
+};
+
+struct authfile {
+	struct authfile_entry *v;
+	size_t	 n;
+};
+
+static void
+authfile_wipe(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+authfile_free(struct authfile *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	for (i = 0; i < a->n; i++) {
+		free(a->v[i].host);
+		free(a->v[i].user);
+		authfile_wipe(a->v[i].pass);
+	}
+	free(a->v);
+	free(a);
+}
+
+size_t
+authfile_count(const struct authfile *a)
+{
+	return a != NULL ? a->n : 0;
+}
+
+static void
+authfile_add(struct authfile *a, char *host, int port, char *user,
+    char *pass)
+{
+	a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+	a->v[a->n].host = host;
+	a->v[a->n].port = port;
+	a->v[a->n].user = user;
+	a->v[a->n].pass = pass;
+	a->n++;
+}
+
+/* "host user password": three fields, why gets the reason only. */
+static int
+authfile_plain(struct authfile *a, char *line, struct why *why)
+{
+	char *f[3], *p = line, *host;
+	size_t i, len;
+
+	for (i = 0; i < 3; i++) {
+		p += strspn(p, " \t");
+		if (*p == '\0') {
+			why_set(why, "want \"host user password\" or a URL");
+			return -1;
+		}
+		f[i] = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+	p += strspn(p, " \t");
+	if (*p != '\0') {
+		why_set(why, "more than three fields (a password with white "
+		    "space needs the URL form, with %%20)");
+		return -1;
+	}
+	host = f[0];
+	len = strlen(host);
+	if (host[0] == '[' && len > 2 && host[len - 1] == ']') {
+		host++;
+		len -= 2;
+	} else if (strchr(host, ':') != NULL) {
+		why_set(why, "host:port is only allowed in the URL form");
+		return -1;
+	}
+	authfile_add(a, xstrndup(host, len), 0, xstrdup(f[1]),
+	    xstrdup(f[2]));
+	return 0;
+}
+
+static int
+authfile_url(struct authfile *a, const char *line, struct why *why)
+{
+	struct conf_url u;
+	char *pass = NULL;
+	bool port_given;
+
+	if (conf_url_parse(line, &u, &pass, &port_given, why) == -1)
+		return -1;
+	if (u.user == NULL || pass == NULL) {
+		why_set(why, "a URL line needs user:password@");
+		authfile_wipe(pass);
+		conf_url_free(&u);
+		return -1;
+	}
+	authfile_add(a, u.host, port_given ? u.port : 0, u.user, pass);
+	u.host = u.user = NULL;
+	conf_url_free(&u);
+	return 0;
+}
+
+struct authfile *
+authfile_parse(const char *name, const char *text, size_t len,
+    struct why *why)
+{
+	struct authfile *a = xcalloc(1, sizeof(*a));
+	const char *p = text, *end = text + len, *nl;
+	struct why reason;
+	size_t lineno = 0, n;
+	char *line, *s;
+	int rc;
+
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (nl != NULL ? nl : end) - p;
+		if (n > AUTHFILE_LINE_MAX) {
+			why_set(why, "%s:%zu: line too long (max %d bytes)",
+			    name, lineno, AUTHFILE_LINE_MAX);
+			goto fail;
+		}
+		line = xstrndup(p, n);
+		p += n + (nl != NULL);
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (strlen(line) != n || strpbrk(line, "\r\v\f") != NULL) {
+			why_set(why, "%s:%zu: line contains a control character",
+			    name, lineno);
+			authfile_wipe(line);
+			goto fail;
+		}
+		s = line + strspn(line, " \t");
+		n = strlen(s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			s[--n] = '\0';
+		if (*s == '\0' || *s == '#')
+			rc = 0;
+		else if (strstr(s, "://") != NULL &&
+		    strcspn(s, " \t") > (size_t)(strstr(s, "://") - s))
+			rc = authfile_url(a, s, &reason);
+		else
+			rc = authfile_plain(a, s, &reason);
+		authfile_wipe(line);
+		if (rc == -1) {
+			why_set(why, "%s:%zu: %s", name, lineno, reason.text);
+			goto fail;
+		}
+	}
+	return a;
+fail:
+	authfile_free(a);
+	return NULL;
+}
+
+static int
+authfile_check(const char *path, const struct stat *st, struct why *why)
+{
+	uid_t euid = geteuid();
+
+	if (!S_ISREG(st->st_mode)) {
+		why_set(why, "auth_file %s: not a regular file", path);
+		return -1;
+	}
+	if (st->st_uid != euid && st->st_uid != 0) {
+		why_set(why, "auth_file %s: owned by uid %ld, not by uid %ld "
+		    "or root: chown %ld %s", path, (long)st->st_uid,
+		    (long)euid, (long)euid, path);
+		return -1;
+	}
+	if ((st->st_mode & 077) != 0) {
+		why_set(why, "auth_file %s: readable by others: chmod 600 %s",
+		    path, path);
+		return -1;
+	}
+	return 0;
+}
+
+struct authfile *
+authfile_load(const char *path, struct why *why)
+{
+	struct authfile *a = NULL;
+	struct stat st;
+	struct buf b;
+	char chunk[4096];
+	ssize_t r;
+	int fd, saved;
+
+	buf_init(&b);
+	/* O_NONBLOCK: a FIFO in its place must not hang us before fstat. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		why_errno(why, "auth_file %s: open", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		why_errno(why, "auth_file %s: stat", path);
+		goto out;
+	}
+	if (authfile_check(path, &st, why) == -1) {
+		errno = EPERM;
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			why_errno(why, "auth_file %s: read", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (b.len + (size_t)r > AUTHFILE_FILE_MAX) {
+			why_set(why, "auth_file %s: file too large (max %d "
+			    "bytes)", path, AUTHFILE_FILE_MAX);
+			errno = EFBIG;
+			goto out;
+		}
+		buf_add(&b, chunk, (size_t)r);
+	}
+	if ((a = authfile_parse(path, b.data != NULL ? b.data : "", b.len,
+	    why)) == NULL)
+		errno = EINVAL;
+out:
+	saved = errno;
+	explicit_bzero(chunk, sizeof(chunk));
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	buf_free(&b);
+	(void)close(fd);	/* read-only: nothing to lose */
+	errno = saved;
+	return a;
+}
+
+static const char *
+authfile_strip(const char *host, size_t *len)
+{
+	*len = strlen(host);
+	if (host[0] == '[' && *len > 2 && host[*len - 1] == ']') {
+		*len -= 2;
+		return host + 1;
+	}
+	return host;
+}
+
+int
+authfile_lookup(const struct authfile *a, const char *host, int port,
+    const char *user_or_NULL, const char **user, const char **pass)
+{
+	const char *h;
+	size_t i, len;
+
+	if (a == NULL || host == NULL)
+		return -1;
+	h = authfile_strip(host, &len);
+	for (i = 0; i < a->n; i++) {
+		const struct authfile_entry *e = &a->v[i];
+
+		if (strlen(e->host) != len || strncasecmp(e->host, h, len) != 0)
+			continue;
+		if (e->port != 0 && e->port != port)
+			continue;
+		if (user_or_NULL != NULL && strcmp(e->user, user_or_NULL) != 0)
+			continue;
+		*user = e->user;
+		*pass = e->pass;
+		return 0;
+	}
+	return -1;
+}

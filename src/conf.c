@@ -1,0 +1,1128 @@
+/*
+ * conf.c: the configuration table and its parser. See conf.h; the table
+ * below is what minimta.conf(5) and etc/minimta.conf document.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "log.h"
+#include "why.h"
+#include "xmalloc.h"
+
+enum conf_type {
+	CONF_T_STRING,		/* a path or a name, any text */
+	CONF_T_HOST,		/* a domain name */
+	CONF_T_BOOL,
+	CONF_T_INT,
+	CONF_T_DURATION,	/* seconds; units s m h d w */
+	CONF_T_SIZE,		/* bytes; suffixes K M G */
+	CONF_T_URLS,		/* repeatable smarthost URL */
+	CONF_T_SENDER_MAP,	/* repeatable "localuser address" */
+	CONF_T_LOG,		/* syslog | stderr */
+	CONF_T_TARGS,		/* add | remove */
+	CONF_T_RESOLVER,	/* ip[:port][,ip[:port]...] */
+	CONF_T_MASQ,		/* domain | user@domain */
+	CONF_T_ADDRESS,		/* a mail address */
+};
+
+/* An empty value unsets the key (NULL: "none") instead of an error. */
+#define CONF_F_OPTIONAL	0x1
+
+#define CONF_MIN	60LL
+#define CONF_HOUR	3600LL
+#define CONF_DAY	86400LL
+#define CONF_KB		1024LL
+#define CONF_MB		(1024LL * 1024)
+#define CONF_GB		(1024LL * 1024 * 1024)
+
+struct conf_key {
+	const char	*key;
+	enum conf_type	 type;
+	const char	*def;		/* NULL: unset, or filled by finish */
+	long long	 min, max;	/* INT, DURATION, SIZE */
+	size_t		 off;		/* the field in struct conf */
+	unsigned	 flags;
+};
+
+#define F(field) offsetof(struct conf, field)
+
+static const struct conf_key conf_keys[] = {
+	{ "hostname", CONF_T_HOST, NULL, 0, 0, F(hostname), CONF_F_OPTIONAL },
+	{ "domain", CONF_T_HOST, NULL, 0, 0, F(domain), CONF_F_OPTIONAL },
+	{ "spool", CONF_T_STRING, CONF_DEFAULT_SPOOL, 0, 0, F(spool), 0 },
+	{ "smarthost", CONF_T_URLS, NULL, 0, 0, F(smarthosts), 0 },
+	{ "auth_file", CONF_T_STRING, NULL, 0, 0, F(auth_file),
+	    CONF_F_OPTIONAL },
+	{ "tls_verify", CONF_T_BOOL, "yes", 0, 0, F(tls_verify), 0 },
+	{ "tls_ca_file", CONF_T_STRING, NULL, 0, 0, F(tls_ca_file),
+	    CONF_F_OPTIONAL },
+	{ "tls_ca_path", CONF_T_STRING, NULL, 0, 0, F(tls_ca_path),
+	    CONF_F_OPTIONAL },
+	{ "tls_cert_file", CONF_T_STRING, NULL, 0, 0, F(tls_cert_file),
+	    CONF_F_OPTIONAL },
+	{ "tls_key_file", CONF_T_STRING, NULL, 0, 0, F(tls_key_file),
+	    CONF_F_OPTIONAL },
+	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
+	{ "aliases", CONF_T_STRING, CONF_DEFAULT_ALIASES, 0, 0, F(aliases),
+	    0 },
+	{ "resolver", CONF_T_RESOLVER, NULL, 0, 0, F(resolver),
+	    CONF_F_OPTIONAL },
+	{ "smtp_port", CONF_T_INT, "25", 1, 65535, F(smtp_port), 0 },
+	{ "queue_lifetime", CONF_T_DURATION, "5d", 0, 365 * CONF_DAY,
+	    F(queue_lifetime), 0 },
+	{ "delay_warning", CONF_T_DURATION, "4h", 0, 365 * CONF_DAY,
+	    F(delay_warning), 0 },
+	{ "retry_min", CONF_T_DURATION, "5m", 1, 7 * CONF_DAY, F(retry_min),
+	    0 },
+	{ "retry_max", CONF_T_DURATION, "1h", 1, 30 * CONF_DAY, F(retry_max),
+	    0 },
+	{ "concurrency", CONF_T_INT, "8", 1, 256, F(concurrency), 0 },
+	{ "connect_timeout", CONF_T_DURATION, "30s", 1, CONF_HOUR,
+	    F(connect_timeout), 0 },
+	{ "command_timeout", CONF_T_DURATION, "5m", 1, CONF_DAY,
+	    F(command_timeout), 0 },
+	{ "data_timeout", CONF_T_DURATION, "10m", 1, CONF_DAY,
+	    F(data_timeout), 0 },
+	{ "max_message_size", CONF_T_SIZE, "50M", 1, 1024 * CONF_GB,
+	    F(max_message_size), 0 },
+	{ "max_recipients", CONF_T_INT, "1000", 1, 1000000,
+	    F(max_recipients), 0 },
+	{ "max_header_size", CONF_T_SIZE, "1M", 1, CONF_GB,
+	    F(max_header_size), 0 },
+	{ "log", CONF_T_LOG, "syslog", 0, 0, F(log), 0 },
+	{ "t_args", CONF_T_TARGS, "add", 0, 0, F(t_args_remove), 0 },
+	{ "masquerade", CONF_T_MASQ, NULL, 0, 0, F(masquerade),
+	    CONF_F_OPTIONAL },
+	{ "sender_map", CONF_T_SENDER_MAP, NULL, 0, 0, F(sender_maps), 0 },
+	{ "postmaster", CONF_T_ADDRESS, NULL, 0, 0, F(postmaster),
+	    CONF_F_OPTIONAL },
+	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_GB,
+	    F(bounce_size_limit), 0 },
+};
+
+#undef F
+
+#define CONF_NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+static const struct conf_key *
+conf_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_keys[i].key, key) == 0)
+			return &conf_keys[i];
+	return NULL;
+}
+
+const char *
+conf_key(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (strlen(conf_keys[i].key) == len &&
+		    memcmp(conf_keys[i].key, name, len) == 0)
+			return conf_keys[i].key;
+	return NULL;
+}
+
+bool
+conf_has_key(const char *key)
+{
+	return key != NULL && conf_find(key) != NULL;
+}
+
+/* Untrusted text for an error message: printable and capped. */
+static const char *
+conf_show(struct buf *b, const char *s)
+{
+	buf_reset(b);
+	log_clean(b, s, strlen(s), 64);
+	return buf_cstr(b);
+}
+
+static bool
+conf_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\t')
+			return true;
+		else if (*s == 0x7f)
+			return true;
+	return false;
+}
+
+int
+conf_bool(const char *s, bool *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Digits only, no sign or space; -1 past limit. */
+static int
+conf_number(const char **sp, long long limit, long long *out)
+{
+	const char *s = *sp;
+	long long n = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (n > (limit - (*s - '0')) / 10)
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	*sp = s;
+	*out = n;
+	return 0;
+}
+
+/* Large enough for any bound, small enough never to overflow a sum. */
+#define CONF_NUM_LIMIT	(1LL << 52)
+
+int
+conf_duration(const char *s, time_t unit, time_t *out)
+{
+	long long total = 0, n, mult;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (conf_number(&s, CONF_NUM_LIMIT, &n) == -1)
+			return -1;
+		switch (tolower((unsigned char)*s)) {
+		case 's':
+			mult = 1;
+			break;
+		case 'm':
+			mult = CONF_MIN;
+			break;
+		case 'h':
+			mult = CONF_HOUR;
+			break;
+		case 'd':
+			mult = CONF_DAY;
+			break;
+		case 'w':
+			mult = 7 * CONF_DAY;
+			break;
+		case '\0':
+			mult = unit;
+			break;
+		default:
+			return -1;
+		}
+		if (*s != '\0')
+			s++;
+		if (n > CONF_NUM_LIMIT / mult)
+			return -1;
+		total += n * mult;
+		if (total > CONF_NUM_LIMIT)
+			return -1;
+	}
+	*out = (time_t)total;
+	return 0;
+}
+
+static int
+conf_size(const char *s, long long *out)
+{
+	long long n, mult = 1;
+
+	if (conf_number(&s, CONF_NUM_LIMIT, &n) == -1)
+		return -1;
+	switch (*s) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mult = CONF_KB;
+		break;
+	case 'm':
+	case 'M':
+		mult = CONF_MB;
+		break;
+	case 'g':
+	case 'G':
+		mult = CONF_GB;
+		break;
+	default:
+		return -1;
+	}
+	if (*s != '\0' && s[1] != '\0')
+		return -1;
+	if (n > CONF_NUM_LIMIT / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+bool
+conf_valid_domain(const char *s)
+{
+	size_t len = strlen(s), label = 0;
+	const char *p;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return false;
+		if (*p == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label != 0 && p[-1] != '-';
+}
+
+static int
+conf_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+char *
+conf_pct_decode(const char *s, size_t len)
+{
+	struct buf b;
+	size_t i;
+	int hi, lo;
+
+	buf_init(&b);
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			if (len - i < 3 ||
+			    (hi = conf_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = conf_hexval((unsigned char)s[i + 2])) < 0)
+				goto bad;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == '\0' || c == '\r' || c == '\n')
+			goto bad;
+		buf_addc(&b, c);
+	}
+	return buf_release(&b);
+bad:
+	explicit_bzero(b.data, b.cap);
+	buf_free(&b);
+	return NULL;
+}
+
+void
+conf_url_free(struct conf_url *u)
+{
+	if (u == NULL)
+		return;
+	free(u->user);
+	free(u->host);
+	/* authfile.c parses URLs with passwords through here too. */
+	if (u->text != NULL)
+		explicit_bzero(u->text, strlen(u->text));
+	free(u->text);
+	memset(u, 0, sizeof(*u));
+}
+
+static int
+conf_port(const char *s, size_t len)
+{
+	long long n = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	return n >= 1 && n <= 65535 ? (int)n : -1;
+}
+
+/* host (with [] for IPv6) and optional :port, in [s, end). */
+static int
+conf_hostport(const char *s, const char *end, char **host, int *port,
+    struct why *why)
+{
+	char tmp[sizeof(struct in6_addr)];
+	const char *h, *hend, *p;
+	char *name;
+
+	*port = 0;
+	if (s >= end) {
+		why_set(why, "missing host");
+		return -1;
+	}
+	if (*s == '[') {
+		h = s + 1;
+		if ((hend = memchr(h, ']', (size_t)(end - h))) == NULL) {
+			why_set(why, "missing ] after an IPv6 address");
+			return -1;
+		}
+		p = hend + 1;
+	} else {
+		h = s;
+		hend = memchr(h, ':', (size_t)(end - h));
+		if (hend == NULL)
+			hend = end;
+		p = hend;
+	}
+	if (hend == h) {
+		why_set(why, "missing host");
+		return -1;
+	}
+	if (p < end) {
+		if (*p != ':' || (*port = conf_port(p + 1,
+		    (size_t)(end - p - 1))) == -1) {
+			why_set(why, "bad port (want 1..65535)");
+			return -1;
+		}
+	}
+	name = xstrndup(h, (size_t)(hend - h));
+	if (*s == '[' ? inet_pton(AF_INET6, name, tmp) != 1 :
+	    !conf_valid_domain(name)) {
+		why_set(why, "bad host name");
+		free(name);
+		return -1;
+	}
+	*host = name;
+	return 0;
+}
+
+int
+conf_url_parse(const char *text, struct conf_url *out, char **password,
+    bool *port_given, struct why *why)
+{
+	static const struct {
+		const char *prefix;
+		enum conf_scheme scheme;
+		int port;
+	} schemes[] = {
+		{ "smtp://", CONF_SMTP, 25 },
+		{ "smtp+starttls://", CONF_SMTP_STARTTLS, 25 },
+		{ "smtps://", CONF_SMTPS, 465 },
+	};
+	const char *rest = NULL, *end, *at, *colon;
+	size_t i;
+	int defport = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (password != NULL)
+		*password = NULL;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i].prefix);
+
+		if (strncasecmp(text, schemes[i].prefix, n) == 0) {
+			out->scheme = schemes[i].scheme;
+			defport = schemes[i].port;
+			rest = text + n;
+			break;
+		}
+	}
+	if (rest == NULL) {
+		why_set(why, "unknown URL scheme (want smtp://, "
+		    "smtp+starttls:// or smtps://)");
+		return -1;
+	}
+	end = rest + strlen(rest);
+	if (end > rest && end[-1] == '/')
+		end--;
+	if (strpbrk(rest, "/?# \t") != NULL && strpbrk(rest, "/?# \t") < end) {
+		why_set(why, "a path, query, fragment or space is not allowed "
+		    "in a smarthost URL");
+		return -1;
+	}
+	/* The last @: a user name may be an address with its @ unencoded. */
+	at = NULL;
+	for (i = 0; rest + i < end; i++)
+		if (rest[i] == '@')
+			at = rest + i;
+	if (at != NULL) {
+		colon = memchr(rest, ':', (size_t)(at - rest));
+		if (colon != NULL && password == NULL) {
+			why_set(why, "a password in the URL is not allowed "
+			    "(this file is readable by every user): put it "
+			    "in auth_file");
+			return -1;
+		}
+		if (colon == NULL)
+			colon = at;
+		if (colon == rest) {
+			why_set(why, "empty user name in URL");
+			return -1;
+		}
+		if ((out->user = conf_pct_decode(rest,
+		    (size_t)(colon - rest))) == NULL) {
+			why_set(why, "bad %%-escape in the user name");
+			goto fail;
+		}
+		if (colon != at && (*password = conf_pct_decode(colon + 1,
+		    (size_t)(at - colon - 1))) == NULL) {
+			why_set(why, "bad %%-escape in the password");
+			goto fail;
+		}
+		rest = at + 1;
+	}
+	if (conf_hostport(rest, end, &out->host, &out->port, why) == -1)
+		goto fail;
+	if (port_given != NULL)
+		*port_given = out->port != 0;
+	if (out->port == 0)
+		out->port = defport;
+	out->text = xstrdup(text);
+	return 0;
+fail:
+	if (password != NULL && *password != NULL) {
+		explicit_bzero(*password, strlen(*password));
+		free(*password);
+		*password = NULL;
+	}
+	conf_url_free(out);
+	return -1;
+}
+
+static int
+conf_check_address(const char *v, bool need_at, struct why *why)
+{
+	const char *at = strchr(v, '@');
+
+	if (strlen(v) > 254) {
+		why_set(why, "address too long (max 254)");
+		return -1;
+	}
+	if (strpbrk(v, " \t<>()\",;") != NULL) {
+		why_set(why, "not a plain address (no spaces, <>, quotes)");
+		return -1;
+	}
+	if (at == NULL) {
+		if (need_at) {
+			why_set(why, "want user@domain");
+			return -1;
+		}
+		return 0;
+	}
+	if (at == v || strchr(at + 1, '@') != NULL ||
+	    !conf_valid_domain(at + 1)) {
+		why_set(why, "want user@domain");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_check_resolver(const char *v, struct why *why)
+{
+	char tmp[sizeof(struct in6_addr)];
+	char *copy = xstrdup(v), *p = copy, *item, *host;
+	int n = 0, rc = -1, port;
+
+	while ((item = strsep(&p, ",")) != NULL) {
+		size_t len;
+
+		item += strspn(item, " \t");
+		len = strlen(item);
+		while (len > 0 && (item[len - 1] == ' ' ||
+		    item[len - 1] == '\t'))
+			item[--len] = '\0';
+		if (++n > CONF_RESOLVERS_MAX) {
+			why_set(why, "more than %d servers", CONF_RESOLVERS_MAX);
+			goto out;
+		}
+		if (*item != '[' && strchr(item, ':') != strrchr(item, ':')) {
+			/* A bare IPv6 address: no port without []. */
+			if (inet_pton(AF_INET6, item, tmp) != 1)
+				goto bad;
+			continue;
+		}
+		if (conf_hostport(item, item + len, &host, &port, why) == -1)
+			goto bad;
+		if (*item != '[' && inet_pton(AF_INET, host, tmp) != 1) {
+			free(host);
+			goto bad;
+		}
+		free(host);
+	}
+	rc = 0;
+	goto out;
+bad:
+	why_set(why, "want ip[:port][,ip[:port]...] (IPv6 as [addr]:port)");
+out:
+	free(copy);
+	return rc;
+}
+
+static int
+conf_check_masquerade(const char *v, struct why *why)
+{
+	if (strchr(v, '@') != NULL)
+		return conf_check_address(v, true, why);
+	if (!conf_valid_domain(v)) {
+		why_set(why, "want a domain or user@domain");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_add_sender_map(struct conf *c, const char *v, struct why *why)
+{
+	char *copy = xstrdup(v), *p = copy, *user, *addr, *extra;
+	size_t i;
+	int rc = -1;
+
+	user = strsep(&p, " \t");
+	while (p != NULL && (*p == ' ' || *p == '\t'))
+		p++;
+	addr = p != NULL ? strsep(&p, " \t") : NULL;
+	while (p != NULL && (*p == ' ' || *p == '\t'))
+		p++;
+	extra = p;
+	if (addr == NULL || *addr == '\0' || (extra != NULL &&
+	    *extra != '\0')) {
+		why_set(why, "want \"localuser address\"");
+		goto out;
+	}
+	if (strchr(user, '@') != NULL) {
+		why_set(why, "the local user must not contain @");
+		goto out;
+	}
+	if (conf_check_address(addr, true, why) == -1)
+		goto out;
+	for (i = 0; i < c->nsender_maps; i++) {
+		if (strcmp(c->sender_maps[i].user, user) == 0) {
+			/* The last line for a user wins, as for any key. */
+			free(c->sender_maps[i].address);
+			c->sender_maps[i].address = xstrdup(addr);
+			rc = 0;
+			goto out;
+		}
+	}
+	c->sender_maps = xreallocarray(c->sender_maps, c->nsender_maps + 1,
+	    sizeof(*c->sender_maps));
+	c->sender_maps[c->nsender_maps].user = xstrdup(user);
+	c->sender_maps[c->nsender_maps].address = xstrdup(addr);
+	c->nsender_maps++;
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static void
+conf_clear_lists(struct conf *c, enum conf_type type)
+{
+	size_t i;
+
+	if (type == CONF_T_URLS) {
+		for (i = 0; i < c->nsmarthosts; i++)
+			conf_url_free(&c->smarthosts[i]);
+		free(c->smarthosts);
+		c->smarthosts = NULL;
+		c->nsmarthosts = 0;
+	} else {
+		for (i = 0; i < c->nsender_maps; i++) {
+			free(c->sender_maps[i].user);
+			free(c->sender_maps[i].address);
+		}
+		free(c->sender_maps);
+		c->sender_maps = NULL;
+		c->nsender_maps = 0;
+	}
+}
+
+static int
+conf_range(const struct conf_key *k, long long n, const char *v,
+    const char *unit, struct why *why)
+{
+	struct buf b;
+
+	if (n >= k->min && n <= k->max)
+		return 0;
+	buf_init(&b);
+	why_set(why, "%s is out of range (%lld%s..%lld%s)", conf_show(&b, v),
+	    k->min, unit, k->max, unit);
+	buf_free(&b);
+	return -1;
+}
+
+/* Stores v (trimmed, non-NULL) into the field of k; why: reason only. */
+static int
+conf_apply(struct conf *c, const struct conf_key *k, const char *v,
+    struct why *why)
+{
+	void *field = (char *)c + k->off;
+	struct conf_url u;
+	const char *orig = v;
+	long long n;
+	time_t t;
+	bool b;
+
+	if (conf_has_control(v)) {
+		why_set(why, "value contains a control character");
+		return -1;
+	}
+	if (*v == '\0') {
+		if (k->type == CONF_T_URLS || k->type == CONF_T_SENDER_MAP) {
+			conf_clear_lists(c, k->type);
+			return 0;
+		}
+		if (!(k->flags & CONF_F_OPTIONAL)) {
+			why_set(why, "missing value");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = NULL;
+		return 0;
+	}
+	switch (k->type) {
+	case CONF_T_HOST:
+		if (!conf_valid_domain(v)) {
+			why_set(why, "not a valid domain name");
+			return -1;
+		}
+		break;
+	case CONF_T_STRING:
+		break;
+	case CONF_T_ADDRESS:
+		if (conf_check_address(v, false, why) == -1)
+			return -1;
+		break;
+	case CONF_T_MASQ:
+		if (conf_check_masquerade(v, why) == -1)
+			return -1;
+		break;
+	case CONF_T_RESOLVER:
+		if (conf_check_resolver(v, why) == -1)
+			return -1;
+		break;
+	case CONF_T_BOOL:
+		if (conf_bool(v, &b) == -1) {
+			why_set(why, "want yes or no");
+			return -1;
+		}
+		*(bool *)field = b;
+		return 0;
+	case CONF_T_INT:
+		if (conf_number(&v, CONF_NUM_LIMIT, &n) == -1 || *v != '\0') {
+			why_set(why, "want a number");
+			return -1;
+		}
+		if (conf_range(k, n, orig, "", why) == -1)
+			return -1;
+		*(long *)field = (long)n;
+		return 0;
+	case CONF_T_DURATION:
+		if (conf_duration(v, 1, &t) == -1) {
+			why_set(why, "want a duration (e.g. 90s, 30m, 4h, 5d)");
+			return -1;
+		}
+		if (conf_range(k, (long long)t, v, "s", why) == -1)
+			return -1;
+		*(time_t *)field = t;
+		return 0;
+	case CONF_T_SIZE:
+		if (conf_size(v, &n) == -1) {
+			why_set(why, "want a size (e.g. 512K, 50M, 1G)");
+			return -1;
+		}
+		if (conf_range(k, n, v, "", why) == -1)
+			return -1;
+		*(size_t *)field = (size_t)n;
+		return 0;
+	case CONF_T_LOG:
+		if (strcmp(v, "syslog") == 0)
+			*(enum log_dest *)field = LOG_DEST_SYSLOG;
+		else if (strcmp(v, "stderr") == 0)
+			*(enum log_dest *)field = LOG_DEST_STDERR;
+		else {
+			why_set(why, "want syslog or stderr");
+			return -1;
+		}
+		return 0;
+	case CONF_T_TARGS:
+		if (strcmp(v, "add") == 0)
+			*(bool *)field = false;
+		else if (strcmp(v, "remove") == 0)
+			*(bool *)field = true;
+		else {
+			why_set(why, "want add or remove");
+			return -1;
+		}
+		return 0;
+	case CONF_T_URLS:
+		if (conf_url_parse(v, &u, NULL, NULL, why) == -1)
+			return -1;
+		c->smarthosts = xreallocarray(c->smarthosts,
+		    c->nsmarthosts + 1, sizeof(*c->smarthosts));
+		c->smarthosts[c->nsmarthosts++] = u;
+		return 0;
+	case CONF_T_SENDER_MAP:
+		return conf_add_sender_map(c, v, why);
+	}
+	/* The string types end here: the last one wins. */
+	free(*(char **)field);
+	*(char **)field = xstrdup(v);
+	return 0;
+}
+
+struct conf *
+conf_new(void)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+	struct why why;
+	size_t i;
+
+	for (i = 0; i < CONF_NKEYS; i++) {
+		if (conf_keys[i].def == NULL)
+			continue;
+		if (conf_apply(c, &conf_keys[i], conf_keys[i].def, &why) == -1)
+			panic("conf default %s: %s", conf_keys[i].key,
+			    why.text);
+	}
+	return c;
+}
+
+static void
+conf_trim(char **s, char *end)
+{
+	while (**s == ' ' || **s == '\t')
+		(*s)++;
+	while (end > *s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+}
+
+/* One line, NUL-terminated, without its newline. */
+static int
+conf_line(struct conf *c, const char *name, size_t lineno, char *line,
+    struct why *why)
+{
+	const struct conf_key *k;
+	struct why reason;
+	struct buf b;
+	char *p, *key, *value;
+
+	/* '#' starts a comment at the start of a line or after a blank. */
+	for (p = line; *p != '\0'; p++) {
+		if (*p == '#' && (p == line || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	conf_trim(&line, line + strlen(line));
+	if (*line == '\0')
+		return 0;
+	key = line;
+	value = key + strcspn(key, " \t");
+	if (*value != '\0')
+		*value++ = '\0';
+	conf_trim(&value, value + strlen(value));
+	buf_init(&b);
+	if ((k = conf_find(key)) == NULL) {
+		why_set(why, "%s:%zu: %s: unknown key", name, lineno,
+		    conf_show(&b, key));
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	if (conf_apply(c, k, value, &reason) == -1) {
+		why_set(why, "%s:%zu: %s: %s", name, lineno, k->key,
+		    reason.text);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse(struct conf *c, const char *name, const char *text, size_t len,
+    struct why *why)
+{
+	const char *p = text, *end = text + len, *nl;
+	size_t lineno = 0, n;
+	char *line;
+	int rc;
+
+	free(c->path);
+	c->path = xstrdup(name);
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (nl != NULL ? nl : end) - p;
+		if (n > CONF_LINE_MAX) {
+			why_set(why, "%s:%zu: line too long (max %d bytes)",
+			    name, lineno, CONF_LINE_MAX);
+			return -1;
+		}
+		if (memchr(p, '\0', n) != NULL) {
+			why_set(why, "%s:%zu: line contains a NUL byte", name,
+			    lineno);
+			return -1;
+		}
+		line = xstrndup(p, n);
+		if (n > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		rc = conf_line(c, name, lineno, line, why);
+		free(line);
+		if (rc == -1)
+			return -1;
+		p += n + (nl != NULL);
+	}
+	return 0;
+}
+
+int
+conf_load(struct conf *c, const char *path, struct why *why)
+{
+	struct stat st;
+	struct buf b;
+	char chunk[8192];
+	ssize_t r;
+	int fd, rc = -1, saved;
+
+	buf_init(&b);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		why_errno(why, "open %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		why_errno(why, "stat %s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		why_set(why, "%s: not a regular file", path);
+		errno = EINVAL;
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			why_errno(why, "read %s", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (b.len + (size_t)r > CONF_FILE_MAX) {
+			why_set(why, "%s: file too large (max %d bytes)", path,
+			    CONF_FILE_MAX);
+			errno = EFBIG;
+			goto out;
+		}
+		buf_add(&b, chunk, (size_t)r);
+	}
+	if ((rc = conf_parse(c, path, b.data != NULL ? b.data : "", b.len,
+	    why)) == -1)
+		errno = EINVAL;
+out:
+	saved = errno;
+	(void)close(fd);	/* read-only: nothing to lose */
+	buf_free(&b);
+	errno = saved;
+	return rc;
+}
+
+int
+conf_set(struct conf *c, const char *key, const char *value,
+    struct why *why)
+{
+	const struct conf_key *k;
+	struct why reason;
+	struct buf b;
+	char *v, *start;
+	int rc;
+
+	buf_init(&b);
+	if ((k = conf_find(key)) == NULL) {
+		why_set(why, "-O %s: unknown key", conf_show(&b, key));
+		buf_free(&b);
+		return -1;
+	}
+	buf_free(&b);
+	start = v = xstrdup(value != NULL ? value : "");
+	conf_trim(&v, v + strlen(v));
+	if ((rc = conf_apply(c, k, v, &reason)) == -1)
+		why_set(why, "-O %s: %s", k->key, reason.text);
+	free(start);
+	return rc;
+}
+
+/* "7200" -> "2h": the largest unit that divides evenly. */
+static void
+conf_fmt_duration(char *out, size_t len, time_t t)
+{
+	static const struct {
+		long long secs;
+		char unit;
+	} units[] = {
+		{ 7 * CONF_DAY, 'w' }, { CONF_DAY, 'd' }, { CONF_HOUR, 'h' },
+		{ CONF_MIN, 'm' },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (t != 0 && (long long)t % units[i].secs == 0) {
+			(void)snprintf(out, len, "%lld%c",
+			    (long long)t / units[i].secs, units[i].unit);
+			return;
+		}
+	}
+	(void)snprintf(out, len, "%llds", (long long)t);
+}
+
+static char *
+conf_system_hostname(void)
+{
+	struct addrinfo hints, *res = NULL;
+	char name[256];
+	char *out;
+
+	if (gethostname(name, sizeof(name)) == -1)
+		return NULL;
+	name[sizeof(name) - 1] = '\0';
+	/* A name with a dot is taken as is: no resolver on the fast path. */
+	if (strchr(name, '.') != NULL)
+		return xstrdup(name);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_flags = AI_CANONNAME;
+	if (getaddrinfo(name, NULL, &hints, &res) == 0 && res != NULL &&
+	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.') !=
+	    NULL && conf_valid_domain(res->ai_canonname))
+		out = xstrdup(res->ai_canonname);
+	else
+		out = xstrdup(name);
+	if (res != NULL)
+		freeaddrinfo(res);
+	return out;
+}
+
+int
+conf_finish(struct conf *c, struct why *why)
+{
+	const char *name = c->path != NULL ? c->path : "(defaults)";
+	char a[32], b[32];
+	const char *dot;
+	struct buf sb;
+	size_t i;
+
+	if (c->hostname == NULL) {
+		if ((c->hostname = conf_system_hostname()) == NULL) {
+			why_errno(why, "%s: hostname: gethostname", name);
+			return -1;
+		}
+		if (!conf_valid_domain(c->hostname)) {
+			buf_init(&sb);
+			why_set(why, "%s: hostname: this host's name \"%s\" is "
+			    "not a valid domain: set hostname", name,
+			    conf_show(&sb, c->hostname));
+			buf_free(&sb);
+			return -1;
+		}
+	}
+	if (c->domain == NULL) {
+		dot = strchr(c->hostname, '.');
+		if (dot != NULL && strchr(dot + 1, '.') != NULL)
+			c->domain = xstrdup(dot + 1);
+		else
+			c->domain = xstrdup(c->hostname);
+	}
+	if (c->retry_min > c->retry_max) {
+		conf_fmt_duration(a, sizeof(a), c->retry_min);
+		conf_fmt_duration(b, sizeof(b), c->retry_max);
+		why_set(why, "%s: retry_min: %s is longer than retry_max (%s)",
+		    name, a, b);
+		return -1;
+	}
+	if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
+		why_set(why, "%s: %s: set both tls_cert_file and tls_key_file, "
+		    "or neither", name, c->tls_cert_file == NULL ?
+		    "tls_key_file" : "tls_cert_file");
+		return -1;
+	}
+	for (i = 0; i < c->nsmarthosts; i++) {
+		if (c->smarthosts[i].user != NULL && c->auth_file == NULL) {
+			buf_init(&sb);
+			why_set(why, "%s: smarthost: %s names a user but "
+			    "auth_file is not set", name,
+			    conf_show(&sb, c->smarthosts[i].text));
+			buf_free(&sb);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		switch (k->type) {
+		case CONF_T_STRING:
+		case CONF_T_HOST:
+		case CONF_T_ADDRESS:
+		case CONF_T_MASQ:
+		case CONF_T_RESOLVER:
+			free(*(char **)(void *)((char *)c + k->off));
+			break;
+		case CONF_T_URLS:
+		case CONF_T_SENDER_MAP:
+			conf_clear_lists(c, k->type);
+			break;
+		default:
+			break;
+		}
+	}
+	free(c->path);
+	free(c);
+}

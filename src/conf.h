@@ -1,0 +1,120 @@
+/*
+ * conf: minimta.conf, driven by one table in conf.c (key, type, default,
+ * bounds, target field); minimta.conf(5) documents the same table.
+ *
+ * Syntax: one "key value" per line; '#' starts a comment at the start of a
+ * line or after white space; the value is the rest of the line with the
+ * surrounding white space removed. A repeated single-valued key: the last
+ * one wins; repeatable keys (smarthost, sender_map) add an entry each, and
+ * an empty value empties their list.
+ *
+ * conf_new() returns the table's defaults; conf_parse() is a pure function
+ * over bytes (no I/O); conf_load() reads a file and calls it; conf_set()
+ * applies one "-O key=value"; conf_finish() fills the defaults that need
+ * the system (hostname, domain) and cross-checks keys. Errors: -1 and
+ * why = "FILE:LINE: KEY: reason" (or "-O KEY: reason"); main exits 78.
+ * Values that came from the file are never echoed when they may hold a
+ * secret (a smarthost URL with a password).
+ *
+ * The caller owns the struct conf and everything in it; once finished it
+ * is read-only (const struct conf *).
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "log.h"
+
+struct why;
+
+/* Named limits (each has a test at and past it). */
+#define CONF_LINE_MAX	4096		/* bytes in one line */
+#define CONF_FILE_MAX	(1024 * 1024)	/* bytes conf_load reads */
+#define CONF_RESOLVERS_MAX 16		/* servers in "resolver" */
+
+enum conf_scheme {
+	CONF_SMTP,		/* STARTTLS when offered */
+	CONF_SMTP_STARTTLS,	/* STARTTLS required */
+	CONF_SMTPS,		/* implicit TLS */
+};
+
+struct conf_url {
+	enum conf_scheme scheme;
+	char	*user;		/* percent-decoded, or NULL */
+	char	*host;		/* without [] around an IPv6 literal */
+	int	 port;		/* given, or 25 / 25 / 465 by scheme */
+	char	*text;		/* the URL as written, for logs (no secret) */
+};
+
+struct conf_sender_map {
+	char	*user;		/* local user name (no @) */
+	char	*address;	/* what its mail is sent as */
+};
+
+struct conf {
+	char	*path;		/* name given to conf_parse / conf_load */
+	char	*hostname, *domain, *spool, *auth_file;
+	char	*tls_ca_file, *tls_ca_path, *tls_cert_file, *tls_key_file;
+	char	*aliases, *resolver, *masquerade, *postmaster;
+	struct conf_url *smarthosts;
+	size_t	 nsmarthosts;
+	struct conf_sender_map *sender_maps;
+	size_t	 nsender_maps;
+	bool	 tls_verify, auth_plaintext;
+	bool	 t_args_remove;
+	enum log_dest log;
+	long	 smtp_port, concurrency, max_recipients;
+	time_t	 queue_lifetime, delay_warning, retry_min, retry_max;
+	time_t	 connect_timeout, command_timeout, data_timeout;
+	size_t	 max_message_size, max_header_size, bounce_size_limit;
+};
+
+/* The defaults of the table; never NULL (fatal on OOM). */
+struct conf *conf_new(void);
+/* Parses text (len bytes, may hold NULs: an error) named name. */
+int	conf_parse(struct conf *, const char *name, const char *text,
+	    size_t len, struct why *);
+/* Reads path and parses it; -1 with errno ENOENT when it is missing. */
+int	conf_load(struct conf *, const char *path, struct why *);
+/* One key from the command line (-O key=value); errors name "-O KEY". */
+int	conf_set(struct conf *, const char *key, const char *value,
+	    struct why *);
+/*
+ * Fills hostname (gethostname(); if it has no dot, the canonical name
+ * from getaddrinfo(AI_CANONNAME)) and domain (hostname without its first
+ * label when that leaves a dot, else hostname), then cross-checks.
+ */
+int	conf_finish(struct conf *, struct why *);
+bool	conf_has_key(const char *key);
+/* The table's own spelling of the len bytes at name, or NULL. */
+const char *conf_key(const char *name, size_t len);
+void	conf_free(struct conf *);
+
+/*
+ * Helpers shared with cli.c. conf_duration: "90", "90s", "30m", "1h30m"
+ * (units s m h d w; a bare number counts unit seconds); -1 on bad syntax or
+ * overflow. conf_bool: yes/no/true/false/on/off/1/0, any case.
+ */
+int	conf_duration(const char *, time_t unit, time_t *);
+int	conf_bool(const char *, bool *);
+
+/*
+ * Parses one smarthost URL into out (the caller frees it with
+ * conf_url_free). With password NULL, a password in the URL is an error
+ * that points to auth_file; otherwise *password receives the decoded
+ * password (caller frees) or NULL. *port_given (may be NULL) says whether
+ * the URL named a port. why gets the reason only, never the password.
+ * Shared with authfile.c, whose lines may be whole URLs.
+ */
+int	conf_url_parse(const char *, struct conf_url *out, char **password,
+	    bool *port_given, struct why *);
+void	conf_url_free(struct conf_url *);
+/* Decodes %XX in len bytes; NULL (bad escape, or a decoded NUL/CR/LF). */
+char	*conf_pct_decode(const char *, size_t len);
+/* A host name: dot-separated labels of letters, digits and '-'. */
+bool	conf_valid_domain(const char *);
+
+#endif
