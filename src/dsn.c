@@ -28,6 +28,8 @@
 /* RFC 2046 5.1.1: a boundary has at most 70 characters. */
 #define DSN_BOUNDARY_MAX 70
 #define DSN_QID_MAX	30
+#define DSN_BANNER_RULE	\
+	"################################################################"
 
 enum dsn_kind {
 	DSN_KIND_FAILURE,
@@ -411,11 +413,9 @@ dsn_text_intro(struct dsn_ctx *c, const struct dsn_rcpt *rcpts, size_t n)
 		    "tried." : "");
 		break;
 	case DSN_KIND_DELAY:
-		buf_adds(&c->out,
-		    "################################################################\n"
-		    "# This is only a warning. You need not send the message again. #\n"
-		    "################################################################\n"
-		    "\n");
+		buf_adds(&c->out, DSN_BANNER_RULE "\n# This is only a "
+		    "warning. You need not send the message again. #\n"
+		    DSN_BANNER_RULE "\n\n");
 		for (i = 0; i < n; i++) {
 			if (rcpts[i].action == DSN_DELAYED &&
 			    rcpts[i].will_retry_until > until)
@@ -425,10 +425,11 @@ dsn_text_intro(struct dsn_ctx *c, const struct dsn_rcpt *rcpts, size_t n)
 		    sizeof(waited));
 		dsn_date(until, date);
 		dsn_para(c, "Your message has not yet been delivered to the "
-		    "recipients listed below; it has been waiting for %s.%s%s%s",
-		    waited, until != 0 ? " The mail system will keep trying "
-		    "until " : "", until != 0 ? date : "", until != 0 ?
-		    ", and will tell you if it has to give up." : "");
+		    "recipients listed below; it has been waiting for "
+		    "%s.%s%s%s", waited, until != 0 ? " The mail system will "
+		    "keep trying until " : "", until != 0 ? date : "",
+		    until != 0 ? ", and will tell you if it has to give up." :
+		    "");
 		break;
 	case DSN_KIND_SUCCESS:
 		dsn_para(c, "Your message was delivered to the destinations "

@@ -66,8 +66,8 @@ struct dsn_rcpt {
 	const char	*status;	/* RFC 3463 "5.1.1"; NULL or invalid:
 					   5.0.0, 4.0.0 or 2.0.0 by action */
 	const char	*remote_mta;	/* host name, or NULL */
-	const char	*diagnostic;	/* server reply or our reason, or NULL */
-	bool		 diagnostic_is_smtp; /* "smtp;" or "X-Minimta;" */
+	const char	*diagnostic;	/* server reply or our reason, NULL */
+	bool		 diagnostic_is_smtp; /* "smtp;", else "X-Minimta;" */
 	time_t		 last_attempt;	/* 0: no Last-Attempt-Date */
 	time_t		 will_retry_until; /* DELAYED only; 0: not shown */
 };
@@ -107,8 +107,8 @@ int	dsn_write(const struct dsn_info *, const struct dsn_rcpt *, size_t,
  * code (may be NULL) when it is well formed and its class matches the
  * reply's first digit, else X.0.0 from the reply's class (as Postfix
  * does; 552 is not guessed at: it means different things at RCPT and
- * DATA). Returns 0, or -1 for a code outside 200..599, which gets 5.5.0
- * (protocol error; the caller decides whether to retry).
+ * DATA). Returns 0, or -1 for a code that is not 2yz, 4yz or 5yz,
+ * which gets 5.5.0 (protocol error; the caller decides on retrying).
  */
 int	dsn_status_from_reply(int, const char *, char [DSN_STATUS_LEN]);
 
