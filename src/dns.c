@@ -575,20 +575,23 @@ dns_run(struct dns *d, int64_t deadline)
 	struct pollfd pfd[ARES_GETSOCK_MAXNUM];
 	struct timeval maxtv, tv, *tvp;
 	int64_t left;
-	int bits, i, n, nfds, ms;
+	unsigned bits;
+	int i, n, nfds, ms;
 
 	while (d->pending > 0) {
 		if ((left = deadline - dns_now_ms()) <= 0) {
 			ares_cancel(d->ch);	/* callbacks say "timed out" */
 			return;
 		}
-		bits = ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
+		bits = (unsigned)ares_getsock(d->ch, socks,
+		    ARES_GETSOCK_MAXNUM);
 		for (nfds = 0, i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 			short ev = 0;
 
-			if (ARES_GETSOCK_READABLE(bits, i))
+			/* ares.h's macros shift a signed 1 into bit 31 */
+			if (bits & (1u << i))
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 				ev |= POLLOUT;
 			if (ev == 0)
 				continue;
