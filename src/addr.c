@@ -157,6 +157,29 @@ local_canon(struct buf *out, const char *s, size_t len)
 	buf_addc(out, '"');
 }
 
+/*
+ * Domain literal content: RFC 5321 4.1.3 IPv4 and IPv6 literals and
+ * tagged ones ("IPv6:..."); dcontent's other printables (<>"\\ ...) only
+ * ever come from junk and would need quoting further on.
+ */
+static bool
+literal_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+		    c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* Domain names: dot-separated non-empty labels of atext. */
 static bool
 domain_ok(const char *s, size_t len)
@@ -262,8 +285,6 @@ lex_quoted(struct lex *lx, struct tok *t, char close, enum tok_type type,
 			c = lx->s[lx->pos++];
 		} else if (c == '\r' || c == '\n')
 			continue;
-		else if (close == ']' && (c == ' ' || c == '\t'))
-			continue;
 		else if (close == ']' && c == '[')
 			return lex_fail(lx, t, "'[' in domain literal",
 			    lx->pos - 1);
@@ -354,11 +375,12 @@ struct parser {
 	struct lex	 lx;
 	size_t		 max;
 	struct addr_list *out;
-	struct span	*spans;		/* addr_rewrite: where each one was */
+	/* addr_rewrite: where each address was in the input */
+	struct span	*spans;
 	size_t		 nspans, capspans;
 	bool		 want_spans;
-	struct buf	 local;		/* decoded local part */
-	struct buf	 addr;		/* canonical address being built */
+	struct buf	 local;		/* the decoded local part */
+	struct buf	 addr;		/* the canonical address */
 	enum addr_result result;
 	struct why	*why;
 };
@@ -439,12 +461,8 @@ parse_domain(struct parser *p, size_t *end)
 		return false;
 	at = t->start;
 	if (t->type == TOK_DLIT) {
-		size_t i;
-
-		for (i = 0; i < p->lx.text.len; i++)
-			if (is_ctl((unsigned char)p->lx.text.data[i]))
-				return parse_fail(p, "control character in "
-				    "domain literal", t->start);
+		if (!literal_ok(p->lx.text.data, p->lx.text.len))
+			return parse_fail(p, "bad domain literal", t->start);
 		buf_addc(&p->addr, '[');
 		buf_add(&p->addr, p->lx.text.data, p->lx.text.len);
 		buf_addc(&p->addr, ']');
@@ -458,7 +476,7 @@ parse_domain(struct parser *p, size_t *end)
 		size_t alen = t->end - t->start;
 
 		if (n > 0 && !prev_dot && a[0] != '.')
-			return parse_fail(p, "space in domain", t->start);
+			break;	/* "a@b c@d": the caller wants a comma */
 		buf_add(&p->addr, a, alen);
 		prev_dot = a[alen - 1] == '.';
 		*end = t->end;
@@ -834,7 +852,7 @@ envelope_domain(struct buf *out, const char *s, struct why *why)
 
 	if (len > 0 && s[0] == '[') {
 		if (len < 3 || s[len - 1] != ']' ||
-		    strcspn(s + 1, "[]\\ ") != len - 2) {
+		    !literal_ok(s + 1, len - 2)) {
 			why_set(why, "bad domain literal");
 			return false;
 		}
@@ -918,8 +936,7 @@ addr_parse_envelope(const char *s, bool allow_null, char **out,
 	}
 	if (!envelope_split(p, &llen, why))
 		goto out;
-	if (memchr(p, '<', llen) != NULL || memchr(p, '>', llen) != NULL ||
-	    strpbrk(p + llen, "<>\"") != NULL) {
+	if (strpbrk(p + llen, "<>\"") != NULL) {
 		why_set(why, "unbalanced angle bracket or quote");
 		goto out;
 	}

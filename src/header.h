@@ -29,14 +29,17 @@ struct why;
 /* RFC 5322 2.1.1: at most 998 octets on a line, not counting CRLF. */
 #define HEADER_LINE_MAX	998
 
+/*
+ * name: the field name, without WSP or colon. field: the whole field,
+ * name, colon, folded lines and the final LF (if any). value: from after
+ * the colon to the final line end (excluded), still folded.
+ */
 struct header {
-	const char	*name;		/* field name, without WSP or colon */
+	const char	*name;
 	size_t		 name_len;
-	const char	*field;		/* whole field: name, colon, folded
-					 * lines, and the final LF if any */
+	const char	*field;
 	size_t		 field_len;
-	const char	*value;		/* after the colon up to the final
-					 * line end (excluded), still folded */
+	const char	*value;
 	size_t		 value_len;
 };
 
