@@ -744,6 +744,42 @@ test_write_reset(void)
 }
 
 static int
+srv_close(int fd)
+{
+	(void)fd;	/* serve() closes it: a FIN, nothing unread */
+	return 0;
+}
+
+/*
+ * Writing after the peer closed: EPIPE, which raises SIGPIPE unless the
+ * send says MSG_NOSIGNAL (this test does not ignore SIGPIPE).
+ */
+static void
+test_write_closed(void)
+{
+	struct server s = serve(srv_close, 0);
+	char block[100];
+	struct io *io = connect_to(&s);
+	struct buf line = { 0 };
+	struct why why;
+	int rc = 0, i;
+
+	UNIT_INT("closed eof", io_getline(io, &line, 100, &why), -1);
+	UNIT_STR("closed eof why", why.text, "connection closed by server");
+	memset(block, 'c', sizeof(block));
+	for (i = 0; i < 50 && rc == 0; i++) {
+		io_write(io, block, sizeof(block));
+		rc = io_flush(io, &why);
+		msleep(10);
+	}
+	UNIT_INT("closed rc", rc, -1);
+	UNIT_STR("closed why", why.text, "write to server: Broken pipe");
+	io_free(io);
+	UNIT_INT("server exit", reap(&s), 0);
+	buf_free(&line);
+}
+
+static int
 srv_echo(int fd)
 {
 	char b[256];
@@ -805,5 +841,6 @@ main(void)
 	test_big_write();
 	test_write_timeout();
 	test_write_reset();
+	test_write_closed();
 	return unit_done("io");
 }
