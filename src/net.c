@@ -161,7 +161,7 @@ net_connect(const struct sockaddr *sa, socklen_t salen, const char *display,
 	}
 	if (connect(fd, sa, salen) == 0)
 		return fd;
-	/* After EINTR the connection proceeds asynchronously, as EINPROGRESS. */
+	/* After EINTR the connect goes on asynchronously, as EINPROGRESS. */
 	if (errno != EINPROGRESS && errno != EINTR) {
 		why_errno(why, "connect to %s", what);
 		goto fail;

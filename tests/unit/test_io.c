@@ -427,7 +427,8 @@ test_maxlen(void)
 	UNIT_INT("max lf rc", io_getline(io, &line, 10, &why), 0);
 	UNIT_STR("max lf", buf_cstr(&line), "0123456789");
 	UNIT_INT("past max rc", io_getline(io, &line, 10, &why), -1);
-	UNIT_STR("past max why", why.text, "line too long (more than 10 bytes)");
+	UNIT_STR("past max why", why.text,
+	    "line too long (more than 10 bytes)");
 	/* The connection is unusable afterwards, with the same reason. */
 	UNIT_INT("after too long rc", io_getline(io, &line, 10, &why), -1);
 	UNIT_STR("after too long why", why.text,
@@ -463,7 +464,8 @@ test_endless(void)
 	t0 = now_ms();
 	UNIT_INT("endless rc", io_getline(io, &line, 512, &why), -1);
 	dt = now_ms() - t0;
-	UNIT_STR("endless why", why.text, "line too long (more than 512 bytes)");
+	UNIT_STR("endless why", why.text,
+	    "line too long (more than 512 bytes)");
 	UNIT_CHECK("endless quick", dt < 2000, "%ld ms", dt);
 	UNIT_CHECK("endless bounded", io_pending(io) < 512 + 64 * 1024,
 	    "pending %zu", io_pending(io));

@@ -540,8 +540,8 @@ test_verify(void)
 	rc = try_implicit("expired", "ca.crt", "localhost", "localhost", &why,
 	    &src);
 	UNIT_INT("expired rc", rc, -1);
-	UNIT_STR("expired", why.text,
-	    "TLS handshake: certificate verify failed: certificate has expired");
+	UNIT_STR("expired", why.text, "TLS handshake: certificate verify "
+	    "failed: certificate has expired");
 
 	rc = try_implicit("self", "ca.crt", "localhost", "localhost", &why,
 	    &src);
@@ -700,7 +700,8 @@ test_handshake_timeout(void)
 	UNIT_INT("hs timeout rc", io_starttls(io, ctx, "localhost",
 	    "localhost", &why), -1);
 	dt = now_ms() - t0;
-	UNIT_STR("hs timeout", why.text, "timeout after 0.3 s in TLS handshake");
+	UNIT_STR("hs timeout", why.text,
+	    "timeout after 0.3 s in TLS handshake");
 	UNIT_CHECK("hs timeout bounded", dt >= 280 && dt < 1000, "%ld ms", dt);
 	t0 = now_ms();
 	io_free(io);
