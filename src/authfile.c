@@ -154,11 +154,16 @@ authfile_parse(const char *name, const char *text, size_t len,
 			    name, lineno, AUTHFILE_LINE_MAX);
 			goto fail;
 		}
+		if (memchr(p, '\0', n) != NULL) {
+			why_set(why, "%s:%zu: line contains a control character",
+			    name, lineno);
+			goto fail;
+		}
 		line = xstrndup(p, n);
 		p += n + (nl != NULL);
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		if (strlen(line) != n || strpbrk(line, "\r\v\f") != NULL) {
+		if (strpbrk(line, "\r\v\f") != NULL) {
 			why_set(why, "%s:%zu: line contains a control character",
 			    name, lineno);
 			authfile_wipe(line);

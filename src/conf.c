@@ -132,6 +132,12 @@ conf_find(const char *key)
 }
 
 const char *
+conf_key_name(size_t i)
+{
+	return i < CONF_NKEYS ? conf_keys[i].key : NULL;
+}
+
+const char *
 conf_key(const char *name, size_t len)
 {
 	size_t i;
@@ -1081,7 +1087,7 @@ conf_finish(struct conf *c, struct why *why)
 	if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL)) {
 		why_set(why, "%s: %s: set both tls_cert_file and tls_key_file, "
 		    "or neither", name, c->tls_cert_file == NULL ?
-		    "tls_key_file" : "tls_cert_file");
+		    "tls_cert_file" : "tls_key_file");
 		return -1;
 	}
 	for (i = 0; i < c->nsmarthosts; i++) {

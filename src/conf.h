@@ -89,6 +89,8 @@ int	conf_set(struct conf *, const char *key, const char *value,
  */
 int	conf_finish(struct conf *, struct why *);
 bool	conf_has_key(const char *key);
+/* The i-th key of the table (for docs and tests), NULL past the end. */
+const char *conf_key_name(size_t i);
 /* The table's own spelling of the len bytes at name, or NULL. */
 const char *conf_key(const char *name, size_t len);
 void	conf_free(struct conf *);
