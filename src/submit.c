@@ -177,13 +177,21 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 	if (!(req->extract && c->conf->t_args_remove)) {
 		for (i = 0; i < req->nrcpts; i++) {
 			size_t before = given.n;
+			enum addr_result r;
 
-			if (addr_parse_list(req->rcpts[i], strlen(req->rcpts[i]),
-			    max, &given, &w) != ADDR_OK || given.n == before) {
+			w.text[0] = '\0';
+			r = addr_parse_list(req->rcpts[i], strlen(req->rcpts[i]),
+			    max, &given, &w);
+			if (r == ADDR_TOO_MANY) {
+				why_set(why, "too many recipients "
+				    "(max_recipients %zu)", max);
+				rc = EX_DATAERR;
+				goto out;
+			}
+			if (r != ADDR_OK || given.n == before) {
 				why_set(why, "bad recipient address: %s%s%s",
-				    req->rcpts[i], given.n == before &&
-				    w.text[0] == '\0' ? "" : ": ",
-				    given.n == before ? "" : w.text);
+				    req->rcpts[i], w.text[0] == '\0' ? "" :
+				    ": ", w.text);
 				rc = EX_USAGE;
 				goto out;
 			}
