@@ -152,3 +152,27 @@ log_clean(struct buf *b, const char *s, size_t n, size_t cap)
 		buf_addc(b, (c >= 0x20 && c < 0x7f) ? (char)c : '?');
 	}
 }
+
+void
+log_delivery(const struct log_delivery *d)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "%s: to=<%s>, ", d->id, d->to);
+	if (d->orig_to != NULL)
+		buf_printf(&b, "orig_to=<%s>, ", d->orig_to);
+	buf_printf(&b, "relay=%s, delay=%.2f, ", d->relay ? d->relay : "none",
+	    d->delay);
+	if (d->tls != NULL)
+		buf_printf(&b, "tls=%s, ", d->tls);
+	buf_printf(&b, "dsn=%s, status=%s (", d->dsn, d->status);
+	log_clean(&b, d->reply ? d->reply : "", d->reply ?
+	    strlen(d->reply) : 0, 1024);
+	buf_addc(&b, ')');
+	if (d->dsn[0] == '2')
+		log_info("%s", b.data);
+	else
+		log_warn("%s", b.data);
+	buf_free(&b);
+}

@@ -42,6 +42,25 @@ void	fatal(int, const char *, ...) PRINTFLIKE(2, 3) NORETURN;
 void	panic(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
 
 /*
+ * The delivery log line, in Postfix's shape (DESIGN.md "Logs"):
+ * "ID: to=<rcpt>, relay=host[ip]:port, delay=S, tls=..., dsn=X.Y.Z,
+ * status=sent (reply)". relay, tls and orig_to may be NULL; the reply is
+ * cleaned and capped here.
+ */
+struct log_delivery {
+	const char	*id;
+	const char	*to;
+	const char	*orig_to;
+	const char	*relay;		/* "host[ip]:port" or "none" */
+	double		 delay;		/* seconds since arrival */
+	const char	*tls;
+	const char	*dsn;
+	const char	*status;	/* sent, deferred, bounced, expired */
+	const char	*reply;
+};
+void	log_delivery(const struct log_delivery *);
+
+/*
  * Appends untrusted text (a server reply, a DNS name, a file's bytes) to
  * b: control characters and non-ASCII become '?', and at most cap bytes
  * are taken ("..." marks a cut).

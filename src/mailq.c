@@ -135,7 +135,7 @@ mode_list(const struct cli *cli, const struct conf *conf)
 		fatal(EX_IOERR, "mailq: %s", why.text);
 	qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id);
 	for (i = 0; i < ids.n; i++) {
-		switch (qfile_open(sp, ids.v[i], false,
+		switch (qfile_open(sp, ids.v[i], QFILE_NOLOCK,
 		    (size_t)conf->max_recipients, &q, &why)) {
 		case QFILE_OK:
 			if (!cli->json && shown == 0)

@@ -3,15 +3,9 @@
  * line, load the config, dispatch. Only this file (and fatal()) ends the
  * process.
  */
-#include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "conf.h"
@@ -20,37 +14,6 @@
 #include "why.h"
 
 int	main(int, char **);
-
-static struct conf *
-load_conf(const struct cli *cli)
-{
-	const char *path = cli->conf_path;
-	bool explicit = true;
-	struct conf *conf = conf_new();
-	struct why why;
-	size_t i;
-
-	if (path == NULL && (path = getenv("MINIMTA_CONF")) != NULL &&
-	    *path == '\0')
-		path = NULL;
-	if (path == NULL) {
-		path = CONF_DEFAULT_PATH;
-		explicit = false;
-	}
-	if (conf_load(conf, path, &why) == -1 &&
-	    (explicit || errno != ENOENT))
-		fatal(EX_CONFIG, "%s", why.text);
-	for (i = 0; i < cli->noverrides; i++) {
-		if (!conf_has_key(cli->overrides[i].key))
-			continue;	/* sendmail's own options: ignored */
-		if (conf_set(conf, cli->overrides[i].key,
-		    cli->overrides[i].value, &why) == -1)
-			fatal(EX_CONFIG, "%s", why.text);
-	}
-	if (conf_finish(conf, &why) == -1)
-		fatal(EX_CONFIG, "%s", why.text);
-	return conf;
-}
 
 int
 main(int argc, char **argv)
@@ -69,7 +32,8 @@ main(int argc, char **argv)
 		log_user("%s", why.text);
 		return EX_USAGE;
 	}
-	conf = load_conf(&cli);
+	if ((conf = mode_load_conf(&cli, &why)) == NULL)
+		fatal(EX_CONFIG, "%s", why.text);
 	log_set_dest(conf->log);
 	log_set_verbose(cli.verbose);
 

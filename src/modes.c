@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -10,10 +11,42 @@
 #include "envelope.h"
 #include "log.h"
 #include "modes.h"
-#include "pickup.h"
+#include "runner.h"
 #include "spool.h"
 #include "submit.h"
 #include "xmalloc.h"
+
+struct conf *
+mode_load_conf(const struct cli *cli, struct why *why)
+{
+	const char *path = cli->conf_path;
+	bool explicit = true;
+	struct conf *conf = conf_new();
+	size_t i;
+
+	if (path == NULL && (path = getenv("MINIMTA_CONF")) != NULL &&
+	    *path == '\0')
+		path = NULL;
+	if (path == NULL) {
+		path = CONF_DEFAULT_PATH;
+		explicit = false;
+	}
+	if (conf_load(conf, path, why) == -1 && (explicit || errno != ENOENT))
+		goto fail;
+	for (i = 0; i < cli->noverrides; i++) {
+		if (!conf_has_key(cli->overrides[i].key))
+			continue;	/* sendmail's own options: ignored */
+		if (conf_set(conf, cli->overrides[i].key,
+		    cli->overrides[i].value, why) == -1)
+			goto fail;
+	}
+	if (conf_finish(conf, why) == -1)
+		goto fail;
+	return conf;
+fail:
+	conf_free(conf);
+	return NULL;
+}
 
 struct spool *
 mode_open_spool(const struct conf *conf, bool need_owner, const char *what)
@@ -71,25 +104,51 @@ cli_notify(const struct cli *cli)
 	return n;
 }
 
-void
+/* -odi: the outcome of the delivery as an exit code. */
+static int
+interactive(const struct cli *cli, const struct conf *conf,
+    struct spool *sp, const char *id)
+{
+	struct runner_opts o = { .only_id = id, .in_process = true,
+	    .verbose = cli->verbose };
+	struct deliver_stats st;
+	struct why why;
+	time_t next;
+
+	if (runner_once(conf, sp, &o, &st, &next, &why) == -1)
+		fatal(EX_CONFIG, "%s", why.text);
+	if (st.bounced > 0) {
+		log_user("message %s: some recipients were refused; a "
+		    "delivery status notification was sent", id);
+		return EX_UNAVAILABLE;
+	}
+	if (st.deferred > 0)
+		log_user("message %s: delivery deferred; it stays queued and "
+		    "will be retried", id);
+	return EX_OK;
+}
+
+int
 mode_after_submit(const struct cli *cli, const struct conf *conf,
     struct spool *sp, const char *id)
 {
-	(void)conf;
+	bool owner = spool_role(sp) == SPOOL_ROLE_OWNER;
+
 	if (cli->delivery == CLI_DELIVER_QUEUE)
-		return;
+		return EX_OK;
+	if (cli->delivery == CLI_DELIVER_INTERACTIVE && owner)
+		return interactive(cli, conf, sp, id);
 	if (spool_trigger(sp) == 0)
-		return;
-	if (spool_role(sp) == SPOOL_ROLE_OWNER) {
-		/* XXX delivery engine (issue 3): deliver in a detached child */
-		log_info("%s: no queue runner is listening; the message waits "
-		    "for the next queue run", id);
-		return;
+		return EX_OK;
+	if (owner) {
+		runner_detach(conf, sp, id);
+		return EX_OK;
 	}
 	log_user("no queue runner is listening: message %s waits for the "
 	    "next \"sendmail -q\" run by the spool owner or root", id);
 	log_info("%s: no queue runner is listening; the message waits for "
 	    "the next queue run", id);
+	return EX_OK;
 }
 
 int
@@ -126,20 +185,54 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 			log_warn("submission from uid %lu refused: %s",
 			    (unsigned long)req.uid, why.text);
 	} else {
-		mode_after_submit(cli, conf, sp, id);
+		rc = mode_after_submit(cli, conf, sp, id);
 	}
 	free(login);
 	spool_close(sp);
 	return rc;
 }
 
+static const struct cli *queue_cli;
+static struct conf *queue_conf;
+
+static const struct conf *
+reload_conf(void *arg)
+{
+	struct conf *fresh;
+	struct why why;
+
+	(void)arg;
+	if ((fresh = mode_load_conf(queue_cli, &why)) == NULL) {
+		log_error("reload: %s: keeping the old configuration", why.text);
+		return NULL;
+	}
+	/* the old one stays allocated: the runner may still point into it */
+	queue_conf = fresh;
+	return fresh;
+}
+
 int
 mode_queue(const struct cli *cli, const struct conf *conf)
 {
 	struct spool *sp = mode_open_spool(conf, true, "queue run");
+	struct runner_opts o = { .pickup = true, .verbose = cli->verbose,
+	    .only_id = cli->queue_id, .only_rcpt = cli->queue_rcpt,
+	    .only_sender = cli->queue_sender };
+	struct deliver_stats st;
+	struct why why;
+	time_t next;
+	int rc = EX_OK;
 
-	(void)cli;
-	(void)pickup_run(conf, sp);
+	if (cli->queue_interval > 0) {
+		o.due_only = true;
+		queue_cli = cli;
+		if (runner_daemon(conf, sp, &o, cli->queue_interval,
+		    reload_conf, NULL) == -1)
+			rc = EX_OSERR;
+	} else if (runner_once(conf, sp, &o, &st, &next, &why) == -1) {
+		log_user("%s", why.text);
+		rc = EX_CONFIG;
+	}
 	spool_close(sp);
-	return EX_OK;
+	return rc;
 }

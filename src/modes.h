@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "why.h"
+
 struct cli;
 struct conf;
 struct spool;
@@ -21,6 +23,13 @@ int	mode_verify(const struct cli *, const struct conf *);
 int	mode_queue(const struct cli *, const struct conf *);
 
 /*
+ * Loads the configuration: -C, else MINIMTA_CONF, else the default path
+ * (whose absence is fine: defaults), then -O overrides of config keys.
+ * NULL with why on an error (main exits 78).
+ */
+struct conf *mode_load_conf(const struct cli *, struct why *);
+
+/*
  * Opens the spool (fatal on failure). With need_owner, only the spool
  * owner or root may go on (root becomes the owner); others get EX_NOPERM
  * with a one-line reason through fatal().
@@ -29,8 +38,11 @@ struct spool *mode_open_spool(const struct conf *, bool need_owner,
 	    const char *what);
 /* The invoking user's login name (never NULL; caller frees). */
 char	*mode_login_name(void);
-/* After a message is queued: wake or start delivery as -od* says. */
-void	mode_after_submit(const struct cli *, const struct conf *,
+/*
+ * After a message is queued: wake a runner, or deliver as -od* says.
+ * Returns the exit code (-odi: the outcome of the delivery).
+ */
+int	mode_after_submit(const struct cli *, const struct conf *,
 	    struct spool *, const char *id);
 
 #endif

@@ -76,7 +76,8 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 }
 
 enum qfile_result
-qfile_open(struct spool *sp, const char *id, bool lock, size_t max_rcpts,
+qfile_open(struct spool *sp, const char *id, enum qfile_lock lock,
+    size_t max_rcpts,
     struct qfile *q, struct why *why)
 {
 	struct stat st;
@@ -86,7 +87,8 @@ qfile_open(struct spool *sp, const char *id, bool lock, size_t max_rcpts,
 	(void)strlcpy(q->id, id, sizeof(q->id));
 	if ((q->fd = spool_open_file(sp, SPOOL_QUEUE, id, why)) == -1)
 		return errno == ENOENT ? QFILE_GONE : QFILE_BAD;
-	if (lock && flock(q->fd, LOCK_EX | LOCK_NB) == -1) {
+	if (lock != QFILE_NOLOCK && flock(q->fd, LOCK_EX |
+	    (lock == QFILE_TRYLOCK ? LOCK_NB : 0)) == -1) {
 		int e = errno;
 
 		(void)close(q->fd);

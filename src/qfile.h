@@ -31,11 +31,18 @@ enum qfile_result {
 };
 
 /*
- * Opens queue/id, reads its envelope and state. With lock, takes the
- * message's lock first (QFILE_LOCKED if another process holds it); the
- * lock lasts until qfile_close().
+ * Opens queue/id, reads its envelope and state, after taking the
+ * message's lock as asked (QFILE_LOCKED: TRYLOCK found it held); the lock
+ * lasts until qfile_close(). The state is read under the lock, so it is
+ * what the last holder saved.
  */
-enum qfile_result qfile_open(struct spool *, const char *id, bool lock,
+enum qfile_lock {
+	QFILE_NOLOCK,		/* mailq: a look only */
+	QFILE_TRYLOCK,
+	QFILE_WAITLOCK,		/* waits: holders are bounded by deadlines */
+};
+
+enum qfile_result qfile_open(struct spool *, const char *id, enum qfile_lock,
 	    size_t max_rcpts, struct qfile *, struct why *);
 void	qfile_close(struct qfile *);
 /* Positions fd at the start of the message. */

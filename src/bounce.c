@@ -1,0 +1,122 @@
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounce.h"
+#include "buf.h"
+#include "conf.h"
+#include "envelope.h"
+#include "log.h"
+#include "qfile.h"
+#include "spool.h"
+#include "xmalloc.h"
+
+struct bounce_io {
+	struct qfile		*q;
+	struct spool_file	*f;
+	struct why		*why;
+};
+
+static ssize_t
+read_original(void *arg, char *p, size_t n)
+{
+	struct bounce_io *b = arg;
+	ssize_t r;
+
+	do
+		r = read(b->q->fd, p, n);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+static int
+write_report(void *arg, const void *p, size_t n)
+{
+	struct bounce_io *b = arg;
+
+	return spool_write(b->f, p, n, b->why);
+}
+
+static bool
+any_failed(const struct dsn_rcpt *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].action == DSN_FAILED)
+			return true;
+	return false;
+}
+
+int
+bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
+    const struct dsn_rcpt *rcpts, size_t n, struct why *why)
+{
+	struct dsn_info info = { 0 };
+	struct envelope env;
+	struct bounce_io bio = { q, NULL, why };
+	char id[SPOOL_ID_LEN + 1];
+	const char *to = q->env.sender;
+	struct buf b;
+	int rc = -1, i;
+
+	if (n == 0)
+		return 0;
+	if (*to == '\0') {
+		if (conf->postmaster == NULL || !any_failed(rcpts, n)) {
+			log_warn("%s: undeliverable message from <>: report "
+			    "discarded (no postmaster configured)", q->id);
+			return 0;
+		}
+		to = conf->postmaster;
+	}
+	envelope_init(&env);
+	env.arrival = time(NULL);
+	env.uid = (long)getuid();
+	env.sender = xstrdup("");
+	env.body_8bit = q->env.body_8bit;
+	envelope_add_rcpt(&env, to, NULL);
+	env.notify = ENVELOPE_NOTIFY_NEVER;
+
+	info.reporting_mta = conf->hostname;
+	info.queue_id = q->id;
+	info.envid = q->env.envid;
+	info.arrival = q->env.arrival;
+	info.sender = to;
+	info.ret_hdrs = q->env.ret == ENVELOPE_RET_HDRS;
+	info.size_limit = conf->bounce_size_limit;
+	info.original_size = (size_t)q->size;
+	info.original_8bit = q->env.body_8bit;
+	info.now = time(NULL);
+
+	buf_init(&b);
+	envelope_encode(&env, &b);
+	for (i = 0; i < 8 && bio.f == NULL; i++) {
+		spool_new_id(id);
+		bio.f = spool_create(sp, SPOOL_QUEUE, id, why);
+		if (bio.f == NULL && errno != EEXIST)
+			break;
+	}
+	if (bio.f == NULL)
+		goto out;
+	if (qfile_rewind(q, why) == -1 ||
+	    spool_write(bio.f, b.data, b.len, why) == -1 ||
+	    dsn_write(&info, rcpts, n, read_original, &bio, write_report,
+	    &bio, why) == -1) {
+		spool_abort(bio.f);
+		goto out;
+	}
+	if (spool_commit(bio.f, why) == -1)
+		goto out;
+	log_info("%s: sender %s notification: %s", id,
+	    any_failed(rcpts, n) ? "non-delivery" : "delivery status", q->id);
+	log_info("%s: from=<>, size=%lld, nrcpt=1 (queue active)", id,
+	    (long long)q->size);
+	(void)spool_trigger(sp);
+	rc = 0;
+out:
+	envelope_free(&env);
+	buf_free(&b);
+	return rc;
+}

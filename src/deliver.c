@@ -1,0 +1,466 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "authfile.h"
+#include "bounce.h"
+#include "buf.h"
+#include "conf.h"
+#include "deliver.h"
+#include "dns.h"
+#include "dsn.h"
+#include "log.h"
+#include "qfile.h"
+#include "route.h"
+#include "session.h"
+#include "smtp.h"
+#include "spool.h"
+#include "tls.h"
+#include "xmalloc.h"
+
+struct deliver {
+	const struct conf	*conf;
+	struct spool		*sp;
+	struct session_env	 env;
+	struct session		*sess;
+	char			*dest;
+	bool			 dest_down;	/* connecting failed */
+	bool			 dest_perm;
+	char			 down_status[16];
+	struct why		 down_why;
+	unsigned		 reconnects;
+};
+
+/* What happened to one recipient in this attempt. */
+struct outcome {
+	size_t			 idx;
+	enum smtp_result	 result;
+	struct smtp_reply	 reply;
+	char			 status[DSN_STATUS_LEN];
+	char			*text;		/* reply or reason, cleaned */
+	bool			 remote;	/* a server said it */
+};
+
+struct deliver *
+deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
+    struct why *why)
+{
+	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
+	    conf->tls_cert_file, conf->tls_key_file };
+	struct deliver *d = xcalloc(1, sizeof(*d));
+
+	d->conf = conf;
+	d->sp = sp;
+	d->env.conf = conf;
+	d->env.verbose = verbose;
+	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL ||
+	    (d->env.tls = tls_ctx_new(&tc, why)) == NULL)
+		goto fail;
+	if (conf->auth_file != NULL &&
+	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)
+		goto fail;
+	if (!conf->tls_verify && conf->nsmarthosts > 0)
+		log_warn("tls_verify is off: smarthost certificates are not "
+		    "verified");
+	return d;
+fail:
+	deliver_free(d);
+	return NULL;
+}
+
+void
+deliver_free(struct deliver *d)
+{
+	if (d == NULL)
+		return;
+	session_close(d->sess, true);
+	dns_free(d->env.dns);
+	tls_ctx_free(d->env.tls);
+	authfile_free(d->env.auth);
+	free(d->dest);
+	free(d);
+}
+
+static ssize_t
+read_body(void *arg, char *p, size_t n)
+{
+	struct qfile *q = arg;
+	ssize_t r;
+
+	do
+		r = read(q->fd, p, n);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+static time_t
+backoff(const struct conf *conf, int attempts)
+{
+	time_t t = conf->retry_min;
+
+	while (--attempts > 0 && t < conf->retry_max)
+		t *= 2;
+	return t < conf->retry_max ? t : conf->retry_max;
+}
+
+/* The session to dest, opened once per batch (one retry after a drop). */
+static struct session *
+get_session(struct deliver *d)
+{
+	enum session_result r;
+	struct why why;
+
+	if (d->sess != NULL || d->dest_down)
+		return d->sess;
+	r = session_open(&d->env, d->dest[0] ? d->dest : NULL, &d->sess,
+	    d->down_status, &why);
+	if (r == SESSION_OK)
+		return d->sess;
+	/* later messages of the batch are deferred without a new try */
+	d->dest_perm = r == SESSION_PERM;
+	d->dest_down = true;
+	d->down_why = why;
+	return NULL;
+}
+
+static void
+set_text(struct outcome *o, const char *text)
+{
+	struct buf b;
+
+	buf_init(&b);
+	log_clean(&b, text, strlen(text), 1000);
+	free(o->text);
+	o->text = buf_release(&b);
+}
+
+static void
+from_reply(struct outcome *o, const struct smtp_reply *r)
+{
+	struct buf b;
+
+	buf_init(&b);
+	smtp_reply_format(r, &b);
+	set_text(o, buf_cstr(&b));
+	buf_free(&b);
+	(void)dsn_status_from_reply(r->code, r->enhanced, o->status);
+	o->remote = !r->local;
+}
+
+/* VERP (-XV): local+rcptlocal=rcptdomain@domain (sendmail, Postfix). */
+static char *
+verp_sender(const struct qfile *q, const char *rcpt)
+{
+	const char *at = strrchr(q->env.sender, '@');
+	const char *rat = strrchr(rcpt, '@');
+
+	if (q->env.verp[0] == '\0' || *q->env.sender == '\0' || at == NULL ||
+	    rat == NULL)
+		return xstrdup(q->env.sender);
+	return xasprintf("%.*s%c%.*s%c%s%s", (int)(at - q->env.sender),
+	    q->env.sender, q->env.verp[0], (int)(rat - rcpt), rcpt,
+	    q->env.verp[1], rat + 1, at);
+}
+
+/* One transaction for outcomes o[0..n). */
+static enum smtp_result
+transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    const char *sender)
+{
+	struct smtp_rcpt *r = xcalloc(n, sizeof(*r));
+	struct smtp_msg m = { 0 };
+	struct smtp_reply reply;
+	enum smtp_result res;
+	struct why why;
+	size_t i;
+
+	smtp_reply_init(&reply);
+	for (i = 0; i < n; i++) {
+		const struct envelope_rcpt *er = &q->env.rcpts[o[i].idx];
+
+		r[i].addr = er->addr;
+		r[i].notify = q->env.notify;
+		r[i].orcpt = er->orcpt;
+		smtp_reply_init(&r[i].reply);
+	}
+	m.sender = sender;
+	m.rcpts = r;
+	m.nrcpts = n;
+	m.body_8bit = q->env.body_8bit;
+	m.smtputf8 = q->env.smtputf8;
+	m.size = (size_t)q->size;
+	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
+	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
+	m.envid = q->env.envid;
+	m.read = read_body;
+	m.read_arg = q;
+	if (qfile_rewind(q, &why) == -1) {
+		res = SMTP_NETFAIL;
+		smtp_reply_set(&reply, 451, "4.3.0", "%s", why.text);
+		for (i = 0; i < n; i++) {
+			o[i].result = SMTP_TEMPFAIL;
+			from_reply(&o[i], &reply);
+		}
+	} else {
+		res = smtp_send(d->sess->smtp, &m, &reply, &why);
+		for (i = 0; i < n; i++) {
+			o[i].result = r[i].result;
+			from_reply(&o[i], r[i].reply.code ? &r[i].reply :
+			    &reply);
+		}
+	}
+	for (i = 0; i < n; i++)
+		smtp_reply_free(&r[i].reply);
+	free(r);
+	smtp_reply_free(&reply);
+	d->sess->messages++;
+	return res;
+}
+
+/* Sends q to the pending recipients o[0..n) (or defers them). */
+static void
+attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n)
+{
+	bool verp = q->env.verp[0] != '\0' && *q->env.sender != '\0';
+	enum smtp_result res = SMTP_OK;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o[i].result = SMTP_TEMPFAIL;
+		set_text(&o[i], "not tried");
+	}
+	if (get_session(d) == NULL) {
+		for (i = 0; i < n; i++) {
+			o[i].result = d->dest_perm ? SMTP_PERMFAIL :
+			    SMTP_TEMPFAIL;
+			(void)strlcpy(o[i].status, d->down_status,
+			    sizeof(o[i].status));
+			set_text(&o[i], d->down_why.text);
+			o[i].remote = false;
+		}
+		return;
+	}
+	if (!verp) {
+		res = transact(d, q, o, n, q->env.sender);
+	} else {
+		for (i = 0; i < n && res != SMTP_NETFAIL; i++) {
+			char *s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
+
+			res = transact(d, q, &o[i], 1, s);
+			free(s);
+		}
+	}
+	if (res == SMTP_NETFAIL) {
+		/* the session is dead; try a new one for the next message */
+		session_close(d->sess, false);
+		d->sess = NULL;
+		if (++d->reconnects > 1) {
+			d->dest_down = true;
+			(void)strlcpy(d->down_status, "4.4.2",
+			    sizeof(d->down_status));
+			why_set(&d->down_why, "%s", o[0].text ? o[0].text :
+			    "connection lost");
+		}
+	}
+}
+
+static void
+log_outcome(const struct deliver *d, const struct qfile *q,
+    const struct outcome *o, const char *status)
+{
+	struct log_delivery l = { 0 };
+
+	l.id = q->id;
+	l.to = q->env.rcpts[o->idx].addr;
+	l.relay = o->remote && d->sess ? d->sess->relay : o->remote ?
+	    "lost" : "none";
+	l.delay = difftime(time(NULL), q->env.arrival);
+	l.tls = o->remote && d->sess && d->sess->tls[0] ? d->sess->tls :
+	    NULL;
+	l.dsn = o->status;
+	l.status = status;
+	l.reply = o->text;
+	log_delivery(&l);
+}
+
+static void
+fill_dsn(struct dsn_rcpt *r, const struct deliver *d, const struct qfile *q,
+    const struct outcome *o, enum dsn_action action)
+{
+	memset(r, 0, sizeof(*r));
+	r->addr = q->env.rcpts[o->idx].addr;
+	r->orcpt = q->env.rcpts[o->idx].orcpt;
+	r->action = action;
+	r->status = o->status;
+	r->remote_mta = o->remote && d->sess ? d->sess->host : NULL;
+	r->diagnostic = o->text;
+	r->diagnostic_is_smtp = o->remote;
+	r->last_attempt = time(NULL);
+	r->will_retry_until = q->env.arrival + d->conf->queue_lifetime;
+}
+
+static bool
+wants(const struct qfile *q, int bit)
+{
+	if (q->env.notify == 0)
+		return bit != ENVELOPE_NOTIFY_SUCCESS;
+	return (q->env.notify & bit) != 0;
+}
+
+/* Records the outcomes: bounces first, then state, then logs. */
+static void
+settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    struct deliver_stats *st)
+{
+	const struct conf *conf = d->conf;
+	struct dsn_rcpt *fail = xcalloc(n, sizeof(*fail));
+	struct dsn_rcpt *ok = xcalloc(n, sizeof(*ok));
+	time_t now = time(NULL);
+	bool expired = now - q->env.arrival >= conf->queue_lifetime;
+	bool bounced_ok = true, deferred = false;
+	size_t i, nfail = 0, nok = 0;
+	struct why why;
+
+	for (i = 0; i < n; i++) {
+		if (o[i].result == SMTP_PERMFAIL || (expired &&
+		    o[i].result != SMTP_OK)) {
+			if (wants(q, ENVELOPE_NOTIFY_FAILURE))
+				fill_dsn(&fail[nfail++], d, q, &o[i],
+				    DSN_FAILED);
+		} else if (o[i].result == SMTP_OK && d->sess &&
+		    !d->sess->dsn && wants(q, ENVELOPE_NOTIFY_SUCCESS)) {
+			fill_dsn(&ok[nok++], d, q, &o[i], DSN_RELAYED);
+		}
+	}
+	if (nfail > 0 && bounce_queue(conf, d->sp, q, fail, nfail, &why) ==
+	    -1) {
+		log_error("%s: cannot queue the bounce, will retry: %s", q->id,
+		    why.text);
+		bounced_ok = false;
+	}
+	if (nok > 0 && bounce_queue(conf, d->sp, q, ok, nok, &why) == -1)
+		log_error("%s: cannot queue the success report: %s", q->id,
+		    why.text);
+	for (i = 0; i < n; i++) {
+		struct qstate_rcpt *r = &q->state.rcpts[o[i].idx];
+
+		if (o[i].result == SMTP_OK) {
+			r->done = true;
+			log_outcome(d, q, &o[i], "sent");
+			st->sent++;
+		} else if ((o[i].result == SMTP_PERMFAIL || expired) &&
+		    bounced_ok) {
+			r->done = true;
+			log_outcome(d, q, &o[i], o[i].result == SMTP_PERMFAIL ?
+			    "bounced" : "expired");
+			st->bounced++;
+		} else {
+			qstate_set_reason(&q->state, o[i].idx, o[i].status,
+			    o[i].remote && d->sess ? d->sess->host : NULL,
+			    o[i].text);
+			log_outcome(d, q, &o[i], "deferred");
+			deferred = true;
+			st->deferred++;
+		}
+	}
+	if (deferred) {
+		q->state.attempts++;
+		q->state.next_try = now + backoff(conf, q->state.attempts);
+		if (conf->delay_warning > 0 && !q->state.warned &&
+		    now - q->env.arrival >= conf->delay_warning &&
+		    wants(q, ENVELOPE_NOTIFY_DELAY) && *q->env.sender != '\0') {
+			size_t nd = 0;
+
+			for (i = 0; i < n; i++)
+				if (!q->state.rcpts[o[i].idx].done)
+					fill_dsn(&fail[nd++], d, q, &o[i],
+					    DSN_DELAYED);
+			if (bounce_queue(conf, d->sp, q, fail, nd, &why) == 0)
+				q->state.warned = true;
+		}
+	}
+	free(fail);
+	free(ok);
+}
+
+static void
+save(struct deliver *d, struct qfile *q)
+{
+	struct why why;
+
+	if (qstate_all_done(&q->state)) {
+		if (qfile_remove(d->sp, q, &why) == -1)
+			log_error("%s: %s", q->id, why.text);
+		else
+			log_info("%s: removed", q->id);
+	} else if (qfile_save_state(d->sp, q, &why) == -1) {
+		log_error("%s: cannot save delivery state: %s", q->id,
+		    why.text);
+	}
+}
+
+static void
+deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
+{
+	struct outcome *o;
+	struct qfile q;
+	struct why why;
+	size_t i, n = 0;
+
+	switch (qfile_open(d->sp, id, QFILE_WAITLOCK,
+	    (size_t)d->conf->max_recipients, &q, &why)) {
+	case QFILE_OK:
+		break;
+	case QFILE_BAD:
+		log_error("%s: %s", id, why.text);
+		return;
+	default:
+		return;
+	}
+	o = xcalloc(q.env.nrcpts, sizeof(*o));
+	for (i = 0; i < q.env.nrcpts; i++) {
+		char *dest;
+
+		if (q.state.rcpts[i].done)
+			continue;
+		dest = route_dest(d->conf, q.env.rcpts[i].addr);
+		if (strcmp(dest, d->dest) == 0) {
+			o[n].idx = i;
+			smtp_reply_init(&o[n].reply);
+			n++;
+		}
+		free(dest);
+	}
+	if (n > 0) {
+		attempt(d, &q, o, n);
+		settle(d, &q, o, n, st);
+		save(d, &q);
+	} else if (qstate_all_done(&q.state)) {
+		save(d, &q);	/* a crash came between state and removal */
+	}
+	for (i = 0; i < n; i++) {
+		smtp_reply_free(&o[i].reply);
+		free(o[i].text);
+	}
+	free(o);
+	qfile_close(&q);
+}
+
+void
+deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
+    volatile const int *stop, struct deliver_stats *st)
+{
+	size_t i;
+
+	free(d->dest);
+	d->dest = xstrdup(dest);
+	d->dest_down = d->dest_perm = false;
+	d->reconnects = 0;
+	for (i = 0; i < n && !(stop != NULL && *stop); i++)
+		deliver_one(d, ids[i], st);
+	session_close(d->sess, true);
+	d->sess = NULL;
+}

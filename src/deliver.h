@@ -1,0 +1,37 @@
+/*
+ * deliver: delivery policy for one destination. Takes a list of queued
+ * messages, keeps one SMTP session to the destination busy with all of
+ * them (all their recipients that route there), and decides for each
+ * recipient: sent, deferred (retry with back-off, bounce once
+ * queue_lifetime has passed) or bounced (RFC 3464 report queued first,
+ * then the recipient is marked done). Every outcome is logged in
+ * Postfix's shape; per-recipient state is saved atomically after each
+ * message.
+ */
+#ifndef DELIVER_H
+#define DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "why.h"
+
+struct conf;
+struct spool;
+struct deliver;
+
+struct deliver_stats {
+	size_t	sent;
+	size_t	deferred;
+	size_t	bounced;
+};
+
+/* NULL with why when TLS or auth_file setup fails (a config error). */
+struct deliver *deliver_new(const struct conf *, struct spool *,
+	    bool verbose, struct why *);
+void	deliver_free(struct deliver *);
+/* dest: a route_dest() key. Stops early when *stop becomes true. */
+void	deliver_batch(struct deliver *, const char *dest, char **ids,
+	    size_t n, volatile const int *stop, struct deliver_stats *);
+
+#endif

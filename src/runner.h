@@ -1,0 +1,52 @@
+/*
+ * runner: the queue runner (sendmail -q, -q<interval>, and the delivery
+ * that follows a submission). One run: pick up incoming/, scan queue/,
+ * group the due messages by destination, and deliver each group over one
+ * SMTP session, up to `concurrency` sessions at once (forked workers;
+ * a large group is split across several). A daemon run repeats, woken by
+ * the trigger FIFO or when the next message is due; SIGTERM ends it after
+ * the current transaction, SIGHUP rereads the configuration.
+ */
+#ifndef RUNNER_H
+#define RUNNER_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "deliver.h"
+
+struct conf;
+struct spool;
+
+struct runner_opts {
+	bool		 pickup;	/* take incoming/ first */
+	bool		 due_only;	/* respect back-off (daemon) */
+	bool		 in_process;	/* no workers (-odi) */
+	bool		 verbose;	/* -v: SMTP dialogue on stderr */
+	const char	*only_id;	/* -qI: id substring */
+	const char	*only_rcpt;	/* -qR: recipient substring */
+	const char	*only_sender;	/* -qS: sender substring */
+};
+
+/*
+ * One run. Fills stats (summed over workers: sent, deferred, bounced
+ * messages' recipients) and *next_due (earliest next try of what is
+ * left; 0 if nothing). Returns 0, or -1 with why for a setup failure
+ * (bad TLS or auth_file settings: a config error).
+ */
+int	runner_once(const struct conf *, struct spool *,
+	    const struct runner_opts *, struct deliver_stats *,
+	    time_t *next_due, struct why *);
+
+/*
+ * The daemon (-q<interval>). reload returns a fresh config (SIGHUP), or
+ * NULL to keep the old one; the runner owns neither.
+ */
+int	runner_daemon(const struct conf *, struct spool *,
+	    const struct runner_opts *, long interval,
+	    const struct conf *(*reload)(void *), void *reload_arg);
+
+/* -odb: deliver one message in a detached child; the caller returns. */
+void	runner_detach(const struct conf *, struct spool *, const char *id);
+
+#endif
