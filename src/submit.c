@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "aliases.h"
 #include "buf.h"
 #include "canon.h"
 #include "conf.h"
@@ -110,16 +111,6 @@ drain(struct submit_ctx *c)
 		buf_reset(&c->out);
 }
 
-struct aliases;
-
-static int
-aliases_expand(struct aliases *al, const char *name, size_t max,
-    struct addr_list *out, struct why *why)
-{
-	(void)al; (void)name; (void)max; (void)out; (void)why;
-	return 0;
-}
-
 static int
 add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
     struct why *why)
@@ -131,7 +122,7 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 
 	addr_list_init(&exp);
 	if (addr_is_local(addr) && al != NULL &&
-	    aliases_expand(al, addr, (size_t)c->conf->max_recipients + 1,
+	    aliases_expand(al, addr, (size_t)c->conf->max_recipients,
 	    &exp, why) == -1) {
 		addr_list_free(&exp);
 		return EX_DATAERR;
@@ -221,12 +212,22 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		rc = EX_USAGE;
 		goto out;
 	}
+	/* only unqualified names go through the aliases (DESIGN.md) */
+	for (i = 0; i < given.n && al == NULL; i++) {
+		if (addr_is_local(given.v[i]) && c->conf->aliases != NULL &&
+		    aliases_load(c->conf->aliases, &al, &w) == -1) {
+			if (errno != ENOENT)
+				log_warn("aliases: %s: not used", w.text);
+			break;
+		}
+	}
 	for (i = 0; i < given.n && rc == EX_OK; i++)
 		rc = add_rcpt(c, al, given.v[i], why);
 	for (i = 0; i < c->env.nrcpts; i++)
 		if (addr_is_8bit(c->env.rcpts[i].addr))
 			c->env.smtputf8 = true;
 out:
+	aliases_free(al);
 	addr_list_free(&given);
 	return rc;
 }

@@ -1,0 +1,367 @@
+/*
+ * bs.c: sendmail -bs, an SMTP server on stdin/stdout for one local client
+ * (Symfony Mailer, some PHP libraries). Each message is queued through
+ * the same submission code as sendmail -bm, and acknowledged with its
+ * queue id only once committed. No STARTTLS or AUTH: the peer is a local
+ * process already known by its uid.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "cli.h"
+#include "conf.h"
+#include "envelope.h"
+#include "log.h"
+#include "modes.h"
+#include "spool.h"
+#include "submit.h"
+#include "xmalloc.h"
+
+#define BS_LINE_MAX	2048	/* a command line (RFC 5321 4.5.3.1.4: 512) */
+#define BS_READ_CHUNK	65536
+
+struct bs_in {
+	char	*buf;
+	size_t	 off, len;
+	bool	 eof;
+};
+
+struct bs {
+	const struct cli	*cli;
+	const struct conf	*conf;
+	struct spool		*sp;
+	struct bs_in		 in;
+	bool			 helo;
+	char			*sender;	/* NULL: no MAIL yet */
+	char			**rcpts;
+	size_t			 nrcpts;
+	int			 notify;
+	int			 ret;
+	char			*envid;
+	char			*login;
+};
+
+static int
+fill(struct bs_in *in)
+{
+	ssize_t n;
+
+	if (in->off > 0) {
+		memmove(in->buf, in->buf + in->off, in->len - in->off);
+		in->len -= in->off;
+		in->off = 0;
+	}
+	if (in->len == BS_READ_CHUNK || in->eof)
+		return 0;
+	do
+		n = read(STDIN_FILENO, in->buf + in->len,
+		    BS_READ_CHUNK - in->len);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		in->eof = true;
+		return n == 0 ? 0 : -1;
+	}
+	in->len += (size_t)n;
+	return 1;
+}
+
+/* The next command line without CRLF; false at end of input. */
+static bool
+getline_bs(struct bs *b, struct buf *line, bool *too_long)
+{
+	struct bs_in *in = &b->in;
+	char *lf;
+
+	*too_long = false;
+	for (;;) {
+		lf = memchr(in->buf + in->off, '\n', in->len - in->off);
+		if (lf != NULL)
+			break;
+		if (in->len - in->off >= BS_LINE_MAX) {
+			in->off = in->len;	/* skip; resync at next LF */
+			*too_long = true;
+		}
+		if (fill(in) <= 0 && (in->eof || in->len == in->off))
+			return false;
+	}
+	buf_reset(line);
+	if (!*too_long)
+		buf_add(line, in->buf + in->off, (size_t)(lf - in->buf -
+		    (ptrdiff_t)in->off));
+	in->off = (size_t)(lf - in->buf) + 1;
+	if (line->len > 0 && line->data[line->len - 1] == '\r')
+		line->data[--line->len] = '\0';
+	return true;
+}
+
+static ssize_t
+data_read(void *arg, char *p, size_t n)
+{
+	struct bs_in *in = arg;
+	size_t k;
+
+	if (in->off == in->len && fill(in) == -1)
+		return -1;
+	k = in->len - in->off < n ? in->len - in->off : n;
+	memcpy(p, in->buf + in->off, k);
+	in->off += k;
+	return (ssize_t)k;
+}
+
+/* Bytes past the final "." go back: the next commands. */
+static void
+data_unread(void *arg, const char *p, size_t n)
+{
+	struct bs_in *in = arg;
+
+	(void)p;
+	in->off -= n;
+}
+
+static void
+reply(const char *fmt, ...) PRINTFLIKE(1, 2);
+
+static void
+reply(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vprintf(fmt, ap);
+	va_end(ap);
+	(void)fputs("\r\n", stdout);
+}
+
+static void
+reset(struct bs *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrcpts; i++)
+		free(b->rcpts[i]);
+	free(b->rcpts);
+	free(b->sender);
+	free(b->envid);
+	b->rcpts = NULL;
+	b->nrcpts = 0;
+	b->sender = NULL;
+	b->envid = NULL;
+	b->notify = 0;
+	b->ret = ENVELOPE_RET_UNSET;
+}
+
+/* "<addr> params": the address (caller frees) and where params start. */
+static char *
+path_arg(const char *s, const char **params, bool allow_null)
+{
+	const char *end;
+	char *raw, *addr = NULL;
+	struct why why;
+
+	while (*s == ' ')
+		s++;
+	if (*s != '<' || (end = strchr(s, '>')) == NULL)
+		return NULL;
+	raw = xstrndup(s, (size_t)(end - s + 1));
+	if (addr_parse_envelope(raw, allow_null, &addr, &why) != ADDR_OK)
+		addr = NULL;
+	free(raw);
+	*params = end + 1;
+	return addr;
+}
+
+static void
+cmd_mail(struct bs *b, const char *arg)
+{
+	const char *params, *p;
+	char *addr;
+
+	if (b->sender != NULL) {
+		reply("503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if ((addr = path_arg(arg, &params, true)) == NULL) {
+		reply("501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	b->sender = addr;
+	for (p = params; (p = strchr(p, ' ')) != NULL; p++) {
+		if (strncasecmp(p + 1, "RET=HDRS", 8) == 0)
+			b->ret = ENVELOPE_RET_HDRS;
+		else if (strncasecmp(p + 1, "RET=FULL", 8) == 0)
+			b->ret = ENVELOPE_RET_FULL;
+		else if (strncasecmp(p + 1, "ENVID=", 6) == 0) {
+			free(b->envid);
+			b->envid = xstrndup(p + 7, strcspn(p + 7, " "));
+		} else if (strncasecmp(p + 1, "SIZE=", 5) == 0 &&
+		    strtoull(p + 6, NULL, 10) > b->conf->max_message_size) {
+			reply("552 5.3.4 Message size exceeds fixed limit");
+			reset(b);
+			return;
+		}
+	}
+	reply("250 2.1.0 Ok");
+}
+
+static void
+cmd_rcpt(struct bs *b, const char *arg)
+{
+	const char *params, *p;
+	char *addr;
+
+	if (b->sender == NULL) {
+		reply("503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if ((addr = path_arg(arg, &params, false)) == NULL) {
+		reply("501 5.1.3 Bad recipient address syntax");
+		return;
+	}
+	if (b->nrcpts >= (size_t)b->conf->max_recipients) {
+		free(addr);
+		reply("452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if ((p = strcasestr(params, "NOTIFY=")) != NULL) {
+		if (strncasecmp(p + 7, "NEVER", 5) == 0)
+			b->notify = ENVELOPE_NOTIFY_NEVER;
+		else {
+			b->notify |= strcasestr(p, "SUCCESS") ?
+			    ENVELOPE_NOTIFY_SUCCESS : 0;
+			b->notify |= strcasestr(p, "FAILURE") ?
+			    ENVELOPE_NOTIFY_FAILURE : 0;
+			b->notify |= strcasestr(p, "DELAY") ?
+			    ENVELOPE_NOTIFY_DELAY : 0;
+		}
+	}
+	b->rcpts = xreallocarray(b->rcpts, b->nrcpts + 1, sizeof(*b->rcpts));
+	b->rcpts[b->nrcpts++] = addr;
+	reply("250 2.1.5 Ok");
+}
+
+static void
+cmd_data(struct bs *b)
+{
+	struct submit_request req = { 0 };
+	struct submit_source src = { data_read, data_unread, &b->in };
+	char id[SPOOL_ID_LEN + 1];
+	struct why why;
+	int rc;
+
+	if (b->sender == NULL || b->nrcpts == 0) {
+		reply("503 5.5.1 Error: need %s command", b->sender == NULL ?
+		    "MAIL" : "RCPT");
+		return;
+	}
+	reply("354 End data with <CR><LF>.<CR><LF>");
+	(void)fflush(stdout);
+	req.sender = b->sender;
+	req.sender_checked = true;
+	req.smtp_data = true;
+	req.notify = b->notify;
+	req.ret = b->ret;
+	req.envid = b->envid;
+	req.rcpts = b->rcpts;
+	req.nrcpts = b->nrcpts;
+	req.uid = getuid();
+	req.login = b->login;
+	why.text[0] = '\0';
+	rc = submit_message(b->conf, b->sp, &req, &src, id, &why);
+	switch (rc) {
+	case EX_OK:
+		reply("250 2.0.0 Ok: queued as %s", id);
+		(void)fflush(stdout);
+		(void)mode_after_submit(b->cli, b->conf, b->sp, id);
+		break;
+	case EX_DATAERR:
+		reply("554 5.6.0 Error: %s", why.text);
+		break;
+	case EX_USAGE:
+		reply("554 5.5.4 Error: %s", why.text);
+		break;
+	default:
+		reply("451 4.3.0 Error: queue file write error: %s", why.text);
+		break;
+	}
+	reset(b);
+}
+
+static bool
+is_cmd(const char *line, const char *cmd, const char **arg)
+{
+	size_t n = strlen(cmd);
+
+	if (strncasecmp(line, cmd, n) != 0 || (line[n] != '\0' &&
+	    line[n] != ' ' && line[n] != ':'))
+		return false;
+	*arg = line + n;
+	return true;
+}
+
+int
+mode_smtp_stdio(const struct cli *cli, const struct conf *conf)
+{
+	struct bs b = { .cli = cli, .conf = conf };
+	struct buf line;
+	const char *arg;
+	bool too_long;
+
+	b.sp = mode_open_spool(conf, false, "-bs");
+	b.in.buf = xmalloc(BS_READ_CHUNK);
+	b.login = mode_login_name();
+	buf_init(&line);
+	reply("220 %s ESMTP minimta", conf->hostname);
+	for (;;) {
+		if (b.in.off == b.in.len)
+			(void)fflush(stdout);	/* pipelined input: batch */
+		if (!getline_bs(&b, &line, &too_long))
+			break;
+		if (too_long) {
+			reply("500 5.5.2 Error: line too long");
+			continue;
+		}
+		if (is_cmd(line.data, "EHLO", &arg)) {
+			reset(&b);
+			reply("250-%s\r\n250-PIPELINING\r\n250-SIZE %zu\r\n"
+			    "250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
+			    "250 ENHANCEDSTATUSCODES", conf->hostname,
+			    conf->max_message_size);
+		} else if (is_cmd(line.data, "HELO", &arg)) {
+			reset(&b);
+			reply("250 %s", conf->hostname);
+		} else if (is_cmd(line.data, "MAIL FROM", &arg) &&
+		    *arg == ':') {
+			cmd_mail(&b, arg + 1);
+		} else if (is_cmd(line.data, "RCPT TO", &arg) && *arg == ':') {
+			cmd_rcpt(&b, arg + 1);
+		} else if (is_cmd(line.data, "DATA", &arg)) {
+			cmd_data(&b);
+		} else if (is_cmd(line.data, "RSET", &arg)) {
+			reset(&b);
+			reply("250 2.0.0 Ok");
+		} else if (is_cmd(line.data, "NOOP", &arg)) {
+			reply("250 2.0.0 Ok");
+		} else if (is_cmd(line.data, "VRFY", &arg)) {
+			reply("252 2.0.0 Send some mail, I'll try my best");
+		} else if (is_cmd(line.data, "QUIT", &arg)) {
+			reply("221 2.0.0 Bye");
+			break;
+		} else {
+			reply("502 5.5.2 Error: command not recognized");
+		}
+	}
+	(void)fflush(stdout);
+	reset(&b);
+	buf_free(&line);
+	free(b.in.buf);
+	free(b.login);
+	spool_close(b.sp);
+	return ferror(stdout) ? EX_IOERR : EX_OK;
+}

@@ -1,0 +1,153 @@
+/*
+ * verify.c: newaliases / sendmail -bi (check the aliases file and count
+ * its entries: minimta reads the text file itself, there is no database
+ * to rebuild) and sendmail -bv (show how each address would be routed,
+ * without sending).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "cli.h"
+#include "conf.h"
+#include "dns.h"
+#include "log.h"
+#include "modes.h"
+#include "route.h"
+#include "xmalloc.h"
+
+#define VERIFY_DNS_TIMEOUT_MS	10000
+
+int
+mode_aliases(const struct cli *cli, const struct conf *conf)
+{
+	struct aliases *al = NULL;
+	struct why why;
+	size_t i, n;
+
+	(void)cli;
+	if (conf->aliases == NULL) {
+		printf("no aliases file configured: 0 aliases\n");
+		return EX_OK;
+	}
+	if (aliases_load(conf->aliases, &al, &why) == -1) {
+		if (errno == ENOENT) {
+			/* package scripts run newaliases on fresh systems */
+			printf("%s: no such file: 0 aliases\n", conf->aliases);
+			return EX_OK;
+		}
+		log_user("%s", why.text);
+		return errno == EINVAL ? EX_DATAERR : EX_NOINPUT;
+	}
+	n = aliases_nwarnings(al);
+	for (i = 0; i < n; i++)
+		log_user("%s", aliases_warning(al, i));
+	printf("%s: %zu aliases\n", conf->aliases, aliases_count(al));
+	aliases_free(al);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+/* Prints where one final address goes; returns a sysexits code. */
+static int
+show_route(const struct conf *conf, struct dns **dns, const char *addr)
+{
+	struct dns_hosts hosts = { 0 };
+	const char *domain = addr_domain(addr);
+	struct why why;
+	size_t i;
+	int rc = EX_OK;
+
+	if (conf->nsmarthosts > 0 || domain == NULL) {
+		char *d = route_describe(conf, addr);
+
+		printf("%s... deliverable: %s\n", addr, d);
+		free(d);
+		return EX_OK;
+	}
+	if (*dns == NULL && (*dns = dns_new(conf->resolver, &why)) == NULL) {
+		printf("%s... cannot check: %s\n", addr, why.text);
+		return EX_TEMPFAIL;
+	}
+	switch (dns_mx(*dns, domain, (int)conf->smtp_port,
+	    VERIFY_DNS_TIMEOUT_MS, &hosts, &why)) {
+	case DNS_FOUND:
+		printf("%s... deliverable: MX hosts", addr);
+		for (i = 0; i < hosts.n; i++)
+			printf(" %s (%d)", hosts.v[i].name,
+			    hosts.v[i].preference);
+		printf(", port %ld\n", conf->smtp_port);
+		break;
+	case DNS_RETRY:
+		printf("%s... deferred: %s\n", addr, why.text);
+		rc = EX_TEMPFAIL;
+		break;
+	default:
+		printf("%s... undeliverable: %s\n", addr, why.text);
+		rc = EX_NOHOST;
+		break;
+	}
+	dns_hosts_free(&hosts);
+	return rc;
+}
+
+int
+mode_verify(const struct cli *cli, const struct conf *conf)
+{
+	struct aliases *al = NULL;
+	struct dns *dns = NULL;
+	struct why why;
+	size_t i, j;
+	int rc = EX_OK, r;
+
+	if (cli->nrcpts == 0) {
+		log_user("-bv: no addresses given");
+		return EX_USAGE;
+	}
+	if (conf->aliases != NULL && aliases_load(conf->aliases, &al, &why) ==
+	    -1 && errno != ENOENT)
+		log_user("%s", why.text);
+	for (i = 0; i < cli->nrcpts; i++) {
+		struct addr_list given, exp;
+
+		addr_list_init(&given);
+		addr_list_init(&exp);
+		if (addr_parse_list(cli->rcpts[i], strlen(cli->rcpts[i]), 100,
+		    &given, &why) != ADDR_OK || given.n == 0) {
+			printf("%s... bad address: %s\n", cli->rcpts[i],
+			    given.n == 0 ? "no address" : why.text);
+			rc = EX_NOUSER;
+		}
+		for (j = 0; j < given.n; j++) {
+			const char *a = given.v[j];
+			size_t k;
+
+			addr_list_free(&exp);
+			addr_list_init(&exp);
+			if (addr_is_local(a) && al != NULL &&
+			    aliases_expand(al, a, 0, &exp, &why) == -1) {
+				printf("%s... alias error: %s\n", a, why.text);
+				rc = EX_DATAERR;
+				continue;
+			}
+			if (exp.n == 0)
+				addr_list_add(&exp, a);
+			for (k = 0; k < exp.n; k++) {
+				char *q = addr_qualify(exp.v[k], conf->domain);
+
+				if (strcmp(exp.v[k], a) != 0)
+					printf("%s... aliased to %s\n", a, q);
+				if ((r = show_route(conf, &dns, q)) != EX_OK)
+					rc = r;
+				free(q);
+			}
+		}
+		addr_list_free(&given);
+		addr_list_free(&exp);
+	}
+	aliases_free(al);
+	dns_free(dns);
+	return fflush(stdout) == 0 ? rc : EX_IOERR;
+}
