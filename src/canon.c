@@ -77,6 +77,7 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 	buf_reserve(out, n + n / 8 + 4);
 	for (i = 0; i < n && !c->done; i++) {
 		unsigned char ch = (unsigned char)in[i];
+		bool was_dot = c->pend_dot;	/* ch follows a leading dot */
 
 		if (c->pend_cr) {
 			c->pend_cr = false;
@@ -110,7 +111,7 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 			end_line(c, out);
 			break;
 		case '.':
-			if (c->col == 0 && c->dot_ends && !c->pend_dot) {
+			if (c->col == 0 && c->dot_ends && !was_dot) {
 				c->pend_dot = true;
 				break;
 			}
