@@ -94,6 +94,7 @@ static const struct list_case {
 	{ "utf8 bare", "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90",
 	    BIG, ADDR_OK,
 	    "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90" },
+	{ "latin1 display name", "J\xf6rg <j@x.de>", BIG, ADDR_OK, "j@x.de" },
 	{ "unqualified", "root", BIG, ADDR_OK, "root" },
 	{ "unqualified list", "root, www-data", BIG, ADDR_OK,
 	    "root|www-data" },
@@ -209,6 +210,47 @@ test_list_append(void)
 	    ADDR_OK);
 	UNIT_STR("len bound addr", l.n == 1 ? l.v[0] : NULL, "a@b.c");
 	addr_list_free(&l);
+}
+
+/* Deep nesting and long lists: no recursion, no fixed arrays. */
+static void
+test_list_big(void)
+{
+	struct addr_list l;
+	struct buf b;
+	struct why why;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < 100000; i++)
+		buf_addc(&b, '(');
+	buf_adds(&b, "x");
+	for (i = 0; i < 100000; i++)
+		buf_addc(&b, ')');
+	buf_adds(&b, " a@b");
+	addr_list_init(&l);
+	UNIT_INT("deep comment", addr_parse_list(b.data, b.len, 10, &l,
+	    &why), ADDR_OK);
+	UNIT_STR("deep comment addr", l.n == 1 ? l.v[0] : NULL, "a@b");
+	addr_list_free(&l);
+	/* one ')' short: " a@b" moves over the last one */
+	memmove(b.data + 100001 + 99999, " a@b", 4);
+	b.len = 100001 + 99999 + 4;
+	UNIT_INT("deep comment open", addr_parse_list(b.data, b.len, 10, &l,
+	    &why), ADDR_BAD);
+	buf_reset(&b);
+	for (i = 0; i < 5000; i++)
+		buf_printf(&b, "u%zu@example.org, ", i);
+	UNIT_INT("5000 at max", addr_parse_list(b.data, b.len, 5000, &l,
+	    &why), ADDR_OK);
+	UNIT_INT("5000 n", l.n, 5000);
+	UNIT_STR("5000 last", l.v[4999], "u4999@example.org");
+	addr_list_free(&l);
+	UNIT_INT("5000 past max", addr_parse_list(b.data, b.len, 4999, &l,
+	    &why), ADDR_TOO_MANY);
+	UNIT_INT("5000 past max n", l.n, 0);
+	addr_list_free(&l);
+	buf_free(&b);
 }
 
 /* want: the address when res is ADDR_OK, else a reason substring. */
@@ -415,6 +457,7 @@ main(void)
 {
 	test_list();
 	test_list_append();
+	test_list_big();
 	test_envelope();
 	test_envelope_total();
 	test_helpers();
