@@ -81,7 +81,7 @@ SPOOLDIR = $(LOCALSTATEDIR)/spool/minimta
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0755 minimta $(DESTDIR)$(BINDIR)/minimta
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/minimta
 	ln -sf minimta $(DESTDIR)$(BINDIR)/sendmail
 	ln -sf ../sbin/minimta $(DESTDIR)$(PREFIX)/bin/mailq
 	ln -sf ../sbin/minimta $(DESTDIR)$(PREFIX)/bin/newaliases

@@ -1,0 +1,20 @@
+#!/bin/sh
+# mkspool.sh DIR OWNER: creates minimta's spool (DESIGN.md modes) for
+# `make install`. As root, everything is owned by OWNER and its group;
+# as another user (a DESTDIR install), it says what it could not chown.
+set -eu
+dir=$1 owner=$2
+install -d -m 0755 "$dir"
+install -d -m 0700 "$dir/queue" "$dir/corrupt"
+install -d "$dir/incoming"
+chmod 3733 "$dir/incoming"
+[ -p "$dir/trigger" ] || mkfifo -m 0622 "$dir/trigger"
+chmod 0622 "$dir/trigger"
+if [ "$(id -u)" = 0 ] && id "$owner" >/dev/null 2>&1; then
+	group=$(id -gn "$owner")
+	chown "$owner:$group" "$dir" "$dir/queue" "$dir/corrupt" \
+		"$dir/incoming" "$dir/trigger"
+else
+	echo "mkspool: not root (or no user $owner): chown $owner of $dir," \
+		"$dir/queue, $dir/corrupt, $dir/incoming and $dir/trigger by hand"
+fi
