@@ -576,7 +576,8 @@ conf_check_resolver(const char *v, struct why *why)
 		    item[len - 1] == '\t'))
 			item[--len] = '\0';
 		if (++n > CONF_RESOLVERS_MAX) {
-			why_set(why, "more than %d servers", CONF_RESOLVERS_MAX);
+			why_set(why, "more than %d servers",
+			    CONF_RESOLVERS_MAX);
 			goto out;
 		}
 		if (*item != '[' && strchr(item, ':') != strrchr(item, ':')) {
@@ -696,6 +697,97 @@ conf_range(const struct conf_key *k, long long n, const char *v,
 	return -1;
 }
 
+/* The string types: check v, then the last one wins. */
+static int
+conf_apply_string(struct conf *c, const struct conf_key *k, const char *v,
+    struct why *why)
+{
+	char **field = (char **)(void *)((char *)c + k->off);
+
+	switch (k->type) {
+	case CONF_T_HOST:
+		if (!conf_valid_domain(v)) {
+			why_set(why, "not a valid domain name");
+			return -1;
+		}
+		break;
+	case CONF_T_ADDRESS:
+		if (conf_check_address(v, false, why) == -1)
+			return -1;
+		break;
+	case CONF_T_MASQ:
+		if (conf_check_masquerade(v, why) == -1)
+			return -1;
+		break;
+	case CONF_T_RESOLVER:
+		if (conf_check_resolver(v, why) == -1)
+			return -1;
+		break;
+	default:
+		break;
+	}
+	free(*field);
+	*field = xstrdup(v);
+	return 0;
+}
+
+/* INT, DURATION, SIZE: parse, check the bounds, store. */
+static int
+conf_apply_number(struct conf *c, const struct conf_key *k, const char *v,
+    struct why *why)
+{
+	void *field = (char *)c + k->off;
+	const char *p = v;
+	long long n;
+	time_t t;
+
+	switch (k->type) {
+	case CONF_T_INT:
+		if (conf_number(&p, CONF_NUM_LIMIT, &n) == -1 || *p != '\0') {
+			why_set(why, "want a number");
+			return -1;
+		}
+		if (conf_range(k, n, v, "", why) == -1)
+			return -1;
+		*(long *)field = (long)n;
+		return 0;
+	case CONF_T_DURATION:
+		if (conf_duration(v, 1, &t) == -1) {
+			why_set(why, "want a duration (e.g. 90s, 30m, 4h, 5d)");
+			return -1;
+		}
+		if (conf_range(k, (long long)t, v, "s", why) == -1)
+			return -1;
+		*(time_t *)field = t;
+		return 0;
+	default:
+		if (conf_size(v, &n) == -1) {
+			why_set(why, "want a size (e.g. 512K, 50M, 1G)");
+			return -1;
+		}
+		if (conf_range(k, n, v, "", why) == -1)
+			return -1;
+		*(size_t *)field = (size_t)n;
+		return 0;
+	}
+}
+
+/* A word out of two; *out gets the index of the match. */
+static int
+conf_apply_choice(const char *v, const char *a, const char *b, int *out,
+    struct why *why)
+{
+	if (strcmp(v, a) == 0)
+		*out = 0;
+	else if (strcmp(v, b) == 0)
+		*out = 1;
+	else {
+		why_set(why, "want %s or %s", a, b);
+		return -1;
+	}
+	return 0;
+}
+
 /* Stores v (trimmed, non-NULL) into the field of k; why: reason only. */
 static int
 conf_apply(struct conf *c, const struct conf_key *k, const char *v,
@@ -703,9 +795,7 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 {
 	void *field = (char *)c + k->off;
 	struct conf_url u;
-	const char *orig = v;
-	long long n;
-	time_t t;
+	int choice;
 	bool b;
 
 	if (conf_has_control(v)) {
@@ -726,26 +816,6 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	}
 	switch (k->type) {
-	case CONF_T_HOST:
-		if (!conf_valid_domain(v)) {
-			why_set(why, "not a valid domain name");
-			return -1;
-		}
-		break;
-	case CONF_T_STRING:
-		break;
-	case CONF_T_ADDRESS:
-		if (conf_check_address(v, false, why) == -1)
-			return -1;
-		break;
-	case CONF_T_MASQ:
-		if (conf_check_masquerade(v, why) == -1)
-			return -1;
-		break;
-	case CONF_T_RESOLVER:
-		if (conf_check_resolver(v, why) == -1)
-			return -1;
-		break;
 	case CONF_T_BOOL:
 		if (conf_bool(v, &b) == -1) {
 			why_set(why, "want yes or no");
@@ -754,51 +824,19 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		*(bool *)field = b;
 		return 0;
 	case CONF_T_INT:
-		if (conf_number(&v, CONF_NUM_LIMIT, &n) == -1 || *v != '\0') {
-			why_set(why, "want a number");
-			return -1;
-		}
-		if (conf_range(k, n, orig, "", why) == -1)
-			return -1;
-		*(long *)field = (long)n;
-		return 0;
 	case CONF_T_DURATION:
-		if (conf_duration(v, 1, &t) == -1) {
-			why_set(why, "want a duration (e.g. 90s, 30m, 4h, 5d)");
-			return -1;
-		}
-		if (conf_range(k, (long long)t, v, "s", why) == -1)
-			return -1;
-		*(time_t *)field = t;
-		return 0;
 	case CONF_T_SIZE:
-		if (conf_size(v, &n) == -1) {
-			why_set(why, "want a size (e.g. 512K, 50M, 1G)");
-			return -1;
-		}
-		if (conf_range(k, n, v, "", why) == -1)
-			return -1;
-		*(size_t *)field = (size_t)n;
-		return 0;
+		return conf_apply_number(c, k, v, why);
 	case CONF_T_LOG:
-		if (strcmp(v, "syslog") == 0)
-			*(enum log_dest *)field = LOG_DEST_SYSLOG;
-		else if (strcmp(v, "stderr") == 0)
-			*(enum log_dest *)field = LOG_DEST_STDERR;
-		else {
-			why_set(why, "want syslog or stderr");
+		if (conf_apply_choice(v, "syslog", "stderr", &choice, why) == -1)
 			return -1;
-		}
+		*(enum log_dest *)field = choice == 0 ? LOG_DEST_SYSLOG :
+		    LOG_DEST_STDERR;
 		return 0;
 	case CONF_T_TARGS:
-		if (strcmp(v, "add") == 0)
-			*(bool *)field = false;
-		else if (strcmp(v, "remove") == 0)
-			*(bool *)field = true;
-		else {
-			why_set(why, "want add or remove");
+		if (conf_apply_choice(v, "add", "remove", &choice, why) == -1)
 			return -1;
-		}
+		*(bool *)field = choice == 1;
 		return 0;
 	case CONF_T_URLS:
 		if (conf_url_parse(v, &u, NULL, NULL, why) == -1)
@@ -809,11 +847,9 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	case CONF_T_SENDER_MAP:
 		return conf_add_sender_map(c, v, why);
+	default:
+		return conf_apply_string(c, k, v, why);
 	}
-	/* The string types end here: the last one wins. */
-	free(*(char **)field);
-	*(char **)field = xstrdup(v);
-	return 0;
 }
 
 struct conf *
