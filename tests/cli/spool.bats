@@ -3,7 +3,7 @@
 
 load common
 
-setup() { common_setup; }
+setup() { common_setup; MTA_ARGS=-odq; }
 teardown() {
 	if [ -n "${MNT:-}" ]; then umount "$MNT" 2>/dev/null || true; fi
 	common_teardown

@@ -4,7 +4,7 @@
 
 load common
 
-setup() { common_setup; }
+setup() { common_setup; MTA_ARGS=-odq; }
 teardown() { common_teardown; }
 
 # A message with its own Date/Message-ID/From, so only Received: is added.
@@ -319,7 +319,7 @@ EOF2
 	run mta -f root x@example.net < <(printf '\nb\n')
 	[ "$status" -eq 78 ]
 	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" =~ $T/minimta.conf:5:\ bogus_key:\ .+ ]]
+	[[ "$output" =~ $T/minimta.conf:6:\ bogus_key:\ .+ ]]
 	spool_empty
 }
 
@@ -327,7 +327,7 @@ EOF2
 	write_conf "max_recipients many"
 	run mta -f root x@example.net < <(printf '\nb\n')
 	[ "$status" -eq 78 ]
-	[[ "$output" =~ $T/minimta.conf:5:\ max_recipients:\ .+ ]]
+	[[ "$output" =~ $T/minimta.conf:6:\ max_recipients:\ .+ ]]
 }
 
 @test "config: MINIMTA_CONF is used; -C wins over it" {

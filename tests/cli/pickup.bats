@@ -1,0 +1,204 @@
+#!/usr/bin/env bats
+# Pickup of drop files (sendmail -q by the spool owner): every file in
+# incoming/ is hostile. Each bad kind goes to corrupt/ (or is removed) with
+# exactly one log line; the run exits 0 and still picks up a good file.
+
+load common
+
+GOOD=00000000000001
+BAD=00000000000002
+
+setup() {
+	common_setup
+	MTA_ARGS=-odq
+	mta -bp >/dev/null	# creates the layout
+	IN=$T/spool/incoming
+}
+teardown() { common_teardown; }
+
+# rec TYPE DATA: one length-prefixed record
+rec() { printf '%s%d:%s\n' "$1" "${#2}" "$2"; }
+
+# drop_file [records...]: a well-formed drop file on stdout
+drop_file() {
+	printf 'MINIMTA-QUEUE 1\n'
+	rec T 1700000000
+	rec S sender@example.net
+	rec B --
+	rec R rcpt@example.net
+	rec M ''
+	printf 'Subject: dropped\n\nhello from the drop file\n'
+}
+
+# A good drop file owned by nobody, to be picked up in the same run.
+put_good() {
+	drop_file >"$IN/$GOOD"
+	chown 65534 "$IN/$GOOD" 2>/dev/null || true
+	chmod 0640 "$IN/$GOOD"
+}
+
+# run_pickup NAME: runs -q (under timeout) and checks what every hostile
+# kind must give: exit 0, exactly one log line naming incoming/NAME, the
+# bad file gone from incoming/, the good one queued.
+run_pickup() {
+	local name=$1
+	run timeout 20 "$MINIMTA" -C "$T/minimta.conf" -q
+	echo "$output"
+	PICKUP_OUT=$output
+	[ "$status" -eq 0 ]
+	[ "$(grep -cF "incoming/$name:" <<<"$output")" -eq 1 ]
+	[ ! -e "$IN/$name" ] && [ ! -L "$IN/$name" ]
+	[ -z "$(ls -A "$IN")" ]
+	[[ "$output" == *"picked up incoming/$GOOD from uid"* ]]
+	run qmsg
+	[[ "$output" == *"hello from the drop file"* ]]
+}
+
+in_corrupt() {
+	[ -e "$T/spool/corrupt/$1" ] || [ -L "$T/spool/corrupt/$1" ]
+}
+
+@test "pickup: a good drop file is queued, attributed to the file's owner" {
+	skip_unless_root "chown of the drop file"
+	put_good
+	run mta -q
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ [0-9A-V]{14}:\ picked\ up\ incoming/$GOOD\ from\ uid\ 65534 ]]
+	[ -z "$(ls -A "$IN")" ]
+	run qenv
+	[[ "$output" == *$'\nU5:65534\nS18:sender@example.net\n'* ]]
+	[[ "$output" == *$'\nR16:rcpt@example.net\nM0:'* ]]
+	run qmsg
+	[[ "${lines[0]}" == "Received: by test.example (minimta, from userid 65534)" ]]
+	[[ "$output" == *$'\nSubject: dropped\n'* ]]
+	[[ "$output" == *$'\nMessage-ID: <'* ]]
+}
+
+@test "pickup: a temporary (dot) file being written is left alone" {
+	put_good
+	drop_file >"$IN/.$BAD"
+	run mta -q
+	[ "$status" -eq 0 ]
+	[ -e "$IN/.$BAD" ]
+	[ "$(qfiles | wc -l)" -eq 1 ]
+}
+
+@test "pickup: hostile: a symlink" {
+	put_good
+	ln -s /etc/passwd "$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	[ -L "$T/spool/corrupt/$BAD" ]
+	grep -q '^root:' /etc/passwd
+}
+
+@test "pickup: hostile: a FIFO does not hang the runner" {
+	put_good
+	mkfifo "$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	[[ "$PICKUP_OUT" != *"picked up incoming/$BAD"* ]]
+}
+
+@test "pickup: hostile: a hard link (two links)" {
+	put_good
+	drop_file >"$T/outside"
+	ln "$T/outside" "$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	[ -f "$T/outside" ]
+}
+
+@test "pickup: hostile: a truncated file" {
+	put_good
+	drop_file | head -c 60 >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q truncated
+}
+
+@test "pickup: hostile: an injected U record (uid) in a drop file" {
+	put_good
+	{ printf 'MINIMTA-QUEUE 1\n'; rec T 1700000000; rec U 0; rec S a@example.net; rec B --
+	  rec R b@example.net; rec M ''; printf 'Subject: x\n\nx\n'; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q 'uid record'
+	# nothing was queued as uid 0
+	run qenv
+	[[ "$output" != *$'\nU1:0\n'* ]]
+}
+
+@test "pickup: hostile: CR/LF inside a record" {
+	put_good
+	{ printf 'MINIMTA-QUEUE 1\n'; rec T 1700000000; rec S a@example.net; rec B --
+	  rec R $'b@example.net\r\nR13:c@example.net'; rec M ''; printf 'Subject: x\n\nx\n'; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q 'control character'
+}
+
+@test "pickup: hostile: an unknown record type" {
+	put_good
+	{ printf 'MINIMTA-QUEUE 1\n'; rec T 1700000000; rec S a@example.net; rec X evil
+	  rec R b@example.net; rec M ''; printf 'Subject: x\n\nx\n'; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q 'unknown record'
+}
+
+@test "pickup: hostile: a bad version line" {
+	put_good
+	drop_file | sed '1s/QUEUE 1/QUEUE 2/' >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q 'version'
+}
+
+@test "pickup: hostile: a record length that lies" {
+	put_good
+	{ printf 'MINIMTA-QUEUE 1\n'; rec T 1700000000; printf 'S5:a@example.net\n'
+	  rec R b@example.net; rec M ''; printf 'x\n'; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+}
+
+@test "pickup: hostile: a bad sender address in the envelope" {
+	put_good
+	{ printf 'MINIMTA-QUEUE 1\n'; rec T 1700000000; rec S 'a b@example.net'; rec B --
+	  rec R b@example.net; rec M ''; printf 'x\n'; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+}
+
+@test "pickup: hostile: a huge file (over max_message_size)" {
+	write_conf "max_message_size 1000" "max_recipients 2"
+	put_good
+	{ drop_file; head -c 300000 /dev/zero | tr '\0' a | fold -w 70; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q 'max_message_size'
+}
+
+@test "pickup: hostile: a message over max_message_size under the file bound" {
+	write_conf "max_message_size 1000"
+	put_good
+	{ drop_file; head -c 3000 /dev/zero | tr '\0' a | fold -w 70; } >"$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+	grep -F "incoming/$BAD:" <<<"$PICKUP_OUT" | grep -q 'max_message_size'
+}
+
+@test "pickup: hostile: a name that is not a queue id" {
+	put_good
+	drop_file >"$IN/hello.txt"
+	run_pickup "hello.txt"
+	in_corrupt "hello.txt"
+}
+
+@test "pickup: hostile: a directory" {
+	put_good
+	mkdir "$IN/$BAD"
+	run_pickup "$BAD"
+	in_corrupt "$BAD"
+}
