@@ -1,0 +1,97 @@
+#!/usr/bin/env bats
+# mailq / sendmail -bp: Postfix's table, and JSON lines (-j).
+
+load common
+
+setup() { common_setup; MTA_ARGS=-odq; }
+teardown() { common_teardown; }
+
+@test "mailq: an empty queue says so" {
+	run mta -bp
+	[ "$status" -eq 0 ]
+	[ "$output" = "Mail queue is empty" ]
+	# called as mailq
+	ln -s "$MINIMTA" "$T/mailq"
+	run "$T/mailq" -C "$T/minimta.conf"
+	[ "$status" -eq 0 ]
+	[ "$output" = "Mail queue is empty" ]
+}
+
+@test "mailq: the table lists id, size, time, sender and recipients" {
+	printf 'Subject: one\n\nb\n' | mta -f alice@example.net a@example.net b@example.net 2>/dev/null
+	{ printf 'Subject: two\n\n'; head -c 3000 /dev/zero | tr '\0' x | fold -w 60; } |
+	    mta -f '<>' c@example.net 2>/dev/null
+	run mta -bp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "${lines[0]}" =~ ^-Queue\ ID-\ +--Size--\ ----Arrival\ Time----\ -Sender/Recipient-------$ ]]
+	ids=($(qfiles | sort))
+	[ "${#ids[@]}" -eq 2 ]
+	s1=$(( $(stat -c %s "$T/spool/queue/${ids[0]}") - $(sed -n '1,/^M0:$/p' "$T/spool/queue/${ids[0]}" | wc -c) ))
+	[[ "${lines[1]}" =~ ^${ids[0]}\ +$s1\ [A-Z][a-z]{2}\ [A-Z][a-z]{2}\ [\ 0-9][0-9]\ [0-9:]{8}\ +alice@example.net$ ]]
+	[[ "${lines[2]}" =~ ^\ {46}a@example.net$ ]]
+	[[ "${lines[3]}" =~ ^\ {46}b@example.net$ ]]
+	[[ "${lines[4]}" =~ ^${ids[1]}\ +[0-9]+\ .*MAILER-DAEMON$ ]]
+	[[ "${lines[5]}" =~ ^\ {46}c@example.net$ ]]
+	# sizes in Kbytes, each message rounded up
+	[ "${lines[6]}" = "-- 5 Kbytes in 2 Requests." ]
+}
+
+@test "mailq: one message says Request, not Requests" {
+	printf 'Subject: one\n\nb\n' | mta -f root a@example.net 2>/dev/null
+	run mta -bp
+	[ "${lines[-1]}" = "-- 1 Kbytes in 1 Request." ]
+}
+
+@test "mailq -j: JSON lines that python's json module parses" {
+	printf 'Subject: one\n\nb\n' | mta -f 'we"ird\\x@example.net' a@example.net b@example.net 2>/dev/null ||
+	    printf 'Subject: one\n\nb\n' | mta -f alice@example.net a@example.net b@example.net 2>/dev/null
+	printf 'Subject: two\n\nb\n' | mta -f '<>' c@example.net 2>/dev/null
+	run mta -bp -j
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	ids=$(qfiles | sort | tr '\n' ' ')
+	run /usr/bin/python3 -c '
+import json, sys
+ids = sys.argv[1].split()
+recs = [json.loads(l) for l in sys.stdin.read().splitlines()]
+assert sorted(r["queue_id"] for r in recs) == ids, recs
+for r in recs:
+    assert r["queue_name"] in ("active", "deferred", "hold", "incoming"), r
+    assert isinstance(r["arrival_time"], int) and isinstance(r["message_size"], int)
+    assert all(isinstance(x["address"], str) for x in r["recipients"])
+by = {tuple(x["address"] for x in r["recipients"]): r for r in recs}
+assert by[("c@example.net",)]["sender"] == ""
+assert by[("a@example.net", "b@example.net")]["sender"] in ("we\"ird\\x@example.net", "alice@example.net")
+print("ok")
+' "$ids" <<<"$output"
+	echo "$output"
+	[ "$output" = ok ]
+}
+
+@test "mailq -j: empty queue prints nothing" {
+	run mta -bp -j
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "mailq: a deferred recipient shows the last reason" {
+	printf 'Subject: one\n\nb\n' | mta -f root a@example.net 2>/dev/null
+	mta -q 2>/dev/null || true
+	run mta -bp
+	echo "$output"
+	[[ "${lines[2]}" =~ ^\(.*Connection\ refused\)$ ]]
+	[[ "${lines[3]}" =~ ^\ {46}a@example.net$ ]]
+	run mta -bp -j
+	[[ "$output" == *'"queue_name": "deferred"'* ]]
+	[[ "$output" == *'"delay_reason": "'*'Connection refused'* ]]
+}
+
+@test "mailq: a corrupt queue file is skipped with a warning" {
+	printf 'Subject: one\n\nb\n' | mta -f root a@example.net 2>/dev/null
+	printf 'garbage\n' >"$T/spool/queue/00000000000009"
+	run mta -bp
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"00000000000009"*"version line"* ]]
+	[[ "$output" == *"-- 1 Kbytes in 1 Request."* ]]
+}
