@@ -151,7 +151,8 @@ mode_list(const struct cli *cli, const struct conf *conf)
 			qfile_close(&q);
 			break;
 		case QFILE_BAD:
-			log_warn("mailq: %s", why.text);
+			/* log lines begin with the queue id (DESIGN.md) */
+			log_warn("%s: mailq: %s", ids.v[i], why.text);
 			break;
 		default:
 			break;
