@@ -11,7 +11,7 @@ void
 canon_init(struct canon *c, bool dot_ends, bool unstuff)
 {
 	*c = (struct canon){ .dot_ends = dot_ends, .unstuff = unstuff,
-	    .in_header = true };
+	    .in_header = true, .strip_from_ = !unstuff };
 }
 
 /*
@@ -69,13 +69,51 @@ end_line(struct canon *c, struct buf *out)
 	c->hdr_state = HDR_LINE_START;
 }
 
+static const char canon_from_[] = "From ";
+
+/*
+ * The mbox "From " line: matched byte by byte across chunks; on a
+ * mismatch the bytes held so far are replayed as ordinary input.
+ */
+static size_t
+strip_from_line(struct canon *c, const char *in, size_t n, struct buf *out)
+{
+	size_t i = 0;
+	int held;
+
+	for (; i < n && c->from_state >= 0; i++) {
+		if (c->from_state == (int)sizeof(canon_from_) - 1) {
+			if (in[i] == '\n')
+				c->from_state = -1;	/* dropped */
+			continue;
+		}
+		if (in[i] == canon_from_[c->from_state]) {
+			c->from_state++;
+			continue;
+		}
+		held = c->from_state;
+		c->from_state = -1;
+		c->strip_from_ = false;
+		(void)canon_feed(c, canon_from_, (size_t)held, out);
+		return i;
+	}
+	if (c->from_state < 0)
+		c->strip_from_ = false;
+	return i;
+}
+
 size_t
 canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 {
-	size_t i;
+	size_t i = 0;
 
+	if (c->strip_from_) {
+		i = strip_from_line(c, in, n, out);
+		if (c->strip_from_)
+			return i;	/* all of it was (part of) "From ..." */
+	}
 	buf_reserve(out, n + n / 8 + 4);
-	for (i = 0; i < n && !c->done; i++) {
+	for (; i < n && !c->done; i++) {
 		unsigned char ch = (unsigned char)in[i];
 		bool was_dot = c->pend_dot;	/* ch follows a leading dot */
 
@@ -131,6 +169,13 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 void
 canon_finish(struct canon *c, struct buf *out)
 {
+	if (c->strip_from_ && c->from_state > 0 &&
+	    c->from_state < (int)sizeof(canon_from_) - 1) {
+		int held = c->from_state;
+
+		c->strip_from_ = false;
+		(void)canon_feed(c, canon_from_, (size_t)held, out);
+	}
 	if (c->done)
 		return;
 	if (c->pend_dot) {

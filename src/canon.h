@@ -10,7 +10,9 @@
  * its caller. When dot_ends is set (sendmail without -i), a line holding a
  * single "." ends the input, as sendmail 8 and Postfix do; with unstuff
  * (sendmail -bs, where the input is SMTP DATA) the leading dot of any
- * other line starting with one is removed (RFC 5321 4.5.2).
+ * other line starting with one is removed (RFC 5321 4.5.2). Without
+ * unstuff, a first line starting with "From " (an mbox separator, as
+ * mutt and scripts may pass on) is dropped, as sendmail 8 does.
  */
 #ifndef CANON_H
 #define CANON_H
@@ -30,6 +32,8 @@ struct canon {
 	bool	body_8bit;	/* a byte >= 0x80 was seen */
 	bool	pend_cr;
 	bool	pend_dot;
+	bool	strip_from_;	/* drop a leading mbox "From " line */
+	int	from_state;	/* bytes of "From " matched; -1 done */
 	int	hdr_state;
 	size_t	col;
 	size_t	lines_broken;	/* body lines broken at CANON_LINE_MAX */
