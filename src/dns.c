@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <ares.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -57,8 +58,6 @@ struct dns_lookup {
 	socklen_t		 addrlens[DNS_MAX_ADDRS];
 	size_t			 naddrs;
 };
-
-static int	dns_lib_users;
 
 /* name cleaned and capped, in b (DNS text is untrusted). */
 static const char *
@@ -265,7 +264,6 @@ dns_new(const char *servers, struct why *why)
 		why_set(why, "resolver: %s", ares_strerror(rc));
 		return NULL;
 	}
-	dns_lib_users++;
 	d = xcalloc(1, sizeof(*d));
 	memset(&opt, 0, sizeof(opt));
 	/*
@@ -285,8 +283,7 @@ dns_new(const char *servers, struct why *why)
 	if (rc != ARES_SUCCESS) {
 		why_set(why, "resolver: %s", ares_strerror(rc));
 		free(d);
-		if (--dns_lib_users == 0)
-			ares_library_cleanup();
+		ares_library_cleanup();	/* counted by c-ares */
 		return NULL;
 	}
 	if (n > 0) {
@@ -316,8 +313,7 @@ dns_free(struct dns *d)
 		return;
 	ares_destroy(d->ch);
 	free(d);
-	if (--dns_lib_users == 0)
-		ares_library_cleanup();
+	ares_library_cleanup();	/* counted by c-ares */
 }
 
 void
@@ -678,6 +674,32 @@ dns_literal_host(struct dns_hosts *out, const char *name,
 	h->naddrs = 1;
 }
 
+bool
+dns_hostname_ok(const char *name)
+{
+	size_t i, label = 0, n = strlen(name);
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > DNS_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_')
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
 static bool
 dns_name_ok(const char *name)
 {
@@ -780,18 +802,18 @@ dns_host(struct dns *d, const char *name, int port, int timeout_ms,
  * Turns the MX answer of l into ordered, usable records in v (names
  * borrowed from *mx, which the caller frees with ares_free_data).
  * Returns the count, -1 for a null MX, -2 for a malformed answer;
- * *numeric counts IP-address targets left out.
+ * *numeric counts IP-address targets left out, *bad malformed names.
  */
 static int
 dns_mx_records(const struct dns_lookup *l, struct ares_mx_reply **mx,
-    struct dns_mxrec *v, size_t *numeric)
+    struct dns_mxrec *v, size_t *numeric, size_t *bad)
 {
 	struct sockaddr_storage ss;
 	struct ares_mx_reply *r;
 	socklen_t len;
 	size_t n = 0, i, k;
 
-	*numeric = 0;
+	*numeric = *bad = 0;
 	if (ares_parse_mx_reply(l->abuf, l->alen, mx) != ARES_SUCCESS)
 		return -2;
 	for (r = *mx; r != NULL && n < DNS_MX_MAX; r = r->next) {
@@ -809,6 +831,10 @@ dns_mx_records(const struct dns_lookup *l, struct ares_mx_reply **mx,
 			(*numeric)++;
 			continue;
 		}
+		if (!dns_hostname_ok(v[i].name)) {
+			(*bad)++;
+			continue;
+		}
 		v[k++] = v[i];
 	}
 	dns_mx_order(v, k, arc4random_uniform);
@@ -822,7 +848,7 @@ dns_mx_stage(struct dns *d, const char *domain, const char *cd,
     size_t *n, enum dns_result *res, struct why *why)
 {
 	struct dns_lookup l;
-	size_t numeric = 0;
+	size_t numeric = 0, bad = 0;
 	int k;
 
 	dns_lookup_init(&l, d, domain, DNS_T_MX);
@@ -851,7 +877,7 @@ dns_mx_stage(struct dns *d, const char *domain, const char *cd,
 		dns_lookup_free(&l);
 		return -1;
 	}
-	k = dns_mx_records(&l, mx, v, &numeric);
+	k = dns_mx_records(&l, mx, v, &numeric, &bad);
 	dns_lookup_free(&l);
 	if (k == -1) {
 		*res = DNS_NULLMX;
@@ -867,7 +893,8 @@ dns_mx_stage(struct dns *d, const char *domain, const char *cd,
 	if (k == 0) {
 		*res = DNS_NOTFOUND;
 		why_set(why, "MX lookup for %s: no usable MX host%s", cd,
-		    numeric > 0 ? " (IP address as MX target)" : "");
+		    numeric > 0 ? " (IP address as MX target)" :
+		    bad > 0 ? " (malformed MX target)" : "");
 		return -1;
 	}
 	*n = (size_t)k;

@@ -26,7 +26,7 @@
  * and because many hosts and containers have an IPv6 address but no
  * working IPv6 route, where IPv4 first avoids a failed connect per host.
  * An MX target that is an IP address (not allowed by RFC 5321 5.1) is
- * skipped, as Postfix does. Lookups never use the resolv.conf search
+ * skipped, as Postfix does; so is one that is not a valid host name. Lookups never use the resolv.conf search
  * list or /etc/hosts for MX delivery.
  */
 #ifndef DNS_H
@@ -127,6 +127,14 @@ void	dns_mx_order(struct dns_mxrec *v, size_t n,
 
 /* RFC 7505: exactly one record, preference 0, target the root. */
 bool	dns_mx_is_null(const struct dns_mxrec *v, size_t n);
+
+/*
+ * A host name as MX targets must be: labels of letters, digits, '-' and
+ * '_' (1 to 63 bytes), at most 253 bytes, an optional final dot. MX
+ * targets that fail it are skipped, so every name dns_mx() returns is
+ * safe to log; dns_host() returns the name it was given.
+ */
+bool	dns_hostname_ok(const char *name);
 
 /*
  * Recognises an IP literal (bare or in brackets, "IPv6:" tag allowed) and

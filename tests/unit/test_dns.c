@@ -351,6 +351,54 @@ test_literal(void)
 	}
 }
 
+static void
+test_hostname(void)
+{
+	static const struct {
+		const char *in;
+		bool ok;
+	} t[] = {
+		{ "mx.example.org", true },
+		{ "mx.example.org.", true },
+		{ "MX-1.Example.ORG", true },
+		{ "_dmarc.example.org", true },
+		{ "xn--bcher-kva.example", true },
+		{ "a", true },
+		{ "", false },
+		{ ".", false },
+		{ "a..b", false },
+		{ ".a", false },
+		{ "a.b..", false },
+		{ "mx example.org", false },
+		{ "mx\\032.example.org", false },
+		{ "mx\n.example.org", false },
+		{ "m\xc3\xa4il.example", false },
+		{ "a/b", false },
+		/* 63-byte label fits, 64 does not */
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    ".org", true },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    ".org", false },
+	};
+	char longname[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		UNIT_INT(t[i].in, dns_hostname_ok(t[i].in), t[i].ok);
+	/* 253 bytes fit (with or without the final dot), 254 do not */
+	memset(longname, 'a', sizeof(longname));
+	for (i = 1; i < 253; i += 2)
+		longname[i] = '.';
+	longname[253] = '\0';
+	UNIT_INT("253 bytes", dns_hostname_ok(longname), true);
+	longname[253] = '.';
+	longname[254] = '\0';
+	UNIT_INT("253 bytes and dot", dns_hostname_ok(longname), true);
+	longname[254] = 'a';
+	longname[255] = '\0';
+	UNIT_INT("255 bytes", dns_hostname_ok(longname), false);
+}
+
 /* Calls that need no answer from a server. */
 static void
 test_offline(void)
@@ -412,6 +460,7 @@ main(int argc, char **argv)
 	test_shuffle();
 	test_nullmx();
 	test_literal();
+	test_hostname();
 	test_offline();
 	return unit_done("dns");
 }
