@@ -116,6 +116,23 @@ static const struct cli_case cases[] = {
 	    "USAGE: unknown option: -bpj" },
 	{ "-bp then -j", { "sendmail", "-bp", "-j", NULL }, "mode=list json" },
 
+	/* command lines real callers use */
+	{ "cron", { "/usr/sbin/sendmail", "-FCronDaemon", "-i", "-B8BITMIME",
+	    "-oem", "root", NULL },
+	    "mode=submit i F=[CronDaemon] e=m rcpts=root" },
+	{ "mutt", { "/usr/sbin/sendmail", "-oem", "-oi", "--", "a@b.example",
+	    "c@d.example", NULL },
+	    "mode=submit i e=m rcpts=a@b.example,c@d.example" },
+	{ "php mail() with -f", { "/usr/sbin/sendmail", "-t", "-i",
+	    "-fwww@example.org", NULL }, "mode=submit t i f=<www@example.org>" },
+	{ "nodemailer", { "sendmail", "-i", "-f", "app@example.org", "--",
+	    "x@example.org", NULL },
+	    "mode=submit i f=<app@example.org> rcpts=x@example.org" },
+	{ "symfony -bs", { "/usr/sbin/sendmail", "-bs", NULL }, "mode=bs" },
+	{ "git send-email", { "/usr/sbin/sendmail", "-i", "a@example.org",
+	    "b@example.org", NULL },
+	    "mode=submit i rcpts=a@example.org,b@example.org" },
+
 	/* -t -i and clusters */
 	{ "-ti", { "sendmail", "-ti", NULL }, "mode=submit t i" },
 	{ "-oi -t", { "sendmail", "-oi", "-t", NULL }, "mode=submit t i" },
