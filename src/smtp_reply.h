@@ -38,7 +38,7 @@ struct why;
 struct smtp_reply {
 	int		code;		/* 200..599; see local */
 	char		enhanced[16];	/* "5.1.1", or "" */
-	bool		local;		/* made up by us, not said by the server */
+	bool		local;		/* made up by us, not the server's */
 	struct buf	text;		/* cleaned, capped; owned */
 };
 
