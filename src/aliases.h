@@ -12,7 +12,10 @@
  *   name              a local name (expanded again through the table)
  *   :include:/path    the targets listed in /path (one list: targets
  *                     separated by commas or new lines, '#' comments),
- *                     which may include further files
+ *                     which may include further files, up to
+ *                     ALIASES_MAX_INCLUDE_DEPTH deep; the path must be
+ *                     absolute; an unreadable file is a warning and
+ *                     adds nothing
  *   |command, /file   local delivery to a program or a file: minimta
  *                     does no local delivery, so these are skipped with
  *                     a warning "FILE:LINE: ..." (the other targets of

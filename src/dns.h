@@ -26,7 +26,10 @@
  * and because many hosts and containers have an IPv6 address but no
  * working IPv6 route, where IPv4 first avoids a failed connect per host.
  * An MX target that is an IP address (not allowed by RFC 5321 5.1) is
- * skipped, as Postfix does; so is one that is not a valid host name. Lookups never use the resolv.conf search
+ * skipped, as Postfix does; so is one that is not a valid host name.
+ * With several servers, one that does not answer is failed over to the
+ * next; a SERVFAIL or REFUSED answer ends the lookup (DNS_RETRY: the
+ * queue runner tries again later), so the reason names it exactly. Lookups never use the resolv.conf search
  * list or /etc/hosts for MX delivery.
  */
 #ifndef DNS_H

@@ -193,3 +193,22 @@ time.sleep(60)
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"bad.zone:1: MX needs data"* ]]
 }
+
+@test "dns: at most DNS_MAX_HOSTS (10) MX hosts, the best ones" {
+	run "$TEST_DNS" mx many.test "$SERVER"
+	[ "${#lines[@]}" -eq 11 ]
+	[ "${lines[0]}" = "10 mx01.many.test 127.0.2.1:25" ]
+	[ "${lines[9]}" = "100 mx10.many.test 127.0.2.10:25" ]
+	[ "${lines[10]}" = "DNS_FOUND" ]
+}
+
+@test "dns: at most DNS_MAX_ADDRS (8) addresses per host, IPv4 first" {
+	run "$TEST_DNS" mx wide.test "$SERVER"
+	[ "${lines[0]}" = "10 mx.wide.test 127.0.3.1:25,127.0.3.2:25,127.0.3.3:25,127.0.3.4:25,127.0.3.5:25,127.0.3.6:25,[2001:db8::1]:25,[2001:db8::2]:25" ]
+	[ "${lines[1]}" = "DNS_FOUND" ]
+}
+
+@test "dns: a CNAME loop ends, permanently" {
+	run "$TEST_DNS" host loop.test "$SERVER"
+	[ "$output" = "DNS_NOTFOUND: address lookup for loop.test: CNAME chain too long" ]
+}
