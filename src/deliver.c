@@ -192,6 +192,15 @@ verp_sender(const struct qfile *q, const char *rcpt)
 	    q->env.verp[1], rat + 1, at);
 }
 
+static bool
+ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 /* One transaction for outcomes o[0..n). */
 static enum smtp_result
 transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
@@ -210,7 +219,13 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 
 		r[i].addr = er->addr;
 		r[i].notify = q->env.notify;
-		r[i].orcpt = er->orcpt;
+		/*
+		 * RFC 3461 4.2: without an ORCPT from the submitter, the
+		 * address as we got it (as Postfix does); a UTF-8 one would
+		 * need the utf-8 type (RFC 6533), so it goes without.
+		 */
+		r[i].orcpt = er->orcpt ? er->orcpt : ascii(er->addr) ?
+		    er->addr : NULL;
 		smtp_reply_init(&r[i].reply);
 	}
 	m.sender = sender;
