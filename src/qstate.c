@@ -111,13 +111,19 @@ num(const char *d, size_t n, long long max, long long *out)
 	long long v = 0;
 	size_t i;
 
-	if (n == 0 || n > 19)
+	if (n == 0 || n > 19 || max < 0)
 		return false;
 	for (i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)d[i]) || v > (max - (d[i] - '0')) /
-		    10)
+		/*
+		 * Compare with max after each digit: (max - digit) / 10
+		 * rounds toward zero, so it let "1" through for max 0 and
+		 * an index past the recipients reached the array.
+		 */
+		if (!isdigit((unsigned char)d[i]))
 			return false;
 		v = v * 10 + (d[i] - '0');
+		if (v > max)
+			return false;
 	}
 	*out = v;
 	return true;
