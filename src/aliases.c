@@ -36,7 +36,7 @@ struct aliases_entry {
 struct aliases_include {
 	char			*path;
 	char			*where;		/* first reference */
-	int			 depth;		/* 1: named by the aliases file */
+	int			 depth;	/* 1: in the aliases file */
 	bool			 loaded;
 	struct aliases_list	 t;
 };
@@ -44,18 +44,18 @@ struct aliases_include {
 struct aliases {
 	struct aliases_entry	*e;
 	size_t			 n, cap;
-	size_t			*hash;		/* index + 1; 0 is empty */
+	size_t			*hash;	/* index + 1; 0 is empty */
 	size_t			 hcap;
 	struct aliases_include	*inc;
 	size_t			 ninc;
 	char			**warn;
 	size_t			 nwarn, nwarn_more;
-	char			*more;		/* "N more warnings" */
+	char			*more;	/* "N more warnings" */
 };
 
 /* Where the parser is: for warnings and for include depth. */
 struct aliases_pos {
-	const char	*file;		/* or "FILE:LINE" when line is 0 */
+	const char	*file;	/* or "FILE:LINE" when line is 0 */
 	size_t		 line;
 	int		 depth;		/* of the file being parsed */
 };
@@ -152,7 +152,7 @@ aliases_warn(struct aliases *a, const struct aliases_pos *p,
 		return;
 	}
 	if (p->line == 0)
-		buf_printf(&raw, "%s: ", p->file);	/* "FILE:LINE" given */
+		buf_printf(&raw, "%s: ", p->file); /* "FILE:LINE" */
 	else
 		buf_printf(&raw, "%s:%zu: ", p->file, p->line);
 	va_start(ap, fmt);

@@ -27,7 +27,7 @@
 #define DNS_C_IN	1
 #define DNS_NAME_MAX	253
 #define DNS_MX_MAX	100	/* MX records looked at before ordering */
-#define DNS_CLEAN_CAP	120	/* bytes of a DNS name put in a why text */
+#define DNS_CLEAN_CAP	120	/* bytes of a DNS name in a why text */
 
 struct dns {
 	ares_channel	ch;
@@ -39,20 +39,20 @@ enum dns_lk {
 	DNS_LK_FOUND,
 	DNS_LK_NODATA,		/* the name exists, not this type */
 	DNS_LK_NXDOMAIN,
-	DNS_LK_BAD,		/* permanent: bad name, CNAME chain too long */
+	DNS_LK_BAD,		/* permanent: bad name, CNAME loop */
 	DNS_LK_TEMP,		/* SERVFAIL, timeout, refused, network */
 };
 
 /* One query of one type for one name, following CNAMEs. */
 struct dns_lookup {
 	struct dns		*d;
-	char			*qname;		/* current name, no final dot */
+	char			*qname;	/* no final dot */
 	int			 type;
 	int			 cnames;
 	bool			 done;
 	enum dns_lk		 res;
 	const char		*reason;	/* static text */
-	unsigned char		*abuf;		/* MX: copy of the answer */
+	unsigned char		*abuf;	/* MX: copy of the answer */
 	int			 alen;
 	struct sockaddr_storage	 addrs[DNS_MAX_ADDRS];
 	socklen_t		 addrlens[DNS_MAX_ADDRS];
@@ -276,7 +276,7 @@ dns_new(const char *servers, struct why *why)
 	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS |
 	    ARES_FLAG_NOCHECKRESP;
 	opt.ednspsz = 1232;
-	opt.timeout = 1000;	/* per try, ms; c-ares doubles it per round */
+	opt.timeout = 1000;	/* ms per try; c-ares doubles it per round */
 	opt.tries = 3;
 	rc = ares_init_options(&d->ch, &opt, ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
 	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
@@ -387,7 +387,8 @@ dns_scan(struct dns_lookup *l, const unsigned char *abuf, int alen,
 	an = (unsigned)(p[6] << 8 | p[7]);
 	p += 12;
 	for (i = 0; i < qd; i++) {
-		if (ares_expand_name(p, abuf, alen, &name, &enc) != ARES_SUCCESS)
+		if (ares_expand_name(p, abuf, alen, &name, &enc) !=
+		    ARES_SUCCESS)
 			goto bad;
 		ares_free_string(name);
 		if (end - p < enc + 4)
@@ -398,7 +399,8 @@ dns_scan(struct dns_lookup *l, const unsigned char *abuf, int alen,
 		int rtype, rdlen;
 		bool mine;
 
-		if (ares_expand_name(p, abuf, alen, &name, &enc) != ARES_SUCCESS)
+		if (ares_expand_name(p, abuf, alen, &name, &enc) !=
+		    ARES_SUCCESS)
 			goto bad;
 		mine = dns_name_eq(name, cur);
 		ares_free_string(name);
@@ -576,7 +578,8 @@ dns_run(struct dns *d, int64_t deadline)
 
 	while (d->pending > 0) {
 		if ((left = deadline - dns_now_ms()) <= 0) {
-			ares_cancel(d->ch);	/* callbacks say "timed out" */
+			/* the callbacks then say "timed out" */
+			ares_cancel(d->ch);
 			return;
 		}
 		bits = (unsigned)ares_getsock(d->ch, socks,
@@ -607,7 +610,8 @@ dns_run(struct dns *d, int64_t deadline)
 		}
 		if (n == 0) {
 			/* Lets c-ares resend or give up on timed-out tries. */
-			ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+			ares_process_fd(d->ch, ARES_SOCKET_BAD,
+			    ARES_SOCKET_BAD);
 			continue;
 		}
 		for (i = 0; i < nfds; i++) {

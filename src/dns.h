@@ -29,8 +29,8 @@
  * skipped, as Postfix does; so is one that is not a valid host name.
  * With several servers, one that does not answer is failed over to the
  * next; a SERVFAIL or REFUSED answer ends the lookup (DNS_RETRY: the
- * queue runner tries again later), so the reason names it exactly. Lookups never use the resolv.conf search
- * list or /etc/hosts for MX delivery.
+ * queue runner tries again later), so the reason names it exactly.
+ * Lookups never use the resolv.conf search list or /etc/hosts.
  */
 #ifndef DNS_H
 #define DNS_H

@@ -75,8 +75,16 @@ live(int argc, char **argv)
 		    "[TIMEOUT_MS]\n");
 		return 64;
 	}
-	if (argc == 5)
-		timeout = atoi(argv[4]);
+	if (argc == 5) {
+		const char *e;
+
+		timeout = (int)strtonum(argv[4], 1, 600000, &e);
+		if (e != NULL) {
+			fprintf(stderr, "test_dns: timeout %s: %s\n", argv[4],
+			    e);
+			return 64;
+		}
+	}
 	if ((d = dns_new(argv[3], &why)) == NULL) {
 		printf("dns_new: %s\n", why.text);
 		return 1;
@@ -375,10 +383,10 @@ test_hostname(void)
 		{ "m\xc3\xa4il.example", false },
 		{ "a/b", false },
 		/* 63-byte label fits, 64 does not */
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    ".org", true },
-		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    ".org", false },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org", true },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org", false },
 	};
 	char longname[300];
 	size_t i;
