@@ -633,36 +633,24 @@ cli_check(struct cli *out, struct cli_state *st, struct why *why)
 }
 
 static enum cli_result
-cli_rcpts(struct cli *out, struct cli_state *st, bool dashdash,
-    struct why *why)
+cli_rcpts(struct cli *out, struct why *why)
 {
-	int j;
+	size_t j;
 
-	out->rcpts = st->argv + st->i;
-	out->nrcpts = (size_t)(st->argc - st->i);
-	for (j = st->i; j < st->argc; j++) {
-		const char *r = st->argv[j];
+	for (j = 0; j < out->nrcpts; j++) {
+		const char *r = out->rcpts[j];
 
-		if (r[0] == '-' && !dashdash) {
-			char name[24];
-
-			cli_flag_name(name, sizeof(name), r);
-			if (j == st->i)
-				why_set(why, "recipient %s begins with -: put "
-				    "-- before it", name);
-			else
-				why_set(why, "option %s after the recipients: "
-				    "options come first (or use -- before "
-				    "recipients that begin with -)", name);
-			return CLI_USAGE;
-		}
 		if (r[0] == '\0') {
 			why_set(why, "empty recipient argument");
 			return CLI_USAGE;
 		}
+		if (strcmp(r, "-") == 0) {
+			why_set(why, "recipient - is not an address");
+			return CLI_USAGE;
+		}
 		if (cli_has_control(r)) {
-			why_set(why, "recipient %d contains a control character",
-			    j - st->i + 1);
+			why_set(why, "recipient %zu contains a control character",
+			    j + 1);
 			return CLI_USAGE;
 		}
 	}
@@ -673,7 +661,6 @@ enum cli_result
 cli_parse(int argc, char **argv, struct cli *out, struct why *why)
 {
 	struct cli_state st;
-	bool dashdash = false;
 	const char *p;
 
 	memset(out, 0, sizeof(*out));
@@ -682,15 +669,24 @@ cli_parse(int argc, char **argv, struct cli *out, struct why *why)
 	out->mode = cli_default_mode(argc > 0 ? argv[0] : NULL);
 	st.argc = argc;
 	st.argv = argv;
+	/*
+	 * Options may follow recipients (sendmail 8 with GNU getopt, and
+	 * the issue's requirement); "--" ends the options, so that a
+	 * recipient beginning with '-' can be given safely after it.
+	 */
+	out->rcpts = xreallocarray(NULL, argc > 0 ? (size_t)argc : 1,
+	    sizeof(*out->rcpts));
 	for (st.i = 1; st.i < argc; st.i++) {
 		p = argv[st.i];
 		if (strcmp(p, "--") == 0) {
-			st.i++;
-			dashdash = true;
+			while (++st.i < argc)
+				out->rcpts[out->nrcpts++] = argv[st.i];
 			break;
 		}
-		if (p[0] != '-' || p[1] == '\0')
-			break;
+		if (p[0] != '-' || p[1] == '\0') {
+			out->rcpts[out->nrcpts++] = argv[st.i];
+			continue;
+		}
 		if (p[1] == '-') {
 			(void)cli_unknown(p, why);
 			goto usage;
@@ -702,9 +698,7 @@ cli_parse(int argc, char **argv, struct cli *out, struct why *why)
 				goto usage;
 		}
 	}
-	if (st.i > argc)
-		st.i = argc;
-	if (cli_rcpts(out, &st, dashdash, why) != CLI_OK ||
+	if (cli_rcpts(out, why) != CLI_OK ||
 	    cli_check(out, &st, why) != CLI_OK)
 		goto usage;
 	return CLI_OK;
@@ -721,4 +715,7 @@ cli_free(struct cli *c)
 	free(c->overrides);
 	c->overrides = NULL;
 	c->noverrides = 0;
+	free(c->rcpts);
+	c->rcpts = NULL;
+	c->nrcpts = 0;
 }

@@ -2,12 +2,9 @@
  * cli: turns argv into a struct cli. Pure: never prints, exits or reads
  * anything but argv. sendmail(8) documents every flag.
  *
- * Options come first, as with Postfix's sendmail on Linux (getopt "+..."):
- * the first argument that is not an option, or "--", starts the
- * recipients. An argument that begins with '-' after a recipient is an
- * error (CLI_USAGE) rather than a recipient, so that "sendmail rcpt -f x"
- * neither mails "-f" nor lets a recipient taken from a form turn into an
- * option; after "--" every argument is a recipient.
+ * Options may come before, between and after the recipients (GNU getopt
+ * permutation, as sendmail 8 on Linux); "--" ends the options and every
+ * argument after it is a recipient, even one beginning with '-'.
  *
  * Flags are taken attached or separate (-fa@b, -f a@b), boolean flags may
  * be combined (-ti). Flags sendmail accepts that minimta does not need are
@@ -15,7 +12,7 @@
  * A second pass rejects conflicting combinations, naming the flags.
  *
  * Everything in struct cli is borrowed from argv (which must outlive it)
- * except the overrides array, which cli_free() releases.
+ * except the overrides and rcpts arrays, which cli_free() releases.
  */
 #ifndef CLI_H
 #define CLI_H
@@ -83,7 +80,7 @@ struct cli {
 	bool		 json;		/* -j: mailq as JSON lines */
 	struct cli_override *overrides;	/* -O key=value, -oQdir, -oAfile */
 	size_t		 noverrides;
-	char		**rcpts;	/* borrowed from argv */
+	char		**rcpts;	/* array ours, strings borrowed from argv */
 	size_t		 nrcpts;
 };
 
