@@ -683,16 +683,12 @@ smtp_no_rcpt(struct smtp_msg *m, struct smtp_reply *reply)
 	return SMTP_PERMFAIL;
 }
 
-enum smtp_result
-smtp_send(struct smtp_session *s, struct smtp_msg *m,
-    struct smtp_reply *reply, struct why *why)
+/* Every recipient pending, but those that cannot be sent at all. */
+static void
+smtp_rcpts_init(struct smtp_msg *m)
 {
-	struct smtp_reply data;
-	enum smtp_result res, mail_res = SMTP_OK, data_res = SMTP_NETFAIL;
-	bool pipe = smtp_has(s, SMTP_EXT_PIPELINING), data_sent = false;
-	size_t i, accepted = 0;
+	size_t i;
 
-	smtp_reply_init(&data);
 	for (i = 0; i < m->nrcpts; i++) {
 		smtp_reply_reset(&m->rcpts[i].reply);
 		m->rcpts[i].result = SMTP_NETFAIL;
@@ -702,6 +698,39 @@ smtp_send(struct smtp_session *s, struct smtp_msg *m,
 			m->rcpts[i].result = SMTP_PERMFAIL;
 		}
 	}
+}
+
+/* After the 354: the body, ".", and the final reply. */
+static enum smtp_result
+smtp_data(struct smtp_session *s, struct smtp_msg *m,
+    struct smtp_reply *reply)
+{
+	enum smtp_result res;
+
+	if (smtp_body(s, m) == -1)
+		return smtp_dead(s, reply, "4.3.0",
+		    "error reading the queued message");
+	if (smtp_flush(s, reply, "message data") != SMTP_OK)
+		return SMTP_NETFAIL;
+	res = smtp_read(s, s->p.data_timeout_ms, 2, reply, NULL,
+	    "end of data");
+	/* RFC 5321 4.1.1.4: the final reply ends the transaction. */
+	if (res != SMTP_NETFAIL)
+		s->need_rset = false;
+	return res;
+}
+
+enum smtp_result
+smtp_send(struct smtp_session *s, struct smtp_msg *m,
+    struct smtp_reply *reply, struct why *why)
+{
+	struct smtp_reply data;
+	enum smtp_result res, mail_res = SMTP_OK, data_res = SMTP_NETFAIL;
+	bool pipe = smtp_has(s, SMTP_EXT_PIPELINING), data_sent = false;
+	size_t accepted = 0;
+
+	smtp_reply_init(&data);
+	smtp_rcpts_init(m);
 	if (smtp_check_dead(s, reply) != SMTP_OK)
 		goto netfail;
 	if ((res = smtp_precheck(s, m, reply)) != SMTP_OK) {
@@ -764,19 +793,8 @@ smtp_send(struct smtp_session *s, struct smtp_msg *m,
 		goto out;
 	}
 
-	if (smtp_body(s, m) == -1) {
-		(void)smtp_dead(s, reply, "4.3.0",
-		    "error reading the queued message");
+	if ((res = smtp_data(s, m, reply)) == SMTP_NETFAIL)
 		goto netfail;
-	}
-	if (smtp_flush(s, reply, "message data") != SMTP_OK)
-		goto netfail;
-	res = smtp_read(s, s->p.data_timeout_ms, 2, reply, NULL,
-	    "end of data");
-	if (res == SMTP_NETFAIL)
-		goto netfail;
-	/* RFC 5321 4.1.1.4: the final reply ends the transaction. */
-	s->need_rset = false;
 	smtp_settle(m, res, reply, false);
 	goto out;
 
