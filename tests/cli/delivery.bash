@@ -25,13 +25,24 @@ dl_teardown()
 }
 
 # dl_conf URL [extra config lines...]: a config sending everything to URL
-# with deadlines short enough for tests (URL "" for MX delivery).
+# with deadlines short enough for tests (URL "" for MX delivery). Not
+# common.bash's write_conf: that one adds a dead smarthost.
 dl_conf()
 {
-	local url=$1
+	local url=$1 l
 	shift
-	write_conf ${url:+"smarthost $url"} "connect_timeout 2s" \
-	    "command_timeout 3s" "data_timeout 3s" "concurrency 4" "$@"
+	{
+		echo "spool $T/spool"
+		echo "log stderr"
+		echo "hostname test.example"
+		echo "domain example.org"
+		[ -n "$url" ] && echo "smarthost $url"
+		echo "connect_timeout 2s"
+		echo "command_timeout 3s"
+		echo "data_timeout 3s"
+		echo "concurrency 4"
+		for l in "$@"; do echo "$l"; done
+	} >"$T/minimta.conf"
 }
 
 # dl_msg: the test message (LF line ends).
