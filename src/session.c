@@ -151,7 +151,7 @@ try_address(const struct attempt *a, struct why *why)
 	(void)snprintf(s->host, sizeof(s->host), "%s", a->host);
 	(void)snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d", a->host, ip,
 	    port);
-	fd = net_connect(a->sa, a->salen, s->relay,
+	fd = net_connect(a->sa, a->salen, a->host,
 	    (int)conf->connect_timeout * 1000, why);
 	if (fd == -1) {
 		free(s);
