@@ -48,16 +48,13 @@ struct deliver *
 deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
     struct why *why)
 {
-	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
-	    conf->tls_cert_file, conf->tls_key_file };
 	struct deliver *d = xcalloc(1, sizeof(*d));
 
 	d->conf = conf;
 	d->sp = sp;
 	d->env.conf = conf;
 	d->env.verbose = verbose;
-	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL ||
-	    (d->env.tls = tls_ctx_new(&tc, why)) == NULL)
+	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL)
 		goto fail;
 	if (conf->auth_file != NULL &&
 	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)

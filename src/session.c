@@ -16,7 +16,7 @@
 #include "xmalloc.h"
 
 struct attempt {
-	const struct session_env *env;
+	struct session_env	*env;
 	const struct conf_url	*url;		/* NULL: MX delivery */
 	const char		*host;
 	const struct sockaddr	*sa;
@@ -49,6 +49,23 @@ fail_reply(struct why *why, const char *relay, const char *stage,
 	why_set(why, "host %s said: %s (in reply to %s)", relay,
 	    buf_cstr(&b), stage);
 	buf_free(&b);
+}
+
+/*
+ * The TLS context, made at the first TLS connection: loading the CA store
+ * costs milliseconds, which each delivery worker would otherwise pay even
+ * when no server offers STARTTLS.
+ */
+static struct tls_ctx *
+tls_for(struct session_env *env, struct why *why)
+{
+	const struct conf *conf = env->conf;
+	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
+	    conf->tls_cert_file, conf->tls_key_file };
+
+	if (env->tls == NULL)
+		env->tls = tls_ctx_new(&tc, why);
+	return env->tls;
 }
 
 static int
@@ -96,8 +113,9 @@ handshake(const struct attempt *a, struct session *s, struct why *why)
 	int rc = -1;
 
 	smtp_reply_init(&r);
-	if (scheme == CONF_SMTPS && io_starttls(s->io, a->env->tls, sni,
-	    verify ? a->host : NULL, why) == -1)
+	if (scheme == CONF_SMTPS && (tls_for(a->env, why) == NULL ||
+	    io_starttls(s->io, a->env->tls, sni, verify ? a->host : NULL,
+	    why) == -1))
 		goto out;
 	if (smtp_greeting(s->smtp, &r) != SMTP_OK) {
 		fail_reply(why, s->relay, "the initial greeting", &r);
@@ -108,6 +126,8 @@ handshake(const struct attempt *a, struct session *s, struct why *why)
 		goto out;
 	}
 	if (scheme != CONF_SMTPS && smtp_has(s->smtp, SMTP_EXT_STARTTLS)) {
+		if (tls_for(a->env, why) == NULL)
+			goto out;
 		if (smtp_starttls(s->smtp, a->env->tls, sni,
 		    verify ? a->host : NULL, &r, why) != SMTP_OK) {
 			if (r.code != 0 && !r.local)
@@ -176,7 +196,7 @@ try_address(const struct attempt *a, struct why *why)
 
 /* Tries every address of every host; NULL with why from the last one. */
 static struct session *
-try_hosts(const struct session_env *env, const struct conf_url *url,
+try_hosts(struct session_env *env, const struct conf_url *url,
     const struct dns_hosts *hosts, struct why *why)
 {
 	struct attempt a = { .env = env, .url = url };
@@ -197,7 +217,7 @@ try_hosts(const struct session_env *env, const struct conf_url *url,
 }
 
 enum session_result
-session_open(const struct session_env *env, const char *domain,
+session_open(struct session_env *env, const char *domain,
     struct session **out, char status[16], struct why *why)
 {
 	const struct conf *conf = env->conf;

@@ -27,7 +27,7 @@ struct io;
 struct session_env {
 	const struct conf	*conf;
 	struct dns		*dns;
-	struct tls_ctx		*tls;
+	struct tls_ctx		*tls;	/* made at first use (session.c) */
 	struct authfile		*auth;	/* NULL: no auth_file */
 	bool			 verbose;	/* SMTP dialogue on stderr */
 };
@@ -49,7 +49,7 @@ enum session_result {
 };
 
 /* domain NULL: the smarthosts. status gets an RFC 3463 code. */
-enum session_result session_open(const struct session_env *,
+enum session_result session_open(struct session_env *,
 	    const char *domain, struct session **, char status[16],
 	    struct why *);
 /* QUIT (when quit) and free; NULL is fine. */
