@@ -16,6 +16,8 @@ struct bounce_io {
 	struct qfile		*q;
 	struct spool_file	*f;
 	struct why		*why;
+	size_t			 bytes;
+	size_t			 lines;	/* each LF goes out as CRLF */
 };
 
 static ssize_t
@@ -34,7 +36,13 @@ static int
 write_report(void *arg, const void *p, size_t n)
 {
 	struct bounce_io *b = arg;
+	const char *q = p, *end = q + n;
 
+	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		b->lines++;
+		q++;
+	}
+	b->bytes += n;
 	return spool_write(b->f, p, n, b->why);
 }
 
@@ -55,7 +63,9 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 {
 	struct dsn_info info = { 0 };
 	struct envelope env;
-	struct bounce_io bio = { q, NULL, why };
+	struct bounce_io bio = { q, NULL, why, 0, 0 };
+	struct envelope_patch patch;
+	char digits[ENVELOPE_SIZE_WIDTH + 1];
 	char id[SPOOL_ID_LEN + 1];
 	const char *to = q->env.sender;
 	struct buf b;
@@ -91,7 +101,7 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	info.now = time(NULL);
 
 	buf_init(&b);
-	envelope_encode(&env, &b);
+	envelope_encode(&env, &b, &patch);
 	for (i = 0; i < 8 && bio.f == NULL; i++) {
 		spool_new_id(id);
 		bio.f = spool_create(sp, SPOOL_QUEUE, id, why);
@@ -104,6 +114,12 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	    spool_write(bio.f, b.data, b.len, why) == -1 ||
 	    dsn_write(&info, rcpts, n, read_original, &bio, write_report,
 	    &bio, why) == -1) {
+		spool_abort(bio.f);
+		goto out;
+	}
+	envelope_size_digits(bio.bytes + bio.lines, digits);
+	if (spool_patch(bio.f, (off_t)patch.size_off, digits,
+	    ENVELOPE_SIZE_WIDTH, why) == -1) {
 		spool_abort(bio.f);
 		goto out;
 	}

@@ -153,6 +153,8 @@ from_reply(struct outcome *o, const struct smtp_reply *r)
  * alone, so each LF (or CR, which smtp.c also turns into a line end)
  * gains one byte, and a last line without one gains two. On a read
  * error, the stored size: smtp_send then fails on the same read.
+ * Submission records this size (the L record); this scan is for queue
+ * files without one.
  */
 static size_t
 wire_size(const struct qfile *q)
@@ -230,7 +232,7 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	m.nrcpts = n;
 	m.body_8bit = q->env.body_8bit;
 	m.smtputf8 = q->env.smtputf8;
-	m.size = wire_size(q);
+	m.size = q->env.wire_size ? q->env.wire_size : wire_size(q);
 	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
 	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
 	m.envid = q->env.envid;

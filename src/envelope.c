@@ -82,11 +82,19 @@ putnum(struct buf *b, char type, long long v)
 	envelope_record_put(b, type, num, (size_t)n);
 }
 
-size_t
-envelope_encode(const struct envelope *e, struct buf *b)
+void
+envelope_size_digits(size_t n, char *out)
 {
-	char flags[2];
-	size_t i, start = b->len, flag_off;
+	(void)snprintf(out, ENVELOPE_SIZE_WIDTH + 1, "%0*zu",
+	    ENVELOPE_SIZE_WIDTH, n);
+}
+
+void
+envelope_encode(const struct envelope *e, struct buf *b,
+    struct envelope_patch *patch)
+{
+	char flags[2], size[ENVELOPE_SIZE_WIDTH + 1];
+	size_t i, start = b->len;
 
 	buf_adds(b, ENVELOPE_MAGIC);
 	putnum(b, 'T', (long long)e->arrival);
@@ -104,14 +112,18 @@ envelope_encode(const struct envelope *e, struct buf *b)
 	flags[0] = e->body_8bit ? ENVELOPE_8BIT_YES : '-';
 	flags[1] = e->smtputf8 ? 'U' : '-';
 	envelope_record_put(b, 'B', flags, 2);
-	flag_off = b->len - 3 - start;
+	if (patch != NULL)
+		patch->flag_off = b->len - 3 - start;
+	envelope_size_digits(e->wire_size, size);
+	envelope_record_put(b, 'L', size, ENVELOPE_SIZE_WIDTH);
+	if (patch != NULL)
+		patch->size_off = b->len - 1 - ENVELOPE_SIZE_WIDTH - start;
 	for (i = 0; i < e->nrcpts; i++) {
 		puts_rec(b, 'R', e->rcpts[i].addr);
 		if (e->rcpts[i].orcpt != NULL)
 			puts_rec(b, 'O', e->rcpts[i].orcpt);
 	}
 	envelope_record_put(b, 'M', "", 0);
-	return flag_off;
 }
 
 /* A decimal number with no sign, no leading garbage, within [0, max]. */
@@ -121,7 +133,7 @@ parse_num(const char *s, size_t len, long long max, long long *out)
 	long long v = 0;
 	size_t i;
 
-	if (len == 0 || len > 19)
+	if (len == 0 || len > ENVELOPE_SIZE_WIDTH)
 		return false;
 	for (i = 0; i < len; i++) {
 		if (!isdigit((unsigned char)s[i]))
@@ -203,6 +215,12 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 		if (len != 1 || (d[0] != 'F' && d[0] != 'H'))
 			return bad(why, "bad ret", off);
 		e->ret = d[0] == 'H' ? ENVELOPE_RET_HDRS : ENVELOPE_RET_FULL;
+		break;
+	case 'L':
+		if (len != ENVELOPE_SIZE_WIDTH ||
+		    !parse_num(d, len, INT64_MAX / 2, &v))
+			return bad(why, "bad size", off);
+		e->wire_size = (size_t)v;
 		break;
 	case 'V':
 		if (len != 2)

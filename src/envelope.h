@@ -13,7 +13,8 @@
  * the file. Types: T arrival time, U submitter uid (queue files only: in
  * a drop file the owner of the file says who submitted it), S envelope
  * sender ("" is the null sender), E ENVID, N DSN NOTIFY bits, Z DSN RET
- * (F or H), V VERP delimiters (two characters), B flags (two bytes:
+ * (F or H), L the size on the wire (CRLF line ends; RFC 1870 SIZE=), 20
+ * digits, V VERP delimiters (two characters), B flags (two bytes:
  * '8' or '-' for an 8-bit body, 'U' or '-' for SMTPUTF8 needed), R recipient, O original recipient of the R before
  * it (DSN ORCPT). Every text field must be printable and free of CR, LF
  * and NUL; sizes and counts are bounded.
@@ -54,6 +55,7 @@ struct envelope {
 	char	 verp[3];	/* "" or two delimiters */
 	bool	 body_8bit;
 	bool	 smtputf8;
+	size_t	 wire_size;	/* 0: not recorded */
 	struct envelope_rcpt *rcpts;
 	size_t	 nrcpts;
 	size_t	 cap;
@@ -70,11 +72,21 @@ void	envelope_init(struct envelope *);
 void	envelope_free(struct envelope *);
 void	envelope_add_rcpt(struct envelope *, const char *, const char *);
 /*
- * Appends the version line and records up to and including M. Returns
- * the offset (from where it began appending) of the one-byte body_8bit
- * flag, which the writer may patch once the body has been seen.
+ * Where the fields known only after the body are, relative to where
+ * envelope_encode began appending: the one-byte body_8bit flag and the
+ * ENVELOPE_SIZE_WIDTH digits of the wire size. The writer patches them.
  */
-size_t	envelope_encode(const struct envelope *, struct buf *);
+struct envelope_patch {
+	size_t	flag_off;
+	size_t	size_off;
+};
+#define ENVELOPE_SIZE_WIDTH	20
+
+/* Appends the version line and records up to and including M. */
+void	envelope_encode(const struct envelope *, struct buf *,
+	    struct envelope_patch *);
+/* The wire-size digits for the patch (buf holds WIDTH + 1 bytes). */
+void	envelope_size_digits(size_t, char *);
 #define ENVELOPE_8BIT_YES	'8'
 /*
  * Parses the head of a queue or drop file (drop: a U record is refused).

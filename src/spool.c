@@ -378,17 +378,21 @@ spool_file_size(const struct spool_file *f)
 }
 
 int
-spool_patch(struct spool_file *f, off_t off, char c, struct why *why)
+spool_patch(struct spool_file *f, off_t off, const char *p, size_t n,
+    struct why *why)
 {
-	if (off < 0 || off >= f->size)
+	size_t i;
+
+	if (off < 0 || off + (off_t)n > f->size)
 		panic("spool_patch: offset %lld out of range", (long long)off);
-	if (off >= f->flushed) {
-		f->wbuf[off - f->flushed] = c;
-		return 0;
-	}
-	if (pwrite(f->fd, &c, 1, off) != 1) {
-		why_errno(why, "write %s/%s", spool_dirs[f->dir].name, f->tmp);
-		return -1;
+	for (i = 0; i < n; i++, off++) {
+		if (off >= f->flushed) {
+			f->wbuf[off - f->flushed] = p[i];
+		} else if (pwrite(f->fd, &p[i], 1, off) != 1) {
+			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
+			    f->tmp);
+			return -1;
+		}
 	}
 	return 0;
 }

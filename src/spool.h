@@ -67,8 +67,9 @@ struct spool_file *spool_replace(struct spool *, enum spool_dir,
 	    const char *name, struct why *);
 int	spool_write(struct spool_file *, const void *, size_t, struct why *);
 off_t	spool_file_size(const struct spool_file *);
-/* Overwrites one byte already written at offset off (a flag). */
-int	spool_patch(struct spool_file *, off_t off, char, struct why *);
+/* Overwrites n bytes already written at offset off (fixed-width fields). */
+int	spool_patch(struct spool_file *, off_t off, const char *, size_t,
+	    struct why *);
 int	spool_commit(struct spool_file *, struct why *);
 void	spool_abort(struct spool_file *);
 

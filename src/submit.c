@@ -28,6 +28,7 @@ struct submit_ctx {
 	struct buf			 out;	/* stored form, pending */
 	char				*chunk;
 	bool				 eof;
+	size_t				 lines;	/* LFs stored: each goes out as CRLF */
 	char				*sender;	/* final envelope sender */
 	char				*sender_given;	/* before mapping */
 	struct envelope			 env;
@@ -349,6 +350,20 @@ fill_envelope(struct submit_ctx *c)
 		memcpy(c->env.verp, req->verp, 3);
 }
 
+/* Writes message bytes, counting line ends for the wire size. */
+static int
+write_msg(struct submit_ctx *c, struct spool_file *f, const char *p,
+    size_t n, struct why *why)
+{
+	const char *q = p, *end = p + n;
+
+	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		c->lines++;
+		q++;
+	}
+	return spool_write(f, p, n, why);
+}
+
 static struct spool_file *
 create_file(struct spool *sp, enum spool_dir dir, char *id, struct why *why)
 {
@@ -374,7 +389,9 @@ submit_message(const struct conf *conf, struct spool *sp,
 	struct spool_file *f = NULL;
 	struct buf hb;
 	bool owner = spool_role(sp) == SPOOL_ROLE_OWNER;
-	size_t hlen, body_off, flag_off, env_len;
+	size_t hlen, body_off, env_len;
+	struct envelope_patch patch;
+	char digits[ENVELOPE_SIZE_WIDTH + 1];
 	off_t size = 0;
 	struct why w;
 	int rc, r;
@@ -426,12 +443,13 @@ submit_message(const struct conf *conf, struct spool *sp,
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	flag_off = envelope_encode(&c.env, &hb);
+	envelope_encode(&c.env, &hb, &patch);
 	env_len = hb.len;
 	/* drop files get their Received: line from the runner's pickup */
 	write_headers(&c, &hl, id, owner, &hb);
-	if (spool_write(f, hb.data, hb.len, why) == -1 ||
-	    spool_write(f, c.out.data + body_off, c.out.len - body_off,
+	if (spool_write(f, hb.data, env_len, why) == -1 ||
+	    write_msg(&c, f, hb.data + env_len, hb.len - env_len, why) == -1 ||
+	    write_msg(&c, f, c.out.data + body_off, c.out.len - body_off,
 	    why) == -1) {
 		rc = EX_TEMPFAIL;
 		goto out;
@@ -442,7 +460,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 			rc = EX_IOERR;
 			goto out;
 		}
-		if (spool_write(f, c.out.data, c.out.len, why) == -1) {
+		if (write_msg(&c, f, c.out.data, c.out.len, why) == -1) {
 			rc = EX_TEMPFAIL;
 			goto out;
 		}
@@ -456,8 +474,12 @@ submit_message(const struct conf *conf, struct spool *sp,
 			goto out;
 		}
 	}
-	if (c.canon.body_8bit &&
-	    spool_patch(f, (off_t)flag_off, ENVELOPE_8BIT_YES, why) == -1) {
+	envelope_size_digits((size_t)(spool_file_size(f) - (off_t)env_len) +
+	    c.lines, digits);
+	if ((c.canon.body_8bit && spool_patch(f, (off_t)patch.flag_off,
+	    (char []){ ENVELOPE_8BIT_YES }, 1, why) == -1) ||
+	    spool_patch(f, (off_t)patch.size_off, digits, ENVELOPE_SIZE_WIDTH,
+	    why) == -1) {
 		rc = EX_TEMPFAIL;
 		goto out;
 	}

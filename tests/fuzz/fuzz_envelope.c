@@ -42,7 +42,7 @@ check(const struct envelope *e, size_t len)
 			abort();
 	buf_init(&b);
 	envelope_init(&p);
-	(void)envelope_encode(e, &b);
+	envelope_encode(e, &b, NULL);
 	if (envelope_parse(b.data, b.len, e->nrcpts, false, &p, &why) !=
 	    ENVELOPE_OK || p.body_offset != b.len)
 		abort();

@@ -20,6 +20,7 @@ test_round_trip(void)
 	struct envelope e, p;
 	struct buf b;
 	struct why why;
+	struct envelope_patch patch;
 	size_t flag;
 	enum envelope_result r;
 
@@ -37,7 +38,12 @@ test_round_trip(void)
 	envelope_add_rcpt(&e, "a@example.net", NULL);
 	envelope_add_rcpt(&e, "\"q l\"@example.net", "rfc822;alias@example.org");
 	envelope_add_rcpt(&e, "j\xc3\xb6@example.net", NULL);
-	flag = envelope_encode(&e, &b);
+	envelope_encode(&e, &b, &patch);
+	flag = patch.flag_off;
+	UNIT_STR("round trip: size digits", b.data[patch.size_off] == '0' ?
+	    "0" : "?", "0");
+	envelope_size_digits(19, b.data + patch.size_off);
+	b.data[patch.size_off + ENVELOPE_SIZE_WIDTH] = '\n';	/* snprintf's NUL */
 	buf_adds(&b, "Subject: x\n\nbody\n");
 	UNIT_CHECK("round trip: flag byte", b.data[flag] == '-',
 	    "got '%c'", b.data[flag]);
@@ -54,6 +60,7 @@ test_round_trip(void)
 	UNIT_STR("round trip: verp", p.verp, "+=");
 	UNIT_INT("round trip: 8bit (patched)", p.body_8bit, true);
 	UNIT_INT("round trip: smtputf8", p.smtputf8, true);
+	UNIT_INT("round trip: wire size (patched)", p.wire_size, 19);
 	UNIT_INT("round trip: nrcpts", p.nrcpts, 3);
 	if (p.nrcpts == 3) {
 		UNIT_STR("round trip: rcpt 0", p.rcpts[0].addr, "a@example.net");
@@ -97,11 +104,12 @@ test_round_trip(void)
 	e.sender = strdup("");
 	envelope_add_rcpt(&e, "b@example.net", NULL);
 	buf_reset(&b);
-	(void)envelope_encode(&e, &b);
+	envelope_encode(&e, &b, NULL);
 	buf_reserve(&b, 1);
 	b.data[b.len] = '\0';
 	UNIT_STR("minimal encoding", b.data,
-	    MAGIC "T1:5\nS0:\nB2:--\nR13:b@example.net\nM0:\n");
+	    MAGIC "T1:5\nS0:\nB2:--\nL20:00000000000000000000\n"
+	    "R13:b@example.net\nM0:\n");
 	r = envelope_parse(b.data, b.len, 1, true, &p, &why);
 	UNIT_INT("minimal: result", r, ENVELOPE_OK);
 	UNIT_STR("minimal: null sender", p.sender, "");
