@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# The queue runner: -qI/-qR/-qS limits, two runners at once, the -q<time>
+# daemon woken by the trigger FIFO and stopped by SIGTERM, -odb with no
+# runner (a detached child delivers), -odi exit codes.
+
+load common
+load ../lib/servers
+load delivery
+
+# shellcheck disable=SC2034 # read by bats: no test may hang
+BATS_TEST_TIMEOUT=60
+
+setup()
+{
+	dl_setup
+	start_smtpd relay --reject-rcpt "bad@x.example=550 5.1.1 no such user"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+}
+
+teardown()
+{
+	dl_teardown
+}
+
+# rcpts_received: every recipient the smtpd got, sorted, one a line.
+rcpts_received()
+{
+	cat "$RELAY_SPOOL"/*.env 2>/dev/null | jq -r '.rcpt_tos[]' | sort
+}
+
+rcpts_received2()
+{
+	cat "$RELAY2_SPOOL"/*.env 2>/dev/null | jq -r '.rcpt_tos[]' | sort
+}
+
+@test "runner: -qI delivers only the message with that id" {
+	send one@x.example
+	a=$(qids)
+	send two@x.example
+	b=$(qids | grep -v "$a")
+	qrun -qI"$b"
+	[ "$(rcpts_received)" = "two@x.example" ]
+	[ "$(qids)" = "$a" ]
+	qrun
+	[ "$(rcpts_received | tr '\n' ' ')" = "one@x.example two@x.example " ]
+	spool_empty
+}
+
+@test "runner: -qR delivers only messages with a matching recipient" {
+	send one@x.example
+	send two@y.example
+	qrun -qR@y.example
+	[ "$(rcpts_received)" = "two@y.example" ]
+	[ "$(nqueued)" -eq 1 ]
+	qenv | grep -q 'one@x.example'
+}
+
+@test "runner: -qS delivers only messages with a matching sender" {
+	send -f alice@example.org one@x.example
+	send -f bob@example.org two@x.example
+	qrun -qSbob
+	[ "$(rcpts_received)" = "two@x.example" ]
+	[ "$(nqueued)" -eq 1 ]
+	qenv | grep -q 'alice@example.org'
+}
+
+@test "runner: two runners at once deliver each of 50 messages exactly once" {
+	for i in $(seq 50); do
+		send "r$i@x.example"
+	done
+	[ "$(nqueued)" -eq 50 ]
+	"$MINIMTA" -C "$T/minimta.conf" -q 2>"$T/q1" &
+	p1=$!
+	"$MINIMTA" -C "$T/minimta.conf" -q 2>"$T/q2" &
+	p2=$!
+	wait "$p1"
+	wait "$p2"
+	cat "$T/q1" "$T/q2" >&2
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 50 ]
+	[ "$(rcpts_received | uniq | wc -l)" -eq 50 ]
+	[ "$(cat "$T/q1" "$T/q2" | grep -c 'status=sent')" -eq 50 ]
+	# each message was logged sent by exactly one runner
+	[ "$(cat "$T/q1" "$T/q2" | grep 'status=sent' | awk '{print $2}' | sort | uniq -d | wc -l)" -eq 0 ]
+	spool_empty
+}
+
+@test "runner: -q1h daemon is woken by a submission, and SIGTERM ends it" {
+	"$MINIMTA" -C "$T/minimta.conf" -q1h 2>"$T/daemon" &
+	pid=$!
+	DL_PIDS+=("$pid")
+	wait_until 10 grep -q "queue runner started: interval 3600s" "$T/daemon"
+	# default -odb: the trigger FIFO wakes the runner, no child of ours
+	printf 'Subject: t\n\nx\n' | mta a@x.example 2>>"$T/log"
+	wait_for_file "$RELAY_SPOOL/0001.eml" 5
+	wait_until 5 grep -q 'status=sent' "$T/daemon"
+	wait_until 5 spool_empty
+	kill -TERM "$pid"
+	wait_until 10 grep -q "queue runner stopped" "$T/daemon"
+	run wait "$pid"
+	[ "$status" -eq 0 ]
+	cat "$T/daemon" >&2
+}
+
+@test "runner: -odb with no runner listening: a detached child delivers the owner's mail" {
+	printf 'Subject: t\n\nx\n' | mta a@x.example 2>"$T/sub"
+	wait_for_file "$RELAY_SPOOL/0001.eml" 10
+	wait_until 10 spool_empty
+	[ "$(rcpts_received)" = "a@x.example" ]
+	! grep -q "waits for the next" "$T/sub"
+}
+
+@test "runner: -odi delivers before exiting; 0 when sent, 69 when bounced" {
+	printf 'Subject: t\n\nx\n' | mta -odi a@x.example 2>"$T/odi"
+	[ "$(rcpts_received)" = "a@x.example" ]
+	grep -q 'status=sent' "$T/odi"
+	run mta -odi -f sender@example.org bad@x.example <<<"Subject: t"
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"status=bounced"* ]]
+}
+
+@test "runner: a deferred message waits for its back-off in the daemon, -q tries it at once" {
+	send t@x.example
+	id=$(qids)
+	stop_server relay
+	qrun
+	log_has "$id: to=<t@x.example>, .*status=deferred" "$T/qlog"
+	qstate_of "$id" | grep -q '^A1:1$'
+	start_smtpd relay2
+	dl_conf "smtp://$RELAY2_HOST:$RELAY2_PORT" "retry_min 1h"
+	"$MINIMTA" -C "$T/minimta.conf" -q1h 2>"$T/daemon" &
+	DL_PIDS+=("$!")
+	wait_until 10 grep -q "queue runner started" "$T/daemon"
+	# a new message wakes it once its first run is over; the deferred
+	# one is not due (retry_min 1h), so only the new one goes
+	printf 'Subject: t\n\nx\n' | mta new@x.example 2>>"$T/log"
+	wait_for_file "$RELAY2_SPOOL/0001.eml" 10
+	[ "$(rcpts_received2)" = "new@x.example" ]
+	! grep -q "$id: to=" "$T/daemon"
+	qrun
+	[ "$(count_eml "$RELAY2_SPOOL")" -eq 2 ]
+	log_has "$id: to=<t@x.example>, .*status=sent" "$T/qlog"
+	spool_empty
+}
