@@ -23,8 +23,12 @@ full_msg() {
 	[ "${lines[2]}" = "U1:0" ]
 	[ "${lines[3]}" = "S16:root@example.org" ]
 	[ "${lines[4]}" = "B2:--" ]
-	[ "${lines[5]}" = "R15:bob@example.net" ]
-	[ "${lines[6]}" = "M0:" ]
+	# L: the size on the wire (CRLF line ends), patched after the body
+	[[ "${lines[5]}" =~ ^L20:[0-9]{20}$ ]]
+	[ "${lines[6]}" = "R15:bob@example.net" ]
+	[ "${lines[7]}" = "M0:" ]
+	wire=$(qmsg | sed 's/$/\r/' | wc -c)
+	[ "$((10#${lines[5]#L20:}))" -eq "$wire" ]
 	run qbody
 	[ "$output" = $'line one\nline two' ]
 }

@@ -50,7 +50,8 @@ check(const struct envelope *e, size_t len)
 	    !same(p.sender, e->sender) || !same(p.envid, e->envid) ||
 	    p.notify != e->notify || p.ret != e->ret ||
 	    strcmp(p.verp, e->verp) != 0 || p.body_8bit != e->body_8bit ||
-	    p.smtputf8 != e->smtputf8 || p.nrcpts != e->nrcpts)
+	    p.smtputf8 != e->smtputf8 || p.wire_size != e->wire_size ||
+	    p.nrcpts != e->nrcpts)
 		abort();
 	for (i = 0; i < e->nrcpts; i++)
 		if (!same(p.rcpts[i].addr, e->rcpts[i].addr) ||
