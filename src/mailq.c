@@ -133,7 +133,8 @@ mode_list(const struct cli *cli, const struct conf *conf)
 
 	if (spool_scan(sp, SPOOL_QUEUE, collect, &ids, &why) == -1)
 		fatal(EX_IOERR, "mailq: %s", why.text);
-	qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id);
+	if (ids.n > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id);
 	for (i = 0; i < ids.n; i++) {
 		switch (qfile_open(sp, ids.v[i], QFILE_NOLOCK,
 		    (size_t)conf->max_recipients, &q, &why)) {
