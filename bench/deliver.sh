@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# bench/deliver.sh: how fast the queue runner drains a queue into Postfix's
+# smtp-sink, next to smtp-source -> smtp-sink (the ceiling of this machine)
+# in the same run. Not a test: run by hand or with `make bench`.
+#
+#   bench/deliver.sh            10,000 messages of 4 KB, concurrency 8
+#   N=2000 SIZE=65536 CONC=4 bench/deliver.sh
+#   MINIMTA=build-asan/minimta bench/deliver.sh
+#
+# smtp-source -d keeps its CONC sessions open, as the runner does.
+# Queues N messages through `minimta -odq` (16 submitters in parallel),
+# then times one `minimta -q` (under /usr/bin/time -v for the peak RSS)
+# into smtp-sink -c, whose counters give the messages and the sessions
+# (connections) it saw. Needs tests/deps.sh (smtp-sink) and the `time`
+# package. Prints one line per figure; exits non-zero if a message is lost.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+MINIMTA=${MINIMTA:-$top/minimta}
+N=${N:-10000}
+SIZE=${SIZE:-4096}
+CONC=${CONC:-8}
+HOST=${BENCH_HOST:-127.0.0.7}
+sinkctl=$top/tests/lib/smtp-sink.sh
+
+die() { echo "bench/deliver.sh: $*" >&2; exit 1; }
+
+[ -x "$MINIMTA" ] || die "no binary $MINIMTA (make first)"
+[ -x /usr/bin/time ] || die "/usr/bin/time missing (apt-get install time)"
+if ! "$sinkctl" sink-path >/dev/null 2>&1; then
+	echo "bench/deliver.sh: smtp-sink not installed, run tests/deps.sh" >&2
+	exit 77
+fi
+SINK=$("$sinkctl" sink-path)
+SOURCE=$("$sinkctl" source-path)
+eval "export $("$sinkctl" env)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/minimta-bench.XXXXXX")
+sink_pid=
+cleanup()
+{
+	[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port()
+{
+	/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$1"
+}
+
+# sink_start NAME: smtp-sink with counters (-c) on $HOST:$PORT.
+sink_start()
+{
+	local user=()
+	[ "$(id -u)" -eq 0 ] && user=(-u root)
+	PORT=$(free_port "$HOST")
+	"$SINK" "${user[@]}" -c "$HOST:$PORT" 256 >"$work/$1.count" 2>&1 &
+	sink_pid=$!
+	for _ in $(seq 100); do
+		ss -Hltn "sport = :$PORT" | grep -qF " $HOST:$PORT " && return 0
+		sleep 0.05
+	done
+	die "smtp-sink did not start: $(cat "$work/$1.count")"
+}
+
+# sink_stop NAME: prints "SESSIONS MESSAGES" from the last counter line.
+sink_stop()
+{
+	kill "$sink_pid" 2>/dev/null
+	wait "$sink_pid" 2>/dev/null || true
+	sink_pid=
+	tr '\r' '\n' <"$work/$1.count" | grep '^sess=' | tail -n 1 |
+	    sed -E 's/^sess=([0-9]+) quit=[0-9]+ mesg=([0-9]+).*/\1 \2/'
+}
+
+now() { date +%s.%N; }
+rate() { echo "$1 $2" | awk '{ printf "%.0f", $1 / ($2 > 0 ? $2 : 1e-9) }'; }
+
+# --- the ceiling: smtp-source -> smtp-sink --------------------------------
+sink_start ceiling
+t0=$(now)
+"$SOURCE" -d -s "$CONC" -m "$N" -l "$SIZE" -f bench@example.org \
+    -t sink@example.net "$HOST:$PORT" >/dev/null
+t1=$(now)
+read -r csess cmsgs <<<"$(sink_stop ceiling)"
+ctime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+crate=$(rate "$cmsgs" "$ctime")
+
+# --- queue N messages through minimta -------------------------------------
+sink_start minimta
+cat >"$work/minimta.conf" <<CONF
+spool $work/spool
+log stderr
+hostname bench.example
+domain example.org
+smarthost smtp://$HOST:$PORT
+concurrency $CONC
+CONF
+/usr/bin/python3 - "$SIZE" >"$work/msg" <<'PY'
+import sys
+size = int(sys.argv[1])
+head = "Subject: bench\nFrom: bench@example.org\nTo: sink@example.net\n\n"
+line = "x" * 75 + "\n"
+body = line * max(1, (size - len(head)) // len(line))
+sys.stdout.write(head + body)
+PY
+t0=$(now)
+/usr/bin/python3 - "$MINIMTA" "$work/minimta.conf" "$work/msg" "$N" <<'PY'
+import concurrent.futures, subprocess, sys
+mta, conf, msg, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def one(i):
+    with open(msg, "rb") as f:
+        r = subprocess.run([mta, "-C", conf, "-odq", "-f", "bench@example.org",
+                            "sink%d@example.net" % i], stdin=f,
+                           stderr=subprocess.DEVNULL)
+    return r.returncode
+with concurrent.futures.ThreadPoolExecutor(16) as ex:
+    bad = sum(1 for rc in ex.map(one, range(n)) if rc != 0)
+if bad:
+    sys.exit("%d submissions failed" % bad)
+PY
+t1=$(now)
+qtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+queued=$(find "$work/spool/queue" -maxdepth 1 -type f ! -name '*.state' ! -name '.*' | wc -l)
+[ "$queued" -eq "$N" ] || die "queued $queued of $N messages"
+
+# --- drain ----------------------------------------------------------------
+t0=$(now)
+/usr/bin/time -v -o "$work/time" "$MINIMTA" -C "$work/minimta.conf" -q \
+    2>"$work/runner.log"
+t1=$(now)
+read -r sess msgs <<<"$(sink_stop minimta)"
+dtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+drate=$(rate "$msgs" "$dtime")
+rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time")
+sent=$(grep -c 'status=sent' "$work/runner.log" || true)
+left=$(find "$work/spool/queue" -maxdepth 1 -type f ! -name '.*' | wc -l)
+
+echo "bench/deliver.sh: $N messages of $SIZE bytes, concurrency $CONC, $(nproc) CPUs"
+echo "ceiling (smtp-source -> smtp-sink): $cmsgs msgs in ${ctime}s = $crate msg/s over $csess connections"
+echo "queueing (minimta -odq, 16 parallel): $queued msgs in ${qtime}s = $(rate "$queued" "$qtime") msg/s"
+echo "drain (minimta -q -> smtp-sink): $msgs msgs in ${dtime}s = $drate msg/s"
+echo "ratio to ceiling: $(echo "$drate $crate" | awk '{ printf "%.2f", $1 / $2 }')"
+echo "connections used: $sess"
+echo "runner peak RSS: ${rss} KB"
+echo "logged sent: $sent, left in queue: $left"
+[ "$msgs" -eq "$N" ] && [ "$left" -eq 0 ] || die "lost or undelivered messages"
