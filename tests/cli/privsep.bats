@@ -107,6 +107,7 @@ as_owner() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
 
 @test "privsep: mailq and -q as nobody -> 77 with a one-line refusal" {
 	run as_nobody "$MINIMTA" -C "$T/minimta.conf" -bp
+	echo "$output"
 	[ "$status" -eq 77 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"mailq: permission denied"* ]]
