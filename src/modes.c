@@ -57,12 +57,17 @@ mode_open_spool(const struct conf *conf, bool need_owner, const char *what)
 	if ((sp = spool_open(conf->spool, &why)) == NULL)
 		fatal(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "%s",
 		    why.text);
-	if (geteuid() == 0 && spool_drop_root(sp, &why) == -1)
+	if (geteuid() == 0 && spool_drop_root(sp, &why) == -1) {
+		spool_close(sp);
 		fatal(EX_OSERR, "%s", why.text);
-	if (need_owner && spool_role(sp) != SPOOL_ROLE_OWNER)
+	}
+	if (need_owner && spool_role(sp) != SPOOL_ROLE_OWNER) {
+		unsigned long owner = (unsigned long)spool_owner(sp);
+
+		spool_close(sp);
 		fatal(EX_NOPERM, "%s: permission denied: only the spool owner "
-		    "(uid %lu) and root may do this", what,
-		    (unsigned long)spool_owner(sp));
+		    "(uid %lu) and root may do this", what, owner);
+	}
 	return sp;
 }
 
