@@ -96,9 +96,11 @@ rcpts_received2()
 	wait_until 5 spool_empty
 	kill -TERM "$pid"
 	wait_until 10 grep -q "queue runner stopped" "$T/daemon"
-	run wait "$pid"
-	[ "$status" -eq 0 ]
+	rc=0
+	wait "$pid" || rc=$?
 	cat "$T/daemon" >&2
+	echo "daemon exit: $rc" >&2
+	[ "$rc" -eq 0 ]
 }
 
 @test "runner: -odb with no runner listening: a detached child delivers the owner's mail" {
