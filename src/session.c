@@ -46,8 +46,11 @@ fail_reply(struct why *why, const char *relay, const char *stage,
 
 	buf_init(&b);
 	smtp_reply_format(r, &b);
-	why_set(why, "host %s said: %s (in reply to %s)", relay,
-	    buf_cstr(&b), stage);
+	if (r->local)	/* our own reason, not the server's words */
+		why_set(why, "%s: %s: %s", relay, stage, buf_cstr(&b));
+	else
+		why_set(why, "host %s said: %s (in reply to %s)", relay,
+		    buf_cstr(&b), stage);
 	buf_free(&b);
 }
 
@@ -182,6 +185,7 @@ try_address(const struct attempt *a, struct why *why)
 	p.helo_name = conf->hostname;
 	p.command_timeout_ms = (int)conf->command_timeout * 1000;
 	p.data_timeout_ms = (int)conf->data_timeout * 1000;
+	p.auth_plaintext = conf->auth_plaintext;
 	if (a->env->verbose) {
 		p.trace = trace;
 		p.trace_arg = NULL;

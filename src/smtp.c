@@ -218,6 +218,12 @@ smtp_ehlo(struct smtp_session *s, struct smtp_reply *r)
 
 	smtp_reply_ehlo_init(&s->ehlo);
 	smtp_reply_ehlo_init(&e);
+	if (smtp_check_dead(s, r) != SMTP_OK)
+		return SMTP_NETFAIL;
+	/* nothing may come before our EHLO: a reply stream out of step */
+	if (io_pending(s->io) > 0)
+		return smtp_dead(s, r, "4.5.0", "server sent data before "
+		    "EHLO (replies out of step)");
 	(void)snprintf(cmd, sizeof(cmd), "EHLO %s", s->p.helo_name);
 	res = smtp_simple(s, cmd, "EHLO", 2, r, &e);
 	if (res == SMTP_OK)
@@ -280,8 +286,8 @@ smtp_auth(struct smtp_session *s, const char *user, const char *pass,
 
 	if (smtp_check_dead(s, r) != SMTP_OK)
 		return SMTP_NETFAIL;
-	/* DESIGN: AUTH is never sent in clear text. */
-	if (!io_is_tls(s->io)) {
+	/* DESIGN: AUTH is never sent in clear text, unless configured */
+	if (!io_is_tls(s->io) && !s->p.auth_plaintext) {
 		smtp_reply_set(r, 530, "5.7.0",
 		    "AUTH not attempted: the connection is not encrypted");
 		return SMTP_PERMFAIL;

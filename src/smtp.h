@@ -52,6 +52,8 @@ struct smtp_params {
 	const char	*helo_name;	/* borrowed for the session's life */
 	int		 command_timeout_ms;
 	int		 data_timeout_ms;
+	/* AUTH on a connection without TLS (config auth_plaintext yes) */
+	bool		 auth_plaintext;
 	/*
 	 * For -v: each command sent ('>') and reply line read ('<'),
 	 * not NUL-terminated, not cleaned; AUTH secrets are "<hidden>".
@@ -90,7 +92,8 @@ enum smtp_result smtp_starttls(struct smtp_session *, struct tls_ctx *,
 /*
  * AUTH PLAIN (initial response) if offered, else AUTH LOGIN. Refused
  * without sending (SMTP_PERMFAIL, local 530 5.7.0) on a connection that
- * is not TLS, or when neither mechanism is offered. OK on 235.
+ * is not TLS (unless params.auth_plaintext), or when neither mechanism is
+ * offered. OK on 235.
  */
 enum smtp_result smtp_auth(struct smtp_session *, const char *user,
 	    const char *pass, struct smtp_reply *);

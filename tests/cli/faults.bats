@@ -189,8 +189,8 @@ fault()
 	fault many-lines deferred '4\.[0-9.]+' 'reply longer than 100 lines' 1
 }
 
-@test "faults: unasked reply after the greeting: never taken for a later one" {
-	fault extra-greeting deferred '4\.[0-9.]+' 'unexpected reply' 1
+@test "faults: unasked reply after the greeting: caught before EHLO, never taken for a later one" {
+	fault extra-greeting deferred '4\.[0-9.]+' 'server sent data before EHLO' 1
 }
 
 @test "faults: plaintext right after STARTTLS's 220: refused, nothing sent in clear" {
