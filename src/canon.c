@@ -33,8 +33,8 @@ track_header(struct canon *c, unsigned char ch)
 	case HDR_NAME:
 		if (ch == ':')
 			c->hdr_state = HDR_VALUE;
-		else if (ch <= 32 || ch >= 127)
-			c->in_header = false;
+		else if (ch <= 32 || ch >= 127 || c->col >= CANON_LINE_MAX)
+			c->in_header = false;	/* body: broken like body */
 		break;
 	default:
 		break;

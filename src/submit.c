@@ -143,8 +143,13 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 		} else if (!dup) {
 			char *orcpt = NULL;
 
-			if (strcmp(exp.v[i], orig) != 0 && !addr_is_local(orig))
-				orcpt = xasprintf("rfc822;%s", orig);
+			/* an alias rewrote it: keep the original (RFC 3461 4.2) */
+			if (strcmp(exp.v[i], orig) != 0) {
+				char *qo = addr_qualify(orig, c->conf->domain);
+
+				orcpt = xasprintf("rfc822;%s", qo);
+				free(qo);
+			}
 			envelope_add_rcpt(&c->env, q, orcpt);
 			free(orcpt);
 		}
@@ -455,7 +460,18 @@ submit_message(const struct conf *conf, struct spool *sp,
 		goto out;
 	}
 	buf_reset(&c.out);
-	while ((r = pump(&c, why)) != 0 || c.out.len > 0) {
+	for (;;) {
+		/* checked after every write, the first one included */
+		if ((size_t)spool_file_size(f) - env_len >
+		    conf->max_message_size) {
+			why_set(why, "message too big: exceeds "
+			    "max_message_size (%zu bytes)",
+			    conf->max_message_size);
+			rc = EX_DATAERR;
+			goto out;
+		}
+		if ((r = pump(&c, why)) == 0 && c.out.len == 0)
+			break;
 		if (r == -1) {
 			rc = EX_IOERR;
 			goto out;
@@ -465,14 +481,6 @@ submit_message(const struct conf *conf, struct spool *sp,
 			goto out;
 		}
 		buf_reset(&c.out);
-		if ((size_t)spool_file_size(f) - env_len >
-		    conf->max_message_size) {
-			why_set(why, "message too big: exceeds "
-			    "max_message_size (%zu bytes)",
-			    conf->max_message_size);
-			rc = EX_DATAERR;
-			goto out;
-		}
 	}
 	envelope_size_digits((size_t)(spool_file_size(f) - (off_t)env_len) +
 	    c.lines, digits);
