@@ -42,6 +42,10 @@ struct outcome {
 	char			 status[DSN_STATUS_LEN];
 	char			*text;		/* reply or reason, cleaned */
 	bool			 remote;	/* a server said it */
+	/* the session it was tried on (it may be gone when logging) */
+	char			 host[256];
+	char			 relay[320];
+	char			 tls[160];
 };
 
 struct deliver *
@@ -248,6 +252,11 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	} else {
 		res = smtp_send(d->sess->smtp, &m, &reply, &why);
 		for (i = 0; i < n; i++) {
+			(void)strlcpy(o[i].host, d->sess->host,
+			    sizeof(o[i].host));
+			(void)strlcpy(o[i].relay, d->sess->relay,
+			    sizeof(o[i].relay));
+			(void)strlcpy(o[i].tls, d->sess->tls, sizeof(o[i].tls));
 			o[i].result = r[i].result;
 			from_reply(&o[i], r[i].reply.code ? &r[i].reply :
 			    &reply);
@@ -309,18 +318,16 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n)
 }
 
 static void
-log_outcome(const struct deliver *d, const struct qfile *q,
+log_outcome(const struct qfile *q,
     const struct outcome *o, const char *status)
 {
 	struct log_delivery l = { 0 };
 
 	l.id = q->id;
 	l.to = q->env.rcpts[o->idx].addr;
-	l.relay = o->remote && d->sess ? d->sess->relay : o->remote ?
-	    "lost" : "none";
+	l.relay = o->relay[0] ? o->relay : "none";
 	l.delay = difftime(time(NULL), q->env.arrival);
-	l.tls = o->remote && d->sess && d->sess->tls[0] ? d->sess->tls :
-	    NULL;
+	l.tls = o->tls[0] ? o->tls : NULL;
 	l.dsn = o->status;
 	l.status = status;
 	l.reply = o->text;
@@ -336,7 +343,7 @@ fill_dsn(struct dsn_rcpt *r, const struct deliver *d, const struct qfile *q,
 	r->orcpt = q->env.rcpts[o->idx].orcpt;
 	r->action = action;
 	r->status = o->status;
-	r->remote_mta = o->remote && d->sess ? d->sess->host : NULL;
+	r->remote_mta = o->remote && o->host[0] ? o->host : NULL;
 	r->diagnostic = o->text;
 	r->diagnostic_is_smtp = o->remote;
 	r->last_attempt = time(NULL);
@@ -349,6 +356,19 @@ wants(const struct qfile *q, int bit)
 	if (q->env.notify == 0)
 		return bit != ENVELOPE_NOTIFY_SUCCESS;
 	return (q->env.notify & bit) != 0;
+}
+
+/*
+ * A failed message from <> (a bounce) goes to the postmaster, when one is
+ * configured, whatever its NOTIFY says (bounces carry NOTIFY=NEVER for
+ * the servers); a failed report to the postmaster itself is only logged.
+ */
+static bool
+postmaster_copy(const struct deliver *d, const struct qfile *q,
+    const struct outcome *o)
+{
+	return *q->env.sender == '\0' && d->conf->postmaster != NULL &&
+	    !addr_equal(q->env.rcpts[o->idx].addr, d->conf->postmaster);
 }
 
 /* Records the outcomes: bounces first, then state, then logs. */
@@ -368,7 +388,8 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_PERMFAIL || (expired &&
 		    o[i].result != SMTP_OK)) {
-			if (wants(q, ENVELOPE_NOTIFY_FAILURE))
+			if (wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			    postmaster_copy(d, q, &o[i]))
 				fill_dsn(&fail[nfail++], d, q, &o[i],
 				    DSN_FAILED);
 		} else if (o[i].result == SMTP_OK && d->sess &&
@@ -390,19 +411,19 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 
 		if (o[i].result == SMTP_OK) {
 			r->done = true;
-			log_outcome(d, q, &o[i], "sent");
+			log_outcome(q, &o[i], "sent");
 			st->sent++;
 		} else if ((o[i].result == SMTP_PERMFAIL || expired) &&
 		    bounced_ok) {
 			r->done = true;
-			log_outcome(d, q, &o[i], o[i].result == SMTP_PERMFAIL ?
+			log_outcome(q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");
 			st->bounced++;
 		} else {
 			qstate_set_reason(&q->state, o[i].idx, o[i].status,
-			    o[i].remote && d->sess ? d->sess->host : NULL,
+			    o[i].remote && o[i].host[0] ? o[i].host : NULL,
 			    o[i].text);
-			log_outcome(d, q, &o[i], "deferred");
+			log_outcome(q, &o[i], "deferred");
 			deferred = true;
 			st->deferred++;
 		}
