@@ -155,6 +155,15 @@ conf_has_key(const char *key)
 	return key != NULL && conf_find(key) != NULL;
 }
 
+bool
+conf_key_repeatable(const char *key)
+{
+	const struct conf_key *k = key != NULL ? conf_find(key) : NULL;
+
+	return k != NULL && (k->type == CONF_T_URLS ||
+	    k->type == CONF_T_SENDER_MAP);
+}
+
 /* Untrusted text for an error message: printable and capped. */
 static const char *
 conf_show(struct buf *b, const char *s)

@@ -33,7 +33,7 @@ struct why;
 /* Named limits (each has a test at and past it). */
 #define CONF_LINE_MAX	4096		/* bytes in one line */
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes conf_load reads */
-#define CONF_RESOLVERS_MAX 16		/* servers in "resolver" */
+#define CONF_RESOLVERS_MAX 8		/* servers in "resolver" (dns.c's limit) */
 
 enum conf_scheme {
 	CONF_SMTP,		/* STARTTLS when offered */
@@ -89,6 +89,8 @@ int	conf_set(struct conf *, const char *key, const char *value,
  */
 int	conf_finish(struct conf *, struct why *);
 bool	conf_has_key(const char *key);
+/* smarthost, sender_map: each line adds an entry */
+bool	conf_key_repeatable(const char *key);
 /* The i-th key of the table (for docs and tests), NULL past the end. */
 const char *conf_key_name(size_t i);
 /* The table's own spelling of the len bytes at name, or NULL. */

@@ -43,6 +43,26 @@ cmp_id(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* -qI, -qR, -qS narrow the listing too (substrings, as sendmail). */
+static bool
+selected(const struct cli *cli, const struct qfile *q)
+{
+	size_t i;
+
+	if (cli->queue_id != NULL && strstr(q->id, cli->queue_id) == NULL)
+		return false;
+	if (cli->queue_sender != NULL &&
+	    strstr(q->env.sender, cli->queue_sender) == NULL)
+		return false;
+	if (cli->queue_rcpt == NULL)
+		return true;
+	for (i = 0; i < q->env.nrcpts; i++)
+		if (!q->state.rcpts[i].done &&
+		    strstr(q->env.rcpts[i].addr, cli->queue_rcpt) != NULL)
+			return true;
+	return false;
+}
+
 static void
 json_string(struct buf *b, const char *s)
 {
@@ -139,6 +159,10 @@ mode_list(const struct cli *cli, const struct conf *conf)
 		switch (qfile_open(sp, ids.v[i], QFILE_NOLOCK,
 		    (size_t)conf->max_recipients, &q, &why)) {
 		case QFILE_OK:
+			if (!selected(cli, &q)) {
+				qfile_close(&q);
+				break;
+			}
 			if (!cli->json && shown == 0)
 				printf("%-15s %8s %-20s %s\n", "-Queue ID-",
 				    "--Size--", "----Arrival Time----",

@@ -34,10 +34,20 @@ mode_load_conf(const struct cli *cli, struct why *why)
 	if (conf_load(conf, path, why) == -1 && (explicit || errno != ENOENT))
 		goto fail;
 	for (i = 0; i < cli->noverrides; i++) {
-		if (!conf_has_key(cli->overrides[i].key))
+		const char *key = cli->overrides[i].key;
+		size_t j;
+		bool first = true;
+
+		if (!conf_has_key(key))
 			continue;	/* sendmail's own options: ignored */
-		if (conf_set(conf, cli->overrides[i].key,
-		    cli->overrides[i].value, why) == -1)
+		/* -O smarthost=... replaces the file's list, then adds */
+		for (j = 0; j < i; j++)
+			if (strcmp(cli->overrides[j].key, key) == 0)
+				first = false;
+		if (first && conf_key_repeatable(key) &&
+		    conf_set(conf, key, "", why) == -1)
+			goto fail;
+		if (conf_set(conf, key, cli->overrides[i].value, why) == -1)
 			goto fail;
 	}
 	if (conf_finish(conf, why) == -1)

@@ -321,15 +321,12 @@ static const struct conf_case cases[] = {
 	{ "resolver empty item", "resolver 1.2.3.4,", "resolver",
 	    E("resolver: want ip[:port][,ip[:port]...] (IPv6 as "
 	    "[addr]:port)") },
-	{ "resolver 16", "resolver 1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
-	    "1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
+	{ "resolver 8", "resolver 1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
 	    "1.1.1.1,1.1.1.1,1.1.1.1", "resolver", "1.1.1.1,1.1.1.1,1.1.1.1,"
-	    "1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
 	    "1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1" },
-	{ "resolver 17", "resolver 1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
-	    "1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
+	{ "resolver 9", "resolver 1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1,"
 	    "1.1.1.1,1.1.1.1,1.1.1.1,1.1.1.1", "resolver",
-	    E("resolver: more than 16 servers") },
+	    E("resolver: more than 8 servers") },
 	{ "postmaster local", "postmaster root", "postmaster", "root" },
 	{ "postmaster address", "postmaster admin@example.org", "postmaster",
 	    "admin@example.org" },
