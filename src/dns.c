@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <netdb.h>
+
 #include <ares.h>
 #include <ctype.h>
 #include <errno.h>
@@ -765,6 +767,39 @@ dns_resolve_hosts(struct dns *d, const struct dns_mxrec *v, size_t n,
 	free(ls);
 }
 
+/*
+ * A smarthost named in /etc/hosts ("localhost", a container's relay) is
+ * taken from there first, as every resolver library does for names; MX
+ * delivery never consults it (DNS only).
+ */
+static bool
+dns_hosts_file(struct dns *d, const char *name, int port,
+    struct dns_hosts *out)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+	struct dns_lookup l[2];
+	struct hostent *he;
+	size_t f, i;
+	bool found = false;
+
+	memset(l, 0, sizeof(l));
+	for (f = 0; f < 2; f++) {
+		if (ares_gethostbyname_file(d->ch, name, families[f], &he) !=
+		    ARES_SUCCESS)
+			continue;
+		for (i = 0; he->h_addr_list[i] != NULL &&
+		    l[f].naddrs < DNS_MAX_ADDRS; i++)
+			dns_add_addr(&l[f], families[f] == AF_INET ?
+			    DNS_T_A : DNS_T_AAAA,
+			    (const unsigned char *)he->h_addr_list[i]);
+		found = found || l[f].naddrs > 0;
+		ares_free_hostent(he);
+	}
+	if (found)
+		dns_hosts_add(out, name, 0, port, &l[0], &l[1]);
+	return found;
+}
+
 enum dns_result
 dns_host(struct dns *d, const char *name, int port, int timeout_ms,
     struct dns_hosts *out, struct why *why)
@@ -789,6 +824,8 @@ dns_host(struct dns *d, const char *name, int port, int timeout_ms,
 		buf_free(&b);
 		return DNS_NOTFOUND;
 	}
+	if (dns_hosts_file(d, name, port, out))
+		return DNS_FOUND;
 	rec.name = name;
 	rec.preference = 0;
 	dns_resolve_hosts(d, &rec, 1, port, dns_now_ms() + timeout_ms, out,
