@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "aliases.h"
 #include "buf.h"
+#include "fileio.h"
 #include "log.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -802,8 +803,6 @@ aliases_read(const char *path, char **text, size_t *len)
 {
 	struct stat st;
 	struct buf b = { 0 };
-	char chunk[65536];
-	ssize_t r;
 	int fd, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
@@ -814,20 +813,8 @@ aliases_read(const char *path, char **text, size_t *len)
 		errno = EINVAL;
 		goto fail;
 	}
-	for (;;) {
-		if ((r = read(fd, chunk, sizeof(chunk))) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		if (b.len + (size_t)r > ALIASES_MAX_FILE) {
-			errno = EFBIG;
-			goto fail;
-		}
-		buf_add(&b, chunk, (size_t)r);
-	}
+	if (fileio_read_all(fd, ALIASES_MAX_FILE, &b) == -1)
+		goto fail;
 	(void)close(fd);	/* read-only: nothing to lose */
 	*len = b.len;
 	*text = buf_release(&b);

@@ -16,6 +16,7 @@
 
 #include "authfile.h"
 #include "buf.h"
+#include "fileio.h"
 #include "conf.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -221,8 +222,6 @@ authfile_load(const char *path, struct why *why)
 	struct authfile *a = NULL;
 	struct stat st;
 	struct buf b;
-	char chunk[4096];
-	ssize_t r;
 	int fd, saved;
 
 	buf_init(&b);
@@ -239,30 +238,19 @@ authfile_load(const char *path, struct why *why)
 		errno = EPERM;
 		goto out;
 	}
-	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			why_errno(why, "auth_file %s: read", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (b.len + (size_t)r > AUTHFILE_FILE_MAX) {
+	if (fileio_read_all(fd, AUTHFILE_FILE_MAX, &b) == -1) {
+		if (errno == EFBIG)
 			why_set(why, "auth_file %s: file too large (max %d "
 			    "bytes)", path, AUTHFILE_FILE_MAX);
-			errno = EFBIG;
-			goto out;
-		}
-		buf_add(&b, chunk, (size_t)r);
+		else
+			why_errno(why, "auth_file %s: read", path);
+		goto out;
 	}
 	if ((a = authfile_parse(path, b.data != NULL ? b.data : "", b.len,
 	    why)) == NULL)
 		errno = EINVAL;
 out:
 	saved = errno;
-	explicit_bzero(chunk, sizeof(chunk));
 	if (b.data != NULL)
 		explicit_bzero(b.data, b.cap);
 	buf_free(&b);

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "envelope.h"
+#include "fileio.h"
 #include "log.h"
 #include "qfile.h"
 #include "spool.h"
@@ -19,18 +20,6 @@ struct bounce_io {
 	size_t			 bytes;
 	size_t			 lines;	/* each LF goes out as CRLF */
 };
-
-static ssize_t
-read_original(void *arg, char *p, size_t n)
-{
-	struct bounce_io *b = arg;
-	ssize_t r;
-
-	do
-		r = read(b->q->fd, p, n);
-	while (r == -1 && errno == EINTR);
-	return r;
-}
 
 static int
 write_report(void *arg, const void *p, size_t n)
@@ -112,7 +101,7 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 		goto out;
 	if (qfile_rewind(q, why) == -1 ||
 	    spool_write(bio.f, b.data, b.len, why) == -1 ||
-	    dsn_write(&info, rcpts, n, read_original, &bio, write_report,
+	    dsn_write(&info, rcpts, n, fileio_read_cb, &q->fd, write_report,
 	    &bio, why) == -1) {
 		spool_abort(bio.f);
 		goto out;

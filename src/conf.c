@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "conf.h"
 #include "log.h"
 #include "why.h"
@@ -970,8 +971,6 @@ conf_load(struct conf *c, const char *path, struct why *why)
 {
 	struct stat st;
 	struct buf b;
-	char chunk[8192];
-	ssize_t r;
 	int fd, rc = -1, saved;
 
 	buf_init(&b);
@@ -988,23 +987,13 @@ conf_load(struct conf *c, const char *path, struct why *why)
 		errno = EINVAL;
 		goto out;
 	}
-	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			why_errno(why, "read %s", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (b.len + (size_t)r > CONF_FILE_MAX) {
+	if (fileio_read_all(fd, CONF_FILE_MAX, &b) == -1) {
+		if (errno == EFBIG)
 			why_set(why, "%s: file too large (max %d bytes)", path,
 			    CONF_FILE_MAX);
-			errno = EFBIG;
-			goto out;
-		}
-		buf_add(&b, chunk, (size_t)r);
+		else
+			why_errno(why, "read %s", path);
+		goto out;
 	}
 	if ((rc = conf_parse(c, path, b.data != NULL ? b.data : "", b.len,
 	    why)) == -1)

@@ -12,6 +12,7 @@
 #include "deliver.h"
 #include "dns.h"
 #include "dsn.h"
+#include "fileio.h"
 #include "log.h"
 #include "qfile.h"
 #include "route.h"
@@ -83,18 +84,6 @@ deliver_free(struct deliver *d)
 	authfile_free(d->env.auth);
 	free(d->dest);
 	free(d);
-}
-
-static ssize_t
-read_body(void *arg, char *p, size_t n)
-{
-	struct qfile *q = arg;
-	ssize_t r;
-
-	do
-		r = read(q->fd, p, n);
-	while (r == -1 && errno == EINTR);
-	return r;
 }
 
 static time_t
@@ -240,8 +229,8 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
 	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
 	m.envid = q->env.envid;
-	m.read = read_body;
-	m.read_arg = q;
+	m.read = fileio_read_cb;
+	m.read_arg = &q->fd;
 	if (qfile_rewind(q, &why) == -1) {
 		res = SMTP_NETFAIL;
 		smtp_reply_set(&reply, 451, "4.3.0", "%s", why.text);

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,8 +74,8 @@ puts_rec(struct buf *b, char type, const char *s)
 	envelope_record_put(b, type, s, strlen(s));
 }
 
-static void
-putnum(struct buf *b, char type, long long v)
+void
+envelope_record_putnum(struct buf *b, char type, long long v)
 {
 	char num[32];
 	int n = snprintf(num, sizeof(num), "%lld", v);
@@ -97,14 +98,14 @@ envelope_encode(const struct envelope *e, struct buf *b,
 	size_t i, start = b->len;
 
 	buf_adds(b, ENVELOPE_MAGIC);
-	putnum(b, 'T', (long long)e->arrival);
+	envelope_record_putnum(b, 'T', (long long)e->arrival);
 	if (e->uid >= 0)
-		putnum(b, 'U', e->uid);
+		envelope_record_putnum(b, 'U', e->uid);
 	puts_rec(b, 'S', e->sender ? e->sender : "");
 	if (e->envid != NULL)
 		puts_rec(b, 'E', e->envid);
 	if (e->notify != 0)
-		putnum(b, 'N', e->notify);
+		envelope_record_putnum(b, 'N', e->notify);
 	if (e->ret != ENVELOPE_RET_UNSET)
 		puts_rec(b, 'Z', e->ret == ENVELOPE_RET_HDRS ? "H" : "F");
 	if (e->verp[0] != '\0')
@@ -126,21 +127,24 @@ envelope_encode(const struct envelope *e, struct buf *b,
 	envelope_record_put(b, 'M', "", 0);
 }
 
-/* A decimal number with no sign, no leading garbage, within [0, max]. */
-static bool
-parse_num(const char *s, size_t len, long long max, long long *out)
+bool
+envelope_record_num(const char *s, size_t len, long long max, long long *out)
 {
 	long long v = 0;
 	size_t i;
 
-	if (len == 0 || len > ENVELOPE_SIZE_WIDTH)
+	if (len == 0 || len > ENVELOPE_SIZE_WIDTH || max < 0)
 		return false;
 	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
+		int digit = s[i] - '0';
+
+		if (!isdigit((unsigned char)s[i]) ||
+		    v > (LLONG_MAX - digit) / 10)
 			return false;
-		if (v > (max - (s[i] - '0')) / 10)
+		v = v * 10 + digit;
+		/* after each digit: an index past the end must not pass */
+		if (v > max)
 			return false;
-		v = v * 10 + (s[i] - '0');
 	}
 	*out = v;
 	return true;
@@ -186,14 +190,14 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 	}
 	switch (type) {
 	case 'T':
-		if (!parse_num(d, len, INT64_MAX / 2, &v))
+		if (!envelope_record_num(d, len, INT64_MAX / 2, &v))
 			return bad(why, "bad arrival time", off);
 		e->arrival = (time_t)v;
 		break;
 	case 'U':
 		if (drop)
 			return bad(why, "uid record in a drop file", off);
-		if (!parse_num(d, len, INT32_MAX, &v))
+		if (!envelope_record_num(d, len, INT32_MAX, &v))
 			return bad(why, "bad uid", off);
 		e->uid = (long)v;
 		break;
@@ -206,7 +210,7 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 		e->envid = xstrndup(d, len);
 		break;
 	case 'N':
-		if (!parse_num(d, len, 15, &v) || v == 0 ||
+		if (!envelope_record_num(d, len, 15, &v) || v == 0 ||
 		    ((v & ENVELOPE_NOTIFY_NEVER) && v != ENVELOPE_NOTIFY_NEVER))
 			return bad(why, "bad notify", off);
 		e->notify = (int)v;
@@ -218,7 +222,7 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 		break;
 	case 'L':
 		if (len != ENVELOPE_SIZE_WIDTH ||
-		    !parse_num(d, len, INT64_MAX / 2, &v))
+		    !envelope_record_num(d, len, INT64_MAX / 2, &v))
 			return bad(why, "bad size", off);
 		e->wire_size = (size_t)v;
 		break;

@@ -102,6 +102,9 @@ enum envelope_result envelope_parse(const char *, size_t, size_t max_rcpts,
 void	envelope_record_put(struct buf *, char type, const char *, size_t);
 enum envelope_result envelope_record_next(const char *, size_t, size_t *off,
 	    char *type, const char **data, size_t *len, struct why *);
+void	envelope_record_putnum(struct buf *, char type, long long);
+/* A decimal field (no sign, at most 20 digits) within [0, max]. */
+bool	envelope_record_num(const char *, size_t, long long max, long long *);
 /* True if s can be stored as a field: printable, no CR/LF/NUL, bounded. */
 bool	envelope_field_ok(const char *);
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "conf.h"
 #include "envelope.h"
+#include "fileio.h"
 #include "log.h"
 #include "modes.h"
 #include "runner.h"
@@ -91,18 +92,6 @@ mode_login_name(void)
 	return xasprintf("uid%lu", (unsigned long)getuid());
 }
 
-static ssize_t
-stdin_read(void *arg, char *p, size_t n)
-{
-	ssize_t r;
-
-	(void)arg;
-	do
-		r = read(STDIN_FILENO, p, n);
-	while (r == -1 && errno == EINTR);
-	return r;
-}
-
 static int
 cli_notify(const struct cli *cli)
 {
@@ -170,7 +159,8 @@ int
 mode_submit(const struct cli *cli, const struct conf *conf)
 {
 	struct submit_request req = { 0 };
-	struct submit_source src = { stdin_read, NULL, NULL };
+	int in = STDIN_FILENO;
+	struct submit_source src = { fileio_read_cb, NULL, &in };
 	char id[SPOOL_ID_LEN + 1];
 	char *login = mode_login_name();
 	struct spool *sp;

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "envelope.h"
+#include "fileio.h"
 #include "log.h"
 #include "pickup.h"
 #include "submit.h"
@@ -22,22 +23,6 @@ struct pickup_ctx {
 	struct spool		*sp;
 	size_t			 queued;
 };
-
-struct fd_source {
-	int	fd;
-};
-
-static ssize_t
-fd_read(void *arg, char *p, size_t n)
-{
-	struct fd_source *s = arg;
-	ssize_t r;
-
-	do
-		r = read(s->fd, p, n);
-	while (r == -1 && errno == EINTR);
-	return r;
-}
 
 /* Reads the envelope records, bounded; returns 0, or -1 with why. */
 static int
@@ -123,7 +108,6 @@ pick_one(void *arg, const char *name)
 	const struct conf *conf = pc->conf;
 	struct submit_request req = { 0 };
 	struct submit_source src;
-	struct fd_source fs;
 	struct envelope env;
 	char id[SPOOL_ID_LEN + 1];
 	struct stat st;
@@ -172,8 +156,7 @@ pick_one(void *arg, const char *name)
 		req.rcpts = rcpts;
 		req.nrcpts = env.nrcpts;
 		req.uid = st.st_uid;
-		fs.fd = fd;
-		src = (struct submit_source){ fd_read, NULL, &fs };
+		src = (struct submit_source){ fileio_read_cb, NULL, &fd };
 		rc = submit_message(conf, pc->sp, &req, &src, id, &w);
 		if (rc == EX_OK) {
 			log_info("%s: picked up incoming/%s from uid %lu", id,

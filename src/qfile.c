@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fileio.h"
 #include "qfile.h"
 
 #define QFILE_CHUNK	65536
@@ -43,7 +44,6 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 {
 	char name[SPOOL_MAX_NAME + 1];
 	struct buf b;
-	ssize_t n;
 	int fd, rc = 0;
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
@@ -54,17 +54,8 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 		return 0;
 	}
 	buf_init(&b);
-	for (;;) {
-		buf_reserve(&b, QFILE_CHUNK);
-		n = read(fd, b.data + b.len, QFILE_CHUNK);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0 || b.len + (size_t)n > QFILE_STATE_MAX)
-			break;
-		b.len += (size_t)n;
-	}
-	if (n != 0) {
-		why_set(why, "read queue/%s: error or too big", name);
+	if (fileio_read_all(fd, QFILE_STATE_MAX, &b) == -1) {
+		why_errno(why, "read queue/%s", name);
 		rc = -1;
 	} else if (qstate_parse(b.data, b.len, q->env.nrcpts, &q->state,
 	    why) == -1) {

@@ -68,15 +68,6 @@ qstate_set_reason(struct qstate *q, size_t i, const char *status,
 	r->reason = clean(reason ? reason : "", false);
 }
 
-static void
-putnum(struct buf *b, char type, long long v)
-{
-	char num[32];
-	int n = snprintf(num, sizeof(num), "%lld", v);
-
-	envelope_record_put(b, type, num, (size_t)n);
-}
-
 void
 qstate_encode(const struct qstate *q, struct buf *b)
 {
@@ -85,15 +76,15 @@ qstate_encode(const struct qstate *q, struct buf *b)
 
 	buf_init(&t);
 	buf_adds(b, QSTATE_MAGIC);
-	putnum(b, 'A', q->attempts);
-	putnum(b, 'W', (long long)q->next_try);
+	envelope_record_putnum(b, 'A', q->attempts);
+	envelope_record_putnum(b, 'W', (long long)q->next_try);
 	if (q->warned)
-		putnum(b, 'Y', 1);
+		envelope_record_putnum(b, 'Y', 1);
 	for (i = 0; i < q->nrcpts; i++) {
 		const struct qstate_rcpt *r = &q->rcpts[i];
 
 		if (r->done) {
-			putnum(b, 'D', (long long)i);
+			envelope_record_putnum(b, 'D', (long long)i);
 		} else if (r->status != NULL) {
 			buf_reset(&t);
 			buf_printf(&t, "%zu %s %s|%s", i, r->status,
@@ -105,30 +96,6 @@ qstate_encode(const struct qstate *q, struct buf *b)
 	buf_free(&t);
 }
 
-static bool
-num(const char *d, size_t n, long long max, long long *out)
-{
-	long long v = 0;
-	size_t i;
-
-	if (n == 0 || n > 19 || max < 0)
-		return false;
-	for (i = 0; i < n; i++) {
-		/*
-		 * Compare with max after each digit: (max - digit) / 10
-		 * rounds toward zero, so it let "1" through for max 0 and
-		 * an index past the recipients reached the array.
-		 */
-		if (!isdigit((unsigned char)d[i]))
-			return false;
-		v = v * 10 + (d[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 static int
 pending(struct qstate *q, const char *d, size_t n, struct why *why)
 {
@@ -137,7 +104,7 @@ pending(struct qstate *q, const char *d, size_t n, struct why *why)
 	char *status, *remote, *reason;
 
 	if ((sp1 = memchr(d, ' ', n)) == NULL ||
-	    !num(d, (size_t)(sp1 - d), (long long)q->nrcpts - 1, &idx) ||
+	    !envelope_record_num(d, (size_t)(sp1 - d), (long long)q->nrcpts - 1, &idx) ||
 	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL ||
 	    (bar = memchr(sp2 + 1, '|', (size_t)(end - sp2 - 1))) == NULL) {
 		why_set(why, "state file: bad pending record");
@@ -174,12 +141,12 @@ qstate_parse(const char *p, size_t len, size_t nrcpts, struct qstate *q,
 			goto bad;
 		switch (type) {
 		case 'A':
-			if (!num(d, n, 1000000, &v))
+			if (!envelope_record_num(d, n, 1000000, &v))
 				goto bad;
 			q->attempts = (int)v;
 			break;
 		case 'W':
-			if (!num(d, n, INT64_MAX / 2, &v))
+			if (!envelope_record_num(d, n, INT64_MAX / 2, &v))
 				goto bad;
 			q->next_try = (time_t)v;
 			break;
@@ -187,7 +154,7 @@ qstate_parse(const char *p, size_t len, size_t nrcpts, struct qstate *q,
 			q->warned = true;
 			break;
 		case 'D':
-			if (!num(d, n, (long long)nrcpts - 1, &v))
+			if (!envelope_record_num(d, n, (long long)nrcpts - 1, &v))
 				goto bad;
 			q->rcpts[v].done = true;
 			break;
