@@ -310,3 +310,123 @@ EOF
 	[ "$(log_count 'status=bounced' "$T/qlog")" -eq 1 ]
 	spool_empty
 }
+
+@test "delivery: the L record is the size with CRLF line ends; SIZE= sends exactly it" {
+	start_smtpd relay
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	# a broken long line and 8-bit text too
+	DL_MSG=$'Subject: caf\xc3\xa9\n\n'"$(head -c 2500 /dev/zero | tr '\0' z)"$'\n.dot\nend\n' \
+	    send a@x.example
+	l=$(sed -n 's/^L20:\([0-9]\{20\}\)$/\1/p' "$(one_qfile)")
+	[ -n "$l" ]
+	l=$((10#$l))
+	wire=$(expected_wire | wc -c)
+	echo "L=$l wire=$wire" >&2
+	[ "$l" -eq "$wire" ]
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+	sz=$(envf "$RELAY_SPOOL/0001.env" '.mail_options[]' | tr -d '"' |
+	    sed -n 's/^SIZE=//p')
+	echo "SIZE=$sz" >&2
+	[ "$sz" -eq "$l" ]
+	[ "$(stat -c %s "$RELAY_SPOOL/0001.eml")" -eq "$l" ]
+	spool_empty
+}
+
+@test "delivery: -O smarthost=URL replaces the file's smarthosts (a second -O adds)" {
+	start_smtpd filehost
+	start_smtpd cli
+	dl_conf "smtp://$FILEHOST_HOST:$FILEHOST_PORT"
+	send a@x.example
+	id=$(qids)
+	qrun -O "smarthost=smtp://$CLI_HOST:$CLI_PORT"
+	[ "$(count_eml "$CLI_SPOOL")" -eq 1 ]
+	[ "$(count_eml "$FILEHOST_SPOOL")" -eq 0 ]
+	log_has "$id: to=<a@x.example>, relay=$CLI_HOST\[$CLI_HOST\]:$CLI_PORT, .*status=sent" "$T/qlog"
+	spool_empty
+	# -O dead, -O cli: the list is those two, the file's host stays out
+	dead=$(free_port 127.0.0.9)
+	send b@x.example
+	id=$(qids)
+	qrun -O "smarthost=smtp://127.0.0.9:$dead" \
+	    -O "smarthost=smtp://$CLI_HOST:$CLI_PORT"
+	log_has "connect to 127\.0\.0\.9\[127\.0\.0\.9\]:$dead: Connection refused" "$T/qlog"
+	log_has "$id: to=<b@x.example>, relay=$CLI_HOST\[$CLI_HOST\]:$CLI_PORT, .*status=sent" "$T/qlog"
+	[ "$(count_eml "$CLI_SPOOL")" -eq 2 ]
+	[ "$(count_eml "$FILEHOST_SPOOL")" -eq 0 ]
+	# nothing ever connected to the file's smarthost
+	run grep -q "Peer:" "$FILEHOST_LOG"
+	[ "$status" -eq 1 ]
+	spool_empty
+}
+
+@test "delivery: a smarthost named in /etc/hosts (smtp://localhost:PORT)" {
+	grep -Eq '^127\.0\.0\.1[[:space:]](.*[[:space:]])?localhost([[:space:]]|$)' /etc/hosts ||
+	    skip "/etc/hosts does not map localhost to 127.0.0.1"
+	start_smtpd relay --host 127.0.0.1
+	dl_conf "smtp://localhost:$RELAY_PORT"
+	send a@x.example
+	id=$(qids)
+	qrun
+	cat "$T/qlog" >&2
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+	log_has "$id: to=<a@x.example>, relay=localhost\[127\.0\.0\.1\]:$RELAY_PORT, .*status=sent" "$T/qlog"
+	spool_empty
+}
+
+@test "delivery: a failed bounce goes to the postmaster, from <>" {
+	start_smtpd relay --reject-rcpt "bad@x.example=550 5.1.1 no such user" \
+	    --reject-rcpt "sender@example.org=550 5.1.1 no such sender"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT" "postmaster pm@example.org"
+	send -f sender@example.org bad@x.example
+	id=$(qids)
+	qrun
+	log_has "$id: to=<bad@x.example>, .*status=bounced" "$T/qlog"
+	# run 2: the report to the sender fails too
+	bid=$(qids)
+	[ "$bid" != "$id" ]
+	qenv | grep -qx 'S0:'
+	qrun
+	log_has "$bid: to=<sender@example.org>, .*dsn=5\.1\.1, status=bounced" "$T/qlog"
+	run grep -q "report discarded" "$T/log"
+	[ "$status" -eq 1 ]
+	# the report on the report is queued, from <> to the postmaster
+	[ "$(nqueued)" -eq 1 ]
+	pid=$(qids)
+	[ "$pid" != "$bid" ]
+	qenv | grep -qx 'S0:'
+	qenv | grep -qx 'R14:pm@example.org'
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+	e=$RELAY_SPOOL/0001.env
+	[ "$(envf "$e" .mail_from)" = '"<>"' ]
+	[ "$(envf "$e" .rcpt_tos)" = '["pm@example.org"]' ]
+	m=$RELAY_SPOOL/0001.eml
+	grep -q $'^Final-Recipient: rfc822; sender@example.org\r$' "$m"
+	grep -q $'^Action: failed\r$' "$m"
+	spool_empty
+}
+
+@test "delivery: a failed report to the postmaster is only logged (no loop)" {
+	start_smtpd relay --reject-rcpt "bad@x.example=550 5.1.1 no such user" \
+	    --reject-rcpt "sender@example.org=550 5.1.1 no such sender" \
+	    --reject-rcpt "pm@example.org=550 5.1.1 no postmaster here"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT" "postmaster pm@example.org"
+	send -f sender@example.org bad@x.example
+	qrun
+	qrun
+	# the failed report to the sender went to the postmaster...
+	[ "$(nqueued)" -eq 1 ]
+	pid=$(qids)
+	qenv | grep -qx 'R14:pm@example.org'
+	# ...which fails too: logged, removed, nothing more queued
+	for _ in 1 2 3 4; do
+		qrun
+	done
+	cat "$T/log" >&2
+	log_has "$pid: to=<pm@example.org>, .*dsn=5\.1\.1, status=bounced \(550 5\.1\.1 no postmaster here\)"
+	log_has "$pid: removed"
+	[ "$(log_count 'to=<pm@example.org>, .*status=bounced')" -eq 1 ]
+	spool_empty
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 0 ]
+}

@@ -201,3 +201,17 @@ fault()
 	! grep -q '^MAIL' "$T/c1"
 	! grep -q '^#conn 1 tls TLS' "$T/c1"
 }
+
+@test "faults: a timeout is our own reason: relay and stage named, never 'host said'" {
+	fault stall-greeting deferred '4\.[0-9.]+' 'timeout after 1 s' 1
+	log_has "status=deferred \($RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT: the initial greeting: 421 4\.4\.2 .*timeout after 1 s[^()]*\)$" "$T/log"
+	run grep -q ' said: ' "$T/log"
+	[ "$status" -eq 1 ]
+}
+
+@test "faults: a drop mid-transaction: the deferral's log line names the relay" {
+	fault drop-rcpt deferred '4\.4\.2' 'connection closed|closed by server' 1
+	log_has "to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, dsn=4\.4\.2, status=deferred" "$T/log"
+	run grep -q 'relay=none' "$T/log"
+	[ "$status" -eq 1 ]
+}

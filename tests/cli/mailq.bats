@@ -95,3 +95,41 @@ print("ok")
 	[[ "$output" == *"00000000000009"*"version line"* ]]
 	[[ "$output" == *"-- 1 Kbytes in 1 Request."* ]]
 }
+
+@test "mailq: -qI, -qR and -qS narrow the listing" {
+	printf 'Subject: one\n\nb\n' | mta -f alice@example.net a@x.example 2>/dev/null
+	printf 'Subject: two\n\nb\n' | mta -f bob@example.net b@y.example 2>/dev/null
+	id1=$(grep -l '^R.*a@x.example$' "$T"/spool/queue/* | xargs -n1 basename)
+	id2=$(grep -l '^R.*b@y.example$' "$T"/spool/queue/* | xargs -n1 basename)
+	[ -n "$id1" ] && [ -n "$id2" ] && [ "$id1" != "$id2" ]
+	run mta -bp -qR@y.example
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$id2"* ]]
+	[[ "$output" != *"$id1"* ]]
+	[[ "$output" != *a@x.example* ]]
+	[ "${lines[-1]}" = "-- 1 Kbytes in 1 Request." ]
+	run mta -bp -qSalice
+	[[ "$output" == *"$id1"* ]]
+	[[ "$output" != *"$id2"* ]]
+	[ "${lines[-1]}" = "-- 1 Kbytes in 1 Request." ]
+	run mta -bp -qI"$id2"
+	[[ "$output" == *"$id2"* ]]
+	[[ "$output" != *"$id1"* ]]
+	# JSON lines and the mailq name narrow the same way
+	run mta -bp -j -qSbob
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"\"queue_id\": \"$id2\""* ]]
+	ln -s "$MINIMTA" "$T/mailq"
+	run "$T/mailq" -C "$T/minimta.conf" -qR@x.example
+	[[ "$output" == *"$id1"* ]]
+	[[ "$output" != *"$id2"* ]]
+	# no match: nothing listed
+	run mta -bp -qRnobody@nowhere
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$id1"* ]]
+	[[ "$output" != *"$id2"* ]]
+	# without a selection both are there
+	run mta -bp
+	[ "${lines[-1]}" = "-- 2 Kbytes in 2 Requests." ]
+}

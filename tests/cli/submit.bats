@@ -362,3 +362,60 @@ EOF2
 	run qmsg
 	[[ "${lines[0]}" == "Received: by other.example "* ]]
 }
+
+@test "submit: a message read whole by the first read is refused past max_message_size" {
+	write_conf "max_message_size 1K"
+	# 30 KB of body, ending in a newline, from a file: one read takes it
+	{ printf 'Subject: s\n\n'; yes "$(printf '%099d' 0)" | head -c 30000; } >"$T/in"
+	[ "$(tail -c 1 "$T/in" | od -An -c | tr -d ' ')" = '\n' ]
+	run mta -f root x@example.net <"$T/in"
+	[ "$status" -eq 65 ]
+	[[ "$output" == *"max_message_size"* ]]
+	spool_empty
+}
+
+@test "submit: a 3000-octet first line without a colon is body, broken at 998" {
+	{ head -c 3000 /dev/zero | tr '\0' y; printf '\nend\n'; } >"$T/in"
+	run mta -f root x@example.net <"$T/in"
+	[ "$status" -eq 0 ]
+	f=$(one_qfile)
+	run awk 'length($0) > 998' "$f"
+	[ -z "$output" ]
+	run qbody
+	[ "${#lines[@]}" -eq 5 ]
+	[ "${#lines[0]}" -eq 998 ]
+	[ "${#lines[1]}" -eq 998 ]
+	[ "${#lines[2]}" -eq 998 ]
+	[ "${lines[3]}" = yyyyyy ]
+	[ "${lines[4]}" = end ]
+	[ "$(printf '%s' "${lines[0]}${lines[1]}${lines[2]}${lines[3]}" | tr -d y | wc -c)" -eq 0 ]
+}
+
+@test "submit: an alias rewriting an unqualified recipient keeps the original as ORCPT" {
+	printf 'root: admin@example.net\n' >"$T/aliases"
+	write_conf "aliases $T/aliases"
+	printf 'Subject: s\n\nb\n' | mta -f root root
+	run qenv
+	[[ "$output" == *$'\nR17:admin@example.net\nO23:rfc822;root@example.org\nM0:'* ]]
+	# a recipient no alias touched has no O record
+	rm -f "$T"/spool/queue/*
+	printf 'Subject: s\n\nb\n' | mta -f root other@example.net
+	run qenv
+	[[ "$output" == *$'\nR17:other@example.net\nM0:'* ]]
+}
+
+@test "config: resolver takes at most 8 servers; 9 -> 78 naming the key" {
+	eight='127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4:5353,[::1]:53'
+	eight=$eight,127.0.0.6,127.0.0.7,127.0.0.8
+	write_conf "resolver $eight"
+	run mta -bp
+	[ "$status" -eq 0 ]
+	write_conf "resolver $eight,127.0.0.9"
+	run mta -bp
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"$T/minimta.conf:6: resolver"* ]]
+	run mta -f root x@example.net < <(printf '\nb\n')
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"resolver"* ]]
+	spool_empty
+}
