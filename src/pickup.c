@@ -156,6 +156,7 @@ pick_one(void *arg, const char *name)
 		req.rcpts = rcpts;
 		req.nrcpts = env.nrcpts;
 		req.uid = st.st_uid;
+		req.id = name;
 		src = (struct submit_source){ fileio_read_cb, NULL, &fd };
 		rc = submit_message(conf, pc->sp, &req, &src, id, &w);
 		if (rc == EX_OK) {

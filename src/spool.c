@@ -45,6 +45,7 @@ struct spool_file {
 	size_t		 wlen;
 	off_t		 size;
 	off_t		 flushed;	/* bytes already in the file */
+	bool		 replace;	/* may take the place of a file */
 };
 
 /*
@@ -320,13 +321,16 @@ spool_replace(struct spool *sp, enum spool_dir d, const char *name,
     struct why *why)
 {
 	char tmp[SPOOL_MAX_NAME + 2];
+	struct spool_file *f;
 	int dfd;
 
 	if ((dfd = dirfd_of(sp, d, why)) == -1)
 		return NULL;
 	(void)snprintf(tmp, sizeof(tmp), ".%s", name);
 	(void)unlinkat(dfd, tmp, 0);	/* ENOENT is the usual case */
-	return spool_create(sp, d, name, why);
+	if ((f = spool_create(sp, d, name, why)) != NULL)
+		f->replace = true;
+	return f;
 }
 
 static int
@@ -406,6 +410,18 @@ free_file(struct spool_file *f)
 	free(f);
 }
 
+/*
+ * A new message never takes the place of another (a drop file named like
+ * a queued message must not overwrite it): RENAME_NOREPLACE, EEXIST.
+ */
+static int
+commit_rename(const struct spool_file *f, int dfd)
+{
+	if (f->replace)
+		return renameat(dfd, f->tmp, dfd, f->name);
+	return renameat2(dfd, f->tmp, dfd, f->name, RENAME_NOREPLACE);
+}
+
 int
 spool_commit(struct spool_file *f, struct why *why)
 {
@@ -424,7 +440,7 @@ spool_commit(struct spool_file *f, struct why *why)
 		 * We cannot open incoming/ to fsync it: rename, then
 		 * syncfs() makes the new directory entry durable.
 		 */
-		if (renameat(dfd, f->tmp, dfd, f->name) == -1) {
+		if (commit_rename(f, dfd) == -1) {
 			why_errno(why, "rename %s/%s", dn, f->tmp);
 			goto fail;
 		}
@@ -448,7 +464,7 @@ spool_commit(struct spool_file *f, struct why *why)
 		goto fail;
 	}
 	f->fd = -1;
-	if (renameat(dfd, f->tmp, dfd, f->name) == -1) {
+	if (commit_rename(f, dfd) == -1) {
 		why_errno(why, "rename %s/%s: %s/%s", dn, f->tmp, dn, f->name);
 		goto fail;
 	}
@@ -501,6 +517,15 @@ spool_open_file(struct spool *sp, enum spool_dir d, const char *name,
 	if (fd == -1)
 		why_errno(why, "open %s/%s", spool_dirs[d].name, name);
 	return fd;
+}
+
+bool
+spool_exists(struct spool *sp, enum spool_dir d, const char *name)
+{
+	int dfd = dirfd_of(sp, d, NULL);
+
+	return dfd != -1 && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) ==
+	    0;
 }
 
 int

@@ -9,7 +9,8 @@
  *	trigger    0622 FIFO that wakes a listening queue runner
  *
  * Commit protocol: write a temporary file (O_EXCL, explicit mode), fsync,
- * checked close, rename into place, fsync the directory. A submitter that
+ * checked close, rename into place (never over another file, except for
+ * spool_replace()), fsync the directory. A submitter that
  * cannot open incoming/ (no read bit) calls syncfs() after the rename
  * instead. Until spool_commit() returns 0 nothing is accepted; the
  * uncommitted file is removed by spool_abort() or by fatal()'s cleanup.
@@ -76,6 +77,7 @@ void	spool_abort(struct spool_file *);
 /* Opens dir/name for reading without following links or blocking. */
 int	spool_open_file(struct spool *, enum spool_dir, const char *name,
 	    struct why *);
+bool	spool_exists(struct spool *, enum spool_dir, const char *name);
 /* Unlinks dir/name; ENOENT is not an error. */
 int	spool_remove(struct spool *, enum spool_dir, const char *name,
 	    struct why *);

@@ -42,6 +42,7 @@ struct submit_request {
 	char		**rcpts;	/* as given on the command line */
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
+	const char	*id;		/* pickup: keep the drop file's id */
 	const char	*login;		/* their login name, for the sender */
 };
 
