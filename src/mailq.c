@@ -81,7 +81,7 @@ json_string(struct buf *b, const char *s)
 }
 
 static void
-print_json(const struct qfile *q)
+print_json(const struct qfile *q, bool waiting)
 {
 	struct buf b;
 	size_t i;
@@ -90,7 +90,8 @@ print_json(const struct qfile *q)
 	buf_init(&b);
 	buf_printf(&b, "{\"queue_name\": \"%s\", \"queue_id\": \"%s\", "
 	    "\"arrival_time\": %lld, \"message_size\": %lld, \"sender\": ",
-	    q->state.attempts > 0 ? "deferred" : "active", q->id,
+	    waiting ? "maildrop" : q->state.attempts > 0 ? "deferred" :
+	    "active", q->id,
 	    (long long)q->env.arrival, (long long)q->size);
 	json_string(&b, q->env.sender);
 	buf_adds(&b, ", \"recipients\": [");
@@ -114,7 +115,7 @@ print_json(const struct qfile *q)
 }
 
 static void
-print_entry(const struct qfile *q)
+print_entry(const struct qfile *q, bool waiting)
 {
 	char when[32];
 	struct tm tm;
@@ -125,12 +126,14 @@ print_entry(const struct qfile *q)
 	(void)strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm);
 	printf("%-14s%c %8lld %-20.20s %s\n", q->id, ' ', (long long)q->size,
 	    when, q->env.sender[0] ? q->env.sender : "MAILER-DAEMON");
+	if (waiting)
+		printf("(waiting for pickup by the queue runner)\n");
 	for (i = 0; i < q->env.nrcpts; i++) {
 		const struct qstate_rcpt *r = &q->state.rcpts[i];
 
 		if (r->done)
 			continue;
-		/* Postfix prints a reason once for the recipients that share it */
+		/* a reason once for the recipients that share it (Postfix) */
 		if (r->reason != NULL && (last == NULL ||
 		    strcmp(last, r->reason) != 0)) {
 			printf("%*s(%s)\n", 0, "", r->reason);
@@ -141,57 +144,77 @@ print_entry(const struct qfile *q)
 	printf("\n");
 }
 
-int
-mode_list(const struct cli *cli, const struct conf *conf)
+struct listing {
+	const struct cli	*cli;
+	const struct conf	*conf;
+	struct spool		*sp;
+	long long		 kbytes;
+	size_t			 shown;
+};
+
+static void
+show(struct listing *l, struct qfile *q, bool waiting)
 {
-	struct spool *sp = mode_open_spool(conf, true, "mailq");
+	if (!selected(l->cli, q))
+		return;
+	if (!l->cli->json && l->shown == 0)
+		printf("%-15s %8s %-20s %s\n", "-Queue ID-", "--Size--",
+		    "----Arrival Time----", "-Sender/Recipient-------");
+	if (l->cli->json)
+		print_json(q, waiting);
+	else
+		print_entry(q, waiting);
+	l->kbytes += ((long long)q->size + 1023) / 1024;
+	l->shown++;
+}
+
+/* queue/ (accepted) or incoming/ (drop files waiting for pickup) */
+static void
+list_dir(struct listing *l, enum spool_dir dir)
+{
+	bool drop = dir == SPOOL_INCOMING;
 	struct id_list ids = { 0 };
+	enum qfile_result r;
 	struct qfile q;
 	struct why why;
-	long long kbytes = 0;
-	size_t i, shown = 0;
+	size_t i;
 
-	if (spool_scan(sp, SPOOL_QUEUE, collect, &ids, &why) == -1)
+	if (spool_scan(l->sp, dir, collect, &ids, &why) == -1)
 		fatal(EX_IOERR, "mailq: %s", why.text);
 	if (ids.n > 0)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id);
 	for (i = 0; i < ids.n; i++) {
-		switch (qfile_open(sp, ids.v[i], QFILE_NOLOCK,
-		    (size_t)conf->max_recipients, &q, &why)) {
-		case QFILE_OK:
-			if (!selected(cli, &q)) {
-				qfile_close(&q);
-				break;
-			}
-			if (!cli->json && shown == 0)
-				printf("%-15s %8s %-20s %s\n", "-Queue ID-",
-				    "--Size--", "----Arrival Time----",
-				    "-Sender/Recipient-------");
-			if (cli->json)
-				print_json(&q);
-			else
-				print_entry(&q);
-			kbytes += ((long long)q.size + 1023) / 1024;
-			shown++;
+		r = drop ? qfile_open_drop(l->sp, ids.v[i],
+		    (size_t)l->conf->max_recipients, &q, &why) :
+		    qfile_open(l->sp, ids.v[i], QFILE_NOLOCK,
+		    (size_t)l->conf->max_recipients, &q, &why);
+		if (r == QFILE_OK) {
+			show(l, &q, drop);
 			qfile_close(&q);
-			break;
-		case QFILE_BAD:
+		} else if (r == QFILE_BAD && !drop) {
 			/* log lines begin with the queue id (DESIGN.md) */
 			log_warn("%s: mailq: %s", ids.v[i], why.text);
-			break;
-		default:
-			break;
 		}
 		free(ids.v[i]);
 	}
 	free(ids.v);
+}
+
+int
+mode_list(const struct cli *cli, const struct conf *conf)
+{
+	struct listing l = { cli, conf, NULL, 0, 0 };
+
+	l.sp = mode_open_spool(conf, true, "mailq");
+	list_dir(&l, SPOOL_QUEUE);
+	list_dir(&l, SPOOL_INCOMING);
 	if (!cli->json) {
-		if (shown == 0)
+		if (l.shown == 0)
 			printf("Mail queue is empty\n");
 		else
-			printf("-- %lld Kbytes in %zu Request%s.\n", kbytes,
-			    shown, shown == 1 ? "" : "s");
+			printf("-- %lld Kbytes in %zu Request%s.\n", l.kbytes,
+			    l.shown, l.shown == 1 ? "" : "s");
 	}
-	spool_close(sp);
+	spool_close(l.sp);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }

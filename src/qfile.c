@@ -13,8 +13,9 @@
 #define QFILE_STATE_MAX	(4 * 1024 * 1024)
 
 static int
-read_head(struct qfile *q, size_t max_rcpts, struct why *why)
+read_head(struct qfile *q, size_t max_rcpts, bool drop, struct why *why)
 {
+	const char *dir = drop ? "incoming" : "queue";
 	struct buf b;
 	enum envelope_result r = ENVELOPE_MORE;
 	size_t limit = max_rcpts * 2 * (ENVELOPE_MAX_FIELD + 8) + QFILE_CHUNK;
@@ -26,13 +27,13 @@ read_head(struct qfile *q, size_t max_rcpts, struct why *why)
 		n = pread(q->fd, b.data + b.len, QFILE_CHUNK, (off_t)b.len);
 		if (n <= 0) {
 			if (n == 0)
-				why_set(why, "queue/%s: truncated", q->id);
+				why_set(why, "%s/%s: truncated", dir, q->id);
 			else
-				why_errno(why, "read queue/%s", q->id);
+				why_errno(why, "read %s/%s", dir, q->id);
 			break;
 		}
 		b.len += (size_t)n;
-		r = envelope_parse(b.data, b.len, max_rcpts, false, &q->env,
+		r = envelope_parse(b.data, b.len, max_rcpts, drop, &q->env,
 		    why);
 	}
 	buf_free(&b);
@@ -95,11 +96,33 @@ qfile_open(struct spool *sp, const char *id, enum qfile_lock lock,
 		return QFILE_GONE;
 	}
 	q->mtime = st.st_mtime;
-	if (read_head(q, max_rcpts, why) == -1 ||
+	if (read_head(q, max_rcpts, false, why) == -1 ||
 	    read_state(sp, q, why) == -1) {
 		qfile_close(q);
 		return QFILE_BAD;
 	}
+	q->size = st.st_size - (off_t)q->env.body_offset;
+	return QFILE_OK;
+}
+
+enum qfile_result
+qfile_open_drop(struct spool *sp, const char *name, size_t max_rcpts,
+    struct qfile *q, struct why *why)
+{
+	struct stat st;
+
+	memset(q, 0, sizeof(*q));
+	envelope_init(&q->env);
+	(void)strlcpy(q->id, name, sizeof(q->id));
+	if ((q->fd = spool_open_file(sp, SPOOL_INCOMING, name, why)) == -1)
+		return errno == ENOENT ? QFILE_GONE : QFILE_BAD;
+	if (fstat(q->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || read_head(q, max_rcpts, true, why) == -1) {
+		qfile_close(q);
+		return QFILE_BAD;
+	}
+	qstate_init(&q->state, q->env.nrcpts);
+	q->mtime = st.st_mtime;
 	q->size = st.st_size - (off_t)q->env.body_offset;
 	return QFILE_OK;
 }

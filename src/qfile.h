@@ -44,6 +44,13 @@ enum qfile_lock {
 
 enum qfile_result qfile_open(struct spool *, const char *id, enum qfile_lock,
 	    size_t max_rcpts, struct qfile *, struct why *);
+/*
+ * Opens incoming/name, a drop file not yet picked up, for a look (mailq):
+ * no lock, no state; the file is hostile, so only a regular file with one
+ * link and a valid envelope is shown.
+ */
+enum qfile_result qfile_open_drop(struct spool *, const char *name,
+	    size_t max_rcpts, struct qfile *, struct why *);
 void	qfile_close(struct qfile *);
 /* Positions fd at the start of the message. */
 int	qfile_rewind(struct qfile *, struct why *);
