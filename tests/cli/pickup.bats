@@ -63,7 +63,8 @@ in_corrupt() {
 	put_good
 	run mta -q
 	[ "$status" -eq 0 ]
-	[[ "$output" =~ [0-9A-V]{14}:\ picked\ up\ incoming/$GOOD\ from\ uid\ 65534 ]]
+	# the id the submitter was told is kept
+	[[ "$output" == *"$GOOD: picked up incoming/$GOOD from uid 65534"* ]]
 	[ -z "$(ls -A "$IN")" ]
 	run qenv
 	[[ "$output" == *$'\nU5:65534\nS18:sender@example.net\n'* ]]
@@ -201,4 +202,39 @@ in_corrupt() {
 	mkdir "$IN/$BAD"
 	run_pickup "$BAD"
 	in_corrupt "$BAD"
+}
+
+@test "pickup: mailq shows a drop file that waits for pickup (and JSON says maildrop)" {
+	put_good
+	# and a hostile one that must not be shown
+	printf 'garbage\n' >"$IN/00000000000009"
+	run mta -bp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "${lines[1]}" =~ ^$GOOD\ +[0-9]+\ .*sender@example.net$ ]]
+	[ "${lines[2]}" = "(waiting for pickup by the queue runner)" ]
+	[[ "${lines[3]}" =~ ^\ {46}rcpt@example.net$ ]]
+	[[ "$output" != *00000000000009* ]]
+	[ "${lines[-1]}" = "-- 1 Kbytes in 1 Request." ]
+	run mta -bp -j
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); assert d["queue_name"]=="maildrop", d; assert d["queue_id"]==sys.argv[1], d' "$GOOD" <<<"$output"
+}
+
+@test "pickup: a drop file named like a queued message never replaces it" {
+	printf 'Subject: first\n\nthe queued one\n' | mta -odq a@example.net
+	old=$(qfiles)
+	[ -n "$old" ]
+	cp "$T/spool/queue/$old" "$T/queued.copy"
+	drop_file >"$IN/$old"
+	chmod 0640 "$IN/$old"
+	run timeout 20 "$MINIMTA" -C "$T/minimta.conf" -odq -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the queued message is untouched; the drop file got a new id
+	cmp "$T/spool/queue/$old" "$T/queued.copy"
+	[ "$(qfiles | wc -l)" -eq 2 ]
+	new=$(qfiles | grep -v "^$old$")
+	[[ "$output" == *"$new: picked up incoming/$old from uid"* ]]
+	grep -q 'hello from the drop file' "$T/spool/queue/$new"
 }
