@@ -56,7 +56,7 @@ as_owner() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
 	[[ "$files" =~ ^[0-9A-V]{14}$ ]]
 	[ "$(stat -c '%a %u %g' "$T/spool/incoming/$files")" = "640 65534 $OGID" ]
 	# a drop file carries no uid record: the file's owner says who sent it
-	! grep -q '^U' "$T/spool/incoming/$files"
+	! grep -q '^U' "$T/spool/incoming/$files" || false
 	# nobody cannot list incoming/ nor read the queue
 	run as_nobody ls "$T/spool/incoming"
 	[ "$status" -ne 0 ]
