@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "tls.h"
+#include "tls_sym.h"
 #include "why.h"
 #include "xmalloc.h"
 
@@ -43,6 +45,40 @@ struct tls_conn {
 	char	 info[128];
 	char	 vtext[256];
 };
+
+/*
+ * Loads libssl (and with it libcrypto) once; TLS_LIBSSL_SONAME comes from
+ * ./configure, which read it off a program linked with -lssl. The names
+ * are taken through the libssl handle, which also searches libcrypto.
+ */
+static int
+tls_sym_load(struct why *why)
+{
+	static void *lib;
+	const char *err;
+
+	if (lib != NULL)
+		return 0;
+	if ((lib = dlopen(TLS_LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		err = dlerror();
+		why_set(why, "load %s: %s", TLS_LIBSSL_SONAME, err ? err :
+		    "unknown error");
+		return -1;
+	}
+#define TLS_SYM_GET(name)						\
+	if ((tls_sym.p_##name = (__typeof__(tls_sym.p_##name))dlsym(lib,	\
+	    #name)) == NULL) {						\
+		why_set(why, "load %s: no %s", TLS_LIBSSL_SONAME, #name);	\
+		goto fail;						\
+	}
+	TLS_SYM_LIST(TLS_SYM_GET)
+#undef TLS_SYM_GET
+	return 0;
+fail:
+	(void)dlclose(lib);
+	lib = NULL;
+	return -1;
+}
 
 /* The reason of the oldest queued OpenSSL error, then clears the queue. */
 static void
@@ -143,6 +179,8 @@ tls_ctx_new(const struct tls_config *cf, struct why *why)
 	SSL_CTX *ctx;
 	char r[256];
 
+	if (tls_sym_load(why) == -1)
+		return NULL;
 	ERR_clear_error();
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL) {
