@@ -5,6 +5,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 pass=0 fail=0 skip=0
 B=${BUILD:-build}
+export BUILD=$B
 export MINIMTA=${MINIMTA:-$PWD/minimta}
 log=$B/test-output.log
 : >"$log"
