@@ -17,7 +17,7 @@
 #include "authfile.h"
 #include "buf.h"
 #include "fileio.h"
-#include "conf.h"
+#include "conf_url.h"
 #include "why.h"
 #include "xmalloc.h"
 

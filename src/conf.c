@@ -6,22 +6,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <netdb.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "fileio.h"
 #include "conf.h"
+#include "conf_url.h"
+#include "conf_value.h"
 #include "log.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -44,13 +40,6 @@ enum conf_type {
 
 /* An empty value unsets the key (NULL: "none") instead of an error. */
 #define CONF_F_OPTIONAL	0x1
-
-#define CONF_MIN	60LL
-#define CONF_HOUR	3600LL
-#define CONF_DAY	86400LL
-#define CONF_KB		1024LL
-#define CONF_MB		(1024LL * 1024)
-#define CONF_GB		(1024LL * 1024 * 1024)
 
 struct conf_key {
 	const char	*key;
@@ -85,26 +74,26 @@ static const struct conf_key conf_keys[] = {
 	{ "resolver", CONF_T_RESOLVER, NULL, 0, 0, F(resolver),
 	    CONF_F_OPTIONAL },
 	{ "smtp_port", CONF_T_INT, "25", 1, 65535, F(smtp_port), 0 },
-	{ "queue_lifetime", CONF_T_DURATION, "5d", 0, 365 * CONF_DAY,
+	{ "queue_lifetime", CONF_T_DURATION, "5d", 0, 365 * CONF_VALUE_DAY,
 	    F(queue_lifetime), 0 },
-	{ "delay_warning", CONF_T_DURATION, "4h", 0, 365 * CONF_DAY,
+	{ "delay_warning", CONF_T_DURATION, "4h", 0, 365 * CONF_VALUE_DAY,
 	    F(delay_warning), 0 },
-	{ "retry_min", CONF_T_DURATION, "5m", 1, 7 * CONF_DAY, F(retry_min),
-	    0 },
-	{ "retry_max", CONF_T_DURATION, "1h", 1, 30 * CONF_DAY, F(retry_max),
-	    0 },
+	{ "retry_min", CONF_T_DURATION, "5m", 1, 7 * CONF_VALUE_DAY,
+	    F(retry_min), 0 },
+	{ "retry_max", CONF_T_DURATION, "1h", 1, 30 * CONF_VALUE_DAY,
+	    F(retry_max), 0 },
 	{ "concurrency", CONF_T_INT, "8", 1, 256, F(concurrency), 0 },
-	{ "connect_timeout", CONF_T_DURATION, "30s", 1, CONF_HOUR,
+	{ "connect_timeout", CONF_T_DURATION, "30s", 1, CONF_VALUE_HOUR,
 	    F(connect_timeout), 0 },
-	{ "command_timeout", CONF_T_DURATION, "5m", 1, CONF_DAY,
+	{ "command_timeout", CONF_T_DURATION, "5m", 1, CONF_VALUE_DAY,
 	    F(command_timeout), 0 },
-	{ "data_timeout", CONF_T_DURATION, "10m", 1, CONF_DAY,
+	{ "data_timeout", CONF_T_DURATION, "10m", 1, CONF_VALUE_DAY,
 	    F(data_timeout), 0 },
-	{ "max_message_size", CONF_T_SIZE, "50M", 1, 1024 * CONF_GB,
+	{ "max_message_size", CONF_T_SIZE, "50M", 1, 1024 * CONF_VALUE_GB,
 	    F(max_message_size), 0 },
 	{ "max_recipients", CONF_T_INT, "1000", 1, 1000000,
 	    F(max_recipients), 0 },
-	{ "max_header_size", CONF_T_SIZE, "1M", 1, CONF_GB,
+	{ "max_header_size", CONF_T_SIZE, "1M", 1, CONF_VALUE_GB,
 	    F(max_header_size), 0 },
 	{ "log", CONF_T_LOG, "syslog", 0, 0, F(log), 0 },
 	{ "t_args", CONF_T_TARGS, "add", 0, 0, F(t_args_remove), 0 },
@@ -113,7 +102,7 @@ static const struct conf_key conf_keys[] = {
 	{ "sender_map", CONF_T_SENDER_MAP, NULL, 0, 0, F(sender_maps), 0 },
 	{ "postmaster", CONF_T_ADDRESS, NULL, 0, 0, F(postmaster),
 	    CONF_F_OPTIONAL },
-	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_GB,
+	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_VALUE_GB,
 	    F(bounce_size_limit), 0 },
 };
 
@@ -185,446 +174,6 @@ conf_has_control(const char *s)
 	return false;
 }
 
-int
-conf_bool(const char *s, bool *out)
-{
-	static const char *yes[] = { "yes", "true", "on", "1" };
-	static const char *no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Digits only, no sign or space; -1 past limit. */
-static int
-conf_number(const char **sp, long long limit, long long *out)
-{
-	const char *s = *sp;
-	long long n = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (n > (limit - (*s - '0')) / 10)
-			return -1;
-		n = n * 10 + (*s - '0');
-	}
-	*sp = s;
-	*out = n;
-	return 0;
-}
-
-/* Large enough for any bound, small enough never to overflow a sum. */
-#define CONF_NUM_LIMIT	(1LL << 52)
-
-int
-conf_duration(const char *s, time_t unit, time_t *out)
-{
-	long long total = 0, n, mult;
-
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (conf_number(&s, CONF_NUM_LIMIT, &n) == -1)
-			return -1;
-		switch (tolower((unsigned char)*s)) {
-		case 's':
-			mult = 1;
-			break;
-		case 'm':
-			mult = CONF_MIN;
-			break;
-		case 'h':
-			mult = CONF_HOUR;
-			break;
-		case 'd':
-			mult = CONF_DAY;
-			break;
-		case 'w':
-			mult = 7 * CONF_DAY;
-			break;
-		case '\0':
-			mult = unit;
-			break;
-		default:
-			return -1;
-		}
-		if (*s != '\0')
-			s++;
-		if (n > CONF_NUM_LIMIT / mult)
-			return -1;
-		total += n * mult;
-		if (total > CONF_NUM_LIMIT)
-			return -1;
-	}
-	*out = (time_t)total;
-	return 0;
-}
-
-static int
-conf_size(const char *s, long long *out)
-{
-	long long n, mult = 1;
-
-	if (conf_number(&s, CONF_NUM_LIMIT, &n) == -1)
-		return -1;
-	switch (*s) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mult = CONF_KB;
-		break;
-	case 'm':
-	case 'M':
-		mult = CONF_MB;
-		break;
-	case 'g':
-	case 'G':
-		mult = CONF_GB;
-		break;
-	default:
-		return -1;
-	}
-	if (*s != '\0' && s[1] != '\0')
-		return -1;
-	if (n > CONF_NUM_LIMIT / mult)
-		return -1;
-	*out = n * mult;
-	return 0;
-}
-
-bool
-conf_valid_domain(const char *s)
-{
-	size_t len = strlen(s), label = 0;
-	const char *p;
-
-	if (len == 0 || len > 253)
-		return false;
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (label == 0 || p[-1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)*p) && *p != '-')
-			return false;
-		if (*p == '-' && label == 0)
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label != 0 && p[-1] != '-';
-}
-
-static int
-conf_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-char *
-conf_pct_decode(const char *s, size_t len)
-{
-	struct buf b;
-	size_t i;
-	int hi, lo;
-
-	buf_init(&b);
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '%') {
-			if (len - i < 3 ||
-			    (hi = conf_hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = conf_hexval((unsigned char)s[i + 2])) < 0)
-				goto bad;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c == '\0' || c == '\r' || c == '\n')
-			goto bad;
-		buf_addc(&b, c);
-	}
-	return buf_release(&b);
-bad:
-	explicit_bzero(b.data, b.cap);
-	buf_free(&b);
-	return NULL;
-}
-
-void
-conf_url_free(struct conf_url *u)
-{
-	if (u == NULL)
-		return;
-	free(u->user);
-	free(u->host);
-	/* authfile.c parses URLs with passwords through here too. */
-	if (u->text != NULL)
-		explicit_bzero(u->text, strlen(u->text));
-	free(u->text);
-	memset(u, 0, sizeof(*u));
-}
-
-static int
-conf_port(const char *s, size_t len)
-{
-	long long n = 0;
-	size_t i;
-
-	if (len == 0 || len > 5)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		n = n * 10 + (s[i] - '0');
-	}
-	return n >= 1 && n <= 65535 ? (int)n : -1;
-}
-
-/* host (with [] for IPv6) and optional :port, in [s, end). */
-static int
-conf_hostport(const char *s, const char *end, char **host, int *port,
-    struct why *why)
-{
-	char tmp[sizeof(struct in6_addr)];
-	const char *h, *hend, *p;
-	char *name;
-
-	*port = 0;
-	if (s >= end) {
-		why_set(why, "missing host");
-		return -1;
-	}
-	if (*s == '[') {
-		h = s + 1;
-		if ((hend = memchr(h, ']', (size_t)(end - h))) == NULL) {
-			why_set(why, "missing ] after an IPv6 address");
-			return -1;
-		}
-		p = hend + 1;
-	} else {
-		h = s;
-		hend = memchr(h, ':', (size_t)(end - h));
-		if (hend == NULL)
-			hend = end;
-		p = hend;
-	}
-	if (hend == h) {
-		why_set(why, "missing host");
-		return -1;
-	}
-	if (p < end) {
-		if (*p != ':' || (*port = conf_port(p + 1,
-		    (size_t)(end - p - 1))) == -1) {
-			why_set(why, "bad port (want 1..65535)");
-			return -1;
-		}
-	}
-	name = xstrndup(h, (size_t)(hend - h));
-	if (*s == '[' ? inet_pton(AF_INET6, name, tmp) != 1 :
-	    !conf_valid_domain(name)) {
-		why_set(why, "bad host name");
-		free(name);
-		return -1;
-	}
-	*host = name;
-	return 0;
-}
-
-int
-conf_url_parse(const char *text, struct conf_url *out, char **password,
-    bool *port_given, struct why *why)
-{
-	static const struct {
-		const char *prefix;
-		enum conf_scheme scheme;
-		int port;
-	} schemes[] = {
-		{ "smtp://", CONF_SMTP, 25 },
-		{ "smtp+starttls://", CONF_SMTP_STARTTLS, 25 },
-		{ "smtps://", CONF_SMTPS, 465 },
-	};
-	const char *rest = NULL, *end, *at, *colon;
-	size_t i;
-	int defport = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (password != NULL)
-		*password = NULL;
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-		size_t n = strlen(schemes[i].prefix);
-
-		if (strncasecmp(text, schemes[i].prefix, n) == 0) {
-			out->scheme = schemes[i].scheme;
-			defport = schemes[i].port;
-			rest = text + n;
-			break;
-		}
-	}
-	if (rest == NULL) {
-		why_set(why, "unknown URL scheme (want smtp://, "
-		    "smtp+starttls:// or smtps://)");
-		return -1;
-	}
-	end = rest + strlen(rest);
-	if (end > rest && end[-1] == '/')
-		end--;
-	if (strpbrk(rest, "/?# \t") != NULL && strpbrk(rest, "/?# \t") < end) {
-		why_set(why, "a path, query, fragment or space is not allowed "
-		    "in a smarthost URL");
-		return -1;
-	}
-	/* The last @: a user name may be an address with its @ unencoded. */
-	at = NULL;
-	for (i = 0; rest + i < end; i++)
-		if (rest[i] == '@')
-			at = rest + i;
-	if (at != NULL) {
-		colon = memchr(rest, ':', (size_t)(at - rest));
-		if (colon != NULL && password == NULL) {
-			why_set(why, "a password in the URL is not allowed "
-			    "(this file is readable by every user): put it "
-			    "in auth_file");
-			return -1;
-		}
-		if (colon == NULL)
-			colon = at;
-		if (colon == rest) {
-			why_set(why, "empty user name in URL");
-			return -1;
-		}
-		if ((out->user = conf_pct_decode(rest,
-		    (size_t)(colon - rest))) == NULL) {
-			why_set(why, "bad %%-escape in the user name");
-			goto fail;
-		}
-		if (colon != at && (*password = conf_pct_decode(colon + 1,
-		    (size_t)(at - colon - 1))) == NULL) {
-			why_set(why, "bad %%-escape in the password");
-			goto fail;
-		}
-		rest = at + 1;
-	}
-	if (conf_hostport(rest, end, &out->host, &out->port, why) == -1)
-		goto fail;
-	if (port_given != NULL)
-		*port_given = out->port != 0;
-	if (out->port == 0)
-		out->port = defport;
-	out->text = xstrdup(text);
-	return 0;
-fail:
-	if (password != NULL && *password != NULL) {
-		explicit_bzero(*password, strlen(*password));
-		free(*password);
-		*password = NULL;
-	}
-	conf_url_free(out);
-	return -1;
-}
-
-static int
-conf_check_address(const char *v, bool need_at, struct why *why)
-{
-	const char *at = strchr(v, '@');
-
-	if (strlen(v) > 254) {
-		why_set(why, "address too long (max 254)");
-		return -1;
-	}
-	if (strpbrk(v, " \t<>()\",;") != NULL) {
-		why_set(why, "not a plain address (no spaces, <>, quotes)");
-		return -1;
-	}
-	if (at == NULL) {
-		if (need_at) {
-			why_set(why, "want user@domain");
-			return -1;
-		}
-		return 0;
-	}
-	if (at == v || strchr(at + 1, '@') != NULL ||
-	    !conf_valid_domain(at + 1)) {
-		why_set(why, "want user@domain");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-conf_check_resolver(const char *v, struct why *why)
-{
-	char tmp[sizeof(struct in6_addr)];
-	char *copy = xstrdup(v), *p = copy, *item, *host;
-	int n = 0, rc = -1, port;
-
-	while ((item = strsep(&p, ",")) != NULL) {
-		size_t len;
-
-		item += strspn(item, " \t");
-		len = strlen(item);
-		while (len > 0 && (item[len - 1] == ' ' ||
-		    item[len - 1] == '\t'))
-			item[--len] = '\0';
-		if (++n > CONF_RESOLVERS_MAX) {
-			why_set(why, "more than %d servers",
-			    CONF_RESOLVERS_MAX);
-			goto out;
-		}
-		if (*item != '[' && strchr(item, ':') != strrchr(item, ':')) {
-			/* A bare IPv6 address: no port without []. */
-			if (inet_pton(AF_INET6, item, tmp) != 1)
-				goto bad;
-			continue;
-		}
-		if (conf_hostport(item, item + len, &host, &port, why) == -1)
-			goto bad;
-		if (*item != '[' && inet_pton(AF_INET, host, tmp) != 1) {
-			free(host);
-			goto bad;
-		}
-		free(host);
-	}
-	rc = 0;
-	goto out;
-bad:
-	why_set(why, "want ip[:port][,ip[:port]...] (IPv6 as [addr]:port)");
-out:
-	free(copy);
-	return rc;
-}
-
-static int
-conf_check_masquerade(const char *v, struct why *why)
-{
-	if (strchr(v, '@') != NULL)
-		return conf_check_address(v, true, why);
-	if (!conf_valid_domain(v)) {
-		why_set(why, "want a domain or user@domain");
-		return -1;
-	}
-	return 0;
-}
-
 static int
 conf_add_sender_map(struct conf *c, const char *v, struct why *why)
 {
@@ -648,7 +197,7 @@ conf_add_sender_map(struct conf *c, const char *v, struct why *why)
 		why_set(why, "the local user must not contain @");
 		goto out;
 	}
-	if (conf_check_address(addr, true, why) == -1)
+	if (conf_value_address(addr, true, why) == -1)
 		goto out;
 	for (i = 0; i < c->nsender_maps; i++) {
 		if (strcmp(c->sender_maps[i].user, user) == 0) {
@@ -722,15 +271,15 @@ conf_apply_string(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		break;
 	case CONF_T_ADDRESS:
-		if (conf_check_address(v, false, why) == -1)
+		if (conf_value_address(v, false, why) == -1)
 			return -1;
 		break;
 	case CONF_T_MASQ:
-		if (conf_check_masquerade(v, why) == -1)
+		if (conf_value_masquerade(v, why) == -1)
 			return -1;
 		break;
 	case CONF_T_RESOLVER:
-		if (conf_check_resolver(v, why) == -1)
+		if (conf_value_resolver(v, why) == -1)
 			return -1;
 		break;
 	default:
@@ -753,7 +302,8 @@ conf_apply_number(struct conf *c, const struct conf_key *k, const char *v,
 
 	switch (k->type) {
 	case CONF_T_INT:
-		if (conf_number(&p, CONF_NUM_LIMIT, &n) == -1 || *p != '\0') {
+		if (conf_value_number(&p, CONF_VALUE_NUM_LIMIT, &n) == -1 ||
+		    *p != '\0') {
 			why_set(why, "want a number");
 			return -1;
 		}
@@ -771,7 +321,7 @@ conf_apply_number(struct conf *c, const struct conf_key *k, const char *v,
 		*(time_t *)field = t;
 		return 0;
 	default:
-		if (conf_size(v, &n) == -1) {
+		if (conf_value_size(v, &n) == -1) {
 			why_set(why, "want a size (e.g. 512K, 50M, 1G)");
 			return -1;
 		}
@@ -838,7 +388,8 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 	case CONF_T_SIZE:
 		return conf_apply_number(c, k, v, why);
 	case CONF_T_LOG:
-		if (conf_apply_choice(v, "syslog", "stderr", &choice, why) == -1)
+		if (conf_apply_choice(v, "syslog", "stderr", &choice,
+		    why) == -1)
 			return -1;
 		*(enum log_dest *)field = choice == 0 ? LOG_DEST_SYSLOG :
 		    LOG_DEST_STDERR;
@@ -1031,29 +582,6 @@ conf_set(struct conf *c, const char *key, const char *value,
 	return rc;
 }
 
-/* "7200" -> "2h": the largest unit that divides evenly. */
-static void
-conf_fmt_duration(char *out, size_t len, time_t t)
-{
-	static const struct {
-		long long secs;
-		char unit;
-	} units[] = {
-		{ 7 * CONF_DAY, 'w' }, { CONF_DAY, 'd' }, { CONF_HOUR, 'h' },
-		{ CONF_MIN, 'm' },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (t != 0 && (long long)t % units[i].secs == 0) {
-			(void)snprintf(out, len, "%lld%c",
-			    (long long)t / units[i].secs, units[i].unit);
-			return;
-		}
-	}
-	(void)snprintf(out, len, "%llds", (long long)t);
-}
-
 static char *
 conf_system_hostname(void)
 {
@@ -1112,8 +640,8 @@ conf_finish(struct conf *c, struct why *why)
 			c->domain = xstrdup(c->hostname);
 	}
 	if (c->retry_min > c->retry_max) {
-		conf_fmt_duration(a, sizeof(a), c->retry_min);
-		conf_fmt_duration(b, sizeof(b), c->retry_max);
+		conf_value_fmt_duration(a, sizeof(a), c->retry_min);
+		conf_value_fmt_duration(b, sizeof(b), c->retry_max);
 		why_set(why, "%s: retry_min: %s is longer than retry_max (%s)",
 		    name, a, b);
 		return -1;

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "conf_url.h"		/* struct conf_url for conf.smarthosts */
 #include "log.h"
 
 struct why;
@@ -33,21 +34,7 @@ struct why;
 /* Named limits (each has a test at and past it). */
 #define CONF_LINE_MAX	4096		/* bytes in one line */
 #define CONF_FILE_MAX	(1024 * 1024)	/* bytes conf_load reads */
-#define CONF_RESOLVERS_MAX 8		/* servers in "resolver" (dns.c's limit) */
-
-enum conf_scheme {
-	CONF_SMTP,		/* STARTTLS when offered */
-	CONF_SMTP_STARTTLS,	/* STARTTLS required */
-	CONF_SMTPS,		/* implicit TLS */
-};
-
-struct conf_url {
-	enum conf_scheme scheme;
-	char	*user;		/* percent-decoded, or NULL */
-	char	*host;		/* without [] around an IPv6 literal */
-	int	 port;		/* given, or 25 / 25 / 465 by scheme */
-	char	*text;		/* the URL as written, for logs (no secret) */
-};
+#define CONF_RESOLVERS_MAX 8	/* servers in "resolver" (dns.c's) */
 
 struct conf_sender_map {
 	char	*user;		/* local user name (no @) */
@@ -98,27 +85,18 @@ const char *conf_key(const char *name, size_t len);
 void	conf_free(struct conf *);
 
 /*
- * Helpers shared with cli.c. conf_duration: "90", "90s", "30m", "1h30m"
- * (units s m h d w; a bare number counts unit seconds); -1 on bad syntax or
- * overflow. conf_bool: yes/no/true/false/on/off/1/0, any case.
+ * Helpers shared with cli.c, in conf_value.c. conf_duration: "90", "90s",
+ * "30m", "1h30m" (units s m h d w; a bare number counts unit seconds); -1
+ * on bad syntax or overflow. conf_bool: yes/no/true/false/on/off/1/0, any
+ * case.
  */
 int	conf_duration(const char *, time_t unit, time_t *);
 int	conf_bool(const char *, bool *);
 
 /*
- * Parses one smarthost URL into out (the caller frees it with
- * conf_url_free). With password NULL, a password in the URL is an error
- * that points to auth_file; otherwise *password receives the decoded
- * password (caller frees) or NULL. *port_given (may be NULL) says whether
- * the URL named a port. why gets the reason only, never the password.
- * Shared with authfile.c, whose lines may be whole URLs.
+ * A host name: dot-separated labels of letters, digits and '-' (in
+ * conf_url.c, which checks URL hosts with it).
  */
-int	conf_url_parse(const char *, struct conf_url *out, char **password,
-	    bool *port_given, struct why *);
-void	conf_url_free(struct conf_url *);
-/* Decodes %XX in len bytes; NULL (bad escape, or a decoded NUL/CR/LF). */
-char	*conf_pct_decode(const char *, size_t len);
-/* A host name: dot-separated labels of letters, digits and '-'. */
 bool	conf_valid_domain(const char *);
 
 #endif
