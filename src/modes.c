@@ -208,7 +208,8 @@ reload_conf(void *arg)
 
 	(void)arg;
 	if ((fresh = mode_load_conf(queue_cli, &why)) == NULL) {
-		log_error("reload: %s: keeping the old configuration", why.text);
+		log_error("reload: %s: keeping the old configuration",
+		    why.text);
 		return NULL;
 	}
 	/* the old one stays allocated: the runner may still point into it */

@@ -36,7 +36,7 @@ struct scan {
 	size_t			 n, cap;
 	time_t			 now;
 	time_t			 next_due;
-	char			**orphans;	/* state files without message */
+	char			**orphans;	/* state files, no message */
 	size_t			 norphans;
 };
 
@@ -269,8 +269,9 @@ run_jobs(const struct conf *conf, struct spool *sp,
 					log_error("%s", why->text);
 					_exit(64);
 				}
-				deliver_batch(d, jobs[next].dest, jobs[next].ids,
-				    jobs[next].n, &runner_stop, &cs);
+				deliver_batch(d, jobs[next].dest,
+				    jobs[next].ids, jobs[next].n, &runner_stop,
+				    &cs);
 				deliver_free(d);
 				(void)fflush(stderr);
 				_exit(stats_code(&cs));

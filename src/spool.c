@@ -76,7 +76,8 @@ check_dir(const char *path, mode_t want, uid_t owner, struct why *why)
 	}
 	if ((st.st_mode & 07777) != want || st.st_uid != owner) {
 		why_set(why, "spool: %s: mode %04o owner %lu, want mode %04o "
-		    "owner %lu (fix it, or remove it and let minimta create it)",
+		    "owner %lu (fix it, or remove it and let minimta "
+		    "create it)",
 		    path, (unsigned)(st.st_mode & 07777),
 		    (unsigned long)st.st_uid, (unsigned)want,
 		    (unsigned long)owner);

@@ -28,8 +28,8 @@ struct submit_ctx {
 	struct buf			 out;	/* stored form, pending */
 	char				*chunk;
 	bool				 eof;
-	size_t				 lines;	/* LFs stored: each goes out as CRLF */
-	char				*sender;	/* final envelope sender */
+	size_t				 lines;	/* LFs: CRLF on the wire */
+	char				*sender;	/* final sender */
 	char				*sender_given;	/* before mapping */
 	struct envelope			 env;
 };
@@ -143,7 +143,7 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 		} else if (!dup) {
 			char *orcpt = NULL;
 
-			/* an alias rewrote it: keep the original (RFC 3461 4.2) */
+			/* an alias rewrote it: keep the original (RFC 3461) */
 			if (strcmp(exp.v[i], orig) != 0) {
 				char *qo = addr_qualify(orig, c->conf->domain);
 
@@ -177,8 +177,8 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 			enum addr_result r;
 
 			w.text[0] = '\0';
-			r = addr_parse_list(req->rcpts[i], strlen(req->rcpts[i]),
-			    max, &given, &w);
+			r = addr_parse_list(req->rcpts[i],
+			    strlen(req->rcpts[i]), max, &given, &w);
 			if (r == ADDR_TOO_MANY) {
 				why_set(why, "too many recipients "
 				    "(max_recipients %zu)", max);
@@ -273,7 +273,8 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 	buf_init(&v);
 	if (received) {
 		buf_printf(hb, "Received: by %s (minimta, from userid %lu)\n"
-		    "\tid %s; ", conf->hostname, (unsigned long)c->req->uid, id);
+		    "\tid %s; ", conf->hostname, (unsigned long)c->req->uid,
+		    id);
 		header_date(hb, time(NULL));
 		buf_addc(hb, '\n');
 	}
@@ -422,7 +423,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 	if (c.canon.in_header && !c.eof && !c.canon.done) {
 		if (c.out.len > conf->max_header_size) {
 			why_set(why, "message header block exceeds "
-			    "max_header_size (%zu bytes)", conf->max_header_size);
+			    "max_header_size (%zu bytes)",
+			    conf->max_header_size);
 			rc = EX_DATAERR;
 		} else {
 			rc = EX_IOERR;

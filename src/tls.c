@@ -66,9 +66,10 @@ tls_sym_load(struct why *why)
 		return -1;
 	}
 #define TLS_SYM_GET(name)						\
-	if ((tls_sym.p_##name = (__typeof__(tls_sym.p_##name))dlsym(lib,	\
-	    #name)) == NULL) {						\
-		why_set(why, "load %s: no %s", TLS_LIBSSL_SONAME, #name);	\
+	tls_sym.p_##name = (__typeof__(tls_sym.p_##name))dlsym(lib, #name); \
+	if (tls_sym.p_##name == NULL) {					\
+		why_set(why, "load %s: no %s", TLS_LIBSSL_SONAME,	\
+		    #name);						\
 		goto fail;						\
 	}
 	TLS_SYM_LIST(TLS_SYM_GET)
