@@ -143,3 +143,27 @@ rcpts_received2()
 	log_has "$id: to=<t@x.example>, .*status=sent" "$T/qlog"
 	spool_empty
 }
+
+@test "runner: SIGHUP rereads the configuration (a new smarthost is used)" {
+	"$MINIMTA" -C "$T/minimta.conf" -q1h 2>"$T/daemon" &
+	pid=$!
+	DL_PIDS+=("$pid")
+	wait_until 10 grep -q "queue runner started" "$T/daemon"
+	start_smtpd relay2
+	dl_conf "smtp://$RELAY2_HOST:$RELAY2_PORT"
+	kill -HUP "$pid"
+	wait_until 10 grep -q "configuration reloaded" "$T/daemon"
+	printf 'Subject: t\n\nx\n' | mta -odq b@x.example 2>>"$T/log"
+	# -odq leaves it queued; the trigger wakes the runner
+	printf 'Subject: t\n\nx\n' | mta c@x.example 2>>"$T/log"
+	wait_until 10 spool_empty
+	[ "$(count_eml "$RELAY2_SPOOL")" -eq 2 ]
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 0 ]
+	# a broken config on SIGHUP keeps the old one, and the runner goes on
+	echo "no_such_key 1" >>"$T/minimta.conf"
+	kill -HUP "$pid"
+	wait_until 10 grep -q "keeping the old configuration" "$T/daemon"
+	kill -0 "$pid"
+	kill -TERM "$pid"
+	wait_until 10 grep -q "queue runner stopped" "$T/daemon"
+}
