@@ -1,5 +1,8 @@
 /*
- * addr.c: RFC 5322 3.4 address lists and RFC 5321 envelope addresses.
+ * addr.c: RFC 5322 3.4 address lists (addr_parse_list, addr_rewrite) and
+ * the address vector. Envelope addresses and the helpers on canonical
+ * addresses are in addr_envelope.c; the shared character classes in
+ * addr_syntax.c.
  *
  * The list parser is a lexer (CFWS skipped, atoms, quoted strings,
  * domain literals, specials) under a small recursive-descent parser with
@@ -8,9 +11,9 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 
 #include "addr.h"
+#include "addr_syntax.h"
 #include "buf.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -57,134 +60,6 @@ addr_list_truncate(struct addr_list *l, size_t n)
 {
 	while (l->n > n)
 		free(l->v[--l->n]);
-}
-
-/* RFC 5322 3.2.3 atext, plus UTF-8 (RFC 6532 3.2). */
-static bool
-is_atext(unsigned char c)
-{
-	if (c >= 0x80)
-		return true;
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-static bool
-is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
-/* RFC 3629 well-formed UTF-8: no overlongs, surrogates or > U+10FFFF. */
-static bool
-utf8_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n, k;
-	uint32_t cp;
-
-	while (i < len) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return false;
-		if (len - i - 1 < n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
-/* dot-atom-text: atext runs separated by single dots. */
-static bool
-is_dot_atom(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || s[0] == '.' || s[len - 1] == '.')
-		return false;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (s[i + 1] == '.')
-				return false;
-		} else if (!is_atext((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
-/*
- * Appends the canonical form of a decoded local part: bare when it is a
- * dot-atom, else one quoted string (RFC 5321 4.1.2 Quoted-string).
- */
-static void
-local_canon(struct buf *out, const char *s, size_t len)
-{
-	size_t i;
-
-	if (is_dot_atom(s, len)) {
-		buf_add(out, s, len);
-		return;
-	}
-	buf_addc(out, '"');
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			buf_addc(out, '\\');
-		buf_addc(out, s[i]);
-	}
-	buf_addc(out, '"');
-}
-
-/*
- * Domain literal content: RFC 5321 4.1.3 IPv4 and IPv6 literals and
- * tagged ones ("IPv6:..."); dcontent's other printables (<>"\\ ...) only
- * ever come from junk and would need quoting further on.
- */
-static bool
-literal_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0)
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == ':' ||
-		    c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/* Domain names: dot-separated non-empty labels of atext. */
-static bool
-domain_ok(const char *s, size_t len)
-{
-	return is_dot_atom(s, len);
 }
 
 /* ---- the lexer ---- */
@@ -332,10 +207,10 @@ lex_read(struct lex *lx, struct tok *t)
 	default:
 		break;
 	}
-	if (c != '.' && !is_atext(c))
+	if (c != '.' && !addr_syntax_atext(c))
 		return lex_fail(lx, t, "control character", lx->pos);
 	while (lx->pos < lx->len && (lx->s[lx->pos] == '.' ||
-	    is_atext((unsigned char)lx->s[lx->pos])))
+	    addr_syntax_atext((unsigned char)lx->s[lx->pos])))
 		lx->pos++;
 	t->type = TOK_ATOM;
 	t->end = lx->pos;
@@ -461,7 +336,7 @@ parse_domain(struct parser *p, size_t *end)
 		return false;
 	at = t->start;
 	if (t->type == TOK_DLIT) {
-		if (!literal_ok(p->lx.text.data, p->lx.text.len))
+		if (!addr_syntax_literal(p->lx.text.data, p->lx.text.len))
 			return parse_fail(p, "bad domain literal", t->start);
 		buf_addc(&p->addr, '[');
 		buf_add(&p->addr, p->lx.text.data, p->lx.text.len);
@@ -488,7 +363,7 @@ parse_domain(struct parser *p, size_t *end)
 	}
 	if (n == 0)
 		return parse_fail(p, "missing domain", at);
-	if (!domain_ok(p->addr.data + mark, p->addr.len - mark))
+	if (!addr_syntax_domain(p->addr.data + mark, p->addr.len - mark))
 		return parse_fail(p, "bad domain", at);
 	return true;
 }
@@ -496,7 +371,7 @@ parse_domain(struct parser *p, size_t *end)
 static bool
 emit(struct parser *p, size_t start, size_t end)
 {
-	if (!utf8_valid((const unsigned char *)p->addr.data, p->addr.len))
+	if (!addr_syntax_utf8((const unsigned char *)p->addr.data, p->addr.len))
 		return parse_fail(p, "invalid UTF-8 in address", start);
 	if (p->out->n >= p->max) {
 		p->result = ADDR_TOO_MANY;
@@ -528,11 +403,11 @@ finish_addr_spec(struct parser *p, size_t start, size_t end)
 	size_t i;
 
 	for (i = 0; i < p->local.len; i++)
-		if (is_ctl((unsigned char)p->local.data[i]))
+		if (addr_syntax_ctl((unsigned char)p->local.data[i]))
 			return parse_fail(p, "control character in local part",
 			    start);
 	buf_reset(&p->addr);
-	local_canon(&p->addr, p->local.data, p->local.len);
+	addr_syntax_local_canon(&p->addr, p->local.data, p->local.len);
 	t = lex_peek(&p->lx);
 	if (lex_error(p, t))
 		return false;
@@ -760,252 +635,4 @@ out:
 	parser_free(&p);
 	addr_list_free(&l);
 	return n;
-}
-
-/* ---- envelope addresses ---- */
-
-/* The first '@' outside a quoted local part, or NULL. */
-static const char *
-addr_at(const char *a)
-{
-	bool quoted = false;
-
-	for (; *a != '\0'; a++) {
-		if (quoted && *a == '\\' && a[1] != '\0')
-			a++;
-		else if (*a == '"')
-			quoted = !quoted;
-		else if (*a == '@' && !quoted)
-			return a;
-	}
-	return NULL;
-}
-
-bool
-addr_check(const char *addr, struct why *why)
-{
-	const char *at = addr_at(addr);
-	size_t llen = at ? (size_t)(at - addr) : strlen(addr);
-
-	if (llen > ADDR_LOCAL_MAX) {
-		why_set(why, "local part longer than %d octets",
-		    ADDR_LOCAL_MAX);
-		return false;
-	}
-	if (strlen(addr) > ADDR_MAX) {
-		why_set(why, "address longer than %d octets", ADDR_MAX);
-		return false;
-	}
-	return true;
-}
-
-/* Envelope local part at s[0..len): a dot-atom or one quoted string. */
-static bool
-envelope_local(struct buf *out, const char *s, size_t len, struct why *why)
-{
-	struct buf dec;
-	size_t i;
-	bool ok = true;
-
-	if (len == 0) {
-		why_set(why, "empty local part");
-		return false;
-	}
-	if (s[0] != '"') {
-		for (i = 0; i < len; i++) {
-			if (s[i] != '.' && !is_atext((unsigned char)s[i])) {
-				why_set(why, "bad character in local part "
-				    "at offset %zu", i);
-				return false;
-			}
-		}
-		if (!is_dot_atom(s, len)) {
-			/* "a..b" is sent quoted (RFC 5321 4.1.2). */
-			local_canon(out, s, len);
-			return true;
-		}
-		buf_add(out, s, len);
-		return true;
-	}
-	buf_init(&dec);
-	for (i = 1; i < len; i++) {
-		if (s[i] == '"')
-			break;
-		if (s[i] == '\\')
-			i++;
-		buf_addc(&dec, s[i]);
-	}
-	if (i != len - 1) {
-		why_set(why, "bad quoted local part");
-		ok = false;
-	} else
-		local_canon(out, dec.data ? dec.data : "", dec.len);
-	buf_free(&dec);
-	return ok;
-}
-
-/* Envelope domain: labels of atext, or a bracketed domain literal. */
-static bool
-envelope_domain(struct buf *out, const char *s, struct why *why)
-{
-	size_t len = strlen(s);
-
-	if (len > 0 && s[0] == '[') {
-		if (len < 3 || s[len - 1] != ']' ||
-		    !literal_ok(s + 1, len - 2)) {
-			why_set(why, "bad domain literal");
-			return false;
-		}
-	} else if (!domain_ok(s, len)) {
-		why_set(why, len == 0 ? "empty domain" : "bad domain");
-		return false;
-	}
-	buf_add(out, s, len);
-	return true;
-}
-
-/* Where the local part ends: the '@' after it, or the string's end. */
-static bool
-envelope_split(const char *s, size_t *llen, struct why *why)
-{
-	size_t i = 0;
-
-	if (s[0] == '"') {
-		for (i = 1; s[i] != '"'; i++) {
-			if (s[i] == '\0') {
-				why_set(why, "unbalanced quote");
-				return false;
-			}
-			if (s[i] == '\\' && s[++i] == '\0') {
-				why_set(why, "unbalanced quote");
-				return false;
-			}
-		}
-		i++;
-	} else {
-		while (s[i] != '\0' && s[i] != '@')
-			i++;
-	}
-	*llen = i;
-	return true;
-}
-
-enum addr_result
-addr_parse_envelope(const char *s, bool allow_null, char **out,
-    struct why *why)
-{
-	struct buf b;
-	const char *p;
-	char *inner = NULL;
-	size_t len = strlen(s), llen;
-	enum addr_result r = ADDR_BAD;
-
-	buf_init(&b);
-	for (p = s; *p != '\0'; p++) {
-		if (is_ctl((unsigned char)*p)) {
-			why_set(why, "control character in address");
-			goto out;
-		}
-	}
-	if (len > 0 && s[0] == '<') {
-		if (s[len - 1] != '>' || len < 2) {
-			why_set(why, "unbalanced angle bracket");
-			goto out;
-		}
-		inner = xstrndup(s + 1, len - 2);
-	} else
-		inner = xstrdup(s);
-	if (inner[0] == '\0') {
-		if (!allow_null) {
-			why_set(why, "empty address");
-			goto out;
-		}
-		*out = xstrdup("");
-		r = ADDR_OK;
-		goto out;
-	}
-	p = inner;
-	if (p[0] == '@') {
-		/* obs-route "<@relay:user@host>": dropped. */
-		p = strchr(p, ':');
-		if (p == NULL) {
-			why_set(why, "bad route");
-			goto out;
-		}
-		p++;
-	}
-	if (!envelope_split(p, &llen, why))
-		goto out;
-	if (strpbrk(p + llen, "<>\"") != NULL) {
-		why_set(why, "unbalanced angle bracket or quote");
-		goto out;
-	}
-	if (!envelope_local(&b, p, llen, why))
-		goto out;
-	if (p[llen] == '@') {
-		buf_addc(&b, '@');
-		if (!envelope_domain(&b, p + llen + 1, why))
-			goto out;
-	} else if (p[llen] != '\0') {
-		why_set(why, "bad character after quoted local part");
-		goto out;
-	}
-	if (!utf8_valid((const unsigned char *)b.data, b.len)) {
-		why_set(why, "invalid UTF-8 in address");
-		goto out;
-	}
-	if (!addr_check(buf_cstr(&b), why))
-		goto out;
-	*out = buf_release(&b);
-	r = ADDR_OK;
-out:
-	free(inner);
-	buf_free(&b);
-	return r;
-}
-
-/* ---- helpers on canonical addresses ---- */
-
-bool
-addr_is_local(const char *addr)
-{
-	return addr_at(addr) == NULL;
-}
-
-const char *
-addr_domain(const char *addr)
-{
-	const char *at = addr_at(addr);
-
-	return at ? at + 1 : NULL;
-}
-
-bool
-addr_is_8bit(const char *addr)
-{
-	for (; *addr != '\0'; addr++)
-		if ((unsigned char)*addr >= 0x80)
-			return true;
-	return false;
-}
-
-char *
-addr_qualify(const char *addr, const char *domain)
-{
-	if (!addr_is_local(addr) || domain == NULL || domain[0] == '\0')
-		return xstrdup(addr);
-	return xasprintf("%s@%s", addr, domain);
-}
-
-bool
-addr_equal(const char *a, const char *b)
-{
-	const char *aa = addr_at(a), *ba = addr_at(b);
-	size_t al = aa ? (size_t)(aa - a) : strlen(a);
-	size_t bl = ba ? (size_t)(ba - b) : strlen(b);
-
-	if ((aa == NULL) != (ba == NULL) || al != bl ||
-	    memcmp(a, b, al) != 0)
-		return false;
-	return aa == NULL || strcasecmp(aa + 1, ba + 1) == 0;
 }
