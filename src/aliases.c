@@ -1,20 +1,19 @@
-#include <sys/stat.h>
-
+/*
+ * aliases.c: the alias table, the pure parser of aliases files and
+ * :include: lists, and the expansion (see aliases.h). The byte-level
+ * syntax is in aliases_lex.c; reading files is aliases_load.c's.
+ */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "aliases.h"
+#include "aliases_lex.h"
 #include "buf.h"
-#include "fileio.h"
 #include "log.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -245,84 +244,34 @@ aliases_find_include(const struct aliases *a, const char *path)
 	return NULL;
 }
 
+const char *
+aliases_include(const struct aliases *a, size_t i, int *depth,
+    bool *loaded)
+{
+	if (a == NULL || i >= a->ninc)
+		return NULL;
+	*depth = a->inc[i].depth;
+	*loaded = a->inc[i].loaded;
+	return a->inc[i].path;
+}
+
+void
+aliases_include_skipped(struct aliases *a, size_t i, const char *fmt, ...)
+{
+	/* where is "FILE:LINE" already, hence line 0 */
+	struct aliases_pos p = { a->inc[i].where, 0, 0 };
+	struct buf reason = { 0 };
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&reason, fmt, ap);
+	va_end(ap);
+	aliases_warn(a, &p, "include %s skipped: %s", a->inc[i].path,
+	    buf_cstr(&reason));
+	buf_free(&reason);
+}
+
 /* ---- parsing ---- */
-
-static bool
-aliases_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool
-aliases_has_ctl(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return true;
-	}
-	return false;
-}
-
-static bool
-aliases_has_space(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (aliases_is_space(*s))
-			return true;
-	return false;
-}
-
-/* Why an address or local name is unusable, or NULL. */
-static const char *
-aliases_bad_address(const char *s)
-{
-	bool inq = false;
-
-	for (; *s != '\0'; s++) {
-		if (inq && *s == '\\' && s[1] != '\0')
-			s++;
-		else if (*s == '"')
-			inq = !inq;
-		else if (!inq && aliases_is_space(*s))
-			return "white space in an address";
-	}
-	return inq ? "unbalanced quote" : NULL;
-}
-
-/* Length of the quoted string at s[0] == '"' (with its quotes), or 0. */
-static size_t
-aliases_quoted_len(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 1; i < n; i++) {
-		if (s[i] == '\\' && i + 1 < n)
-			i++;
-		else if (s[i] == '"')
-			return i + 1;
-	}
-	return 0;
-}
-
-/* The content of a quoted string (n bytes with quotes), unescaped. */
-static char *
-aliases_unquote(const char *s, size_t n)
-{
-	char *out = xmalloc(n), *o = out;
-	size_t i;
-
-	for (i = 1; i + 1 < n; i++) {
-		if (s[i] == '\\' && i + 2 < n)
-			i++;
-		*o++ = s[i];
-	}
-	*o = '\0';
-	return out;
-}
 
 /* Registers an include file named at p (at most ALIASES_MAX_INCLUDES). */
 static bool
@@ -365,12 +314,12 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 		(*skipped)++;
 		return;
 	}
-	if (s[0] == '"' && (q = aliases_quoted_len(s, n)) == n)
-		t = aliases_unquote(s, n);
+	if (s[0] == '"' && (q = aliases_lex_quoted_len(s, n)) == n)
+		t = aliases_lex_unquote(s, n);
 	else
 		t = xstrndup(s, n);
 	/* checks s, not t: a NUL byte would hide the rest of t */
-	if (aliases_has_ctl(s, n) || t[0] == '\0') {
+	if (aliases_lex_has_ctl(s, n) || t[0] == '\0') {
 		aliases_warn(a, p, "target \"%s\" skipped: %s", t,
 		    t[0] == '\0' ? "empty" : "control character");
 		goto skip;
@@ -385,9 +334,9 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 	if (strncasecmp(t, ALIASES_INCLUDE, ALIASES_INCLUDE_LEN) == 0) {
 		const char *path = t + ALIASES_INCLUDE_LEN;
 
-		while (aliases_is_space(*path))
+		while (aliases_lex_space(*path))
 			path++;
-		if (path[0] != '/' || aliases_has_space(path)) {
+		if (path[0] != '/' || aliases_lex_has_space(path)) {
 			aliases_warn(a, p, "include \"%s\" skipped: not an "
 			    "absolute path", path);
 			goto skip;
@@ -398,7 +347,7 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 		free(t);
 		return;
 	}
-	if ((bad = aliases_bad_address(t)) != NULL) {
+	if ((bad = aliases_lex_bad_address(t)) != NULL) {
 		aliases_warn(a, p, "target \"%s\" skipped: %s", t, bad);
 		goto skip;
 	}
@@ -430,9 +379,9 @@ aliases_targets(struct aliases *a, const struct aliases_pos *p,
 				inq = !inq;
 		}
 		end = i++;
-		while (start < end && aliases_is_space(s[start]))
+		while (start < end && aliases_lex_space(s[start]))
 			start++;
-		while (end > start && aliases_is_space(s[end - 1]))
+		while (end > start && aliases_lex_space(s[end - 1]))
 			end--;
 		if (start == end)
 			continue;	/* "a,,b" and a final comma */
@@ -455,17 +404,17 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 	char *c;
 
 	if (s[0] == '"') {
-		if ((q = aliases_quoted_len(s, n)) == 0) {
+		if ((q = aliases_lex_quoted_len(s, n)) == 0) {
 			aliases_warn(a, p, "unterminated quoted name");
 			return false;
 		}
-		for (i = q; i < n && aliases_is_space(s[i]); i++)
+		for (i = q; i < n && aliases_lex_space(s[i]); i++)
 			continue;
 		if (i == n || s[i] != ':') {
 			aliases_warn(a, p, "need \"name: value\"");
 			return false;
 		}
-		*name = aliases_unquote(s, q);
+		*name = aliases_lex_unquote(s, q);
 	} else {
 		const char *colon = memchr(s, ':', n);
 		size_t e;
@@ -475,10 +424,10 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 			return false;
 		}
 		i = (size_t)(colon - s);
-		for (e = i; e > 0 && aliases_is_space(s[e - 1]); e--)
+		for (e = i; e > 0 && aliases_lex_space(s[e - 1]); e--)
 			continue;
 		*name = xstrndup(s, e);
-		if (aliases_has_space(*name)) {
+		if (aliases_lex_has_space(*name)) {
 			aliases_warn(a, p, "name \"%s\" skipped: white space "
 			    "in an unquoted name", *name);
 			goto bad;
@@ -486,7 +435,7 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 	}
 	*rest = i + 1;
 	if ((*name)[0] == '\0' || strlen(*name) > ALIASES_MAX_NAME ||
-	    aliases_has_ctl(s, q > 0 ? q : i)) {
+	    aliases_lex_has_ctl(s, q > 0 ? q : i)) {
 		aliases_warn(a, p, "name \"%.64s\" skipped: %s", *name,
 		    (*name)[0] == '\0' ? "empty" :
 		    strlen(*name) > ALIASES_MAX_NAME ? "too long" :
@@ -540,39 +489,6 @@ bad:
 	return -1;
 }
 
-/* Next physical line of text: *line, *n (without "\r\n"); false at end. */
-static bool
-aliases_line(const char *text, size_t len, size_t *pos, const char **line,
-    size_t *n)
-{
-	const char *nl;
-
-	if (*pos >= len)
-		return false;
-	*line = text + *pos;
-	if ((nl = memchr(*line, '\n', len - *pos)) == NULL) {
-		*n = len - *pos;
-		*pos = len;
-	} else {
-		*n = (size_t)(nl - *line);
-		*pos += *n + 1;
-	}
-	if (*n > 0 && (*line)[*n - 1] == '\r')
-		(*n)--;
-	return true;
-}
-
-/* True for a blank line or one whose first non-blank byte is '#'. */
-static bool
-aliases_skip_line(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n && aliases_is_space(s[i]); i++)
-		continue;
-	return i == n || s[i] == '#';
-}
-
 int
 aliases_parse(struct aliases *a, const char *filename, const char *text,
     size_t len, struct why *why)
@@ -584,11 +500,11 @@ aliases_parse(struct aliases *a, const char *filename, const char *text,
 	bool have = false;
 	int rc = 0;
 
-	while (rc == 0 && aliases_line(text, len, &pos, &line, &n)) {
+	while (rc == 0 && aliases_lex_line(text, len, &pos, &line, &n)) {
 		p.line = ++lineno;
-		if (aliases_skip_line(line, n))
+		if (aliases_lex_skip_line(line, n))
 			continue;
-		if (aliases_is_space(line[0])) {
+		if (aliases_lex_space(line[0])) {
 			/* aliases(5): a continuation of the entry above */
 			if (!have)
 				aliases_warn(a, &p, "continuation line "
@@ -633,9 +549,9 @@ aliases_parse_include(struct aliases *a, const char *path, const char *text,
 	p.depth = inc->depth;
 	aliases_list_free(&inc->t);
 	inc->loaded = true;
-	while (aliases_line(text, len, &pos, &line, &n)) {
+	while (aliases_lex_line(text, len, &pos, &line, &n)) {
 		p.line++;
-		if (aliases_skip_line(line, n))
+		if (aliases_lex_skip_line(line, n))
 			continue;
 		if (aliases_targets(a, &p, line, n, &t, &skipped, why) == -1) {
 			aliases_list_free(&t);
@@ -795,97 +711,3 @@ out:
 	return rc;
 }
 
-/* ---- loading ---- */
-
-/* Reads a whole regular file of at most ALIASES_MAX_FILE bytes. */
-static int
-aliases_read(const char *path, char **text, size_t *len)
-{
-	struct stat st;
-	struct buf b = { 0 };
-	int fd, saved;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if (fileio_read_all(fd, ALIASES_MAX_FILE, &b) == -1)
-		goto fail;
-	(void)close(fd);	/* read-only: nothing to lose */
-	*len = b.len;
-	*text = buf_release(&b);
-	return 0;
-fail:
-	saved = errno;
-	(void)close(fd);
-	buf_free(&b);
-	errno = saved;
-	return -1;
-}
-
-/* Reads every include file not read yet, breadth first. */
-static int
-aliases_load_includes(struct aliases *a, struct why *why)
-{
-	struct aliases_pos p;
-	size_t i, len;
-	char *text;
-
-	for (i = 0; i < a->ninc; i++) {
-		struct aliases_include *inc = &a->inc[i];
-
-		if (inc->loaded)
-			continue;
-		p.file = inc->where;	/* "FILE:LINE" already */
-		p.line = 0;
-		if (inc->depth > ALIASES_MAX_INCLUDE_DEPTH) {
-			aliases_warn(a, &p, "include %s skipped: nested more "
-			    "than %d deep", inc->path,
-			    ALIASES_MAX_INCLUDE_DEPTH);
-			continue;
-		}
-		if (aliases_read(inc->path, &text, &len) == -1) {
-			aliases_warn(a, &p, "include %s skipped: %s",
-			    inc->path, strerror(errno));
-			continue;
-		}
-		if (aliases_parse_include(a, inc->path, text, len, why) ==
-		    -1) {
-			free(text);
-			return -1;
-		}
-		free(text);
-	}
-	return 0;
-}
-
-int
-aliases_load(const char *path, struct aliases **out, struct why *why)
-{
-	struct aliases *a;
-	size_t len;
-	char *text;
-	int rc;
-
-	*out = NULL;
-	if (aliases_read(path, &text, &len) == -1) {
-		why_errno(why, "read %s", path);
-		return -1;
-	}
-	a = aliases_new();
-	rc = aliases_parse(a, path, text, len, why);
-	free(text);
-	if (rc == 0)
-		rc = aliases_load_includes(a, why);
-	if (rc == -1) {
-		aliases_free(a);
-		errno = EINVAL;
-		return -1;
-	}
-	*out = a;
-	return 0;
-}

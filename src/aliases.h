@@ -25,7 +25,8 @@
  * with a warning, as Postfix's postalias does (DICT_FLAG_DUP_WARN).
  *
  * Parsing is pure (aliases_parse, aliases_parse_include: bytes in, no I/O,
- * no logging); aliases_load reads the files. Problems in the data are
+ * no logging; aliases_lex.c has the byte-level syntax); aliases_load
+ * (aliases_load.c) reads the files. Problems in the data are
  * warnings ("FILE:LINE: reason", cleaned of control bytes) kept in the
  * struct for the caller to print; only broken limits fail a parse.
  *
@@ -89,6 +90,19 @@ int	aliases_parse_include(struct aliases *, const char *path,
  * EINVAL when a limit is passed.
  */
 int	aliases_load(const char *path, struct aliases **out, struct why *);
+
+/*
+ * For aliases_load (aliases_load.c): the i-th :include: file named so far,
+ * in the order found (parsing an include file may add more): its path,
+ * borrowed until aliases_free(), or NULL past the end; *depth is how deep
+ * it is nested (1: named in the aliases file), *loaded whether its text
+ * was parsed. aliases_include_skipped() records the warning "FILE:LINE:
+ * include PATH skipped: REASON", FILE:LINE where it was first named.
+ */
+const char *aliases_include(const struct aliases *, size_t i, int *depth,
+	    bool *loaded);
+void	aliases_include_skipped(struct aliases *, size_t i, const char *fmt,
+	    ...) PRINTFLIKE(3, 4);
 
 /*
  * Expands the local name (case-insensitive) and appends the resulting
