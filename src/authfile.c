@@ -156,8 +156,8 @@ authfile_parse(const char *name, const char *text, size_t len,
 			goto fail;
 		}
 		if (memchr(p, '\0', n) != NULL) {
-			why_set(why, "%s:%zu: line contains a control character",
-			    name, lineno);
+			why_set(why, "%s:%zu: line contains a control "
+			    "character", name, lineno);
 			goto fail;
 		}
 		line = xstrndup(p, n);
@@ -165,8 +165,8 @@ authfile_parse(const char *name, const char *text, size_t len,
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
 		if (strpbrk(line, "\r\v\f") != NULL) {
-			why_set(why, "%s:%zu: line contains a control character",
-			    name, lineno);
+			why_set(why, "%s:%zu: line contains a control "
+			    "character", name, lineno);
 			authfile_wipe(line);
 			goto fail;
 		}

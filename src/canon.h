@@ -26,7 +26,8 @@ struct buf;
 
 struct canon {
 	bool	dot_ends;
-	bool	unstuff;	/* SMTP DATA: drop a leading dot (RFC 5321 4.5.2) */
+	/* SMTP DATA: drop a leading dot (RFC 5321 4.5.2) */
+	bool	unstuff;
 	bool	done;		/* the "." line was seen */
 	bool	in_header;	/* still in the header block */
 	bool	body_8bit;	/* a byte >= 0x80 was seen */

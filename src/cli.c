@@ -45,7 +45,8 @@ static const struct cli_ignored cli_ignored_table[] = {
 	{ "-o7", false, "7-bit input: 8-bit bodies are kept and announced "
 	    "with BODY=8BITMIME" },
 	{ "-o8", false, "8-bit input: the default" },
-	{ "-oL", false, "log level: use -v, or \"log stderr\" in minimta.conf" },
+	{ "-oL", false, "log level: use -v, or \"log stderr\" in "
+	    "minimta.conf" },
 	{ "-om", false, "\"me too\", as -m" },
 	{ "-oo", false, "old-style address lists: headers are read as RFC "
 	    "5322" },
@@ -54,7 +55,8 @@ static const struct cli_ignored cli_ignored_table[] = {
 	{ "-o*", false, "any other sendmail option letter: minimta has no use "
 	    "for it" },
 	{ "-O*", false, "-O Option=value for a sendmail option minimta does "
-	    "not use (e.g. LogLevel); -O with a minimta.conf key sets that key" },
+	    "not use (e.g. LogLevel); -O with a minimta.conf key sets that "
+	    "key" },
 };
 
 #define CLI_NIGNORED (sizeof(cli_ignored_table) / sizeof(cli_ignored_table[0]))
@@ -294,8 +296,8 @@ cli_opt_b(struct cli *out, struct cli_state *st, const char *v,
 		    "for a queue runner" },
 		{ 'D', "-bD: minimta runs no SMTP listener; use sendmail "
 		    "-qf -q30m for a queue runner in the foreground" },
-		{ 't', "-bt: minimta has no rewriting rules to test; use -bv to "
-		    "see how addresses are routed" },
+		{ 't', "-bt: minimta has no rewriting rules to test; use -bv "
+		    "to see how addresses are routed" },
 		{ 'h', "-bh: minimta keeps no host status; mailq shows why "
 		    "messages wait" },
 		{ 'H', "-bH: minimta keeps no host status to purge" },
@@ -353,8 +355,8 @@ cli_opt_q(struct cli *out, struct cli_state *st, const char *arg,
 		/* sendmail's unit for a bare number is minutes. */
 		if (conf_duration(v, 60, &t) == -1 || t < 1 ||
 		    t > CLI_QUEUE_INTERVAL_MAX) {
-			why_set(why, "%s: bad queue interval (e.g. -q30m, -q1h; "
-			    "at most 30d)", flag);
+			why_set(why, "%s: bad queue interval (e.g. -q30m, "
+			    "-q1h; at most 30d)", flag);
 			return CLI_USAGE;
 		}
 		out->queue_interval = (long)t;
@@ -649,8 +651,8 @@ cli_rcpts(struct cli *out, struct why *why)
 			return CLI_USAGE;
 		}
 		if (cli_has_control(r)) {
-			why_set(why, "recipient %zu contains a control character",
-			    j + 1);
+			why_set(why, "recipient %zu contains a control "
+			    "character", j + 1);
 			return CLI_USAGE;
 		}
 	}

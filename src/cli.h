@@ -80,7 +80,7 @@ struct cli {
 	bool		 json;		/* -j: mailq as JSON lines */
 	struct cli_override *overrides;	/* -O key=value, -oQdir, -oAfile */
 	size_t		 noverrides;
-	char		**rcpts;	/* array ours, strings borrowed from argv */
+	char		**rcpts;	/* array ours, strings from argv */
 	size_t		 nrcpts;
 };
 

@@ -286,7 +286,8 @@ envelope_parse(const char *p, size_t len, size_t max_rcpts, bool drop,
 			return r;
 		if (type == 'M') {
 			if (n != 0)
-				return bad(why, "malformed message record", off);
+				return bad(why, "malformed message record",
+				    off);
 			break;
 		}
 		r = record(e, type, d, n, drop, max_rcpts, &seen, off, why);

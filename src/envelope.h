@@ -15,9 +15,10 @@
  * sender ("" is the null sender), E ENVID, N DSN NOTIFY bits, Z DSN RET
  * (F or H), L the size on the wire (CRLF line ends; RFC 1870 SIZE=), 20
  * digits, V VERP delimiters (two characters), B flags (two bytes:
- * '8' or '-' for an 8-bit body, 'U' or '-' for SMTPUTF8 needed), R recipient, O original recipient of the R before
- * it (DSN ORCPT). Every text field must be printable and free of CR, LF
- * and NUL; sizes and counts are bounded.
+ * '8' or '-' for an 8-bit body, 'U' or '-' for SMTPUTF8 needed), R
+ * recipient, O original recipient of the R before it (DSN ORCPT). Every
+ * text field must be printable and free of CR, LF and NUL; sizes and
+ * counts are bounded.
  */
 #ifndef ENVELOPE_H
 #define ENVELOPE_H

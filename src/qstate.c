@@ -104,7 +104,8 @@ pending(struct qstate *q, const char *d, size_t n, struct why *why)
 	char *status, *remote, *reason;
 
 	if ((sp1 = memchr(d, ' ', n)) == NULL ||
-	    !envelope_record_num(d, (size_t)(sp1 - d), (long long)q->nrcpts - 1, &idx) ||
+	    !envelope_record_num(d, (size_t)(sp1 - d),
+	    (long long)q->nrcpts - 1, &idx) ||
 	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL ||
 	    (bar = memchr(sp2 + 1, '|', (size_t)(end - sp2 - 1))) == NULL) {
 		why_set(why, "state file: bad pending record");
@@ -154,7 +155,8 @@ qstate_parse(const char *p, size_t len, size_t nrcpts, struct qstate *q,
 			q->warned = true;
 			break;
 		case 'D':
-			if (!envelope_record_num(d, n, (long long)nrcpts - 1, &v))
+			if (!envelope_record_num(d, n,
+			    (long long)nrcpts - 1, &v))
 				goto bad;
 			q->rcpts[v].done = true;
 			break;
