@@ -171,6 +171,28 @@ bad(struct why *why, const char *what, size_t off)
 	return ENVELOPE_BAD;
 }
 
+/* R and O, the records that repeat: a recipient, and its ORCPT after it. */
+static enum envelope_result
+record_rcpt(struct envelope *e, char type, const char *d, size_t len,
+    size_t max_rcpts, size_t off, struct why *why)
+{
+	if (type == 'O') {
+		if (e->nrcpts == 0 || e->rcpts[e->nrcpts - 1].orcpt != NULL ||
+		    len == 0)
+			return bad(why, "misplaced original recipient", off);
+		e->rcpts[e->nrcpts - 1].orcpt = xstrndup(d, len);
+		return ENVELOPE_OK;
+	}
+	if (len == 0)
+		return bad(why, "empty recipient", off);
+	if (e->nrcpts >= max_rcpts)
+		return bad(why, "too many recipients", off);
+	envelope_add_rcpt(e, "", NULL);
+	free(e->rcpts[e->nrcpts - 1].addr);
+	e->rcpts[e->nrcpts - 1].addr = xstrndup(d, len);
+	return ENVELOPE_OK;
+}
+
 static enum envelope_result
 record(struct envelope *e, char type, const char *d, size_t len, bool drop,
     size_t max_rcpts, unsigned *seen, size_t off, struct why *why)
@@ -181,13 +203,13 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 
 	if (!field_bytes_ok(d, len))
 		return bad(why, "control character in a field", off);
+	if (type == 'R' || type == 'O')
+		return record_rcpt(e, type, d, len, max_rcpts, off, why);
 	/* Single-valued records may appear once. */
 	bit = (type >= 'A' && type <= 'Z') ? 1u << (type - 'A') : 0;
-	if (type != 'R' && type != 'O') {
-		if (*seen & bit)
-			return bad(why, "repeated record", off);
-		*seen |= bit;
-	}
+	if (*seen & bit)
+		return bad(why, "repeated record", off);
+	*seen |= bit;
 	switch (type) {
 	case 'T':
 		if (!envelope_record_num(d, len, INT64_MAX / 2, &v))
@@ -241,21 +263,6 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 			else if (d[i] != '-' || len != 2)
 				return bad(why, "bad flags", off);
 		}
-		break;
-	case 'R':
-		if (len == 0)
-			return bad(why, "empty recipient", off);
-		if (e->nrcpts >= max_rcpts)
-			return bad(why, "too many recipients", off);
-		envelope_add_rcpt(e, "", NULL);
-		free(e->rcpts[e->nrcpts - 1].addr);
-		e->rcpts[e->nrcpts - 1].addr = xstrndup(d, len);
-		break;
-	case 'O':
-		if (e->nrcpts == 0 || e->rcpts[e->nrcpts - 1].orcpt != NULL ||
-		    len == 0)
-			return bad(why, "misplaced original recipient", off);
-		e->rcpts[e->nrcpts - 1].orcpt = xstrndup(d, len);
 		break;
 	default:
 		return bad(why, "unknown record type", off);
