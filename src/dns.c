@@ -6,6 +6,7 @@
 #include <netdb.h>
 
 #include <ares.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dns_sym.h"
 #include "dns_util.h"
 #include "log.h"
 #include "why.h"
@@ -71,6 +73,38 @@ dns_now_ms(void)
 
 /* ---- channel ---- */
 
+/* Loads c-ares once (DNS_LIBCARES_SONAME comes from ./configure). */
+static int
+dns_sym_load(struct why *why)
+{
+	static void *lib;
+	const char *err;
+
+	if (lib != NULL)
+		return 0;
+	if ((lib = dlopen(DNS_LIBCARES_SONAME, RTLD_NOW | RTLD_LOCAL)) ==
+	    NULL) {
+		err = dlerror();
+		why_set(why, "load %s: %s", DNS_LIBCARES_SONAME, err ? err :
+		    "unknown error");
+		return -1;
+	}
+#define DNS_SYM_GET(name)						\
+	dns_sym.p_##name = (__typeof__(dns_sym.p_##name))dlsym(lib, #name); \
+	if (dns_sym.p_##name == NULL) {					\
+		why_set(why, "load %s: no %s", DNS_LIBCARES_SONAME,	\
+		    #name);						\
+		goto fail;						\
+	}
+	DNS_SYM_LIST(DNS_SYM_GET)
+#undef DNS_SYM_GET
+	return 0;
+fail:
+	(void)dlclose(lib);
+	lib = NULL;
+	return -1;
+}
+
 struct dns *
 dns_new(const char *servers, struct why *why)
 {
@@ -82,6 +116,8 @@ dns_new(const char *servers, struct why *why)
 	int rc;
 
 	if (servers != NULL && dns_parse_servers(servers, sv, &n, why) == -1)
+		return NULL;
+	if (dns_sym_load(why) == -1)
 		return NULL;
 	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
 		why_set(why, "resolver: %s", ares_strerror(rc));

@@ -23,7 +23,8 @@ xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (p == NULL)
-		fatal(EX_TEMPFAIL, "calloc: %zu x %zu: out of memory", nmemb, size);
+		fatal(EX_TEMPFAIL, "calloc: %zu x %zu: out of memory", nmemb,
+		    size);
 	return p;
 }
 
@@ -33,7 +34,8 @@ xreallocarray(void *old, size_t nmemb, size_t size)
 	void *p = reallocarray(old, nmemb ? nmemb : 1, size ? size : 1);
 
 	if (p == NULL)
-		fatal(EX_TEMPFAIL, "realloc: %zu x %zu: out of memory", nmemb, size);
+		fatal(EX_TEMPFAIL, "realloc: %zu x %zu: out of memory", nmemb,
+		    size);
 	return p;
 }
 
