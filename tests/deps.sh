@@ -14,6 +14,7 @@
 #                 strace unbound util-linux (flock) procps
 #                 iproute2 (ss, used by wait_for_port) coreutils (timeout)
 #                 time (/usr/bin/time -v, peak RSS in tests and bench)
+#                 jq (the delivery tests read smtpd.py's envelope JSON)
 #   smtp-sink:    Postfix's runtime libraries (from `apt-cache depends
 #                 postfix`), but NOT postfix itself: its .deb is fetched with
 #                 `apt-get download` and unpacked with `dpkg -x` into
@@ -24,7 +25,7 @@ set -u
 
 PACKAGES="build-essential pkg-config libssl-dev libc-ares-dev libbsd-dev
 openssl ca-certificates python3 python3-aiosmtpd bats strace unbound
-util-linux procps iproute2 coreutils time clang libclang-rt-14-dev git"
+util-linux procps iproute2 coreutils time jq clang libclang-rt-14-dev git"
 # Fallback if apt-cache cannot tell us (Debian 12's postfix 3.7).
 POSTFIX_LIBS_DEFAULT="libc6 libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3"
 

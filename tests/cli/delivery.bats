@@ -430,3 +430,42 @@ EOF
 	spool_empty
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 0 ]
 }
+
+@test "delivery: past delay_warning a deferred message sends one delay warning to its sender" {
+	start_smtpd relay --reject-rcpt "t@x.example=451 4.3.0 try again later"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT" "delay_warning 1s"
+	send -f sender@example.org t@x.example
+	id=$(qids)
+	wait_until 5 older_than 1 "$T/spool/queue/$id"
+	qrun
+	log_has "$id: to=<t@x.example>, .*status=deferred" "$T/qlog"
+	qstate_of "$id" | grep -q '^Y1:1$'
+	# the warning is queued from <> and goes out on the next run; the
+	# message itself stays, and no second warning follows
+	[ "$(nqueued)" -eq 2 ]
+	qrun
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+	m=$RELAY_SPOOL/0001.eml
+	grep -q $'^Subject: Delayed Mail (still being retried)\r$' "$m"
+	grep -q $'^Action: delayed\r$' "$m"
+	grep -q $'^Final-Recipient: rfc822; t@x.example\r$' "$m"
+	grep -q '^Will-Retry-Until: ' "$m"
+	[ "$(envf "$RELAY_SPOOL/0001.env" .mail_from)" = '"<>"' ]
+	[ "$(nqueued)" -eq 1 ]
+	[ "$(qids)" = "$id" ]
+}
+
+@test "delivery: -N never: no delay warning and no bounce" {
+	start_smtpd relay --reject-rcpt "t@x.example=550 5.1.1 no such user" \
+	    --reject-rcpt "d@x.example=451 4.3.0 try again later"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT" "delay_warning 1s"
+	send -f sender@example.org -N never t@x.example d@x.example
+	id=$(qids)
+	wait_until 5 older_than 1 "$T/spool/queue/$id"
+	qrun
+	log_has "$id: to=<t@x.example>, .*status=bounced" "$T/qlog"
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 0 ]
+	[ "$(qids)" = "$id" ]
+}
