@@ -5,6 +5,7 @@
  * queue id only once committed. No STARTTLS or AUTH: the peer is a local
  * process already known by its uid.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ struct bs {
 	bool			 helo;
 	char			*sender;	/* NULL: no MAIL yet */
 	char			**rcpts;
+	char			**orcpts;	/* ORCPT=, xtext-decoded */
 	size_t			 nrcpts;
 	int			 notify;
 	int			 ret;
@@ -91,6 +93,8 @@ getline_bs(struct bs *b, struct buf *line, bool *too_long)
 		if (fill(in) <= 0 && (in->eof || in->len == in->off))
 			return false;
 	}
+	if ((size_t)(lf - in->buf) - in->off > BS_LINE_MAX)
+		*too_long = true;
 	buf_reset(line);
 	if (!*too_long)
 		buf_add(line, in->buf + in->off, (size_t)(lf - in->buf -
@@ -144,9 +148,13 @@ reset(struct bs *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->nrcpts; i++)
+	for (i = 0; i < b->nrcpts; i++) {
 		free(b->rcpts[i]);
+		free(b->orcpts[i]);
+	}
 	free(b->rcpts);
+	free(b->orcpts);
+	b->orcpts = NULL;
 	free(b->sender);
 	free(b->envid);
 	b->rcpts = NULL;
@@ -210,6 +218,45 @@ cmd_mail(struct bs *b, const char *arg)
 	reply("250 2.1.0 Ok");
 }
 
+/*
+ * ORCPT=type;xtext (RFC 3461 4.2) as "type;address": xtext's +XX
+ * decoded; NULL when absent or malformed (submit.c checks it again).
+ */
+static char *
+orcpt_param(const char *params)
+{
+	const char *p = strcasestr(params, " ORCPT=");
+	struct buf b;
+	size_t i, n;
+
+	if (p == NULL)
+		return NULL;
+	p += 7;
+	n = strcspn(p, " ");
+	buf_init(&b);
+	for (i = 0; i < n; i++) {
+		unsigned int c;
+
+		if (p[i] == '+' && i + 2 < n && isxdigit((unsigned char)
+		    p[i + 1]) && isxdigit((unsigned char)p[i + 2]) &&
+		    sscanf(p + i + 1, "%2x", &c) == 1) {
+			if (c < 0x21 || c > 0x7e) {
+				buf_free(&b);
+				return NULL;
+			}
+			buf_addc(&b, (char)c);
+			i += 2;
+		} else if (p[i] == '+' || (unsigned char)p[i] < 0x21 ||
+		    (unsigned char)p[i] > 0x7e || p[i] == '=') {
+			buf_free(&b);
+			return NULL;
+		} else {
+			buf_addc(&b, p[i]);
+		}
+	}
+	return buf_release(&b);
+}
+
 static void
 cmd_rcpt(struct bs *b, const char *arg)
 {
@@ -242,6 +289,9 @@ cmd_rcpt(struct bs *b, const char *arg)
 		}
 	}
 	b->rcpts = xreallocarray(b->rcpts, b->nrcpts + 1, sizeof(*b->rcpts));
+	b->orcpts = xreallocarray(b->orcpts, b->nrcpts + 1,
+	    sizeof(*b->orcpts));
+	b->orcpts[b->nrcpts] = orcpt_param(params);
 	b->rcpts[b->nrcpts++] = addr;
 	reply("250 2.1.5 Ok");
 }
@@ -269,6 +319,7 @@ cmd_data(struct bs *b)
 	req.ret = b->ret;
 	req.envid = b->envid;
 	req.rcpts = b->rcpts;
+	req.orcpts = b->orcpts;
 	req.nrcpts = b->nrcpts;
 	req.uid = getuid();
 	req.login = b->login;

@@ -111,7 +111,7 @@ pick_one(void *arg, const char *name)
 	struct envelope env;
 	char id[SPOOL_ID_LEN + 1];
 	struct stat st;
-	char **rcpts = NULL;
+	char **rcpts = NULL, **orcpts = NULL;
 	size_t head_max, i;
 	struct why w;
 	int fd, rc;
@@ -145,8 +145,11 @@ pick_one(void *arg, const char *name)
 		to_corrupt(pc, name, w.text);
 	} else {
 		rcpts = xreallocarray(NULL, env.nrcpts, sizeof(*rcpts));
-		for (i = 0; i < env.nrcpts; i++)
+		orcpts = xreallocarray(NULL, env.nrcpts, sizeof(*orcpts));
+		for (i = 0; i < env.nrcpts; i++) {
 			rcpts[i] = env.rcpts[i].addr;
+			orcpts[i] = env.rcpts[i].orcpt;
+		}
 		req.sender = env.sender;
 		req.sender_checked = true;
 		req.notify = env.notify;
@@ -154,6 +157,7 @@ pick_one(void *arg, const char *name)
 		req.envid = env.envid;
 		req.verp = env.verp[0] ? env.verp : NULL;
 		req.rcpts = rcpts;
+		req.orcpts = orcpts;
 		req.nrcpts = env.nrcpts;
 		req.uid = st.st_uid;
 		req.id = name;
@@ -172,6 +176,7 @@ pick_one(void *arg, const char *name)
 		}
 	}
 	free(rcpts);
+	free(orcpts);
 	envelope_free(&env);
 	(void)close(fd);
 	return 0;

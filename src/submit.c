@@ -114,7 +114,7 @@ drain(struct submit_ctx *c)
 
 static int
 add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
-    struct why *why)
+    const char *given_orcpt, struct why *why)
 {
 	struct addr_list exp;
 	const char *orig = addr;
@@ -143,8 +143,11 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 		} else if (!dup) {
 			char *orcpt = NULL;
 
-			/* an alias rewrote it: keep the original (RFC 3461) */
-			if (strcmp(exp.v[i], orig) != 0) {
+			/* the submitter's ORCPT, else the original of an
+			 * address an alias rewrote (RFC 3461 4.2) */
+			if (given_orcpt != NULL) {
+				orcpt = xstrdup(given_orcpt);
+			} else if (strcmp(exp.v[i], orig) != 0) {
 				char *qo = addr_qualify(orig, c->conf->domain);
 
 				orcpt = xasprintf("rfc822;%s", qo);
@@ -159,6 +162,17 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 	return rc;
 }
 
+/* An ORCPT we keep: "type;address", printable, bounded (RFC 3461 4.2). */
+static bool
+orcpt_ok(const char *s)
+{
+	const char *semi;
+
+	return s != NULL && (semi = strchr(s, ';')) != NULL && semi > s &&
+	    semi[1] != '\0' && strlen(s) <= ADDR_MAX + 32 &&
+	    envelope_field_ok(s);
+}
+
 static int
 collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
     struct why *why)
@@ -166,11 +180,13 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 	const struct submit_request *req = c->req;
 	struct addr_list given;
 	struct aliases *al = NULL;
-	size_t i, max = (size_t)c->conf->max_recipients;
+	const char **orcpt = NULL;	/* parallel to given */
+	size_t i, k, max = (size_t)c->conf->max_recipients;
 	int rc = EX_OK;
 	struct why w;
 
 	addr_list_init(&given);
+	orcpt = xcalloc(max + 1, sizeof(*orcpt));
 	if (!(req->extract && c->conf->t_args_remove)) {
 		for (i = 0; i < req->nrcpts; i++) {
 			size_t before = given.n;
@@ -192,6 +208,10 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 				rc = EX_USAGE;
 				goto out;
 			}
+			for (k = before; k < given.n; k++)
+				orcpt[k] = req->orcpts != NULL &&
+				    orcpt_ok(req->orcpts[i]) ?
+				    req->orcpts[i] : NULL;
 		}
 	}
 	if (req->extract) {
@@ -228,11 +248,12 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		}
 	}
 	for (i = 0; i < given.n && rc == EX_OK; i++)
-		rc = add_rcpt(c, al, given.v[i], why);
+		rc = add_rcpt(c, al, given.v[i], orcpt[i], why);
 	for (i = 0; i < c->env.nrcpts; i++)
 		if (addr_is_8bit(c->env.rcpts[i].addr))
 			c->env.smtputf8 = true;
 out:
+	free(orcpt);
 	aliases_free(al);
 	addr_list_free(&given);
 	return rc;
@@ -491,6 +512,12 @@ submit_message(const struct conf *conf, struct spool *sp,
 			goto out;
 		}
 		buf_reset(&c.out);
+	}
+	if (req->smtp_data && !c.canon.done) {
+		/* -bs: input ended inside DATA; nothing was accepted */
+		why_set(why, "end of input before the end of DATA");
+		rc = EX_IOERR;
+		goto out;
 	}
 	envelope_size_digits((size_t)(spool_file_size(f) - (off_t)env_len) +
 	    c.lines, digits);

@@ -40,6 +40,8 @@ struct submit_request {
 	const char	*envid;
 	const char	*verp;		/* two delimiters, or NULL */
 	char		**rcpts;	/* as given on the command line */
+	char		**orcpts;	/* DSN ORCPT of each, or NULL (-bs,
+					   pickup): "type;address" */
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
 	const char	*id;		/* pickup: keep the drop file's id */
