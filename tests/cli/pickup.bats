@@ -238,3 +238,21 @@ in_corrupt() {
 	[[ "$output" == *"$new: picked up incoming/$old from uid"* ]]
 	grep -q 'hello from the drop file' "$T/spool/queue/$new"
 }
+
+@test "pickup: a drop file's ORCPT (O record) is kept" {
+	{
+		printf 'MINIMTA-QUEUE 1\n'
+		rec T 1700000000
+		rec S sender@example.net
+		rec R rcpt@example.net
+		rec O 'rfc822;root@example.net'
+		rec M ''
+		printf 'Subject: dropped\n\nhello\n'
+	} >"$IN/$GOOD"
+	chmod 0640 "$IN/$GOOD"
+	run timeout 20 "$MINIMTA" -C "$T/minimta.conf" -odq -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '^R16:rcpt@example.net$' "$T/spool/queue/$GOOD"
+	grep -q '^O23:rfc822;root@example.net$' "$T/spool/queue/$GOOD"
+}
