@@ -17,6 +17,8 @@
 #include "spool.h"
 #include "xmalloc.h"
 
+#define MAILQ_BATCH	10000	/* ids read and sorted at a time */
+
 struct id_list {
 	char	**v;
 	size_t	  n, cap;
@@ -168,35 +170,55 @@ show(struct listing *l, struct qfile *q, bool waiting)
 	l->shown++;
 }
 
-/* queue/ (accepted) or incoming/ (drop files waiting for pickup) */
 static void
-list_dir(struct listing *l, enum spool_dir dir)
+show_ids(struct listing *l, struct id_list *ids, bool drop)
 {
-	bool drop = dir == SPOOL_INCOMING;
-	struct id_list ids = { 0 };
 	enum qfile_result r;
 	struct qfile q;
 	struct why why;
 	size_t i;
 
-	if (spool_scan(l->sp, dir, collect, &ids, &why) == -1)
-		fatal(EX_IOERR, "mailq: %s", why.text);
-	if (ids.n > 0)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(ids.v, ids.n, sizeof(*ids.v), cmp_id);
-	for (i = 0; i < ids.n; i++) {
-		r = drop ? qfile_open_drop(l->sp, ids.v[i],
+	if (ids->n > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(ids->v, ids->n, sizeof(*ids->v), cmp_id);
+	for (i = 0; i < ids->n; i++) {
+		r = drop ? qfile_open_drop(l->sp, ids->v[i],
 		    (size_t)l->conf->max_recipients, &q, &why) :
-		    qfile_open(l->sp, ids.v[i], QFILE_NOLOCK,
+		    qfile_open(l->sp, ids->v[i], QFILE_NOLOCK,
 		    (size_t)l->conf->max_recipients, &q, &why);
 		if (r == QFILE_OK) {
 			show(l, &q, drop);
 			qfile_close(&q);
 		} else if (r == QFILE_BAD && !drop) {
 			/* log lines begin with the queue id (DESIGN.md) */
-			log_warn("%s: mailq: %s", ids.v[i], why.text);
+			log_warn("%s: mailq: %s", ids->v[i], why.text);
 		}
-		free(ids.v[i]);
+		free(ids->v[i]);
 	}
+	ids->n = 0;
+}
+
+/*
+ * queue/ (accepted) or incoming/ (drop files waiting for pickup), sorted
+ * by id (arrival order) in batches of MAILQ_BATCH, so that memory stays
+ * flat however long the queue is.
+ */
+static void
+list_dir(struct listing *l, enum spool_dir dir)
+{
+	struct id_list ids = { 0 };
+	struct spool_iter *it;
+	const char *name = NULL;
+	struct why why;
+
+	if ((it = spool_iter_open(l->sp, dir, &why)) == NULL)
+		fatal(EX_IOERR, "mailq: %s", why.text);
+	do {
+		while (ids.n < MAILQ_BATCH &&
+		    (name = spool_iter_next(it)) != NULL)
+			(void)collect(&ids, name);
+		show_ids(l, &ids, dir == SPOOL_INCOMING);
+	} while (name != NULL);
+	spool_iter_close(it);
 	free(ids.v);
 }
 

@@ -17,6 +17,7 @@
 #include "xmalloc.h"
 
 #define RUNNER_JOB_MIN		64	/* messages before a group is split */
+#define RUNNER_BATCH		10000	/* queue entries routed at a time */
 #define RUNNER_TRIGGER_DRAIN	512
 
 /* Signal flags: the handlers only set these. */
@@ -302,15 +303,39 @@ run_jobs(const struct conf *conf, struct spool *sp,
 	}
 }
 
+/* Delivers the pairs collected so far, then forgets them. */
+static void
+run_batch(const struct conf *conf, struct spool *sp,
+    const struct runner_opts *o, struct scan *s, struct deliver_stats *st,
+    struct why *why, int *rc)
+{
+	struct job *jobs;
+	char **ids;
+	size_t nj = 0, i;
+
+	if (s->n == 0)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_pair);
+	ids = xreallocarray(NULL, s->n, sizeof(*ids));
+	jobs = make_jobs(s, ids, &nj);
+	run_jobs(conf, sp, o, jobs, nj, st, why, rc);
+	for (i = 0; i < s->n; i++) {
+		free(s->v[i].dest);
+		free(s->v[i].id);
+	}
+	s->n = 0;
+	free(ids);
+	free(jobs);
+}
+
 int
 runner_once(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct deliver_stats *st, time_t *next_due,
     struct why *why)
 {
 	struct scan s = { .conf = conf, .sp = sp, .opts = o };
-	struct job *jobs = NULL;
-	char **ids = NULL;
-	size_t nj = 0, i;
+	struct spool_iter *it;
+	const char *name = NULL;
 	int rc = 0;
 
 	*st = (struct deliver_stats){ 0 };
@@ -318,22 +343,18 @@ runner_once(const struct conf *conf, struct spool *sp,
 	if (o->pickup)
 		(void)pickup_run(conf, sp);
 	spool_clean_temp(sp, SPOOL_QUEUE, 24 * 3600);
-	if (spool_scan(sp, SPOOL_QUEUE, scan_entry, &s, why) == -1)
+	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL)
 		return -1;
-	clean_orphans(&s);
-	if (s.n > 0) {
-		qsort(s.v, s.n, sizeof(*s.v), cmp_pair);
-		ids = xreallocarray(NULL, s.n, sizeof(*ids));
-		jobs = make_jobs(&s, ids, &nj);
-		run_jobs(conf, sp, o, jobs, nj, st, why, &rc);
-	}
-	for (i = 0; i < s.n; i++) {
-		free(s.v[i].dest);
-		free(s.v[i].id);
-	}
+	/* batches of RUNNER_BATCH: memory stays flat as the queue grows */
+	do {
+		while (s.n < RUNNER_BATCH &&
+		    (name = spool_iter_next(it)) != NULL)
+			(void)scan_entry(&s, name);
+		run_batch(conf, sp, o, &s, st, why, &rc);
+	} while (name != NULL && rc == 0);
+	spool_iter_close(it);
 	free(s.v);
-	free(ids);
-	free(jobs);
+	clean_orphans(&s);
 	/* what was deferred now is due again no sooner than retry_min */
 	if (st->deferred && (s.next_due == 0 ||
 	    s.next_due > time(NULL) + conf->retry_min))

@@ -559,26 +559,60 @@ spool_to_corrupt(struct spool *sp, const char *name, struct why *why)
 	return 0;
 }
 
-int
-spool_scan(struct spool *sp, enum spool_dir d,
-    int (*fn)(void *, const char *), void *arg, struct why *why)
+struct spool_iter {
+	DIR	*dir;
+};
+
+struct spool_iter *
+spool_iter_open(struct spool *sp, enum spool_dir d, struct why *why)
 {
 	char p[PATH_MAX];
-	struct dirent *de;
+	struct spool_iter *it;
 	DIR *dir;
-	int r = 0;
 
 	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
 	if ((dir = opendir(p)) == NULL) {
 		why_errno(why, "open %s", p);
+		return NULL;
+	}
+	it = xmalloc(sizeof(*it));
+	it->dir = dir;
+	return it;
+}
+
+const char *
+spool_iter_next(struct spool_iter *it)
+{
+	struct dirent *de;
+
+	while ((de = readdir(it->dir)) != NULL)
+		if (de->d_name[0] != '.')
+			return de->d_name;
+	return NULL;
+}
+
+void
+spool_iter_close(struct spool_iter *it)
+{
+	if (it == NULL)
+		return;
+	(void)closedir(it->dir);
+	free(it);
+}
+
+int
+spool_scan(struct spool *sp, enum spool_dir d,
+    int (*fn)(void *, const char *), void *arg, struct why *why)
+{
+	struct spool_iter *it = spool_iter_open(sp, d, why);
+	const char *name;
+	int r = 0;
+
+	if (it == NULL)
 		return -1;
-	}
-	while (r == 0 && (de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		r = fn(arg, de->d_name);
-	}
-	(void)closedir(dir);
+	while (r == 0 && (name = spool_iter_next(it)) != NULL)
+		r = fn(arg, name);
+	spool_iter_close(it);
 	return r;
 }
 

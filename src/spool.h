@@ -90,6 +90,16 @@ int	spool_to_corrupt(struct spool *, const char *name, struct why *);
 int	spool_scan(struct spool *, enum spool_dir,
 	    int (*fn)(void *, const char *), void *, struct why *);
 /*
+ * The same walk a piece at a time, so that a caller can work through a
+ * directory of any size in bounded batches. The name is valid until the
+ * next call.
+ */
+struct spool_iter;
+struct spool_iter *spool_iter_open(struct spool *, enum spool_dir,
+	    struct why *);
+const char *spool_iter_next(struct spool_iter *);
+void	spool_iter_close(struct spool_iter *);
+/*
  * Removes temporary files in dir older than max_age seconds (a crashed
  * writer's leftovers).
  */
