@@ -114,7 +114,10 @@ def one(i):
     with open(msg, "rb") as f:
         r = subprocess.run([mta, "-C", conf, "-odq", "-f", "bench@example.org",
                             "sink%d@example.net" % i], stdin=f,
-                           stderr=subprocess.DEVNULL)
+                           stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.stderr.write("submission %d: exit %d: %s" % (i, r.returncode,
+                         r.stderr.decode(errors="replace")[-500:]))
     return r.returncode
 with concurrent.futures.ThreadPoolExecutor(16) as ex:
     bad = sum(1 for rc in ex.map(one, range(n)) if rc != 0)

@@ -58,7 +58,7 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	char id[SPOOL_ID_LEN + 1];
 	const char *to = q->env.sender;
 	struct buf b;
-	int rc = -1, i;
+	int rc = -1;
 
 	if (n == 0)
 		return 0;
@@ -91,13 +91,8 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 
 	buf_init(&b);
 	envelope_encode(&env, &b, &patch);
-	for (i = 0; i < 8 && bio.f == NULL; i++) {
-		spool_new_id(id);
-		bio.f = spool_create(sp, SPOOL_QUEUE, id, why);
-		if (bio.f == NULL && errno != EEXIST)
-			break;
-	}
-	if (bio.f == NULL)
+	if ((bio.f = spool_create_message(sp, SPOOL_QUEUE, NULL, id, why)) ==
+	    NULL)
 		goto out;
 	if (qfile_rewind(q, why) == -1 ||
 	    spool_write(bio.f, b.data, b.len, why) == -1 ||

@@ -16,6 +16,7 @@
 #include "xmalloc.h"
 
 #define SPOOL_WBUF	65536
+#define SPOOL_ID_TRIES	16	/* fresh ids tried for one new message */
 
 static const struct {
 	const char	*name;
@@ -244,10 +245,16 @@ spool_new_id(char out[SPOOL_ID_LEN + 1])
 {
 	struct timeval tv;
 
+	/*
+	 * Time (sorts by arrival), then the pid: processes alive at once
+	 * do not share it, so submitters in the same microsecond get
+	 * distinct ids. One process asking twice within a microsecond is
+	 * caught by the callers (O_EXCL, spool_exists) and asks again.
+	 */
 	(void)gettimeofday(&tv, NULL);
 	base32(out, (uint64_t)tv.tv_sec, 7);
 	base32(out + 7, (uint64_t)tv.tv_usec, 4);
-	base32(out + 11, arc4random_uniform(32768), 3);
+	base32(out + 11, (uint64_t)getpid() & 32767, 3);
 	out[SPOOL_ID_LEN] = '\0';
 }
 
@@ -331,6 +338,33 @@ spool_replace(struct spool *sp, enum spool_dir d, const char *name,
 	(void)unlinkat(dfd, tmp, 0);	/* ENOENT is the usual case */
 	if ((f = spool_create(sp, d, name, why)) != NULL)
 		f->replace = true;
+	return f;
+}
+
+struct spool_file *
+spool_create_message(struct spool *sp, enum spool_dir d, const char *want,
+    char id[SPOOL_ID_LEN + 1], struct why *why)
+{
+	struct spool_file *f = NULL;
+	int i;
+
+	/* the id the submitter was told stays, unless it is taken */
+	if (want != NULL && spool_id_ok(want) && !spool_exists(sp, d, want)) {
+		(void)strlcpy(id, want, SPOOL_ID_LEN + 1);
+		if ((f = spool_create(sp, d, id, why)) != NULL)
+			return f;
+	}
+	for (i = 0; i < SPOOL_ID_TRIES && f == NULL; i++) {
+		spool_new_id(id);
+		if (spool_exists(sp, d, id)) {
+			why_set(why, "create %s/%s: id in use",
+			    spool_dirs[d].name, id);
+			continue;
+		}
+		f = spool_create(sp, d, id, why);
+		if (f == NULL && errno != EEXIST)
+			break;
+	}
 	return f;
 }
 

@@ -62,6 +62,12 @@ bool	spool_id_ok(const char *);
 /* A new file that will become dir/name on commit. */
 struct spool_file *spool_create(struct spool *, enum spool_dir,
 	    const char *name, struct why *);
+/*
+ * A new message file under a fresh queue id (or under want, when it is a
+ * valid id not in use), the id written to id.
+ */
+struct spool_file *spool_create_message(struct spool *, enum spool_dir,
+	    const char *want, char id[SPOOL_ID_LEN + 1], struct why *);
 /* Like spool_create, for a file we rewrite (removes a crashed writer's
  * temporary file first; the caller holds the message's lock). */
 struct spool_file *spool_replace(struct spool *, enum spool_dir,

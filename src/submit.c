@@ -18,7 +18,6 @@
 
 #define SUBMIT_CHUNK		65536
 #define SUBMIT_MAX_FIELDS	10000	/* header fields in one message */
-#define SUBMIT_ID_TRIES		8
 
 struct submit_ctx {
 	const struct conf		*conf;
@@ -391,27 +390,6 @@ write_msg(struct submit_ctx *c, struct spool_file *f, const char *p,
 	return spool_write(f, p, n, why);
 }
 
-static struct spool_file *
-create_file(struct spool *sp, enum spool_dir dir, const char *want, char *id,
-    struct why *why)
-{
-	struct spool_file *f = NULL;
-	int i;
-
-	/* the id the submitter was told stays, unless it is taken */
-	if (want != NULL && spool_id_ok(want) && !spool_exists(sp, dir, want)) {
-		(void)strlcpy(id, want, SPOOL_ID_LEN + 1);
-		if ((f = spool_create(sp, dir, id, why)) != NULL)
-			return f;
-	}
-	for (i = 0; i < SUBMIT_ID_TRIES && f == NULL; i++) {
-		spool_new_id(id);
-		f = spool_create(sp, dir, id, why);
-		if (f == NULL && errno != EEXIST)
-			break;
-	}
-	return f;
-}
 
 int
 submit_message(const struct conf *conf, struct spool *sp,
@@ -473,8 +451,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 	if (owner)
 		c.env.uid = (long)req->uid;
 
-	f = create_file(sp, owner ? SPOOL_QUEUE : SPOOL_INCOMING, req->id, id,
-	    why);
+	f = spool_create_message(sp, owner ? SPOOL_QUEUE : SPOOL_INCOMING,
+	    req->id, id, why);
 	if (f == NULL) {
 		rc = EX_TEMPFAIL;
 		goto out;
