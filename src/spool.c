@@ -87,6 +87,48 @@ check_dir(const char *path, mode_t want, uid_t owner, struct why *why)
 	return 0;
 }
 
+/*
+ * Creates a directory (or the FIFO) at p with its final owner and mode,
+ * atomically: made under a temporary name, then renamed without replacing,
+ * so that submitters starting at once on a new spool neither fail nor
+ * see a half-made node; losing that race is fine.
+ */
+static int
+make_node(const struct spool *sp, const char *p, mode_t mode, bool fifo,
+    struct why *why)
+{
+	char tmp[PATH_MAX];
+	const char *base = strrchr(p, '/');
+	int r;
+
+	(void)snprintf(tmp, sizeof(tmp), "%.*s/.new.%s.%ld",
+	    (int)(base - p), p, base + 1, (long)getpid());
+	r = fifo ? mkfifo(tmp, 0600) : mkdir(tmp, 0700);
+	if (r == -1 || (geteuid() == 0 && chown(tmp, sp->owner, sp->group) ==
+	    -1) || chmod(tmp, mode) == -1) {
+		why_errno(why, "spool: create %s", p);
+		goto fail;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, p, RENAME_NOREPLACE) == -1) {
+		if (errno == EEXIST)	/* another process made it first */
+			goto fail_ok;
+		why_errno(why, "spool: create %s", p);
+		goto fail;
+	}
+	return 0;
+fail_ok:
+	r = 0;
+	goto out;
+fail:
+	r = -1;
+out:
+	if (fifo)
+		(void)unlink(tmp);
+	else
+		(void)rmdir(tmp);
+	return r;
+}
+
 /* Creates what is missing; the caller owns the spool or is root. */
 static int
 make_layout(struct spool *sp, struct why *why)
@@ -98,27 +140,15 @@ make_layout(struct spool *sp, struct why *why)
 	for (i = 0; i < SPOOL_NDIRS; i++) {
 		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
 		    spool_dirs[i].name);
-		if (lstat(p, &st) == -1 && errno == ENOENT) {
-			if (mkdir(p, 0700) == -1 ||
-			    (geteuid() == 0 && chown(p, sp->owner, sp->group)
-			    == -1) || chmod(p, spool_dirs[i].mode) == -1) {
-				why_errno(why, "spool: create %s", p);
-				return -1;
-			}
-		}
+		if (lstat(p, &st) == -1 && errno == ENOENT &&
+		    make_node(sp, p, spool_dirs[i].mode, false, why) == -1)
+			return -1;
 		if (check_dir(p, spool_dirs[i].mode, sp->owner, why) == -1)
 			return -1;
 	}
 	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
-	if (lstat(p, &st) == -1 && errno == ENOENT) {
-		if (mkfifo(p, 0600) == -1 ||
-		    (geteuid() == 0 && chown(p, sp->owner, sp->group) == -1) ||
-		    chmod(p, 0622) == -1) {
-			why_errno(why, "spool: create %s", p);
-			return -1;
-		}
-		return 0;
-	}
+	if (lstat(p, &st) == -1 && errno == ENOENT)
+		return make_node(sp, p, 0622, true, why);
 	if (lstat(p, &st) == -1 || !S_ISFIFO(st.st_mode)) {
 		why_set(why, "spool: %s: not a FIFO", p);
 		return -1;

@@ -103,3 +103,25 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[ "$(qfiles | wc -l)" -eq 1 ]
 }
+
+@test "spool: submitters starting at once on a new spool all succeed" {
+	rm -rf "$T/spool"
+	printf 'Subject: x\n\nx\n' >"$T/msg"
+	# all wait on one lock, released at once: they race to make the spool
+	exec 9>"$T/barrier"
+	flock -x 9
+	for i in $(seq 32); do
+		flock -s "$T/barrier" "$MINIMTA" -C "$T/minimta.conf" -odq \
+		    "r$i@example.net" <"$T/msg" 2>"$T/err.$i" &
+	done
+	flock -u 9
+	exec 9>&-
+	fail=0
+	for j in $(jobs -p); do wait "$j" || fail=$((fail + 1)); done
+	cat "$T"/err.* >&2
+	[ "$fail" -eq 0 ]
+	[ "$(qfiles | wc -l)" -eq 32 ]
+	[ "$(stat -c %a "$T/spool/incoming")" = 3733 ]
+	[ -p "$T/spool/trigger" ]
+	[ -z "$(ls -A "$T/spool" | grep '^\.new\.')" ]
+}
