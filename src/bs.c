@@ -47,7 +47,6 @@ struct bs {
 	int			 notify;
 	int			 ret;
 	char			*envid;
-	char			*login;
 };
 
 static int
@@ -322,7 +321,6 @@ cmd_data(struct bs *b)
 	req.orcpts = b->orcpts;
 	req.nrcpts = b->nrcpts;
 	req.uid = getuid();
-	req.login = b->login;
 	why.text[0] = '\0';
 	rc = submit_message(b->conf, b->sp, &req, &src, id, &why);
 	switch (rc) {
@@ -366,7 +364,6 @@ mode_smtp_stdio(const struct cli *cli, const struct conf *conf)
 
 	b.sp = mode_open_spool(conf, false, "-bs");
 	b.in.buf = xmalloc(BS_READ_CHUNK);
-	b.login = mode_login_name();
 	buf_init(&line);
 	reply("220 %s ESMTP minimta", conf->hostname);
 	for (;;) {
@@ -412,7 +409,6 @@ mode_smtp_stdio(const struct cli *cli, const struct conf *conf)
 	reset(&b);
 	buf_free(&line);
 	free(b.in.buf);
-	free(b.login);
 	spool_close(b.sp);
 	return ferror(stdout) ? EX_IOERR : EX_OK;
 }

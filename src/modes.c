@@ -162,7 +162,8 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 	int in = STDIN_FILENO;
 	struct submit_source src = { fileio_read_cb, NULL, &in };
 	char id[SPOOL_ID_LEN + 1];
-	char *login = mode_login_name();
+	/* the passwd lookup costs (NSS, nscd probes): only when needed */
+	char *login = cli->sender == NULL ? mode_login_name() : NULL;
 	struct spool *sp;
 	struct why why;
 	int rc;
