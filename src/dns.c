@@ -6,7 +6,6 @@
 #include <netdb.h>
 
 #include <ares.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
@@ -18,6 +17,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "dynload.h"
 #include "dns_sym.h"
 #include "dns_util.h"
 #include "log.h"
@@ -77,32 +77,14 @@ dns_now_ms(void)
 static int
 dns_sym_load(struct why *why)
 {
-	static void *lib;
-	const char *err;
+#define DNS_SYM_ENTRY(name) { #name, (void **)&dns_sym.p_##name },
+	static const struct dynload_sym syms[] = {
+		DNS_SYM_LIST(DNS_SYM_ENTRY)
+	};
+#undef DNS_SYM_ENTRY
+	static struct dynload_lib lib = { DNS_LIBCARES_SONAME, false };
 
-	if (lib != NULL)
-		return 0;
-	if ((lib = dlopen(DNS_LIBCARES_SONAME, RTLD_NOW | RTLD_LOCAL)) ==
-	    NULL) {
-		err = dlerror();
-		why_set(why, "load %s: %s", DNS_LIBCARES_SONAME, err ? err :
-		    "unknown error");
-		return -1;
-	}
-#define DNS_SYM_GET(name)						\
-	dns_sym.p_##name = (__typeof__(dns_sym.p_##name))dlsym(lib, #name); \
-	if (dns_sym.p_##name == NULL) {					\
-		why_set(why, "load %s: no %s", DNS_LIBCARES_SONAME,	\
-		    #name);						\
-		goto fail;						\
-	}
-	DNS_SYM_LIST(DNS_SYM_GET)
-#undef DNS_SYM_GET
-	return 0;
-fail:
-	(void)dlclose(lib);
-	lib = NULL;
-	return -1;
+	return dynload_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), why);
 }
 
 struct dns *

@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "dynload.h"
 #include "tls.h"
 #include "tls_sym.h"
 #include "why.h"
@@ -48,37 +48,19 @@ struct tls_conn {
 
 /*
  * Loads libssl (and with it libcrypto) once; TLS_LIBSSL_SONAME comes from
- * ./configure, which read it off a program linked with -lssl. The names
- * are taken through the libssl handle, which also searches libcrypto.
+ * ./configure, which read it off a program linked with -lssl.
  */
 static int
 tls_sym_load(struct why *why)
 {
-	static void *lib;
-	const char *err;
+#define TLS_SYM_ENTRY(name) { #name, (void **)&tls_sym.p_##name },
+	static const struct dynload_sym syms[] = {
+		TLS_SYM_LIST(TLS_SYM_ENTRY)
+	};
+#undef TLS_SYM_ENTRY
+	static struct dynload_lib lib = { TLS_LIBSSL_SONAME, false };
 
-	if (lib != NULL)
-		return 0;
-	if ((lib = dlopen(TLS_LIBSSL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		err = dlerror();
-		why_set(why, "load %s: %s", TLS_LIBSSL_SONAME, err ? err :
-		    "unknown error");
-		return -1;
-	}
-#define TLS_SYM_GET(name)						\
-	tls_sym.p_##name = (__typeof__(tls_sym.p_##name))dlsym(lib, #name); \
-	if (tls_sym.p_##name == NULL) {					\
-		why_set(why, "load %s: no %s", TLS_LIBSSL_SONAME,	\
-		    #name);						\
-		goto fail;						\
-	}
-	TLS_SYM_LIST(TLS_SYM_GET)
-#undef TLS_SYM_GET
-	return 0;
-fail:
-	(void)dlclose(lib);
-	lib = NULL;
-	return -1;
+	return dynload_open(&lib, syms, sizeof(syms) / sizeof(syms[0]), why);
 }
 
 /* The reason of the oldest queued OpenSSL error, then clears the queue. */
