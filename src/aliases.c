@@ -50,6 +50,7 @@ struct aliases {
 	size_t			 ninc;
 	char			**warn;
 	size_t			 nwarn, nwarn_more;
+	size_t			 nerrors;	/* malformed lines */
 	char			*more;	/* "N more warnings" */
 };
 
@@ -126,6 +127,12 @@ aliases_nwarnings(const struct aliases *a)
 	return a->nwarn + (a->more != NULL);
 }
 
+size_t
+aliases_nerrors(const struct aliases *a)
+{
+	return a == NULL ? 0 : a->nerrors;
+}
+
 const char *
 aliases_warning(const struct aliases *a, size_t i)
 {
@@ -163,6 +170,9 @@ aliases_warn(struct aliases *a, const struct aliases_pos *p,
 	a->warn = xreallocarray(a->warn, a->nwarn + 1, sizeof(*a->warn));
 	a->warn[a->nwarn++] = buf_release(&clean);
 }
+
+/* A malformed line or target: a warning that newaliases counts as an error. */
+#define aliases_error(a, ...) ((a)->nerrors++, aliases_warn((a), __VA_ARGS__))
 
 /* ---- the name table ---- */
 
@@ -309,7 +319,7 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 	size_t q;
 
 	if (n > ALIASES_MAX_TARGET) {
-		aliases_warn(a, p, "target skipped: longer than %d bytes",
+		aliases_error(a, p, "target skipped: longer than %d bytes",
 		    ALIASES_MAX_TARGET);
 		(*skipped)++;
 		return;
@@ -320,7 +330,7 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 		t = xstrndup(s, n);
 	/* checks s, not t: a NUL byte would hide the rest of t */
 	if (aliases_lex_has_ctl(s, n) || t[0] == '\0') {
-		aliases_warn(a, p, "target \"%s\" skipped: %s", t,
+		aliases_error(a, p, "target \"%s\" skipped: %s", t,
 		    t[0] == '\0' ? "empty" : "control character");
 		goto skip;
 	}
@@ -337,7 +347,7 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 		while (aliases_lex_space(*path))
 			path++;
 		if (path[0] != '/' || aliases_lex_has_space(path)) {
-			aliases_warn(a, p, "include \"%s\" skipped: not an "
+			aliases_error(a, p, "include \"%s\" skipped: not an "
 			    "absolute path", path);
 			goto skip;
 		}
@@ -348,7 +358,7 @@ aliases_target(struct aliases *a, const struct aliases_pos *p,
 		return;
 	}
 	if ((bad = aliases_lex_bad_address(t)) != NULL) {
-		aliases_warn(a, p, "target \"%s\" skipped: %s", t, bad);
+		aliases_error(a, p, "target \"%s\" skipped: %s", t, bad);
 		goto skip;
 	}
 	aliases_list_add(l, t);
@@ -405,13 +415,13 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 
 	if (s[0] == '"') {
 		if ((q = aliases_lex_quoted_len(s, n)) == 0) {
-			aliases_warn(a, p, "unterminated quoted name");
+			aliases_error(a, p, "unterminated quoted name");
 			return false;
 		}
 		for (i = q; i < n && aliases_lex_space(s[i]); i++)
 			continue;
 		if (i == n || s[i] != ':') {
-			aliases_warn(a, p, "need \"name: value\"");
+			aliases_error(a, p, "need \"name: value\"");
 			return false;
 		}
 		*name = aliases_lex_unquote(s, q);
@@ -420,7 +430,7 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 		size_t e;
 
 		if (colon == NULL) {
-			aliases_warn(a, p, "need \"name: value\"");
+			aliases_error(a, p, "need \"name: value\"");
 			return false;
 		}
 		i = (size_t)(colon - s);
@@ -428,7 +438,7 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 			continue;
 		*name = xstrndup(s, e);
 		if (aliases_lex_has_space(*name)) {
-			aliases_warn(a, p, "name \"%s\" skipped: white space "
+			aliases_error(a, p, "name \"%s\" skipped: white space "
 			    "in an unquoted name", *name);
 			goto bad;
 		}
@@ -436,7 +446,7 @@ aliases_name(struct aliases *a, const struct aliases_pos *p, const char *s,
 	*rest = i + 1;
 	if ((*name)[0] == '\0' || strlen(*name) > ALIASES_MAX_NAME ||
 	    aliases_lex_has_ctl(s, q > 0 ? q : i)) {
-		aliases_warn(a, p, "name \"%.64s\" skipped: %s", *name,
+		aliases_error(a, p, "name \"%.64s\" skipped: %s", *name,
 		    (*name)[0] == '\0' ? "empty" :
 		    strlen(*name) > ALIASES_MAX_NAME ? "too long" :
 		    "control character");
@@ -472,7 +482,7 @@ aliases_entry(struct aliases *a, const struct aliases_pos *p,
 	    -1)
 		goto bad;
 	if (t.n == 0 && skipped == 0) {
-		aliases_warn(a, p, "alias \"%s\" skipped: no targets", name);
+		aliases_error(a, p, "alias \"%s\" skipped: no targets", name);
 		free(name);
 		return 0;
 	}
@@ -507,7 +517,7 @@ aliases_parse(struct aliases *a, const char *filename, const char *text,
 		if (aliases_lex_space(line[0])) {
 			/* aliases(5): a continuation of the entry above */
 			if (!have)
-				aliases_warn(a, &p, "continuation line "
+				aliases_error(a, &p, "continuation line "
 				    "without an entry");
 			else {
 				buf_addc(&e, ' ');

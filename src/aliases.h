@@ -120,6 +120,9 @@ bool	aliases_exists(const struct aliases *, const char *name);
 
 /* Warnings in the order found: "FILE:LINE: reason". */
 size_t	aliases_nwarnings(const struct aliases *);
+/* How many of the warnings are malformed lines or targets (newaliases
+ * exits 65 when there are any); the others are skips by policy. */
+size_t	aliases_nerrors(const struct aliases *);
 const char *aliases_warning(const struct aliases *, size_t);
 
 #endif

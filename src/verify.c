@@ -26,7 +26,7 @@ mode_aliases(const struct cli *cli, const struct conf *conf)
 {
 	struct aliases *al = NULL;
 	struct why why;
-	size_t i, n;
+	size_t i, n, errors;
 
 	(void)cli;
 	if (conf->aliases == NULL) {
@@ -46,8 +46,11 @@ mode_aliases(const struct cli *cli, const struct conf *conf)
 	for (i = 0; i < n; i++)
 		log_user("%s", aliases_warning(al, i));
 	printf("%s: %zu aliases\n", conf->aliases, aliases_count(al));
+	errors = aliases_nerrors(al);
 	aliases_free(al);
-	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+	if (fflush(stdout) != 0)
+		return EX_IOERR;
+	return errors > 0 ? EX_DATAERR : EX_OK;
 }
 
 /* Prints where one final address goes; returns a sysexits code. */

@@ -134,3 +134,20 @@ teardown()
 	[[ "$output" == *"w@broken.dt"* ]]
 	[[ "$output" != *"u@order.dt"* ]]
 }
+
+@test "mx: -bv shows the MX hosts in order, and says why a domain cannot get mail" {
+	run "$MINIMTA" -C "$T/minimta.conf" -bv a@order.dt
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "a@order.dt... deliverable: MX hosts mx-a.order.dt (10) mx-b.order.dt (20), port $MXPORT" ]
+	run "$MINIMTA" -C "$T/minimta.conf" -bv a@nullmx.dt
+	echo "$output"
+	[ "$status" -eq 68 ]
+	[[ "$output" == "a@nullmx.dt... undeliverable: "* ]]
+	run "$MINIMTA" -C "$T/minimta.conf" -bv a@broken.dt
+	echo "$output"
+	[ "$status" -eq 75 ]
+	[[ "$output" == "a@broken.dt... deferred: "* ]]
+	# nothing was queued or sent
+	[ -z "$(ls -A "$T/spool/queue" 2>/dev/null)" ]
+}

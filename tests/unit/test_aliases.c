@@ -462,6 +462,38 @@ cleanup(void)
 	(void)rmdir(dir);
 }
 
+/* Malformed lines count as errors; skips by policy do not. */
+static void
+test_errors(void)
+{
+	static const struct {
+		const char	*name, *text;
+		size_t		 warnings, errors;
+	} t[] = {
+		{ "clean", "a: b@x\n", 0, 0 },
+		{ "no colon", "a b@x\n", 1, 1 },
+		{ "unterminated quote", "\"a: b@x\n", 1, 1 },
+		{ "continuation first", " b@x\na: c@x\n", 1, 1 },
+		{ "no targets", "a:\n", 1, 1 },
+		{ "pipe skipped", "a: |/bin/true, b@x\n", 1, 0 },
+		{ "file skipped", "a: /var/mail/a\n", 1, 0 },
+		{ "duplicate", "a: b@x\na: c@x\n", 1, 0 },
+		{ "bad and skipped", "x y\na: |cmd, b@x\n", 2, 1 },
+	};
+	struct why why;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct aliases *a = aliases_new();
+
+		(void)aliases_parse(a, "t", t[i].text, strlen(t[i].text), &why);
+		UNIT_INT(t[i].name, aliases_nwarnings(a), t[i].warnings);
+		UNIT_INT(t[i].name, aliases_nerrors(a), t[i].errors);
+		aliases_free(a);
+	}
+	UNIT_INT("NULL", aliases_nerrors(NULL), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -471,6 +503,7 @@ main(int argc, char **argv)
 	test_misc();
 	test_limits();
 	test_load();
+	test_errors();
 	cleanup();
 	return unit_done("aliases");
 }
