@@ -3,24 +3,15 @@
 # tests/lib/dns-server.sh with tests/data/dns/test.zone), through the
 # lookup mode of build/tests/test_dns.
 
+load ../lib/servers
+
 setup_file() {
 	export TOP="$BATS_TEST_DIRNAME/../.."
 	export TEST_DNS="${TEST_DNS:-$TOP/${BUILD:-build}/tests/test_dns}"
 	export DNSDIR="$BATS_FILE_TMPDIR/dns"
 	# A loopback address of our own, away from 127.0.0.1 and 127.0.0.53.
 	export DNSADDR="127.0.0.$((RANDOM % 200 + 30))"
-	DNSPORT=$(/usr/bin/python3 -c '
-import socket, sys
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        u.bind((sys.argv[1], 0))
-        t.bind((sys.argv[1], u.getsockname()[1]))
-    except OSError:
-        continue
-    print(u.getsockname()[1]); break
-' "$DNSADDR")
+	DNSPORT=$(free_dns_port "$DNSADDR")
 	export DNSPORT
 	export SERVER="$DNSADDR:$DNSPORT"
 	"$TOP/tests/lib/dns-server.sh" start "$DNSDIR" "$DNSADDR" "$DNSPORT" \

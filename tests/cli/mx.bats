@@ -15,18 +15,7 @@ setup_file()
 {
 	export DNSDIR=$BATS_FILE_TMPDIR/dns
 	export DNSADDR=127.0.0.$((RANDOM % 100 + 120))
-	DNSPORT=$(/usr/bin/python3 -c '
-import socket, sys
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        u.bind((sys.argv[1], 0))
-        t.bind((sys.argv[1], u.getsockname()[1]))
-    except OSError:
-        continue
-    print(u.getsockname()[1]); break
-' "$DNSADDR")
+	DNSPORT=$(free_dns_port "$DNSADDR")
 	export DNSPORT
 	cat >"$BATS_FILE_TMPDIR/zone" <<'ZONE'
 order.dt MX 20 mx-b.order.dt

@@ -102,6 +102,22 @@ s.bind((sys.argv[1], 0))
 print(s.getsockname()[1])' "${1:-127.0.0.1}"
 }
 
+# free_dns_port ADDR: a port free on ADDR for both UDP and TCP (a DNS
+# server needs both).
+free_dns_port()
+{
+	"$PYTHON" -c 'import socket, sys
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        u.bind((sys.argv[1], 0))
+        t.bind((sys.argv[1], u.getsockname()[1]))
+    except OSError:
+        continue
+    print(u.getsockname()[1]); break' "$1"
+}
+
 # wait_until TIMEOUT CMD...: polls CMD every 50 ms until it succeeds.
 wait_until()
 {

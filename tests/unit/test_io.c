@@ -30,24 +30,6 @@
 
 #include "unit.h"
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* A listening socket on 127.0.0.1, ephemeral port. */
 static int
 listen_lo(int backlog, int rcvbuf, struct sockaddr_in *sin)
@@ -296,10 +278,10 @@ test_connect_timeout(void)
 		    "of a loopback listener\n");
 		goto out;
 	}
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	fd = net_connect((const struct sockaddr *)&sin, sizeof(sin),
 	    "slow.example", 300, &why);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_INT("timeout fd", fd, -1);
 	UNIT_CHECK("timeout why", strstr(why.text, "connect to slow.example"
 	    "[127.0.0.1]:") == why.text && strstr(why.text,
@@ -354,10 +336,10 @@ srv_split(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (write_str(fd, "hel") == -1)
 		return 1;
-	msleep(100);
+	unit_msleep(100);
 	if (write_str(fd, "lo\r") == -1)
 		return 1;
-	msleep(100);
+	unit_msleep(100);
 	if (write_str(fd, "\nx\n") == -1)
 		return 1;
 	return drain(fd) == 0 ? 0 : 1;
@@ -461,9 +443,9 @@ test_endless(void)
 	long t0, dt;
 
 	io_set_timeout(io, 5000);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	UNIT_INT("endless rc", io_getline(io, &line, 512, &why), -1);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_STR("endless why", why.text,
 	    "line too long (more than 512 bytes)");
 	UNIT_CHECK("endless quick", dt < 2000, "%ld ms", dt);
@@ -484,9 +466,9 @@ test_read_timeout(void)
 	long t0, dt;
 
 	io_set_timeout(io, 300);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	UNIT_INT("rtimeout rc", io_getline(io, &line, 100, &why), -1);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_STR("rtimeout why", why.text,
 	    "timeout after 0.3 s reading from server");
 	UNIT_CHECK("rtimeout bounded", dt >= 280 && dt < 1000, "%ld ms", dt);
@@ -513,7 +495,7 @@ srv_signals_then_line(int fd)
 
 	for (i = 0; i < 20; i++) {
 		(void)kill(getppid(), SIGUSR1);
-		msleep(10);
+		unit_msleep(10);
 	}
 	if (write_str(fd, "ok\r\n") == -1)
 		return 1;
@@ -529,7 +511,7 @@ srv_signals_only(int fd)
 	(void)fd;
 	for (i = 0; i < 200; i++) {
 		(void)kill(getppid(), SIGUSR1);
-		msleep(5);
+		unit_msleep(5);
 	}
 	return 0;
 }
@@ -564,9 +546,9 @@ test_eintr(void)
 	s = serve(srv_signals_only, 0);
 	io = connect_to(&s);
 	io_set_timeout(io, 300);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	UNIT_INT("eintr timeout rc", io_getline(io, &line, 100, &why), -1);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_STR("eintr timeout why", why.text,
 	    "timeout after 0.3 s reading from server");
 	UNIT_CHECK("eintr timeout bounded", dt >= 280 && dt < 900, "%ld ms",
@@ -585,16 +567,6 @@ test_eintr(void)
 #define BIG_LINES	60000
 #define BIG_BLOCK	(3 * 1024 * 1024)
 
-static uint32_t
-fnv(uint32_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	while (n-- > 0)
-		h = (h ^ *s++) * 16777619u;
-	return h;
-}
-
 /*
  * Reads slowly (starts late, small buffer) everything up to EOF of the
  * write side, then replies with the byte count and hash it saw.
@@ -607,7 +579,7 @@ srv_slow_reader(int fd)
 	long total = 0;
 	ssize_t n;
 
-	msleep(300);
+	unit_msleep(300);
 	for (;;) {
 		n = read(fd, b, sizeof(b));
 		if (n == -1 && errno == EINTR)
@@ -616,7 +588,7 @@ srv_slow_reader(int fd)
 			return 1;
 		if (n == 0)
 			break;
-		h = fnv(h, b, (size_t)n);
+		h = unit_fnv(h, b, (size_t)n);
 		total += n;
 	}
 	(void)snprintf(reply, sizeof(reply), "250 %ld %08x\r\n", total,
@@ -646,24 +618,24 @@ test_big_write(void)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
 	io = io_new(fd);
 	io_set_timeout(io, 10000);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	for (i = 0; i < BIG_LINES; i++) {
 		buf_reset(&chunk);
 		buf_printf(&chunk, "%07d the quick brown fox jumps over the "
 		    "lazy dog\r\n", i);
 		io_printf(io, "%s", chunk.data);
-		h = fnv(h, chunk.data, chunk.len);
+		h = unit_fnv(h, chunk.data, chunk.len);
 		total += (long)chunk.len;
 	}
 	block = malloc(BIG_BLOCK);
 	for (i = 0; i < BIG_BLOCK; i++)
 		block[i] = (char)('a' + i % 26);
 	io_write(io, block, BIG_BLOCK);
-	h = fnv(h, block, BIG_BLOCK);
+	h = unit_fnv(h, block, BIG_BLOCK);
 	total += BIG_BLOCK;
 	free(block);
 	rc = io_flush(io, &why);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_CHECK("big flush", rc == 0, "%s", why.text);
 	/* The server reads nothing for 300 ms: we must have waited. */
 	UNIT_CHECK("big flush waited", dt >= 250, "%ld ms", dt);
@@ -682,7 +654,7 @@ static int
 srv_never_reads(int fd)
 {
 	(void)fd;
-	msleep(20000);		/* killed by the test long before */
+	unit_msleep(20000);		/* killed by the test long before */
 	return 0;
 }
 
@@ -699,12 +671,12 @@ test_write_timeout(void)
 	io = connect_to(&s);
 	io_set_timeout(io, 300);
 	memset(block, 'z', sizeof(block));
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	/* The first blocked automatic flush fails; the rest is dropped. */
 	for (i = 0; i < 16; i++)
 		io_write(io, block, sizeof(block));
 	UNIT_INT("wtimeout rc", io_flush(io, &why), -1);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_STR("wtimeout why", why.text,
 	    "timeout after 0.3 s writing to server");
 	UNIT_CHECK("wtimeout bounded", dt >= 280 && dt < 1500, "%ld ms", dt);
@@ -772,7 +744,7 @@ test_write_closed(void)
 	for (i = 0; i < 50 && rc == 0; i++) {
 		io_write(io, block, sizeof(block));
 		rc = io_flush(io, &why);
-		msleep(10);
+		unit_msleep(10);
 	}
 	UNIT_INT("closed rc", rc, -1);
 	UNIT_STR("closed why", why.text, "write to server: Broken pipe");

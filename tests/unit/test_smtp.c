@@ -44,15 +44,6 @@ struct srv {
 	int	conns;		/* connections made so far */
 };
 
-static void
-msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Reads a whole file into b (reset first); -1 if it is not there. */
 static int
 slurp(const char *path, struct buf *b)
@@ -81,7 +72,7 @@ wait_file(const struct srv *sv, const char *name, struct buf *b)
 	for (i = 0; i < 1000; i++) {
 		if (slurp(path, b) == 0)
 			return 0;
-		msleep(10);
+		unit_msleep(10);
 	}
 	printf("ERROR: %s did not appear\n", path);
 	return -1;

@@ -71,24 +71,6 @@ path(const char *name)
 	return p[i];
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Runs openssl with argv (no shell), output into dir/openssl.log. */
 static void
 run_openssl(const char *const *argv)
@@ -220,16 +202,6 @@ struct srv {
 	struct sockaddr_in sin;
 };
 
-static uint32_t
-fnv(uint32_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	while (n-- > 0)
-		h = (h ^ *s++) * 16777619u;
-	return h;
-}
-
 static int
 fd_getline(int fd, char *b, size_t size)
 {
@@ -288,7 +260,7 @@ srv_session(SSL *ssl)
 		if (ssl_getline(ssl, line, sizeof(line)) == -1)
 			return 11;
 		if (sscanf(line, "BIG %ld", &want) == 1) {
-			msleep(300);	/* let the client's writes block */
+			unit_msleep(300);	/* let the client's writes block */
 			h = 2166136261u;
 			for (got = 0; got < want; got += r) {
 				n = want - got < (long)sizeof(b) ?
@@ -296,7 +268,7 @@ srv_session(SSL *ssl)
 				r = SSL_read(ssl, b, (int)n);
 				if (r <= 0)
 					return 12;
-				h = fnv(h, b, (size_t)r);
+				h = unit_fnv(h, b, (size_t)r);
 			}
 			(void)snprintf(line, sizeof(line), "250 %ld %08x\r\n",
 			    got, (unsigned)h);
@@ -611,13 +583,13 @@ test_starttls_data(void)
 	block = malloc((size_t)big);
 	for (n = 0; n < big; n++)
 		block[n] = (char)(n * 7 + n / 4096);
-	h = fnv(h, block, (size_t)big);
+	h = unit_fnv(h, block, (size_t)big);
 	io_printf(io, "BIG %ld\r\n", big);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	io_write(io, block, (size_t)big);
 	free(block);
 	UNIT_INT("st big flush", io_flush(io, &why), 0);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_CHECK("st big waited", dt >= 250, "%ld ms", dt);
 	buf_printf(&want, "250 %ld %08x", big, (unsigned)h);
 	UNIT_INT("st big reply", io_getline(io, &line, 512, &why), 0);
@@ -637,7 +609,7 @@ test_starttls_data(void)
 		buf_printf(&exp, "%07d some data from the server", n);
 		if (strcmp(line.data, exp.data) != 0)
 			bad++;
-		hs = fnv(hs, line.data, line.len);
+		hs = unit_fnv(hs, line.data, line.len);
 	}
 	UNIT_INT("st lines", n, 100000);
 	UNIT_INT("st lines bad", bad, 0);
@@ -696,16 +668,16 @@ test_handshake_timeout(void)
 	srv_start(&s);
 	io = srv_connect(&s);
 	io_set_timeout(io, 300);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	UNIT_INT("hs timeout rc", io_starttls(io, ctx, "localhost",
 	    "localhost", &why), -1);
-	dt = now_ms() - t0;
+	dt = unit_now_ms() - t0;
 	UNIT_STR("hs timeout", why.text,
 	    "timeout after 0.3 s in TLS handshake");
 	UNIT_CHECK("hs timeout bounded", dt >= 280 && dt < 1000, "%ld ms", dt);
-	t0 = now_ms();
+	t0 = unit_now_ms();
 	io_free(io);
-	UNIT_CHECK("hs free quick", now_ms() - t0 < 500, "io_free waited");
+	UNIT_CHECK("hs free quick", unit_now_ms() - t0 < 500, "io_free waited");
 	UNIT_INT("hs server", srv_wait(&s), 0);
 	tls_ctx_free(ctx);
 }

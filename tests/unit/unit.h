@@ -7,8 +7,12 @@
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int unit_passed, unit_failed;
 
@@ -37,6 +41,37 @@ static int unit_passed, unit_failed;
 	UNIT_CHECK((name), unit_g_ == unit_w_, "got %lld, want %lld",	\
 	    unit_g_, unit_w_);						\
 } while (0)
+
+/* Monotonic milliseconds, for tests that bound how long a call takes. */
+static inline long
+unit_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps ms milliseconds (test servers pacing their side only). */
+static inline void
+unit_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
+/* FNV-1a over n bytes, chained through h: compares big transfers. */
+static inline uint32_t
+unit_fnv(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	while (n-- > 0)
+		h = (h ^ *s++) * 16777619u;
+	return h;
+}
 
 static inline int
 unit_done(const char *prog)
