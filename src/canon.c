@@ -4,6 +4,7 @@
 enum {
 	HDR_LINE_START,
 	HDR_NAME,
+	HDR_NAME_WSP,		/* obs-field: WSP between name and colon */
 	HDR_VALUE,
 };
 
@@ -15,15 +16,21 @@ canon_init(struct canon *c, bool dot_ends, bool unstuff)
 }
 
 /*
- * Header block tracking (RFC 5322 2.2): a line is a field ("name:"), a
- * continuation (starts with WSP) or, as in Postfix, the start of the body.
+ * Header block tracking (RFC 5322 2.2), by exactly the rule of
+ * header_block_end() (header.c), which submit.c uses on what we give it:
+ * a line is a field ("name:", WSP allowed before the colon as in
+ * obs-field), a continuation (starts with WSP, after a field) or, as in
+ * Postfix, the start of the body. The two must agree, or a header block
+ * could be cut inside a line and a Bcc: end up in the body.
  */
 static void
 track_header(struct canon *c, unsigned char ch)
 {
+	bool wsp = ch == ' ' || ch == '\t';
+
 	switch (c->hdr_state) {
 	case HDR_LINE_START:
-		if (ch == ' ' || ch == '\t')
+		if (wsp && c->seen_field)
 			c->hdr_state = HDR_VALUE;
 		else if (ch > 32 && ch < 127 && ch != ':')
 			c->hdr_state = HDR_NAME;
@@ -31,10 +38,19 @@ track_header(struct canon *c, unsigned char ch)
 			c->in_header = false;
 		break;
 	case HDR_NAME:
-		if (ch == ':')
+	case HDR_NAME_WSP:
+		if (ch == ':') {
 			c->hdr_state = HDR_VALUE;
-		else if (ch <= 32 || ch >= 127 || c->col >= CANON_LINE_MAX)
-			c->in_header = false;	/* body: broken like body */
+			c->seen_field = true;
+		} else if (wsp) {
+			c->hdr_state = HDR_NAME_WSP;
+		} else if (c->hdr_state == HDR_NAME_WSP || ch < 33 ||
+		    ch > 126) {
+			c->in_header = false;
+		}
+		/* body: broken like body */
+		if (c->col >= CANON_LINE_MAX && c->hdr_state != HDR_VALUE)
+			c->in_header = false;
 		break;
 	default:
 		break;
@@ -62,7 +78,8 @@ end_line(struct canon *c, struct buf *out)
 {
 	if (c->in_header && c->col == 0)
 		c->in_header = false;	/* the empty separator line */
-	if (c->in_header && c->hdr_state == HDR_NAME)
+	if (c->in_header && (c->hdr_state == HDR_NAME ||
+	    c->hdr_state == HDR_NAME_WSP))
 		c->in_header = false;	/* a name without a colon: body */
 	buf_addc(out, '\n');
 	c->col = 0;

@@ -36,6 +36,7 @@ struct canon {
 	bool	strip_from_;	/* drop a leading mbox "From " line */
 	int	from_state;	/* bytes of "From " matched; -1 done */
 	int	hdr_state;
+	bool	seen_field;	/* a continuation needs a field above */
 	size_t	col;
 	size_t	lines_broken;	/* body lines broken at CANON_LINE_MAX */
 };

@@ -419,3 +419,33 @@ EOF2
 	[[ "$output" == *"resolver"* ]]
 	spool_empty
 }
+
+@test "submit: a field with space before its colon keeps a long header whole, Bcc removed and taken by -t" {
+	{
+		printf 'Subject : spaced\n'
+		for i in $(seq 1200); do printf 'X-Pad-%04d: %s\n' "$i" aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; done
+		printf 'To: a@example.net\nBcc: secret@example.net\n\nbody\n'
+	} >"$T/msg"
+	[ "$(stat -c %s "$T/msg")" -gt 70000 ]
+	mta -t <"$T/msg"
+	run qenv
+	[[ "$output" == *$'\nR13:a@example.net\n'* ]]
+	[[ "$output" == *$'\nR18:secret@example.net\n'* ]]
+	run qmsg
+	[[ "$output" != *"secret@example.net"* ]]
+	[[ "$output" == *$'X-Pad-1200: '* ]]
+	[[ "$output" == *$'Subject : spaced\n'* ]]
+	# the header block ends once, at the blank line before the body
+	[ "$(grep -c '^$' <<<"$output")" -eq 1 ]
+	[ "${lines[-1]}" = body ]
+}
+
+@test "submit: a first line that starts with white space makes the whole input body" {
+	# (the long line starts with a space too: it would pass for a header
+	# continuation, which header lines are never broken as)
+	{ printf ' indented first line\n '; head -c 3000 /dev/zero | tr '\0' a; printf '\n'; } | mta x@example.net
+	run qmsg
+	# no line over 998 octets: the body rule applied from the first line
+	[ -z "$(awk 'length($0) > 998' <<<"$output")" ]
+	[[ "$output" == *$'\n\n indented first line\n'* ]]
+}
