@@ -184,54 +184,17 @@ path_arg(const char *s, const char **params, bool allow_null)
 	return addr;
 }
 
-static void
-cmd_mail(struct bs *b, const char *arg)
-{
-	const char *params, *p;
-	char *addr;
-
-	if (b->sender != NULL) {
-		reply("503 5.5.1 Error: nested MAIL command");
-		return;
-	}
-	if ((addr = path_arg(arg, &params, true)) == NULL) {
-		reply("501 5.1.7 Bad sender address syntax");
-		return;
-	}
-	b->sender = addr;
-	for (p = params; (p = strchr(p, ' ')) != NULL; p++) {
-		if (strncasecmp(p + 1, "RET=HDRS", 8) == 0)
-			b->ret = ENVELOPE_RET_HDRS;
-		else if (strncasecmp(p + 1, "RET=FULL", 8) == 0)
-			b->ret = ENVELOPE_RET_FULL;
-		else if (strncasecmp(p + 1, "ENVID=", 6) == 0) {
-			free(b->envid);
-			b->envid = xstrndup(p + 7, strcspn(p + 7, " "));
-		} else if (strncasecmp(p + 1, "SIZE=", 5) == 0 &&
-		    strtoull(p + 6, NULL, 10) > b->conf->max_message_size) {
-			reply("552 5.3.4 Message size exceeds fixed limit");
-			reset(b);
-			return;
-		}
-	}
-	reply("250 2.1.0 Ok");
-}
-
 /*
- * ORCPT=type;xtext (RFC 3461 4.2) as "type;address": xtext's +XX
- * decoded; NULL when absent or malformed (submit.c checks it again).
+ * The xtext (RFC 3461 4) value starting at p, up to the next space,
+ * decoded (+XX); NULL when malformed or when it decodes to a control
+ * character (submit.c checks what it keeps again).
  */
 static char *
-orcpt_param(const char *params)
+xtext_value(const char *p)
 {
-	const char *p = strcasestr(params, " ORCPT=");
+	size_t i, n = strcspn(p, " ");
 	struct buf b;
-	size_t i, n;
 
-	if (p == NULL)
-		return NULL;
-	p += 7;
-	n = strcspn(p, " ");
 	buf_init(&b);
 	for (i = 0; i < n; i++) {
 		unsigned int c;
@@ -256,10 +219,91 @@ orcpt_param(const char *params)
 	return buf_release(&b);
 }
 
+/* ORCPT=type;xtext (RFC 3461 4.2) as "type;address", or NULL. */
+static char *
+orcpt_param(const char *params)
+{
+	const char *p = strcasestr(params, " ORCPT=");
+
+	return p == NULL ? NULL : xtext_value(p + 7);
+}
+
+static void
+cmd_mail(struct bs *b, const char *arg)
+{
+	const char *params, *p;
+	char *addr;
+
+	if (b->sender != NULL) {
+		reply("503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if ((addr = path_arg(arg, &params, true)) == NULL) {
+		reply("501 5.1.7 Bad sender address syntax");
+		return;
+	}
+	b->sender = addr;
+	for (p = params; (p = strchr(p, ' ')) != NULL; p++) {
+		if (strncasecmp(p + 1, "RET=HDRS", 8) == 0)
+			b->ret = ENVELOPE_RET_HDRS;
+		else if (strncasecmp(p + 1, "RET=FULL", 8) == 0)
+			b->ret = ENVELOPE_RET_FULL;
+		else if (strncasecmp(p + 1, "ENVID=", 6) == 0) {
+			free(b->envid);
+			b->envid = xtext_value(p + 7);
+			if (b->envid == NULL || !submit_envid_ok(b->envid)) {
+				reply("501 5.5.4 Bad ENVID");
+				reset(b);
+				return;
+			}
+		} else if (strncasecmp(p + 1, "SIZE=", 5) == 0 &&
+		    strtoull(p + 6, NULL, 10) > b->conf->max_message_size) {
+			reply("552 5.3.4 Message size exceeds fixed limit");
+			reset(b);
+			return;
+		}
+	}
+	reply("250 2.1.0 Ok");
+}
+
+/* RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY; -1 if bad. */
+static int
+notify_param(const char *v)
+{
+	static const struct {
+		const char	*word;
+		int		 bit;
+	} words[] = {
+		{ "NEVER", ENVELOPE_NOTIFY_NEVER },
+		{ "SUCCESS", ENVELOPE_NOTIFY_SUCCESS },
+		{ "FAILURE", ENVELOPE_NOTIFY_FAILURE },
+		{ "DELAY", ENVELOPE_NOTIFY_DELAY },
+	};
+	size_t n = strcspn(v, " "), i, k, w;
+	int bits = 0;
+
+	for (i = 0; i < n; i = k + 1) {
+		for (k = i; k < n && v[k] != ','; k++)
+			continue;
+		for (w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+			if (strlen(words[w].word) == k - i &&
+			    strncasecmp(v + i, words[w].word, k - i) == 0)
+				break;
+		if (w == sizeof(words) / sizeof(words[0]))
+			return -1;
+		bits |= words[w].bit;
+	}
+	if (bits == 0 || ((bits & ENVELOPE_NOTIFY_NEVER) &&
+	    bits != ENVELOPE_NOTIFY_NEVER))
+		return -1;
+	return bits;
+}
+
 static void
 cmd_rcpt(struct bs *b, const char *arg)
 {
 	const char *params, *p;
+	int notify = 0;
 	char *addr;
 
 	if (b->sender == NULL) {
@@ -275,18 +319,15 @@ cmd_rcpt(struct bs *b, const char *arg)
 		reply("452 4.5.3 Error: too many recipients");
 		return;
 	}
-	if ((p = strcasestr(params, "NOTIFY=")) != NULL) {
-		if (strncasecmp(p + 7, "NEVER", 5) == 0)
-			b->notify = ENVELOPE_NOTIFY_NEVER;
-		else {
-			b->notify |= strcasestr(p, "SUCCESS") ?
-			    ENVELOPE_NOTIFY_SUCCESS : 0;
-			b->notify |= strcasestr(p, "FAILURE") ?
-			    ENVELOPE_NOTIFY_FAILURE : 0;
-			b->notify |= strcasestr(p, "DELAY") ?
-			    ENVELOPE_NOTIFY_DELAY : 0;
-		}
+	if ((p = strcasestr(params, " NOTIFY=")) != NULL &&
+	    (notify = notify_param(p + 8)) == -1) {
+		free(addr);
+		reply("501 5.5.4 Bad NOTIFY");
+		return;
 	}
+	/* one NOTIFY per message is stored: the first recipient's holds */
+	if (notify > 0 && b->notify == 0)
+		b->notify = notify;
 	b->rcpts = xreallocarray(b->rcpts, b->nrcpts + 1, sizeof(*b->rcpts));
 	b->orcpts = xreallocarray(b->orcpts, b->nrcpts + 1,
 	    sizeof(*b->orcpts));

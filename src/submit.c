@@ -362,6 +362,37 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 	buf_free(&v);
 }
 
+bool
+submit_envid_ok(const char *s)
+{
+	return s != NULL && *s != '\0' && strlen(s) <= SUBMIT_ENVID_MAX &&
+	    envelope_field_ok(s) && strchr(s, ' ') == NULL;
+}
+
+/* What envelope_parse() would refuse must not be written (a queue file
+ * no runner can read would sit in the queue for ever). */
+static int
+check_request(const struct submit_request *req, struct why *why)
+{
+	if (req->envid != NULL && !submit_envid_ok(req->envid)) {
+		why_set(why, "bad ENVID (RFC 3461: 1 to %d printable "
+		    "characters)", SUBMIT_ENVID_MAX);
+		return EX_USAGE;
+	}
+	if (req->notify < 0 || req->notify > 15 ||
+	    ((req->notify & ENVELOPE_NOTIFY_NEVER) &&
+	    req->notify != ENVELOPE_NOTIFY_NEVER)) {
+		why_set(why, "bad NOTIFY: NEVER goes alone");
+		return EX_USAGE;
+	}
+	if (req->verp != NULL && (strlen(req->verp) != 2 ||
+	    !envelope_field_ok(req->verp))) {
+		why_set(why, "bad VERP delimiters");
+		return EX_USAGE;
+	}
+	return EX_OK;
+}
+
 static void
 fill_envelope(struct submit_ctx *c)
 {
@@ -444,7 +475,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if ((rc = resolve_sender(&c, why)) != EX_OK ||
+	if ((rc = check_request(req, why)) != EX_OK ||
+	    (rc = resolve_sender(&c, why)) != EX_OK ||
 	    (rc = collect_rcpts(&c, &hl, why)) != EX_OK)
 		goto out;
 	fill_envelope(&c);

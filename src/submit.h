@@ -58,6 +58,10 @@ int	submit_message(const struct conf *, struct spool *,
 	    const struct submit_request *, const struct submit_source *,
 	    char id[SPOOL_ID_LEN + 1], struct why *);
 
+/* RFC 3461 4.4: ENVID is 1..100 printable characters (xtext on the wire). */
+#define SUBMIT_ENVID_MAX	100
+bool	submit_envid_ok(const char *);
+
 /* The address local senders are sent as (sender_map, masquerade, domain). */
 char	*submit_map_sender(const struct conf *, const char *);
 

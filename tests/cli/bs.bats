@@ -57,14 +57,14 @@ session() {
 }
 
 @test "bs: DSN parameters are kept: NOTIFY, ORCPT (xtext), RET, ENVID" {
-	run session "EHLO c" "MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ123" \
+	run session "EHLO c" "MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ+2B123" \
 	    "RCPT TO:<b@example.net> NOTIFY=FAILURE,DELAY ORCPT=rfc822;Old+2Bbox@example.net" \
 	    "DATA" "Subject: dsn" "" "x" "." "QUIT"
 	echo "$output"
 	[[ "$output" == *"queued as"* ]]
 	run qenv
 	echo "$output"
-	[[ "$output" == *$'\nE5:QQ123\n'* ]]
+	[[ "$output" == *$'\nE6:QQ+123\n'* ]]
 	[[ "$output" == *$'\nN2:12\n'* ]]
 	[[ "$output" == *$'\nZ1:H\n'* ]]
 	[[ "$output" == *$'\nR13:b@example.net\nO26:rfc822;Old+box@example.net\n'* ]]
@@ -126,4 +126,25 @@ session() {
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"queued as"* ]]
 	[ -z "$(qfiles)" ]
+}
+
+@test "bs: a bad ENVID or NOTIFY is refused at once; nothing unreadable is queued" {
+	run session "EHLO c" "MAIL FROM:<a@example.org> ENVID=ab+01cd" \
+	    "MAIL FROM:<a@example.org>" \
+	    "RCPT TO:<b@example.net> NOTIFY=NEVER,SUCCESS" \
+	    "RCPT TO:<b@example.net> NOTIFY=SOMETIMES" \
+	    "RCPT TO:<b@example.net> ORCPT=rfc822;success@example.net" \
+	    "RCPT TO:<c@example.net> NOTIFY=NEVER" \
+	    "DATA" "Subject: x" "" "y" "." "QUIT"
+	echo "$output"
+	[[ "$output" == *$'501 5.5.4 Bad ENVID\r'* ]]
+	[ "$(grep -c '501 5.5.4 Bad NOTIFY' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"queued as"* ]]
+	# ORCPT's text did not turn SUCCESS on; the first NOTIFY given holds
+	run qenv
+	echo "$output"
+	[[ "$output" == *$'\nN1:1\n'* ]]
+	# and the runner can read what was queued
+	run mta -bp
+	[[ "$output" == *"-- 1 Kbytes in 1 Request."* ]]
 }
