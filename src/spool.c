@@ -539,7 +539,13 @@ spool_commit(struct spool_file *f, struct why *why)
 		why_errno(why, "fsync %s", p);
 		if (syncfd != -1)
 			(void)close(syncfd);
-		(void)unlinkat(dfd, f->name, 0);
+		/*
+		 * A new message is withdrawn, so the caller can say "try
+		 * again" truthfully; a replaced file (delivery state) has
+		 * already taken the old one's place and is the only copy.
+		 */
+		if (!f->replace)
+			(void)unlinkat(dfd, f->name, 0);
 		goto fail_closed;
 	}
 	(void)close(syncfd);	/* read-only: nothing to lose */
