@@ -85,7 +85,8 @@ qfile_open(struct spool *sp, const char *id, enum qfile_lock lock,
 
 		(void)close(q->fd);
 		q->fd = -1;
-		if (e == EWOULDBLOCK)
+		/* EINTR: SIGTERM came while we waited; leave it for later */
+		if (e == EWOULDBLOCK || e == EINTR)
 			return QFILE_LOCKED;
 		why_errno(why, "lock queue/%s", id);
 		return QFILE_BAD;

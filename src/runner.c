@@ -18,6 +18,7 @@
 
 #define RUNNER_JOB_MIN		64	/* messages before a group is split */
 #define RUNNER_BATCH		10000	/* queue entries routed at a time */
+#define RUNNER_WAIT_MAX		3600	/* s: the daemon looks again at least hourly */
 #define RUNNER_TRIGGER_DRAIN	512
 
 /* Signal flags: the handlers only set these. */
@@ -239,12 +240,15 @@ run_jobs(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct job *jobs, size_t nj,
     struct deliver_stats *st, struct why *why, int *rc)
 {
-	size_t next = 0, running = 0, conc = (size_t)conf->concurrency;
+	size_t next = 0, running = 0, conc = (size_t)conf->concurrency, i;
+	pid_t *kids = xcalloc(conc, sizeof(*kids));	/* 0: free slot */
+	bool forwarded = false;
 	struct deliver *d;
 	int status;
 	pid_t pid;
 
 	if (o->in_process || nj == 1) {
+		free(kids);
 		if ((d = deliver_new(conf, sp, o->verbose, why)) == NULL) {
 			*rc = -1;
 			return;
@@ -277,6 +281,9 @@ run_jobs(const struct conf *conf, struct spool *sp,
 				(void)fflush(stderr);
 				_exit(stats_code(&cs));
 			}
+			for (i = 0; kids[i] != 0; i++)
+				continue;
+			kids[i] = pid;
 			next++;
 			running++;
 		}
@@ -285,12 +292,20 @@ run_jobs(const struct conf *conf, struct spool *sp,
 		pid = waitpid(-1, &status, 0);
 		if (pid == -1) {
 			if (errno == EINTR) {
-				if (runner_stop)
-					(void)kill(0, SIGTERM);
+				/* our workers only: others may share our
+				 * process group (a container's entrypoint) */
+				for (i = 0; runner_stop && !forwarded &&
+				    i < conc; i++)
+					if (kids[i] != 0)
+						(void)kill(kids[i], SIGTERM);
+				forwarded = forwarded || runner_stop;
 				continue;
 			}
 			break;
 		}
+		for (i = 0; i < conc; i++)
+			if (kids[i] == pid)
+				kids[i] = 0;
 		running--;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 64) {
 			why_set(why, "delivery setup failed (see log)");
@@ -301,6 +316,7 @@ run_jobs(const struct conf *conf, struct spool *sp,
 			st->sent += (WEXITSTATUS(status) & 4) != 0;
 		}
 	}
+	free(kids);
 }
 
 /* Delivers the pairs collected so far, then forgets them. */
@@ -382,6 +398,7 @@ runner_daemon(const struct conf *conf, struct spool *sp,
 	struct pollfd pfd;
 	struct why why;
 	time_t next_due, wake;
+	time_t wait_s;
 	int fd, wait_ms;
 
 	sa.sa_handler = on_term;
@@ -403,11 +420,13 @@ runner_daemon(const struct conf *conf, struct spool *sp,
 		wake = time(NULL) + interval;
 		if (next_due != 0 && next_due < wake)
 			wake = next_due;
-		wait_ms = (int)((wake - time(NULL)) * 1000);
+		/* seconds first: -q30d in ms does not fit an int */
+		wait_s = wake - time(NULL);
+		wait_s = wait_s < 1 ? 1 : wait_s > RUNNER_WAIT_MAX ?
+		    RUNNER_WAIT_MAX : wait_s;
+		wait_ms = (int)wait_s * 1000;
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (wait_ms < 1000)
-			wait_ms = 1000;
 		if (poll(&pfd, 1, wait_ms) > 0)
 			drain_trigger(fd);
 		if (runner_reload) {

@@ -167,3 +167,40 @@ rcpts_received2()
 	kill -TERM "$pid"
 	wait_until 10 grep -q "queue runner stopped" "$T/daemon"
 }
+
+@test "runner: SIGTERM reaches the runner's own workers, not the rest of its process group" {
+	start_faultsmtp slow - <<'F'
+greeting stall 2
+F
+	dl_conf "smtp://$SLOW_HOST:$SLOW_PORT"
+	# more than one destination group's worth (64) makes several workers
+	for i in $(seq 130); do
+		printf 'Subject: t\n\nx\n' | mta -odq "m$i@x.example" 2>/dev/null
+	done
+	setsid bash -c '
+		sleep 60 & echo $! >"$1/sibling"
+		"$2" -C "$1/minimta.conf" -q1h 2>"$1/daemon" & echo $! >"$1/runner"
+		wait' _ "$T" "$MINIMTA" &
+	wait_until 10 grep -q "queue runner started" "$T/daemon"
+	wait_until 10 test -s "$T/sibling"
+	# the workers are connecting (the server stalls its greeting)
+	wait_until 10 pgrep -P "$(cat "$T/runner")"
+	kill -TERM "$(cat "$T/runner")"
+	wait_until 15 grep -q "queue runner stopped" "$T/daemon"
+	# the sibling in the same process group is still alive
+	kill -0 "$(cat "$T/sibling")"
+	kill "$(cat "$T/sibling")"
+	! grep -q "Interrupted system call" "$T/daemon" || false
+}
+
+@test "runner: a -q30d daemon sleeps, it does not rescan every second" {
+	command -v strace >/dev/null || skip "needs strace"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    timeout -s TERM 3 strace -f -e trace=poll -o "$T/trace" \
+	    "$MINIMTA" -C "$T/minimta.conf" -q30d 2>"$T/daemon" || true
+	cat "$T/trace" >&2
+	grep -q 'queue runner started: interval 2592000s' "$T/daemon"
+	# one long poll (capped at an hour), never a 1 s one
+	grep -q 'poll(\[{fd=[0-9]*, events=POLLIN}\], 1, 3600000' "$T/trace"
+	! grep -q ', 1, 1000)' "$T/trace" || false
+}
