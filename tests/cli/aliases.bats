@@ -71,3 +71,16 @@ A
 	[[ "$output" == *$'\nR17:admin@example.net\nO23:rfc822;root@example.org\n'* ]]
 	[[ "$output" == *$'\nR15:ops@example.org\nO23:rfc822;root@example.org\n'* ]]
 }
+
+@test "aliases: a FIFO as the aliases file or an :include: does not hang" {
+	mkfifo "$T/fifo"
+	run timeout 10 "$MINIMTA" -C "$T/minimta.conf" -bi -O aliases="$T/fifo"
+	echo "$output"
+	[ "$status" -ne 124 ]
+	printf 'root: :include:%s\n' "$T/fifo" >"$T/aliases"
+	printf 'Subject: x\n\nb\n' >"$T/msg"
+	run timeout 10 "$MINIMTA" -C "$T/minimta.conf" -odq -O aliases="$T/aliases" root <"$T/msg"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -n "$(qfiles)" ]
+}
