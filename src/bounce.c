@@ -63,7 +63,9 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	if (n == 0)
 		return 0;
 	if (*to == '\0') {
-		if (conf->postmaster == NULL || !any_failed(rcpts, n)) {
+		if (!any_failed(rcpts, n))
+			return 0;	/* delay or success news: nobody to tell */
+		if (conf->postmaster == NULL) {
 			log_warn("%s: undeliverable message from <>: report "
 			    "discarded (no postmaster configured)", q->id);
 			return 0;

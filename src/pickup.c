@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -12,6 +13,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "pickup.h"
+#include "qfile.h"
 #include "submit.h"
 #include "xmalloc.h"
 
@@ -89,6 +91,43 @@ check_addresses(const struct envelope *env, struct why *why)
 }
 
 static void
+remove_drop(struct pickup_ctx *pc, const char *name)
+{
+	struct why w;
+
+	/* if this fails, already_queued() stops a second pickup */
+	if (spool_remove(pc->sp, SPOOL_INCOMING, name, &w) == -1)
+		log_error("incoming/%s: %s", name, w.text);
+}
+
+/*
+ * True when queue/NAME is this very drop file, picked up before: same
+ * submitter, sender and recipients (the name, time and pid, is unique
+ * per submission). Pickup keeps a drop file's
+ * name as its queue id, so the check is one open.
+ */
+static bool
+already_queued(struct pickup_ctx *pc, const char *name,
+    const struct stat *st, const struct envelope *drop)
+{
+	struct qfile q;
+	struct why w;
+	bool same;
+	size_t i;
+
+	if (qfile_open(pc->sp, name, QFILE_NOLOCK,
+	    (size_t)pc->conf->max_recipients, &q, &w) != QFILE_OK)
+		return false;
+	same = q.env.uid == (long)st->st_uid &&
+	    strcmp(q.env.sender, drop->sender) == 0 &&
+	    q.env.nrcpts == drop->nrcpts;
+	for (i = 0; same && i < q.env.nrcpts; i++)
+		same = strcmp(q.env.rcpts[i].addr, drop->rcpts[i].addr) == 0;
+	qfile_close(&q);
+	return same;
+}
+
+static void
 to_corrupt(struct pickup_ctx *pc, const char *name, const char *reason)
 {
 	struct why w;
@@ -161,13 +200,28 @@ pick_one(void *arg, const char *name)
 		req.nrcpts = env.nrcpts;
 		req.uid = st.st_uid;
 		req.id = name;
+		/* the user's arrival time counts (queue_lifetime, delays),
+		 * when it is believable */
+		if (env.arrival > 0 && env.arrival <= time(NULL) &&
+		    time(NULL) - env.arrival < conf->queue_lifetime)
+			req.arrival = env.arrival;
 		src = (struct submit_source){ fileio_read_cb, NULL, &fd };
-		rc = submit_message(conf, pc->sp, &req, &src, id, &w);
+		if (already_queued(pc, name, &st, &env)) {
+			/* a crash (or a failed unlink) after the last pickup */
+			log_warn("incoming/%s: already queued as %s; removed",
+			    name, name);
+			remove_drop(pc, name);
+			rc = -1;
+		} else {
+			rc = submit_message(conf, pc->sp, &req, &src, id, &w);
+		}
 		if (rc == EX_OK) {
 			log_info("%s: picked up incoming/%s from uid %lu", id,
 			    name, (unsigned long)st.st_uid);
-			(void)spool_remove(pc->sp, SPOOL_INCOMING, name, NULL);
+			remove_drop(pc, name);
 			pc->queued++;
+		} else if (rc == -1) {
+			/* handled above */
 		} else if (rc == EX_TEMPFAIL || rc == EX_IOERR) {
 			log_error("incoming/%s: pickup deferred: %s", name,
 			    w.text);

@@ -398,7 +398,7 @@ fill_envelope(struct submit_ctx *c)
 {
 	const struct submit_request *req = c->req;
 
-	c->env.arrival = time(NULL);
+	c->env.arrival = req->arrival > 0 ? req->arrival : time(NULL);
 	c->env.notify = req->notify;
 	c->env.ret = req->ret;
 	if (req->envid != NULL)

@@ -45,6 +45,7 @@ struct submit_request {
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
 	const char	*id;		/* pickup: keep the drop file's id */
+	time_t		 arrival;	/* pickup: the drop file's; 0: now */
 	const char	*login;		/* their login name, for the sender */
 };
 

@@ -256,3 +256,36 @@ in_corrupt() {
 	grep -q '^R16:rcpt@example.net$' "$T/spool/queue/$GOOD"
 	grep -q '^O23:rfc822;root@example.net$' "$T/spool/queue/$GOOD"
 }
+
+@test "pickup: a drop file seen again after its pickup (crash before the unlink) is not queued twice" {
+	put_good
+	cp "$IN/$GOOD" "$T/again"
+	run timeout 20 "$MINIMTA" -C "$T/minimta.conf" -odq -q
+	[ "$status" -eq 0 ]
+	[ "$(qfiles)" = "$GOOD" ]
+	# as if the runner had died between the commit and the unlink
+	cp -p "$T/again" "$IN/$GOOD"
+	chown 65534 "$IN/$GOOD" 2>/dev/null || true
+	run timeout 20 "$MINIMTA" -C "$T/minimta.conf" -odq -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(qfiles)" = "$GOOD" ]
+	[[ "$output" == *"incoming/$GOOD: already queued as $GOOD; removed"* ]]
+	[ -z "$(ls -A "$IN")" ]
+}
+
+@test "pickup: the drop file's arrival time is kept when it is believable" {
+	now=$(date +%s)
+	{
+		printf 'MINIMTA-QUEUE 1\n'
+		rec T $((now - 600))
+		rec S sender@example.net
+		rec R rcpt@example.net
+		rec M ''
+		printf 'Subject: dropped\n\nhello\n'
+	} >"$IN/$GOOD"
+	chmod 0640 "$IN/$GOOD"
+	run timeout 20 "$MINIMTA" -C "$T/minimta.conf" -odq -q
+	[ "$status" -eq 0 ]
+	grep -q "^T10:$((now - 600))\$" "$T/spool/queue/$GOOD"
+}
