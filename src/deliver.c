@@ -140,35 +140,6 @@ from_reply(struct outcome *o, const struct smtp_reply *r)
 	o->remote = !r->local;
 }
 
-/*
- * The size as sent, for SIZE= (RFC 1870 4: CRLF line ends counted, the
- * dot-stuffing and the final "." not): the stored form ends lines in LF
- * alone, so each LF (or CR, which smtp.c also turns into a line end)
- * gains one byte, and a last line without one gains two. On a read
- * error, the stored size: smtp_send then fails on the same read.
- * Submission records this size (the L record); this scan is for queue
- * files without one.
- */
-static size_t
-wire_size(const struct qfile *q)
-{
-	char b[65536];
-	off_t off = (off_t)q->env.body_offset;
-	size_t n = (size_t)q->size;
-	char last = '\n';
-	ssize_t r, i;
-
-	while ((r = pread(q->fd, b, sizeof(b), off)) > 0) {
-		for (i = 0; i < r; i++)
-			n += b[i] == '\n' || b[i] == '\r';
-		last = b[r - 1];
-		off += r;
-	}
-	if (r == -1)
-		return (size_t)q->size;
-	return last == '\n' || last == '\r' ? n : n + 2;
-}
-
 /* VERP (-XV): local+rcptlocal=rcptdomain@domain (sendmail, Postfix). */
 static char *
 verp_sender(const struct qfile *q, const char *rcpt)
@@ -225,7 +196,9 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	m.nrcpts = n;
 	m.body_8bit = q->env.body_8bit;
 	m.smtputf8 = q->env.smtputf8;
-	m.size = q->env.wire_size ? q->env.wire_size : wire_size(q);
+	/* every queue file we write records it (L); SIZE= is an estimate
+	 * anyway (RFC 1870 4: the server checks again at the end) */
+	m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
 	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
 	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
 	m.envid = q->env.envid;
