@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "log.h"
 #include "spool.h"
 #include "xmalloc.h"
@@ -496,10 +497,12 @@ spool_commit(struct spool_file *f, struct why *why)
 
 	if (flush_wbuf(f, why) == -1)
 		goto fail;
+	crash_step("after-write");
 	if (fsync(f->fd) == -1) {
 		why_errno(why, "fsync %s/%s", dn, f->tmp);
 		goto fail;
 	}
+	crash_step("after-fsync");
 	if (f->sp->role == SPOOL_ROLE_OTHER) {
 		/*
 		 * We cannot open incoming/ to fsync it: rename, then
@@ -509,6 +512,7 @@ spool_commit(struct spool_file *f, struct why *why)
 			why_errno(why, "rename %s/%s", dn, f->tmp);
 			goto fail;
 		}
+		crash_step("after-rename");
 		if (syncfs(f->fd) == -1) {
 			why_errno(why, "syncfs %s/%s", dn, f->name);
 			(void)unlinkat(dfd, f->name, 0);
@@ -520,6 +524,7 @@ spool_commit(struct spool_file *f, struct why *why)
 			(void)unlinkat(dfd, f->name, 0);
 			goto fail_closed;
 		}
+		crash_step("after-dirsync");
 		free_file(f);
 		return 0;
 	}
@@ -533,6 +538,7 @@ spool_commit(struct spool_file *f, struct why *why)
 		why_errno(why, "rename %s/%s: %s/%s", dn, f->tmp, dn, f->name);
 		goto fail;
 	}
+	crash_step("after-rename");
 	(void)snprintf(p, sizeof(p), "%s/%s", f->sp->path, dn);
 	syncfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (syncfd == -1 || fsync(syncfd) == -1) {
@@ -549,6 +555,7 @@ spool_commit(struct spool_file *f, struct why *why)
 		goto fail_closed;
 	}
 	(void)close(syncfd);	/* read-only: nothing to lose */
+	crash_step("after-dirsync");
 	free_file(f);
 	return 0;
 fail:
