@@ -4,7 +4,11 @@
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wpointer-arith -Wcast-qual -Wformat=2
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Isrc -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+# src/ by layer; calls go downward only:
+# cmd (entry points) > queue (runner, pickup) > delivery > msg > store > base
+SRCDIRS = cmd queue delivery msg store base
+INCLUDES = $(SRCDIRS:%=-Isrc/%) -I.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
@@ -15,7 +19,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 BUILD = build
-SRCS = $(filter-out src/main.c,$(wildcard src/*.c))
+SRCS = $(filter-out src/cmd/main.c,$(foreach d,$(SRCDIRS),$(wildcard src/$(d)/*.c)))
 OBJS = $(SRCS:src/%.c=$(BUILD)/%.o)
 LIB = $(BUILD)/libminimta.a
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
@@ -34,11 +38,12 @@ config.mk config.h:
 	@echo "run ./configure first" >&2; exit 1
 
 # The binary does not link OpenSSL: tls.c loads it when TLS is first
-# needed (src/tls_sym.h). Tests link everything.
-$(BIN): $(BUILD)/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/main.o $(LIB) $(BIN_LIBS) $(LDLIBS)
+# needed (src/base/tls_sym.h). Tests link everything.
+$(BIN): $(BUILD)/cmd/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/cmd/main.o $(LIB) $(BIN_LIBS) $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c config.h | $(BUILD)
+$(BUILD)/%.o: src/%.c config.h
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(OBJS)
@@ -103,4 +108,4 @@ distclean: clean
 
 .PHONY: all check unit fuzz bench demo install clean distclean
 
--include $(wildcard $(BUILD)/*.d)
+-include $(wildcard $(BUILD)/*/*.d)
