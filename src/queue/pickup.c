@@ -132,7 +132,7 @@ to_corrupt(struct pickup_ctx *pc, const char *name, const char *reason)
 {
 	struct why w;
 
-	if (spool_to_corrupt(pc->sp, name, &w) == -1) {
+	if (spool_to_corrupt(pc->sp, SPOOL_INCOMING, name, &w) == -1) {
 		log_error("incoming/%s: %s; %s", name, reason, w.text);
 		(void)spool_remove(pc->sp, SPOOL_INCOMING, name, NULL);
 		return;

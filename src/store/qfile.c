@@ -175,7 +175,10 @@ qfile_remove(struct spool *sp, struct qfile *q, struct why *why)
 	char name[SPOOL_MAX_NAME + 1];
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
-	if (spool_remove(sp, SPOOL_QUEUE, q->id, why) == -1)
+	if (spool_remove(sp, SPOOL_QUEUE, q->id, why) == -1 ||
+	    spool_remove(sp, SPOOL_QUEUE, name, why) == -1)
 		return -1;
-	return spool_remove(sp, SPOOL_QUEUE, name, why);
+	/* a removal lost to a power cut would bring the message back, and
+	 * it would be sent again */
+	return spool_sync_dir(sp, SPOOL_QUEUE, why);
 }

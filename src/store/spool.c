@@ -18,6 +18,7 @@
 
 #define SPOOL_WBUF	65536
 #define SPOOL_ID_TRIES	16	/* fresh ids tried for one new message */
+#define SPOOL_CORRUPT_TRIES 1000 /* names tried in corrupt/ for one file */
 
 static const struct {
 	const char	*name;
@@ -492,8 +493,7 @@ int
 spool_commit(struct spool_file *f, struct why *why)
 {
 	const char *dn = spool_dirs[f->dir].name;
-	int dfd = f->sp->dirfd[f->dir], syncfd;
-	char p[PATH_MAX];
+	int dfd = f->sp->dirfd[f->dir];
 
 	if (flush_wbuf(f, why) == -1)
 		goto fail;
@@ -539,12 +539,7 @@ spool_commit(struct spool_file *f, struct why *why)
 		goto fail;
 	}
 	crash_step("after-rename");
-	(void)snprintf(p, sizeof(p), "%s/%s", f->sp->path, dn);
-	syncfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (syncfd == -1 || fsync(syncfd) == -1) {
-		why_errno(why, "fsync %s", p);
-		if (syncfd != -1)
-			(void)close(syncfd);
+	if (spool_sync_dir(f->sp, f->dir, why) == -1) {
 		/*
 		 * A new message is withdrawn, so the caller can say "try
 		 * again" truthfully; a replaced file (delivery state) has
@@ -554,7 +549,6 @@ spool_commit(struct spool_file *f, struct why *why)
 			(void)unlinkat(dfd, f->name, 0);
 		goto fail_closed;
 	}
-	(void)close(syncfd);	/* read-only: nothing to lose */
 	crash_step("after-dirsync");
 	free_file(f);
 	return 0;
@@ -622,18 +616,45 @@ spool_remove(struct spool *sp, enum spool_dir d, const char *name,
 }
 
 int
-spool_to_corrupt(struct spool *sp, const char *name, struct why *why)
+spool_sync_dir(struct spool *sp, enum spool_dir d, struct why *why)
 {
-	int from, to;
+	char p[PATH_MAX];
+	int fd;
 
-	if ((from = dirfd_of(sp, SPOOL_INCOMING, why)) == -1 ||
-	    (to = dirfd_of(sp, SPOOL_CORRUPT, why)) == -1)
-		return -1;
-	if (renameat(from, name, to, name) == -1) {
-		why_errno(why, "rename incoming/%s: corrupt/%s", name, name);
+	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
+	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || fsync(fd) == -1) {
+		why_errno(why, "fsync %s", p);
+		if (fd != -1)
+			(void)close(fd);
 		return -1;
 	}
+	(void)close(fd);	/* read-only: nothing to lose */
 	return 0;
+}
+
+int
+spool_to_corrupt(struct spool *sp, enum spool_dir from, const char *name,
+    struct why *why)
+{
+	char dest[SPOOL_MAX_NAME + 8];
+	int fromfd, to, i;
+
+	if ((fromfd = dirfd_of(sp, from, why)) == -1 ||
+	    (to = dirfd_of(sp, SPOOL_CORRUPT, why)) == -1)
+		return -1;
+	/* never over a file kept there before: the admin may need both */
+	(void)strlcpy(dest, name, sizeof(dest));
+	for (i = 1; i < SPOOL_CORRUPT_TRIES; i++) {
+		if (renameat2(fromfd, name, to, dest, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+		(void)snprintf(dest, sizeof(dest), "%s.%d", name, i);
+	}
+	why_errno(why, "rename %s/%s: corrupt/%s", spool_dirs[from].name,
+	    name, dest);
+	return -1;
 }
 
 struct spool_iter {

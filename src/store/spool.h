@@ -87,8 +87,15 @@ bool	spool_exists(struct spool *, enum spool_dir, const char *name);
 /* Unlinks dir/name; ENOENT is not an error. */
 int	spool_remove(struct spool *, enum spool_dir, const char *name,
 	    struct why *);
-/* Moves incoming/name to corrupt/name (owner only). */
-int	spool_to_corrupt(struct spool *, const char *name, struct why *);
+/* Makes the removals and renames in dir durable (fsync; owner only). */
+int	spool_sync_dir(struct spool *, enum spool_dir, struct why *);
+/*
+ * Moves dir/name (incoming/ or queue/) to corrupt/name, or to
+ * corrupt/name.N when a file of that name is kept there already (owner
+ * only).
+ */
+int	spool_to_corrupt(struct spool *, enum spool_dir, const char *name,
+	    struct why *);
 /*
  * Calls fn for each entry of dir that is not temporary, in no order;
  * stops early when fn returns non-zero (and returns that).
