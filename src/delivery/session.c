@@ -161,8 +161,31 @@ out:
 	return rc;
 }
 
+/*
+ * How far an attempt got: the reason kept across a host's addresses is
+ * the one from the attempt that got furthest (a certificate failure on
+ * 127.0.0.1 tells more than "Connection refused" on ::1 after it).
+ */
+enum reach {
+	REACH_NONE,		/* no attempt yet */
+	REACH_LOOKUP,		/* the name did not resolve */
+	REACH_CONNECT,		/* no connection */
+	REACH_SERVER,		/* connected: the server or TLS said no */
+};
+
+/* Keeps w in best when it got at least as far as best's attempt. */
+static void
+keep_reason(struct why *best, enum reach *best_reach, const struct why *w,
+    enum reach reach)
+{
+	if (reach >= *best_reach) {
+		*best = *w;
+		*best_reach = reach;
+	}
+}
+
 static struct session *
-try_address(const struct attempt *a, struct why *why)
+try_address(const struct attempt *a, enum reach *reach, struct why *why)
 {
 	const struct conf *conf = a->env->conf;
 	struct smtp_params p = { 0 };
@@ -174,12 +197,14 @@ try_address(const struct attempt *a, struct why *why)
 	(void)snprintf(s->host, sizeof(s->host), "%s", a->host);
 	(void)snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d", a->host, ip,
 	    port);
+	*reach = REACH_CONNECT;
 	fd = net_connect(a->sa, a->salen, a->host,
 	    (int)conf->connect_timeout * 1000, why);
 	if (fd == -1) {
 		free(s);
 		return NULL;
 	}
+	*reach = REACH_SERVER;
 	s->io = io_new(fd);
 	io_set_timeout(s->io, (int)conf->command_timeout * 1000);
 	p.helo_name = conf->hostname;
@@ -198,13 +223,18 @@ try_address(const struct attempt *a, struct why *why)
 	return s;
 }
 
-/* Tries every address of every host; NULL with why from the last one. */
+/*
+ * Tries every address of every host; NULL with why from the attempt
+ * that got furthest (the last of those).
+ */
 static struct session *
 try_hosts(struct session_env *env, const struct conf_url *url,
-    const struct dns_hosts *hosts, struct why *why)
+    const struct dns_hosts *hosts, enum reach *best_reach, struct why *why)
 {
 	struct attempt a = { .env = env, .url = url };
 	struct session *s;
+	enum reach reach;
+	struct why w;
 	size_t i, j;
 
 	for (i = 0; i < hosts->n; i++) {
@@ -212,9 +242,10 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 		for (j = 0; j < hosts->v[i].naddrs; j++) {
 			a.sa = (const struct sockaddr *)&hosts->v[i].addrs[j];
 			a.salen = hosts->v[i].addrlens[j];
-			if ((s = try_address(&a, why)) != NULL)
+			if ((s = try_address(&a, &reach, &w)) != NULL)
 				return s;
-			log_info("%s", why->text);
+			log_info("%s", w.text);
+			keep_reason(why, best_reach, &w, reach);
 		}
 	}
 	return NULL;
@@ -227,7 +258,9 @@ session_open(struct session_env *env, const char *domain,
 	const struct conf *conf = env->conf;
 	int timeout = (int)conf->command_timeout * 1000;
 	struct dns_hosts hosts = { 0 };
+	enum reach reach = REACH_NONE;
 	enum dns_result dr;
+	struct why w;
 	size_t i;
 
 	*out = NULL;
@@ -238,12 +271,13 @@ session_open(struct session_env *env, const char *domain,
 			const struct conf_url *u = &conf->smarthosts[i];
 
 			dr = dns_host(env->dns, u->host, u->port, timeout,
-			    &hosts, why);
-			if (dr == DNS_FOUND)
-				*out = try_hosts(env, u, &hosts, why);
-			else
-				log_info("smarthost %s: %s", u->text,
-				    why->text);
+			    &hosts, &w);
+			if (dr == DNS_FOUND) {
+				*out = try_hosts(env, u, &hosts, &reach, why);
+			} else {
+				log_info("smarthost %s: %s", u->text, w.text);
+				keep_reason(why, &reach, &w, REACH_LOOKUP);
+			}
 			dns_hosts_free(&hosts);
 		}
 		return *out ? SESSION_OK : SESSION_TEMP;
@@ -252,7 +286,7 @@ session_open(struct session_env *env, const char *domain,
 	    why);
 	switch (dr) {
 	case DNS_FOUND:
-		*out = try_hosts(env, NULL, &hosts, why);
+		*out = try_hosts(env, NULL, &hosts, &reach, why);
 		break;
 	case DNS_NULLMX:
 		(void)strlcpy(status, "5.1.10", 16);

@@ -185,9 +185,46 @@ cert_fault()
 	cert_fault wrongname "certificate verify failed: IP address mismatch"
 }
 
+# with_hosts_file LINE...: minimta runs with these lines as its
+# /etc/hosts (a private mount namespace), so that what this machine's
+# /etc/hosts says about localhost does not matter.
+with_hosts_file()
+{
+	[ "$(id -u)" -eq 0 ] ||
+	    skip "needs root for a private /etc/hosts (unshare --mount)"
+	command -v unshare >/dev/null || skip "unshare (util-linux) is missing"
+	printf '%s\n' "$@" >"$T/hosts"
+	unshare --mount sh -c "mount --bind '$T/hosts' /etc/hosts" ||
+	    skip "cannot bind-mount a private /etc/hosts here"
+	{
+		echo '#!/bin/sh'
+		echo 'hosts=$1; shift'
+		echo 'exec unshare --mount sh -c '\''mount --bind "$0" /etc/hosts && exec "$@"'\'' "$hosts" "$@"'
+	} >"$T/in-ns"
+	chmod +x "$T/in-ns"
+	printf '#!/bin/sh\nexec %s %s %s "$@"\n' "$T/in-ns" "$T/hosts" \
+	    "$MINIMTA" >"$T/mta-in-ns"
+	chmod +x "$T/mta-in-ns"
+	MINIMTA=$T/mta-in-ns
+}
+
 @test "tls: certificate for the wrong host name (smarthost by name): deferred, nothing sent" {
+	with_hosts_file "127.0.0.1 localhost"
 	CERT_URL_HOST=localhost cert_fault wrongname \
 	    "certificate verify failed: hostname mismatch"
+}
+
+# Debian's own /etc/hosts also maps localhost to ::1, where nothing
+# listens: the certificate failure on 127.0.0.1 is the reason kept, not
+# the refused connection after it.
+@test "tls: wrong host name, localhost also ::1 (Debian's /etc/hosts): the certificate failure is the reason kept" {
+	with_hosts_file "127.0.0.1 localhost" "127.0.1.1 debian" \
+	    "::1 localhost ip6-localhost ip6-loopback"
+	CERT_URL_HOST=localhost cert_fault wrongname \
+	    "certificate verify failed: hostname mismatch"
+	grep -q 'localhost\[::1\]' "$T/qlog"
+	run "$MINIMTA" -C "$T/minimta.conf" -bp
+	[[ "$output" == *"hostname mismatch"* ]]
 }
 
 @test "tls: certificate from an unknown CA: deferred, nothing sent" {
