@@ -198,23 +198,29 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 	return rc;
 }
 
-static const struct cli *queue_cli;
-static struct conf *queue_conf;
+/* What a SIGHUP reload needs: the command line, and the config that the
+ * last reload made (main.c owns and frees the first one). */
+struct reload_ctx {
+	const struct cli	*cli;
+	struct conf		*loaded;
+};
 
 static const struct conf *
 reload_conf(void *arg)
 {
+	struct reload_ctx *rc = arg;
 	struct conf *fresh;
 	struct why why;
 
-	(void)arg;
-	if ((fresh = mode_load_conf(queue_cli, &why)) == NULL) {
+	if ((fresh = mode_load_conf(rc->cli, &why)) == NULL) {
 		log_error("reload: %s: keeping the old configuration",
 		    why.text);
 		return NULL;
 	}
-	/* the old one stays allocated: the runner may still point into it */
-	queue_conf = fresh;
+	/* the runner calls us between queue runs and keeps no pointer
+	 * into the old config past this call */
+	conf_free(rc->loaded);
+	rc->loaded = fresh;
 	return fresh;
 }
 
@@ -231,11 +237,13 @@ mode_queue(const struct cli *cli, const struct conf *conf)
 	int rc = EX_OK;
 
 	if (cli->queue_interval > 0) {
+		struct reload_ctx reload = { cli, NULL };
+
 		o.due_only = true;
-		queue_cli = cli;
 		if (runner_daemon(conf, sp, &o, cli->queue_interval,
-		    reload_conf, NULL) == -1)
+		    reload_conf, &reload) == -1)
 			rc = EX_OSERR;
+		conf_free(reload.loaded);
 	} else if (runner_once(conf, sp, &o, &st, &next, &why) == -1) {
 		log_user("%s", why.text);
 		rc = EX_CONFIG;

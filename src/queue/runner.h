@@ -40,7 +40,9 @@ int	runner_once(const struct conf *, struct spool *,
 
 /*
  * The daemon (-q<interval>). reload returns a fresh config (SIGHUP), or
- * NULL to keep the old one; the runner owns neither.
+ * NULL to keep the old one; the runner owns neither, and drops every
+ * pointer into the old one when it gets a fresh one (reload may free
+ * the config it returned last time).
  */
 int	runner_daemon(const struct conf *, struct spool *,
 	    const struct runner_opts *, long interval,
