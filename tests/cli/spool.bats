@@ -67,7 +67,7 @@ teardown() {
 	# the temporary file's descriptor, and queue/'s
 	tfd=$(grep -E "openat\(.*\"\.$id\", O_WRONLY" "$T/trace" | sed -E 's/.*= ([0-9]+)$/\1/')
 	[ -n "$tfd" ]
-	seq=$(grep -nE "fsync\($tfd\)|rename(at2?)?\(.*\"\.$id\".*\"$id\"|openat\(.*/queue\", O_RDONLY\|O_CLOEXEC\|O_DIRECTORY\)|fsync\(|exit_group" "$T/trace")
+	seq=$(grep -nE "fsync\($tfd\)|rename(at2?)?\(.*\"\.$id\".*\"$id\"|openat\(.*\"([^\"]*/)?queue\", O_RDONLY(\|O_(NOFOLLOW|CLOEXEC|DIRECTORY))*\)|fsync\(|exit_group" "$T/trace")
 	echo "$seq"
 	l_fsync=$(echo "$seq" | grep -m1 -E "fsync\($tfd\) += 0" | cut -d: -f1)
 	l_rename=$(echo "$seq" | grep -m1 -E "rename" | cut -d: -f1)
@@ -89,7 +89,7 @@ teardown() {
 	skip_unless_root "mounting a small tmpfs"
 	MNT=$T/spool
 	mkdir -p "$MNT"
-	mount -t tmpfs -o size=512k tmpfs "$MNT" || skip "cannot mount tmpfs here"
+	mount -t tmpfs -o size=512k,mode=0755 tmpfs "$MNT" || skip "cannot mount tmpfs here"
 	mta -bp >/dev/null
 	run mta -f root x@example.net < <(printf 'Subject: s\n\n'; head -c 2000000 /dev/zero | tr '\0' 'a' | fold -w 76)
 	echo "$output"
