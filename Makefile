@@ -97,7 +97,9 @@ install: $(BIN)
 	install -m 0644 man/minimta.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/minimta.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/minimta.conf"; \
-	else install -m 0644 etc/minimta.conf $(DESTDIR)$(SYSCONFDIR)/minimta.conf; fi
+	else sed 's/^#spool_owner .*/spool_owner  $(SPOOL_OWNER)/' etc/minimta.conf \
+		>$(BUILD)/minimta.conf && \
+		install -m 0644 $(BUILD)/minimta.conf $(DESTDIR)$(SYSCONFDIR)/minimta.conf; fi
 	tests/lib/mkspool.sh "$(DESTDIR)$(SPOOLDIR)" "$(SPOOL_OWNER)"
 
 clean:

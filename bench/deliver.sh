@@ -93,6 +93,8 @@ sink_start minimta
 cat >"$work/minimta.conf" <<CONF
 spool $work/spool
 log stderr
+# a throwaway spool: run as root, it is root's (else refused)
+spool_owner root
 hostname bench.example
 domain example.org
 smarthost smtp://$HOST:$PORT

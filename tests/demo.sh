@@ -18,9 +18,15 @@ for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 port=$(cat "$work/port")
 
 # etc/minimta.conf as shipped; only the spool, the relay and the log
-# destination are set on the command line (-O key=value).
+# destination are set on the command line (-O key=value). Run as root
+# (the README's first command), the build tree's spool/ is root's, and
+# minimta refuses a root-owned spool unless told that this one is a
+# throwaway: spool_owner root.
+owner=
+[ "$(id -u)" -ne 0 ] || owner=root
 run() {
 	"$MINIMTA" -C etc/minimta.conf -O spool="$PWD/spool" \
+		${owner:+-O spool_owner="$owner"} \
 		-O smarthost="smtp://127.0.0.1:$port" -O log=stderr "$@"
 }
 

@@ -56,6 +56,8 @@ static const struct conf_key conf_keys[] = {
 	{ "hostname", CONF_T_HOST, NULL, 0, 0, F(hostname), CONF_F_OPTIONAL },
 	{ "domain", CONF_T_HOST, NULL, 0, 0, F(domain), CONF_F_OPTIONAL },
 	{ "spool", CONF_T_STRING, CONF_DEFAULT_SPOOL, 0, 0, F(spool), 0 },
+	{ "spool_owner", CONF_T_STRING, NULL, 0, 0, F(spool_owner),
+	    CONF_F_OPTIONAL },
 	{ "smarthost", CONF_T_URLS, NULL, 0, 0, F(smarthosts), 0 },
 	{ "auth_file", CONF_T_STRING, NULL, 0, 0, F(auth_file),
 	    CONF_F_OPTIONAL },

@@ -46,6 +46,7 @@ struct conf {
 	char	*hostname, *domain, *spool, *auth_file;
 	char	*tls_ca_file, *tls_ca_path, *tls_cert_file, *tls_key_file;
 	char	*aliases, *resolver, *masquerade, *postmaster;
+	char	*spool_owner;	/* NULL: unset; read by root only */
 	struct conf_url *smarthosts;
 	size_t	 nsmarthosts;
 	struct conf_sender_map *sender_maps;

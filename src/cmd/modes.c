@@ -59,19 +59,48 @@ fail:
 	return NULL;
 }
 
+/*
+ * spool_owner, looked up only by root (the only one who acts on it): a
+ * passwd lookup costs every submission otherwise.
+ */
+static void
+spool_account_of(const struct conf *conf, struct spool_account *a)
+{
+	struct passwd *pw;
+
+	a->name = NULL;
+	a->uid = 0;
+	a->gid = 0;
+	if (geteuid() != 0 || conf->spool_owner == NULL)
+		return;
+	a->name = conf->spool_owner;
+	if (strcmp(conf->spool_owner, "root") == 0)
+		return;		/* uid 0 by definition: no lookup */
+	if ((pw = getpwnam(conf->spool_owner)) == NULL)
+		fatal(EX_CONFIG, "%s: spool_owner: %s: no such user",
+		    conf->path != NULL ? conf->path : "-O", conf->spool_owner);
+	a->uid = pw->pw_uid;
+	a->gid = pw->pw_gid;
+}
+
 struct spool *
 mode_open_spool(const struct conf *conf, bool need_owner, const char *what)
 {
+	static const int exits[] = {
+		[SPOOL_OPEN_TEMPFAIL] = EX_TEMPFAIL,
+		[SPOOL_OPEN_NOPERM] = EX_NOPERM,
+		[SPOOL_OPEN_CONFIG] = EX_CONFIG,
+		[SPOOL_OPEN_OSERR] = EX_OSERR,
+	};
+	struct spool_account want;
+	enum spool_open_result r;
 	struct spool *sp;
 	struct why why;
 
-	if ((sp = spool_open(conf->spool, &why)) == NULL)
-		fatal(errno == EACCES ? EX_NOPERM : EX_TEMPFAIL, "%s",
-		    why.text);
-	if (geteuid() == 0 && spool_drop_root(sp, &why) == -1) {
-		spool_close(sp);
-		fatal(EX_OSERR, "%s", why.text);
-	}
+	spool_account_of(conf, &want);
+	/* root becomes the spool owner inside, before touching the spool */
+	if ((r = spool_open(conf->spool, &want, &sp, &why)) != SPOOL_OPEN_OK)
+		fatal(exits[r], "%s", why.text);
 	if (need_owner && spool_role(sp) != SPOOL_ROLE_OWNER) {
 		unsigned long owner = (unsigned long)spool_owner(sp);
 

@@ -35,6 +35,7 @@ struct spool {
 	uid_t		 owner;
 	gid_t		 group;
 	enum spool_role	 role;
+	int		 top;			/* the spool directory */
 	int		 dirfd[SPOOL_NDIRS];	/* O_PATH, -1 until needed */
 };
 
@@ -64,152 +65,312 @@ spool_cleanup(void)
 		spool_abort(spool_uncommitted);
 }
 
+/* The directory name in the spool: its type, mode and owner. */
 static int
-check_dir(const char *path, mode_t want, uid_t owner, struct why *why)
+check_dir(const struct spool *sp, const char *name, mode_t want,
+    struct why *why)
 {
 	struct stat st;
 
-	if (lstat(path, &st) == -1) {
-		why_errno(why, "spool: %s", path);
+	if (fstatat(sp->top, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		why_errno(why, "spool: %s/%s", sp->path, name);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		why_set(why, "spool: %s: not a directory", path);
+		why_set(why, "spool: %s/%s: not a directory", sp->path, name);
 		return -1;
 	}
-	if ((st.st_mode & 07777) != want || st.st_uid != owner) {
-		why_set(why, "spool: %s: mode %04o owner %lu, want mode %04o "
-		    "owner %lu (fix it, or remove it and let minimta "
+	if ((st.st_mode & 07777) != want || st.st_uid != sp->owner) {
+		why_set(why, "spool: %s/%s: mode %04o owner %lu, want mode "
+		    "%04o owner %lu (fix it, or remove it and let minimta "
 		    "create it)",
-		    path, (unsigned)(st.st_mode & 07777),
+		    sp->path, name, (unsigned)(st.st_mode & 07777),
 		    (unsigned long)st.st_uid, (unsigned)want,
-		    (unsigned long)owner);
+		    (unsigned long)sp->owner);
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * Creates a directory (or the FIFO) at p with its final owner and mode,
- * atomically: made under a temporary name, then renamed without replacing,
- * so that submitters starting at once on a new spool neither fail nor
- * see a half-made node; losing that race is fine.
+ * Creates a directory (or the FIFO) name with its final mode, atomically:
+ * made under a temporary name, then renamed without replacing, so that
+ * submitters starting at once on a new spool neither fail nor see a
+ * half-made node; losing that race is fine. The mode is set on the
+ * opened node (O_NOFOLLOW), never by name. The caller is the spool owner.
  */
 static int
-make_node(const struct spool *sp, const char *p, mode_t mode, bool fifo,
+make_node(const struct spool *sp, const char *name, mode_t mode, bool fifo,
     struct why *why)
 {
-	char tmp[PATH_MAX];
-	const char *base = strrchr(p, '/');
-	int r;
+	char tmp[SPOOL_MAX_NAME + 32];
+	struct stat st;
+	int fd = -1, r;
 
-	(void)snprintf(tmp, sizeof(tmp), "%.*s/.new.%s.%ld",
-	    (int)(base - p), p, base + 1, (long)getpid());
-	r = fifo ? mkfifo(tmp, 0600) : mkdir(tmp, 0700);
-	if (r == -1 || (geteuid() == 0 && chown(tmp, sp->owner, sp->group) ==
-	    -1) || chmod(tmp, mode) == -1) {
-		why_errno(why, "spool: create %s", p);
+	(void)snprintf(tmp, sizeof(tmp), ".new.%s.%ld", name, (long)getpid());
+	r = fifo ? mkfifoat(sp->top, tmp, 0600) : mkdirat(sp->top, tmp, 0700);
+	if (r == -1) {
+		why_errno(why, "spool: create %s/%s", sp->path, name);
+		return -1;
+	}
+	/* O_NONBLOCK: a FIFO opens for reading without a writer */
+	fd = openat(sp->top, tmp, (fifo ? O_NONBLOCK : O_DIRECTORY) |
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail_errno;
+	if (fifo ? !S_ISFIFO(st.st_mode) : !S_ISDIR(st.st_mode)) {
+		why_set(why, "spool: create %s/%s: replaced while made",
+		    sp->path, name);
 		goto fail;
 	}
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, p, RENAME_NOREPLACE) == -1) {
+	/* only root (spool_owner root) may give the spool dir's group */
+	if ((geteuid() == 0 && fchown(fd, sp->owner, sp->group) == -1) ||
+	    fchmod(fd, mode) == -1)
+		goto fail_errno;
+	if (renameat2(sp->top, tmp, sp->top, name, RENAME_NOREPLACE) == -1) {
 		if (errno == EEXIST)	/* another process made it first */
 			goto fail_ok;
-		why_errno(why, "spool: create %s", p);
-		goto fail;
+		goto fail_errno;
 	}
+	(void)close(fd);
 	return 0;
-fail_ok:
-	r = 0;
-	goto out;
+fail_errno:
+	why_errno(why, "spool: create %s/%s", sp->path, name);
 fail:
 	r = -1;
+	goto out;
+fail_ok:
+	r = 0;
 out:
-	if (fifo)
-		(void)unlink(tmp);
-	else
-		(void)rmdir(tmp);
+	if (fd != -1)
+		(void)close(fd);
+	(void)unlinkat(sp->top, tmp, fifo ? 0 : AT_REMOVEDIR);
 	return r;
 }
 
-/* Creates what is missing; the caller owns the spool or is root. */
+/* Creates what is missing; the caller is the spool owner. */
 static int
 make_layout(struct spool *sp, struct why *why)
 {
-	char p[PATH_MAX];
 	struct stat st;
 	size_t i;
 
 	for (i = 0; i < SPOOL_NDIRS; i++) {
-		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
-		    spool_dirs[i].name);
-		if (lstat(p, &st) == -1 && errno == ENOENT &&
-		    make_node(sp, p, spool_dirs[i].mode, false, why) == -1)
+		if (fstatat(sp->top, spool_dirs[i].name, &st,
+		    AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT &&
+		    make_node(sp, spool_dirs[i].name, spool_dirs[i].mode,
+		    false, why) == -1)
 			return -1;
-		if (check_dir(p, spool_dirs[i].mode, sp->owner, why) == -1)
+		if (check_dir(sp, spool_dirs[i].name, spool_dirs[i].mode,
+		    why) == -1)
 			return -1;
 	}
-	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
-	if (lstat(p, &st) == -1 && errno == ENOENT)
-		return make_node(sp, p, 0622, true, why);
-	if (lstat(p, &st) == -1 || !S_ISFIFO(st.st_mode)) {
-		why_set(why, "spool: %s: not a FIFO", p);
+	if (fstatat(sp->top, "trigger", &st, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT)
+		return make_node(sp, "trigger", 0622, true, why);
+	if (fstatat(sp->top, "trigger", &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISFIFO(st.st_mode)) {
+		why_set(why, "spool: %s/trigger: not a FIFO", sp->path);
 		return -1;
 	}
 	return 0;
 }
 
-struct spool *
-spool_open(const char *path, struct why *why)
+/*
+ * Root creates the missing spool directory for want: mkdir (mode 0700
+ * until it is want's), then fchown and fchmod on the directory opened
+ * without following links, so that whoever can write the parent cannot
+ * have root chown another file. Returns the open directory.
+ */
+static enum spool_open_result
+make_top_as_root(const char *path, const struct spool_account *want,
+    int *fdp, struct why *why)
 {
+	struct stat st;
+	bool made;
+	int fd;
+
+	if (want->name == NULL) {
+		why_set(why, "spool: %s: no such directory, and minimta.conf "
+		    "sets no spool_owner: set spool_owner to the account "
+		    "that owns the spool (installed: mail)", path);
+		return SPOOL_OPEN_CONFIG;
+	}
+	made = mkdir(path, 0700) == 0;
+	if (!made && errno != EEXIST) {
+		why_errno(why, "spool: create %s", path);
+		return SPOOL_OPEN_TEMPFAIL;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		why_errno(why, "spool: create %s", path);
+		goto fail;
+	}
+	if (!made) {		/* another process made it first */
+		*fdp = fd;
+		return SPOOL_OPEN_OK;
+	}
+	if (st.st_uid != 0) {
+		why_set(why, "spool: create %s: replaced while made", path);
+		goto fail;
+	}
+	/* others need search permission to reach incoming/ */
+	if (fchown(fd, want->uid, want->gid) == -1 || fchmod(fd, 0755) == -1) {
+		why_errno(why, "spool: create %s", path);
+		goto fail;
+	}
+	*fdp = fd;
+	return SPOOL_OPEN_OK;
+fail:
+	if (fd != -1)
+		(void)close(fd);
+	return SPOOL_OPEN_TEMPFAIL;
+}
+
+/* The spool directory, created when it is missing. */
+static enum spool_open_result
+open_top(const char *path, const struct spool_account *want, int *fdp,
+    struct why *why)
+{
+	int fd;
+
+	/* O_PATH: fstat and the *at() calls need no read permission */
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		*fdp = fd;
+		return SPOOL_OPEN_OK;
+	}
+	if (errno != ENOENT) {
+		why_errno(why, "spool: %s", path);
+		return errno == EACCES ? SPOOL_OPEN_NOPERM :
+		    SPOOL_OPEN_TEMPFAIL;
+	}
+	if (geteuid() == 0)
+		return make_top_as_root(path, want, fdp, why);
+	/* whoever makes it owns it: it is our own file */
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		why_errno(why, "spool: create %s", path);
+		return errno == EACCES ? SPOOL_OPEN_NOPERM :
+		    SPOOL_OPEN_TEMPFAIL;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fchmod(fd, 0755) == -1) {
+		int e = errno;
+
+		why_errno(why, "spool: create %s", path);
+		if (fd != -1)
+			(void)close(fd);
+		return e == EACCES || e == EPERM ? SPOOL_OPEN_NOPERM :
+		    SPOOL_OPEN_TEMPFAIL;
+	}
+	*fdp = fd;
+	return SPOOL_OPEN_OK;
+}
+
+/*
+ * Root becomes the spool owner before anything in the spool is touched
+ * (DESIGN.md): the spool's directories are the owner's to change, so a
+ * privileged process acting on their names could be redirected.
+ */
+static enum spool_open_result
+become_owner(struct spool *sp, const struct spool_account *want,
+    struct why *why)
+{
+	struct stat st;
+
+	if (want->name != NULL && sp->owner != want->uid) {
+		why_set(why, "spool: %s: owned by uid %lu, but spool_owner is "
+		    "%s (uid %lu): chown the spool or change spool_owner",
+		    sp->path, (unsigned long)sp->owner, want->name,
+		    (unsigned long)want->uid);
+		return SPOOL_OPEN_CONFIG;
+	}
+	if (sp->owner == 0 && want->name == NULL) {
+		why_set(why, "spool: %s: owned by root: minimta does not run "
+		    "as root; chown -R the spool to its owner (installed: "
+		    "mail), or set spool_owner root for a throwaway spool",
+		    sp->path);
+		return SPOOL_OPEN_CONFIG;
+	}
+	if (sp->owner == 0) {
+		/* spool_owner root, said so; but no one else may add names */
+		if (fstat(sp->top, &st) == -1 || (st.st_mode & 022) != 0) {
+			why_set(why, "spool: %s: root's, and writable by group "
+			    "or others: chmod 755 it", sp->path);
+			return SPOOL_OPEN_CONFIG;
+		}
+		return SPOOL_OPEN_OK;
+	}
+	if (setgroups(1, &sp->group) == -1 || setgid(sp->group) == -1 ||
+	    setuid(sp->owner) == -1) {
+		why_errno(why, "drop privileges to uid %lu",
+		    (unsigned long)sp->owner);
+		return SPOOL_OPEN_OSERR;
+	}
+	return SPOOL_OPEN_OK;
+}
+
+/* The rest of spool_open(), on the opened spool directory. */
+static enum spool_open_result
+open_layout(struct spool *sp, const struct spool_account *want,
+    struct why *why)
+{
+	enum spool_open_result r;
+	struct stat st;
+
+	if (geteuid() == 0 && (r = become_owner(sp, want, why)) !=
+	    SPOOL_OPEN_OK)
+		return r;
+	sp->role = geteuid() == sp->owner ? SPOOL_ROLE_OWNER :
+	    SPOOL_ROLE_OTHER;
+	if (sp->role == SPOOL_ROLE_OWNER)
+		return make_layout(sp, why) == -1 ? SPOOL_OPEN_TEMPFAIL :
+		    SPOOL_OPEN_OK;
+	if (fstatat(sp->top, "incoming", &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode)) {
+		why_set(why, "spool: %s/incoming: no drop directory: the "
+		    "spool owner has to run minimta once to create it",
+		    sp->path);
+		return SPOOL_OPEN_TEMPFAIL;
+	}
+	return SPOOL_OPEN_OK;
+}
+
+enum spool_open_result
+spool_open(const char *path, const struct spool_account *want,
+    struct spool **out, struct why *why)
+{
+	enum spool_open_result r;
 	struct spool *sp;
 	struct stat st;
-	char p[PATH_MAX];
 	size_t i;
+	int top;
 
+	*out = NULL;
 	if (strlen(path) > PATH_MAX - 32) {
 		why_set(why, "spool: %s: path too long", path);
-		return NULL;
+		return SPOOL_OPEN_TEMPFAIL;
 	}
-	if (stat(path, &st) == -1 && errno == ENOENT) {
-		/* others need search permission to reach incoming/ */
-		if ((mkdir(path, 0755) == -1 && errno != EEXIST) ||
-		    chmod(path, 0755) == -1) {
-			why_errno(why, "spool: create %s", path);
-			return NULL;
-		}
-	}
-	if (stat(path, &st) == -1) {
+	if ((r = open_top(path, want, &top, why)) != SPOOL_OPEN_OK)
+		return r;
+	if (fstat(top, &st) == -1) {
 		why_errno(why, "spool: %s", path);
-		return NULL;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		why_set(why, "spool: %s: not a directory", path);
-		return NULL;
+		(void)close(top);
+		return SPOOL_OPEN_TEMPFAIL;
 	}
 	sp = xcalloc(1, sizeof(*sp));
 	sp->path = xstrdup(path);
+	sp->top = top;
 	sp->owner = st.st_uid;
 	sp->group = st.st_gid;
-	sp->role = geteuid() == st.st_uid ? SPOOL_ROLE_OWNER :
-	    SPOOL_ROLE_OTHER;
 	for (i = 0; i < SPOOL_NDIRS; i++)
 		sp->dirfd[i] = -1;
-	if (geteuid() == 0 || sp->role == SPOOL_ROLE_OWNER) {
-		if (make_layout(sp, why) == -1) {
-			spool_close(sp);
-			return NULL;
-		}
-	} else {
-		(void)snprintf(p, sizeof(p), "%s/incoming", path);
-		if (stat(p, &st) == -1 || !S_ISDIR(st.st_mode)) {
-			why_set(why, "spool: %s: no drop directory: the spool "
-			    "owner has to run minimta once to create it", p);
-			spool_close(sp);
-			return NULL;
-		}
+	if ((r = open_layout(sp, want, why)) != SPOOL_OPEN_OK) {
+		spool_close(sp);
+		return r;
 	}
 	log_set_cleanup(spool_cleanup);
-	return sp;
+	*out = sp;
+	return SPOOL_OPEN_OK;
 }
 
 void
@@ -222,6 +383,7 @@ spool_close(struct spool *sp)
 	for (i = 0; i < SPOOL_NDIRS; i++)
 		if (sp->dirfd[i] != -1)
 			(void)close(sp->dirfd[i]);
+	(void)close(sp->top);
 	free(sp->path);
 	free(sp);
 }
@@ -242,21 +404,6 @@ const char *
 spool_path(const struct spool *sp)
 {
 	return sp->path;
-}
-
-int
-spool_drop_root(struct spool *sp, struct why *why)
-{
-	if (geteuid() != 0 || sp->owner == 0)
-		return 0;
-	if (setgroups(1, &sp->group) == -1 || setgid(sp->group) == -1 ||
-	    setuid(sp->owner) == -1) {
-		why_errno(why, "drop privileges to uid %lu",
-		    (unsigned long)sp->owner);
-		return -1;
-	}
-	sp->role = SPOOL_ROLE_OWNER;
-	return 0;
 }
 
 static const char spool_alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUV";
@@ -304,19 +451,25 @@ spool_id_ok(const char *id)
 static int
 dirfd_of(struct spool *sp, enum spool_dir d, struct why *why)
 {
-	char p[PATH_MAX];
-
 	if (sp->dirfd[d] == -1) {
-		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
-		    spool_dirs[d].name);
 		/* O_PATH: others may search incoming/ but not read it */
-		sp->dirfd[d] = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		sp->dirfd[d] = openat(sp->top, spool_dirs[d].name, O_PATH |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sp->dirfd[d] == -1) {
-			why_errno(why, "open %s", p);
+			why_errno(why, "open %s/%s", sp->path,
+			    spool_dirs[d].name);
 			return -1;
 		}
 	}
 	return sp->dirfd[d];
+}
+
+/* dir opened for reading (listing, fsync), without following links. */
+static int
+open_dir(struct spool *sp, enum spool_dir d)
+{
+	return openat(sp->top, spool_dirs[d].name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
 }
 
 static bool
@@ -622,7 +775,7 @@ spool_sync_dir(struct spool *sp, enum spool_dir d, struct why *why)
 	int fd;
 
 	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
-	fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_dir(sp, d);
 	if (fd == -1 || fsync(fd) == -1) {
 		why_errno(why, "fsync %s", p);
 		if (fd != -1)
@@ -667,10 +820,13 @@ spool_iter_open(struct spool *sp, enum spool_dir d, struct why *why)
 	char p[PATH_MAX];
 	struct spool_iter *it;
 	DIR *dir;
+	int fd;
 
 	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
-	if ((dir = opendir(p)) == NULL) {
+	if ((fd = open_dir(sp, d)) == -1 || (dir = fdopendir(fd)) == NULL) {
 		why_errno(why, "open %s", p);
+		if (fd != -1)
+			(void)close(fd);
 		return NULL;
 	}
 	it = xmalloc(sizeof(*it));
@@ -717,16 +873,18 @@ spool_scan(struct spool *sp, enum spool_dir d,
 void
 spool_clean_temp(struct spool *sp, enum spool_dir d, time_t max_age)
 {
-	char p[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
-	int dfd;
+	int dfd, fd;
 	time_t now = time(NULL);
 
-	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
-	if ((dfd = dirfd_of(sp, d, NULL)) == -1 || (dir = opendir(p)) == NULL)
+	if ((dfd = dirfd_of(sp, d, NULL)) == -1 || (fd = open_dir(sp, d)) == -1)
 		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		(void)close(fd);
+		return;
+	}
 	while ((de = readdir(dir)) != NULL) {
 		if (de->d_name[0] != '.' || strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
@@ -741,15 +899,35 @@ spool_clean_temp(struct spool *sp, enum spool_dir d, time_t max_age)
 	(void)closedir(dir);
 }
 
+/*
+ * The trigger FIFO, opened without following a link and checked to be a
+ * FIFO: a writer (a submitter) never writes into another file put in its
+ * place.
+ */
+static int
+open_trigger(struct spool *sp, int flags)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(sp->top, "trigger", flags | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+		(void)close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 int
 spool_trigger(struct spool *sp)
 {
-	char p[PATH_MAX];
 	int fd;
 
-	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
-	fd = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
+	if ((fd = open_trigger(sp, O_WRONLY)) == -1)
 		return -1;
 	/* EAGAIN: the pipe is full, so a wake-up is pending anyway */
 	(void)write(fd, "w", 1);
@@ -760,16 +938,13 @@ spool_trigger(struct spool *sp)
 int
 spool_trigger_listen(struct spool *sp, struct why *why)
 {
-	char p[PATH_MAX];
 	int fd;
 
-	(void)snprintf(p, sizeof(p), "%s/trigger", sp->path);
 	/*
 	 * O_RDWR: we are also a writer, so poll() does not report
 	 * end-of-file each time a submitter closes its end.
 	 */
-	fd = open(p, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		why_errno(why, "open %s", p);
+	if ((fd = open_trigger(sp, O_RDWR)) == -1)
+		why_errno(why, "open %s/trigger", sp->path);
 	return fd;
 }

@@ -43,17 +43,40 @@ struct spool;
 struct spool_file;
 
 /*
- * Opens the spool at path. Creates what is missing when the caller owns
- * it (or it does not exist yet); reports wrong modes. Root must call
- * spool_drop_root() before writing.
+ * The account root makes of the spool (minimta.conf spool_owner); name
+ * NULL when the key is unset. Only root acts on it.
  */
-struct spool *spool_open(const char *path, struct why *);
+struct spool_account {
+	const char	*name;
+	uid_t		 uid;
+	gid_t		 gid;
+};
+
+enum spool_open_result {
+	SPOOL_OPEN_OK,
+	SPOOL_OPEN_TEMPFAIL,	/* I/O, a missing parent: may work later */
+	SPOOL_OPEN_NOPERM,	/* this user may not use the spool */
+	SPOOL_OPEN_CONFIG,	/* the spool and spool_owner disagree */
+	SPOOL_OPEN_OSERR,	/* root could not become the spool owner */
+};
+
+/*
+ * Opens the spool at path into *out. Root first becomes the spool owner
+ * (the owner of path: setgroups, setgid, setuid), before it touches
+ * anything in the spool; a root-owned spool is refused unless want
+ * names root, and a spool whose owner is not want's is refused. Root
+ * creates a missing spool directory only for want (never by name: mkdir,
+ * then fchown and fchmod on the opened directory). The owner then
+ * creates the parts that are missing and reports wrong modes. Everything
+ * after goes through descriptors relative to the spool directory.
+ */
+enum spool_open_result spool_open(const char *path,
+	    const struct spool_account *want, struct spool **out,
+	    struct why *);
 void	spool_close(struct spool *);
 enum spool_role spool_role(const struct spool *);
 uid_t	spool_owner(const struct spool *);
 const char *spool_path(const struct spool *);
-/* For root: become the spool owner (setgroups, setgid, setuid). */
-int	spool_drop_root(struct spool *, struct why *);
 
 /* A fresh queue id: [0-9A-V], time-ordered. */
 void	spool_new_id(char out[SPOOL_ID_LEN + 1]);

@@ -27,7 +27,11 @@ install_into() {
 	for m in man8/sendmail.8 man8/newaliases.8 man1/mailq.1 man5/minimta.conf.5; do
 		[ -f "$DEST/usr/share/man/$m" ]
 	done
-	cmp "$DEST/etc/minimta.conf" "$REPO/etc/minimta.conf"
+	# the shipped file, with spool_owner set to configure's account
+	diff "$REPO/etc/minimta.conf" "$DEST/etc/minimta.conf" >"$T/diff" || true
+	[ "$(grep -c '^[<>]' "$T/diff")" -eq 2 ]
+	grep -qx '< #spool_owner  mail' "$T/diff"
+	grep -qx '> spool_owner  mail' "$T/diff"
 	s=$DEST/var/spool/minimta
 	[ "$(stat -c %a "$s/queue")" = 700 ]
 	[ "$(stat -c %a "$s/corrupt")" = 700 ]
@@ -66,4 +70,33 @@ install_into() {
 	run "$DEST/opt/mta/bin/newaliases" -C "$T/minimta.conf" -O aliases="$T/aliases"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$T/aliases: 1 aliases" ]
+}
+
+@test "install: the installed config names the spool owner; root uses the installed spool as it" {
+	run install_into SPOOL_OWNER=nobody
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'spool_owner  nobody' "$DEST/etc/minimta.conf"
+	[ "$(grep -c '^spool_owner' "$DEST/etc/minimta.conf")" -eq 1 ]
+	[ "$(id -u)" -eq 0 ] || skip "needs root (the spool made for nobody)"
+	s=$DEST/var/spool/minimta
+	[ "$(stat -c %U "$s/queue")" = nobody ]
+	inst() {
+		"$DEST/usr/sbin/minimta" -C "$DEST/etc/minimta.conf" -O spool="$s" \
+		    -O log=stderr -O smarthost=smtp://127.0.0.1:1 "$@"
+	}
+	# root submits and lists as the spool owner: the queue file is nobody's
+	run inst -odq a@example.net < <(printf 'Subject: x\n\nbody\n')
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(find "$s/queue" -type f -user nobody | wc -l)" -eq 1 ]
+	[ -z "$(find "$s" -user root)" ]
+	run inst -bp
+	[[ "$output" == *"a@example.net"* ]]
+	# a spool removed by the admin is made again, for nobody
+	rm -rf "$s"
+	run inst -bp
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%a %U' "$s")" = "755 nobody" ]
+	[ "$(stat -c '%a %U' "$s/incoming")" = "3733 nobody" ]
 }

@@ -11,6 +11,8 @@ setup() {
 	common_setup
 	OWNER=mtat$$
 	useradd -r -M -U -d /nonexistent -s /usr/sbin/nologin "$OWNER"
+	# the spool is the owner's, not root's as in the other files
+	write_conf "spool_owner $OWNER"
 	mkdir -p "$T/spool"
 	chown "$OWNER:$OWNER" "$T/spool"
 	chmod 0755 "$T/spool"
@@ -126,4 +128,123 @@ as_owner() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"no drop directory"* ]]
 	[ -z "$(ls -A "$T/spool")" ]
+}
+
+# conf_without_owner: the test config with no spool_owner line.
+conf_without_owner() { sed -i '/^spool_owner /d' "$T/minimta.conf"; }
+
+@test "privsep: root, no spool_owner, no spool -> 78 saying to set spool_owner, nothing made" {
+	rm -rf "$T/spool"
+	conf_without_owner
+	run "$MINIMTA" -C "$T/minimta.conf" -odq rcpt@example.net < <(printf 'Subject: s\n\nb\n')
+	echo "$output"
+	[ "$status" -eq 78 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"$T/spool: no such directory"*"set spool_owner"* ]]
+	[ ! -e "$T/spool" ]
+}
+
+@test "privsep: root and a root-owned spool without spool_owner root -> 78, nothing made" {
+	rm -rf "$T/spool"
+	mkdir -m 0755 "$T/spool"
+	conf_without_owner
+	for args in -bp -q "-odq rcpt@example.net"; do
+		# shellcheck disable=SC2086
+		run "$MINIMTA" -C "$T/minimta.conf" $args < <(printf 'Subject: s\n\nb\n')
+		echo "$output"
+		[ "$status" -eq 78 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == *"$T/spool: owned by root"*"spool_owner root"* ]]
+	done
+	[ -z "$(ls -A "$T/spool")" ]
+	# said explicitly, it is taken (a throwaway spool, as root)
+	write_conf "spool_owner root"
+	run "$MINIMTA" -C "$T/minimta.conf" -bp
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%a %U' "$T/spool/queue")" = "700 root" ]
+	# but not when others could add names to it
+	chmod 0775 "$T/spool"
+	run "$MINIMTA" -C "$T/minimta.conf" -bp
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"$T/spool: root's, and writable by group or others"* ]]
+}
+
+@test "privsep: root with spool_owner creates the spool for that account, then works as it" {
+	rm -rf "$T/spool"
+	run "$MINIMTA" -C "$T/minimta.conf" -odq rcpt@example.net < <(printf 'Subject: s\n\nb\n')
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%a %U %G' "$T/spool")" = "755 $OWNER $OWNER" ]
+	[ "$(stat -c '%a %U %G' "$T/spool/incoming")" = "3733 $OWNER $OWNER" ]
+	[ "$(stat -c '%a %U %G' "$T/spool/queue")" = "700 $OWNER $OWNER" ]
+	[ "$(stat -c '%a %U %G' "$T/spool/corrupt")" = "700 $OWNER $OWNER" ]
+	[ "$(stat -c '%F %a %U %G' "$T/spool/trigger")" = "fifo 622 $OWNER $OWNER" ]
+	# nothing in the spool is root's: the message was written as the owner
+	[ -z "$(find "$T/spool" -user root)" ]
+	q=$(one_qfile)
+	[ "$(stat -c '%a %U' "$q")" = "600 $OWNER" ]
+	run qmsg
+	[ "${lines[0]}" = "Received: by test.example (minimta, from userid 0)" ]
+	# and the queue run works on it as the owner too
+	run "$MINIMTA" -C "$T/minimta.conf" -bp
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"rcpt@example.net"* ]]
+}
+
+@test "privsep: root without spool_owner takes an existing spool's owner (a user's build tree)" {
+	conf_without_owner
+	as_nobody "$MINIMTA" -C "$T/minimta.conf" rcpt@example.net \
+	    < <(printf 'Subject: s\n\nb\n') 2>/dev/null
+	run "$MINIMTA" -C "$T/minimta.conf" -q
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"picked up incoming/"*"from uid 65534"* ]]
+	[ "$(stat -c %U "$(one_qfile)")" = "$OWNER" ]
+}
+
+@test "privsep: a spool not spool_owner's -> 78 naming both, nothing changed" {
+	write_conf "spool_owner nobody"
+	run "$MINIMTA" -C "$T/minimta.conf" -q
+	echo "$output"
+	[ "$status" -eq 78 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"owned by uid $OUID, but spool_owner is nobody (uid 65534)"* ]]
+	write_conf "spool_owner no-such-user-$$"
+	run "$MINIMTA" -C "$T/minimta.conf" -bp
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"spool_owner: no-such-user-$$: no such user"* ]]
+	[ -z "$(find "$T/spool" -user root)" ]
+}
+
+# swap_attack NODE: root makes the missing spool NODE while the owner
+# swaps the node being made for a symlink to a root file (root's mkdir and
+# mknod are slowed down under strace, so that the swap always wins); the
+# root file must stay as it was.
+swap_attack() {
+	command -v strace >/dev/null || skip "needs strace"
+	victim=$T/victim
+	echo secret >"$victim"
+	chmod 0600 "$victim"
+	rm -rf "${T:?}/spool/$1"
+	conf_without_owner	# the spool is the owner's: root takes it
+	as_owner /usr/bin/python3 "$REPO/tests/lib/swap-node.py" "$T/spool" "$victim" 20 \
+	    >"$T/swap.out" 2>&1 &
+	swapper=$!
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -o /dev/null \
+	    -e inject=mkdir,mkdirat,mknod,mknodat:delay_exit=400000 \
+	    "$MINIMTA" -C "$T/minimta.conf" -bp >"$T/run.out" 2>&1 || true
+	wait "$swapper" || true
+	cat "$T/swap.out" "$T/run.out"
+	grep -q "swapped .new.$1" "$T/swap.out"
+	stat -c "victim: %a %U %G" "$victim"
+	[ "$(stat -c '%a %U %G' "$victim")" = "600 root root" ]
+	[ "$(cat "$victim")" = secret ]
+}
+
+@test "privsep: the owner swapping a new directory for a symlink never gets root to chown/chmod its target" {
+	swap_attack queue
+}
+
+@test "privsep: the owner swapping the new trigger FIFO for a symlink never gets root to chmod its target 0622" {
+	swap_attack trigger
 }

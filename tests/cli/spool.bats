@@ -2,10 +2,12 @@
 # The spool: layout and modes, the commit protocol (strace), a full disk.
 
 load common
+load ../lib/servers
 
 setup() { common_setup; MTA_ARGS=-odq; }
 teardown() {
 	if [ -n "${MNT:-}" ]; then umount "$MNT" 2>/dev/null || true; fi
+	stop_servers
 	common_teardown
 }
 
@@ -67,7 +69,7 @@ teardown() {
 	# the temporary file's descriptor, and queue/'s
 	tfd=$(grep -E "openat\(.*\"\.$id\", O_WRONLY" "$T/trace" | sed -E 's/.*= ([0-9]+)$/\1/')
 	[ -n "$tfd" ]
-	seq=$(grep -nE "fsync\($tfd\)|rename(at2?)?\(.*\"\.$id\".*\"$id\"|openat\(.*/queue\", O_RDONLY\|O_CLOEXEC\|O_DIRECTORY\)|fsync\(|exit_group" "$T/trace")
+	seq=$(grep -nE "fsync\($tfd\)|rename(at2?)?\(.*\"\.$id\".*\"$id\"|openat\(.*\"([^\"]*/)?queue\", O_RDONLY(\|O_(NOFOLLOW|CLOEXEC|DIRECTORY))*\)|fsync\(|exit_group" "$T/trace")
 	echo "$seq"
 	l_fsync=$(echo "$seq" | grep -m1 -E "fsync\($tfd\) += 0" | cut -d: -f1)
 	l_rename=$(echo "$seq" | grep -m1 -E "rename" | cut -d: -f1)
@@ -89,7 +91,7 @@ teardown() {
 	skip_unless_root "mounting a small tmpfs"
 	MNT=$T/spool
 	mkdir -p "$MNT"
-	mount -t tmpfs -o size=512k tmpfs "$MNT" || skip "cannot mount tmpfs here"
+	mount -t tmpfs -o size=512k,mode=0755 tmpfs "$MNT" || skip "cannot mount tmpfs here"
 	mta -bp >/dev/null
 	run mta -f root x@example.net < <(printf 'Subject: s\n\n'; head -c 2000000 /dev/zero | tr '\0' 'a' | fold -w 76)
 	echo "$output"
@@ -124,4 +126,52 @@ teardown() {
 	[ "$(stat -c %a "$T/spool/incoming")" = 3733 ]
 	[ -p "$T/spool/trigger" ]
 	[ -z "$(ls -A "$T/spool" | grep '^\.new\.')" ]
+}
+
+@test "spool: a bad drop file never overwrites one kept in corrupt/ (NAME, then NAME.1, NAME.2)" {
+	mta -bp >/dev/null
+	bad=00000000000002
+	for n in one two three; do
+		printf 'not a drop file: %s\n' "$n" >"$T/spool/incoming/$bad"
+		chmod 0640 "$T/spool/incoming/$bad"
+		run mta -q
+		echo "$output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"incoming/$bad:"* ]]
+		[ ! -e "$T/spool/incoming/$bad" ]
+	done
+	[ "$(cat "$T/spool/corrupt/$bad")" = "not a drop file: one" ]
+	[ "$(cat "$T/spool/corrupt/$bad.1")" = "not a drop file: two" ]
+	[ "$(cat "$T/spool/corrupt/$bad.2")" = "not a drop file: three" ]
+	[ "$(ls -A "$T/spool/corrupt" | wc -l)" -eq 3 ]
+}
+
+@test "spool: removing a delivered message fsyncs queue/ after the unlink (strace)" {
+	command -v strace >/dev/null || skip "needs strace"
+	start_smtpd relay
+	sed -i "s|^smarthost .*|smarthost smtp://$RELAY_HOST:$RELAY_PORT|" \
+	    "$T/minimta.conf"
+	mta -f root x@example.net < <(printf 'Subject: s\n\nb\n')
+	id=$(qfiles)
+	[ -n "$id" ]
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -o "$T/trace" \
+	    -e trace=openat,open,unlink,unlinkat,fsync,exit_group \
+	    "$MINIMTA" -C "$T/minimta.conf" -q 2>"$T/qlog"
+	cat "$T/qlog"
+	grep -q "$id: .*status=sent" "$T/qlog"
+	[ -z "$(qfiles)" ]
+	[ "$(find "$RELAY_SPOOL" -name '*.eml' | wc -l)" -eq 1 ]
+	# the process that unlinked queue/ID, and where
+	u=$(grep -nE "unlink(at\([0-9]+, )?\(?\"([^\"]*/)?$id\"" "$T/trace" | grep '= 0$' | head -1)
+	echo "unlink: $u"
+	[ -n "$u" ]
+	l_unlink=${u%%:*}
+	pid=$(echo "${u#*:}" | awk '{print $1}')
+	# after it, the same process opens queue/ and fsyncs that descriptor
+	seq=$(awk -v after="$l_unlink" -v pid="$pid" 'NR > after && $1 == pid' "$T/trace")
+	echo "$seq"
+	dfd=$(echo "$seq" | grep -m1 -E "openat\(.*\"([^\"]*/)?queue\", O_RDONLY(\|O_(NOFOLLOW|CLOEXEC|DIRECTORY))*\)" |
+	    sed -E 's/.*= ([0-9]+)$/\1/')
+	[ -n "$dfd" ]
+	echo "$seq" | grep -qE "fsync\($dfd\) += 0"
 }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # mkspool.sh DIR OWNER: creates minimta's spool (DESIGN.md modes) for
-# `make install`. As root, everything is owned by OWNER and its group;
-# as another user (a DESTDIR install), it says what it could not chown.
+# `make install`, whose minimta.conf says "spool_owner OWNER". As root,
+# everything is owned by OWNER and its group; as another user (a DESTDIR
+# install), it says what it could not chown.
 set -eu
 dir=$1 owner=$2
 install -d -m 0755 "$dir"
@@ -15,6 +16,8 @@ if [ "$(id -u)" = 0 ] && id "$owner" >/dev/null 2>&1; then
 	chown "$owner:$group" "$dir" "$dir/queue" "$dir/corrupt" \
 		"$dir/incoming" "$dir/trigger"
 else
+	# minimta refuses a spool that is not the owner's (spool_owner in
+	# the installed minimta.conf), a root-owned one included
 	echo "mkspool: not root (or no user $owner): chown $owner of $dir," \
 		"$dir/queue, $dir/corrupt, $dir/incoming and $dir/trigger by hand"
 fi

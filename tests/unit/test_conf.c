@@ -50,6 +50,7 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		{ "aliases", &c->aliases }, { "resolver", &c->resolver },
 		{ "masquerade", &c->masquerade },
 		{ "postmaster", &c->postmaster },
+		{ "spool_owner", &c->spool_owner },
 	};
 	size_t i;
 
@@ -98,6 +99,9 @@ static const struct conf_case cases[] = {
 	/* strings, hosts, paths */
 	{ "spool", "spool /tmp/sp\n", "spool", "/tmp/sp" },
 	{ "spool relative", "spool sp", "spool", "sp" },
+	{ "spool_owner", "spool_owner mail\n", "spool_owner", "mail" },
+	{ "spool_owner empty: unset", "spool_owner mail\nspool_owner\n",
+	    "spool_owner", "(null)" },
 	{ "spool missing value", "spool\n", "spool",
 	    E("spool: missing value") },
 	{ "path with space", "aliases /etc/my aliases  \n", "aliases",
@@ -383,6 +387,7 @@ test_defaults(void)
 		{ "log", "syslog" }, { "t_args", "add" },
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
+		{ "spool_owner", "(null)" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
