@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "log.h"
 #include "pickup.h"
 #include "qfile.h"
+#include "report.h"
 #include "route.h"
 #include "runner.h"
 #include "spool.h"
@@ -30,6 +32,12 @@ struct pair {
 	char	*id;
 };
 
+/* Ids of messages with reports due, collected over a batch. */
+struct finals {
+	char		**v;
+	size_t		 n;
+};
+
 struct scan {
 	const struct conf	*conf;
 	struct spool		*sp;
@@ -40,6 +48,7 @@ struct scan {
 	time_t			 next_due;
 	char			**orphans;	/* state files, no message */
 	size_t			 norphans;
+	struct finals		 final;		/* reports due */
 };
 
 struct job {
@@ -63,6 +72,14 @@ on_hup(int sig)
 }
 
 static void
+finals_take(struct finals *f, char **v, size_t n)
+{
+	f->v = xreallocarray(f->v, f->n + n + 1, sizeof(*f->v));
+	memcpy(f->v + f->n, v, n * sizeof(*v));
+	f->n += n;
+}
+
+static void
 add_pair(struct scan *s, const char *dest, const char *id)
 {
 	if (s->n == s->cap) {
@@ -83,6 +100,37 @@ needs_look(const struct scan *s)
 	    s->conf->nsmarthosts == 0;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One pair per distinct destination of the pending recipients: each is
+ * routed once, and the sort finds the duplicates (n log n, not n^2: a
+ * message may have max_recipients domains).
+ */
+static void
+add_dests(struct scan *s, const struct qfile *q, const char *id)
+{
+	char **dests = xcalloc(q->env.nrcpts + 1, sizeof(*dests));
+	size_t i, n = 0;
+
+	for (i = 0; i < q->env.nrcpts; i++)
+		if (!q->state.rcpts[i].done)
+			dests[n++] = route_dest(s->conf, q->env.rcpts[i].addr);
+	qsort(dests, n, sizeof(*dests), cmp_str);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(dests[i], dests[i - 1]) != 0)
+			add_pair(s, dests[i], id);
+	if (n == 0)
+		add_pair(s, ROUTE_SMARTHOST, id);	/* finish its removal */
+	for (i = 0; i < n; i++)
+		free(dests[i]);
+	free(dests);
+}
+
 /* Routes one queued message; reads it only when routing needs that. */
 static void
 route_message(struct scan *s, const char *id)
@@ -91,7 +139,7 @@ route_message(struct scan *s, const char *id)
 	struct qfile q;
 	struct why why;
 	bool match = o->only_rcpt == NULL;
-	size_t i, j;
+	size_t i;
 
 	if (!needs_look(s)) {
 		add_pair(s, ROUTE_SMARTHOST, id);
@@ -103,6 +151,13 @@ route_message(struct scan *s, const char *id)
 	if (o->only_sender != NULL && strstr(q.env.sender, o->only_sender) ==
 	    NULL)
 		goto out;
+	/* reports left by a crash: finished by this run (report.h) */
+	if (qstate_reports(&q.state, QSTATE_REPORT_FAILED) > 0 ||
+	    qstate_reports(&q.state, QSTATE_REPORT_RELAYED) > 0) {
+		char *fid = xstrdup(id);
+
+		finals_take(&s->final, &fid, 1);
+	}
 	for (i = 0; i < q.env.nrcpts && !match; i++)
 		match = !q.state.rcpts[i].done &&
 		    strstr(q.env.rcpts[i].addr, o->only_rcpt) != NULL;
@@ -113,29 +168,7 @@ route_message(struct scan *s, const char *id)
 			s->next_due = q.state.next_try;
 		goto out;
 	}
-	/* one pair per distinct destination of the pending recipients */
-	for (i = 0; i < q.env.nrcpts; i++) {
-		char *dest;
-		bool seen = false;
-
-		if (q.state.rcpts[i].done)
-			continue;
-		dest = route_dest(s->conf, q.env.rcpts[i].addr);
-		for (j = 0; j < i && !seen; j++) {
-			char *other;
-
-			if (q.state.rcpts[j].done)
-				continue;
-			other = route_dest(s->conf, q.env.rcpts[j].addr);
-			seen = strcmp(other, dest) == 0;
-			free(other);
-		}
-		if (!seen)
-			add_pair(s, dest, id);
-		free(dest);
-	}
-	if (qstate_all_done(&q.state))
-		add_pair(s, ROUTE_SMARTHOST, id);	/* finish its removal */
+	add_dests(s, &q, id);
 out:
 	qfile_close(&q);
 }
@@ -227,28 +260,181 @@ make_jobs(const struct scan *s, char **ids, size_t *njobs)
 	return jobs;
 }
 
-/* Worker exit status: bit 0 some deferred, bit 1 some bounced. */
+/*
+ * What a worker tells the runner, over its pipe, before it exits: its
+ * counts, a setup failure (bad TLS or auth_file settings), and then
+ * nfinal message ids with reports due (report_finish).
+ */
+struct result {
+	struct deliver_stats	 st;
+	bool			 setup_failed;
+	struct why		 why;
+	size_t			 nfinal;
+};
+
+typedef char result_id[SPOOL_MAX_NAME + 1];
+
+struct worker {
+	pid_t		 pid;	/* 0: free slot */
+	int		 fd;	/* read end of its result pipe */
+	struct buf	 in;
+};
+
 static int
-stats_code(const struct deliver_stats *st)
+write_all(int fd, const void *p, size_t n)
 {
-	return (st->deferred ? 1 : 0) | (st->bounced ? 2 : 0) |
-	    (st->sent ? 4 : 0);
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* In a worker: delivers one job, writes its result to fd, exits. */
+static void
+worker_main(const struct conf *conf, struct spool *sp,
+    const struct runner_opts *o, const struct job *job, int fd)
+{
+	struct result r = { 0 };
+	struct deliver *d;
+	char **final = NULL;
+	result_id id;
+	size_t i;
+
+	if ((d = deliver_new(conf, sp, o->verbose, &r.why)) == NULL) {
+		r.setup_failed = true;
+	} else {
+		deliver_batch(d, job->dest, job->ids, job->n, &runner_stop,
+		    &r.st);
+		final = deliver_take_final(d, &r.nfinal);
+		deliver_free(d);
+	}
+	(void)fflush(stderr);
+	(void)write_all(fd, &r, sizeof(r));
+	for (i = 0; i < r.nfinal; i++) {
+		memset(id, 0, sizeof(id));
+		(void)strlcpy(id, final[i], sizeof(id));
+		(void)write_all(fd, id, sizeof(id));
+	}
+	_exit(0);
+}
+
+/* A worker's pipe is at its end: its result is added in, it is reaped. */
+static void
+worker_done(struct worker *w, struct deliver_stats *st, struct finals *f,
+    struct why *why, int *rc)
+{
+	struct result r;
+	const result_id *ids;
+	size_t i, have;
+	int status;
+
+	while (waitpid(w->pid, &status, 0) == -1 && errno == EINTR)
+		continue;
+	(void)close(w->fd);
+	if (w->in.len < sizeof(r)) {
+		log_error("delivery worker %ld ended without a result",
+		    (long)w->pid);
+	} else {
+		memcpy(&r, w->in.data, sizeof(r));
+		if (r.setup_failed) {
+			log_error("%s", r.why.text);
+			why_set(why, "delivery setup failed: %s", r.why.text);
+			*rc = -1;
+		}
+		st->sent += r.st.sent;
+		st->deferred += r.st.deferred;
+		st->bounced += r.st.bounced;
+		ids = (const result_id *)(void *)(w->in.data + sizeof(r));
+		have = (w->in.len - sizeof(r)) / sizeof(result_id);
+		for (i = 0; i < r.nfinal && i < have; i++) {
+			char *id = xstrndup(ids[i], SPOOL_MAX_NAME);
+
+			finals_take(f, &id, 1);
+		}
+	}
+	buf_free(&w->in);
+	w->pid = 0;
+}
+
+static bool
+worker_start(const struct conf *conf, struct spool *sp,
+    const struct runner_opts *o, const struct job *job, struct worker *w)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_error("pipe: %s", strerror(errno));
+		return false;
+	}
+	if ((w->pid = fork()) == -1) {
+		log_error("fork: %s", strerror(errno));
+		(void)close(p[0]);
+		(void)close(p[1]);
+		w->pid = 0;
+		return false;
+	}
+	if (w->pid == 0) {
+		(void)close(p[0]);
+		worker_main(conf, sp, o, job, p[1]);
+	}
+	(void)close(p[1]);
+	w->fd = p[0];
+	buf_init(&w->in);
+	return true;
+}
+
+/* Reads what the running workers wrote; reaps those at the end. */
+static void
+worker_poll(struct worker *kids, size_t conc, struct deliver_stats *st,
+    struct finals *f, struct why *why, int *rc)
+{
+	struct pollfd *pf = xcalloc(conc, sizeof(*pf));
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < conc; i++) {
+		pf[i].fd = kids[i].pid != 0 ? kids[i].fd : -1;
+		pf[i].events = POLLIN;
+	}
+	if (poll(pf, (nfds_t)conc, -1) == -1) {
+		free(pf);
+		return;	/* EINTR: the caller looks at runner_stop */
+	}
+	for (i = 0; i < conc; i++) {
+		if (pf[i].fd == -1 || pf[i].revents == 0)
+			continue;
+		buf_reserve(&kids[i].in, 4096);
+		n = read(kids[i].fd, kids[i].in.data + kids[i].in.len, 4096);
+		if (n > 0)
+			kids[i].in.len += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			worker_done(&kids[i], st, f, why, rc);
+	}
+	free(pf);
 }
 
 static void
 run_jobs(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct job *jobs, size_t nj,
-    struct deliver_stats *st, struct why *why, int *rc)
+    struct deliver_stats *st, struct finals *f, struct why *why, int *rc)
 {
-	size_t next = 0, running = 0, conc = (size_t)conf->concurrency, i;
-	pid_t *kids = xcalloc(conc, sizeof(*kids));	/* 0: free slot */
+	size_t next = 0, conc = (size_t)conf->concurrency, i, running;
+	struct worker *kids;
 	bool forwarded = false;
 	struct deliver *d;
-	int status;
-	pid_t pid;
+	char **v;
+	size_t n;
 
 	if (o->in_process || nj == 1) {
-		free(kids);
 		if ((d = deliver_new(conf, sp, o->verbose, why)) == NULL) {
 			*rc = -1;
 			return;
@@ -256,67 +442,50 @@ run_jobs(const struct conf *conf, struct spool *sp,
 		for (next = 0; next < nj && !runner_stop; next++)
 			deliver_batch(d, jobs[next].dest, jobs[next].ids,
 			    jobs[next].n, &runner_stop, st);
+		v = deliver_take_final(d, &n);
+		finals_take(f, v, n);
+		free(v);
 		deliver_free(d);
 		return;
 	}
-	while (next < nj || running > 0) {
-		while (next < nj && running < conc && !runner_stop) {
-			pid = fork();
-			if (pid == -1) {
-				log_error("fork: %s", strerror(errno));
-				break;
-			}
-			if (pid == 0) {
-				struct deliver_stats cs = { 0 };
-
-				d = deliver_new(conf, sp, o->verbose, why);
-				if (d == NULL) {
-					log_error("%s", why->text);
-					_exit(64);
-				}
-				deliver_batch(d, jobs[next].dest,
-				    jobs[next].ids, jobs[next].n, &runner_stop,
-				    &cs);
-				deliver_free(d);
-				(void)fflush(stderr);
-				_exit(stats_code(&cs));
-			}
-			for (i = 0; kids[i] != 0; i++)
-				continue;
-			kids[i] = pid;
-			next++;
-			running++;
+	kids = xcalloc(conc, sizeof(*kids));
+	for (;;) {
+		for (i = 0, running = 0; i < conc; i++) {
+			if (kids[i].pid == 0 && next < nj && !runner_stop &&
+			    worker_start(conf, sp, o, &jobs[next], &kids[i]))
+				next++;
+			running += kids[i].pid != 0;
 		}
 		if (running == 0)
 			break;
-		pid = waitpid(-1, &status, 0);
-		if (pid == -1) {
-			if (errno == EINTR) {
-				/* our workers only: others may share our
-				 * process group (a container's entrypoint) */
-				for (i = 0; runner_stop && !forwarded &&
-				    i < conc; i++)
-					if (kids[i] != 0)
-						(void)kill(kids[i], SIGTERM);
-				forwarded = forwarded || runner_stop;
-				continue;
-			}
-			break;
-		}
-		for (i = 0; i < conc; i++)
-			if (kids[i] == pid)
-				kids[i] = 0;
-		running--;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 64) {
-			why_set(why, "delivery setup failed (see log)");
-			*rc = -1;
-		} else if (WIFEXITED(status)) {
-			st->deferred += (WEXITSTATUS(status) & 1) != 0;
-			st->bounced += (WEXITSTATUS(status) & 2) != 0;
-			st->sent += (WEXITSTATUS(status) & 4) != 0;
-		}
+		/* our workers only: others may share our process group
+		 * (a container's entrypoint) */
+		for (i = 0; runner_stop && !forwarded && i < conc; i++)
+			if (kids[i].pid != 0)
+				(void)kill(kids[i].pid, SIGTERM);
+		forwarded = forwarded || runner_stop;
+		worker_poll(kids, conc, st, f, why, rc);
 	}
 	free(kids);
+}
+
+/* After the batch's jobs: one report per message (report.h). */
+static void
+finish_reports(const struct conf *conf, struct spool *sp, struct finals *f)
+{
+	size_t i;
+
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), cmp_str);
+	for (i = 0; i < f->n; i++) {
+		if (i == 0 || strcmp(f->v[i], f->v[i - 1]) != 0)
+			report_finish(conf, sp, f->v[i]);
+	}
+	for (i = 0; i < f->n; i++)
+		free(f->v[i]);
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
 }
 
 /* Delivers the pairs collected so far, then forgets them. */
@@ -329,12 +498,15 @@ run_batch(const struct conf *conf, struct spool *sp,
 	char **ids;
 	size_t nj = 0, i;
 
-	if (s->n == 0)
+	if (s->n == 0) {
+		finish_reports(conf, sp, &s->final);
 		return;
+	}
 	qsort(s->v, s->n, sizeof(*s->v), cmp_pair);
 	ids = xreallocarray(NULL, s->n, sizeof(*ids));
 	jobs = make_jobs(s, ids, &nj);
-	run_jobs(conf, sp, o, jobs, nj, st, why, rc);
+	run_jobs(conf, sp, o, jobs, nj, st, &s->final, why, rc);
+	finish_reports(conf, sp, &s->final);
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].dest);
 		free(s->v[i].id);
