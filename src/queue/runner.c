@@ -22,6 +22,15 @@
 #define RUNNER_BATCH		10000	/* queue entries routed at a time */
 #define RUNNER_WAIT_MAX		3600	/* s: the daemon looks again at least hourly */
 #define RUNNER_TRIGGER_DRAIN	512
+/*
+ * Anyone may write to the trigger: a write only makes the daemon pick up
+ * incoming/ and deliver what was never tried, at most every
+ * RUNNER_TRIGGER_GAP_MS; a full scan of the queue comes at the interval
+ * or a retry time, at most every RUNNER_SCAN_MIN seconds (Postfix's qmgr
+ * limits its scans of the deferred queue the same way).
+ */
+#define RUNNER_TRIGGER_GAP_MS	100
+#define RUNNER_SCAN_MIN		1
 
 /* Signal flags: the handlers only set these. */
 static volatile sig_atomic_t runner_stop;
@@ -516,6 +525,56 @@ run_batch(const struct conf *conf, struct spool *sp,
 	free(jobs);
 }
 
+/*
+ * A trigger's run: the messages of queue/ that have no state file (new
+ * submissions, picked-up drop files, reports). Only names are read for
+ * the others, so a large deferred queue costs one directory listing.
+ */
+static int
+scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
+{
+	struct spool_iter *it;
+	const char *name, *dot;
+	char **ids = NULL, **states = NULL, key[SPOOL_MAX_NAME + 1];
+	size_t nids = 0, nstates = 0, i;
+	int rc = 0;
+
+	if ((it = spool_iter_open(s->sp, SPOOL_QUEUE, why)) == NULL)
+		return -1;
+	while ((name = spool_iter_next(it)) != NULL) {
+		dot = strchr(name, '.');
+		if (dot != NULL && strcmp(dot, QSTATE_SUFFIX) == 0) {
+			states = xreallocarray(states, nstates + 1,
+			    sizeof(*states));
+			states[nstates++] = xstrndup(name, (size_t)(dot - name));
+		} else if (dot == NULL && spool_id_ok(name)) {
+			ids = xreallocarray(ids, nids + 1, sizeof(*ids));
+			ids[nids++] = xstrdup(name);
+		}
+	}
+	spool_iter_close(it);
+	if (nstates > 1)
+		qsort(states, nstates, sizeof(*states), cmp_str);
+	for (i = 0; i < nids && rc == 0; i++) {
+		char *k = key;
+
+		(void)strlcpy(key, ids[i], sizeof(key));
+		if (bsearch(&k, states, nstates, sizeof(*states),
+		    cmp_str) == NULL)
+			(void)scan_entry(s, ids[i]);
+		if (s->n >= RUNNER_BATCH)
+			run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	}
+	run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	for (i = 0; i < nstates; i++)
+		free(states[i]);
+	free(ids);
+	free(states);
+	return rc;
+}
+
 int
 runner_once(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct deliver_stats *st, time_t *next_due,
@@ -530,6 +589,12 @@ runner_once(const struct conf *conf, struct spool *sp,
 	s.now = time(NULL);
 	if (o->pickup)
 		(void)pickup_run(conf, sp);
+	if (o->fresh_only) {
+		rc = scan_fresh(&s, st, why);
+		free(s.v);
+		*next_due = st->deferred ? time(NULL) + conf->retry_min : 0;
+		return rc;
+	}
 	spool_clean_temp(sp, SPOOL_QUEUE, 24 * 3600);
 	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL)
 		return -1;
@@ -560,19 +625,54 @@ drain_trigger(int fd)
 		continue;
 }
 
+/* The next full scan: the interval or the next retry, not within
+ * RUNNER_SCAN_MIN of this one. */
+static time_t
+next_wake(long interval, time_t next_due)
+{
+	time_t now = time(NULL), wake = now + interval;
+
+	if (next_due != 0 && next_due < wake)
+		wake = next_due;
+	return wake < now + RUNNER_SCAN_MIN ? now + RUNNER_SCAN_MIN : wake;
+}
+
+/*
+ * Waits for the trigger until wake; true if it was written. Then waits
+ * out RUNNER_TRIGGER_GAP_MS, so a flood of writes costs a run per gap.
+ */
+static bool
+wait_trigger(int fd, time_t wake)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	time_t wait_s = wake - time(NULL);
+	int wait_ms;
+
+	/* seconds first: -q30d in ms does not fit an int */
+	wait_s = wait_s < 0 ? 0 : wait_s > RUNNER_WAIT_MAX ? RUNNER_WAIT_MAX :
+	    wait_s;
+	wait_ms = (int)wait_s * 1000;
+	if (poll(&pfd, 1, wait_ms) <= 0)
+		return false;
+	drain_trigger(fd);
+	(void)poll(NULL, 0, RUNNER_TRIGGER_GAP_MS);
+	return true;
+}
+
 int
 runner_daemon(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, long interval,
     const struct conf *(*reload)(void *), void *reload_arg)
 {
 	struct sigaction sa = { 0 };
+	struct runner_opts fresh = *o;
 	struct deliver_stats st;
-	struct pollfd pfd;
 	struct why why;
-	time_t next_due, wake;
-	time_t wait_s;
-	int fd, wait_ms;
+	time_t next_due, now, wake = 0;
+	bool full = true, triggered = false;
+	int fd;
 
+	fresh.fresh_only = true;
 	sa.sa_handler = on_term;
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
@@ -585,28 +685,32 @@ runner_daemon(const struct conf *conf, struct spool *sp,
 	log_info("queue runner started: interval %lds, spool %s", interval,
 	    spool_path(sp));
 	while (!runner_stop) {
-		if (runner_once(conf, sp, o, &st, &next_due, &why) == -1)
-			log_error("queue run: %s", why.text);
+		now = time(NULL);
+		if (full || now >= wake) {
+			if (runner_once(conf, sp, o, &st, &next_due, &why) ==
+			    -1)
+				log_error("queue run: %s", why.text);
+			wake = next_wake(interval, next_due);
+			full = false;
+		} else if (triggered) {
+			if (runner_once(conf, sp, &fresh, &st, &next_due,
+			    &why) == -1)
+				log_error("queue run: %s", why.text);
+			if (next_due != 0 && next_due < wake)
+				wake = next_due > now + RUNNER_SCAN_MIN ?
+				    next_due : now + RUNNER_SCAN_MIN;
+		}
+		triggered = false;
 		if (runner_stop)
 			break;
-		wake = time(NULL) + interval;
-		if (next_due != 0 && next_due < wake)
-			wake = next_due;
-		/* seconds first: -q30d in ms does not fit an int */
-		wait_s = wake - time(NULL);
-		wait_s = wait_s < 1 ? 1 : wait_s > RUNNER_WAIT_MAX ?
-		    RUNNER_WAIT_MAX : wait_s;
-		wait_ms = (int)wait_s * 1000;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, wait_ms) > 0)
-			drain_trigger(fd);
+		triggered = wait_trigger(fd, wake);
 		if (runner_reload) {
-			const struct conf *fresh;
+			const struct conf *c;
 
 			runner_reload = 0;
-			if ((fresh = reload(reload_arg)) != NULL) {
-				conf = fresh;
+			if ((c = reload(reload_arg)) != NULL) {
+				conf = c;
+				full = true;	/* a new route may help */
 				log_info("configuration reloaded");
 			}
 		}

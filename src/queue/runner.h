@@ -21,6 +21,8 @@ struct spool;
 struct runner_opts {
 	bool		 pickup;	/* take incoming/ first */
 	bool		 due_only;	/* respect back-off (daemon) */
+	bool		 fresh_only;	/* only messages never tried (no
+					   state file): a trigger's run */
 	bool		 in_process;	/* no workers (-odi) */
 	bool		 verbose;	/* -v: SMTP dialogue on stderr */
 	const char	*only_id;	/* -qI: id substring */

@@ -195,3 +195,67 @@ EOF2
 	    "$RELAY_SPOOL/0001.eml"
 	spool_empty
 }
+
+# cpu_ticks PID: user + system time of a process, in clock ticks.
+cpu_ticks()
+{
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# newid N: a queue id (14 characters of the spool alphabet) from N.
+newid()
+{
+	printf 'ZZ%012d' "$1"
+}
+
+@test "reports: a trigger flood by another user does not rescan 2,000 deferred messages" {
+	skip_unless_root "writes the trigger as nobody"
+	command -v setpriv >/dev/null || skip "needs setpriv"
+	port=$(free_port 127.0.0.2)
+	dl_conf "smtp://127.0.0.2:$port" "connect_timeout 1s"
+	send -f sender@example.org a@x.example
+	id=$(qids)
+	qrun	# deferred: the relay is down
+	[ -f "$T/spool/queue/$id.state" ]
+	q=$T/spool/queue
+	for i in $(seq 1 1999); do
+		n=$(newid "$i")
+		cp -p "$q/$id" "$q/$n"
+		cp -p "$q/$id.state" "$q/$n.state"
+	done
+	[ "$(nqueued)" -eq 2000 ]
+	"$MINIMTA" -C "$T/minimta.conf" -q1h 2>"$T/daemon" &
+	pid=$!
+	DL_PIDS+=("$pid")
+	wait_until 20 grep -q "queue runner started" "$T/daemon"
+	# the first full scan (every message is opened once) is over when
+	# the daemon sleeps; then the flood starts
+	sleep 3
+	before=$(cpu_ticks "$pid")
+	trig=$T/spool/trigger
+	setpriv --reuid=nobody --regid=nogroup --clear-groups sh -c \
+	    "while :; do echo x >'$trig'; sleep 0.01; done" &
+	flood=$!
+	DL_PIDS+=("$flood")
+	sleep 2
+	start_smtpd relay --host 127.0.0.2 --port "$port"
+	printf 'Subject: during the flood\n\nx\n' |
+	    "$MINIMTA" -C "$T/minimta.conf" b@x.example 2>>"$T/log"
+	start=$(date +%s)
+	wait_for_file "$RELAY_SPOOL/0001.eml" 10
+	took=$(($(date +%s) - start))
+	sleep 2
+	after=$(cpu_ticks "$pid")
+	kill "$flood"
+	hz=$(getconf CLK_TCK)
+	used=$((after - before))
+	echo "daemon CPU over ~5 s of flood: $used ticks ($hz/s); delivered in ${took}s" >&2
+	[ -z "${DL_MEASURE:-}" ] || echo "$used ticks, ${took}s" >>"$DL_MEASURE"
+	cat "$T/daemon" | tail -5 >&2
+	# the new message went out at once, the flood cost little
+	[ "$took" -le 5 ]
+	grep -q 'Subject: during the flood' "$RELAY_SPOOL/0001.eml"
+	[ "$used" -lt "$hz" ]
+	# the deferred ones still wait for their back-off
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+}
