@@ -23,6 +23,8 @@ one.dt MX 0 .
 two.dt MX 0 .
 three.dt MX 0 .
 sender.dt MX 10 mx.sender.dt
+slow1.dt SERVFAIL
+slow2.dt SERVFAIL
 mx.sender.dt A 127.0.0.3
 ZONE
 	"$BATS_TEST_DIRNAME/../lib/dns-server.sh" start "$DNSDIR" "$DNSADDR" \
@@ -53,6 +55,12 @@ crashrun()
 	cat "$T/qlog" >>"$T/log"
 	echo "crash run at $1: exit $rc" >&2
 	[ "$rc" -eq 137 ]
+}
+
+# older_than S FILE: FILE's mtime is more than S seconds ago.
+older_than()
+{
+	[ $(($(date +%s) - $(stat -c %Y "$2"))) -gt "$1" ]
 }
 
 # rcpt_counts: "N addr" for every recipient the relay got, sorted.
@@ -95,6 +103,28 @@ rcpt_counts()
 	grep -qx 'Final-Recipient: rfc822; c@three.dt' "$f"
 	# one copy of the original
 	[ "$(grep -cx 'Subject: test' "$f")" -eq 1 ]
+}
+
+@test "reports: deferred at two destinations: one delay warning listing both" {
+	dl_conf "" "resolver $DNSADDR:$DNSPORT" "delay_warning 1s"
+	send -f u@sender.dt a@slow1.dt b@slow2.dt
+	id=$(qids)
+	wait_until 5 older_than 1 "$T/spool/queue/$id"
+	qrun
+	log_has "$id: to=<a@slow1.dt>, .*status=deferred" "$T/qlog"
+	log_has "$id: to=<b@slow2.dt>, .*status=deferred" "$T/qlog"
+	[ "$(log_count "sender delivery status notification: $id" \
+	    "$T/qlog")" -eq 1 ]
+	w=$(qfiles | grep -v "$id")
+	f=$T/spool/queue/$w
+	grep -q '^Subject: Delayed Mail' "$f"
+	grep -qx 'Final-Recipient: rfc822; a@slow1.dt' "$f"
+	grep -qx 'Final-Recipient: rfc822; b@slow2.dt' "$f"
+	[ "$(grep -cx 'Action: delayed' "$f")" -eq 2 ]
+	# once per message: the next run sends no second warning
+	qrun
+	[ "$(log_count "sender delivery status notification" "$T/qlog")" \
+	    -eq 0 ]
 }
 
 @test "reports: a failure's report survives a crash before it is queued" {
