@@ -304,7 +304,8 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			log_outcome(q, &o[i], "sent");
 			st->sent++;
 		} else if (o[i].result == SMTP_PERMFAIL || expired) {
-			finish(q, &o[i], report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			finish(q, &o[i],
+			    report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
 			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
 			log_outcome(q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");

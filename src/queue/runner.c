@@ -134,7 +134,7 @@ add_dests(struct scan *s, const struct qfile *q, const char *id)
 		if (i == 0 || strcmp(dests[i], dests[i - 1]) != 0)
 			add_pair(s, dests[i], id);
 	if (n == 0)
-		add_pair(s, ROUTE_SMARTHOST, id);	/* finish its removal */
+		add_pair(s, ROUTE_SMARTHOST, id);	/* finish it */
 	for (i = 0; i < n; i++)
 		free(dests[i]);
 	free(dests);
@@ -546,7 +546,8 @@ scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
 		if (dot != NULL && strcmp(dot, QSTATE_SUFFIX) == 0) {
 			states = xreallocarray(states, nstates + 1,
 			    sizeof(*states));
-			states[nstates++] = xstrndup(name, (size_t)(dot - name));
+			states[nstates++] = xstrndup(name,
+			    (size_t)(dot - name));
 		} else if (dot == NULL && spool_id_ok(name)) {
 			ids = xreallocarray(ids, nids + 1, sizeof(*ids));
 			ids[nids++] = xstrdup(name);

@@ -169,7 +169,8 @@ test_reports(void)
 	qstate_init(&q, 3);
 	qstate_set_report(&q, 0, QSTATE_REPORT_FAILED, "5.1.1",
 	    "mx.example.net", "550 5.1.1 no such user");
-	qstate_set_report(&q, 1, QSTATE_REPORT_RELAYED, "2.0.0", NULL, "250 ok");
+	qstate_set_report(&q, 1, QSTATE_REPORT_RELAYED, "2.0.0", NULL,
+	    "250 ok");
 	q.rcpts[2].done = true;
 	UNIT_INT("reports: not all done while reports wait",
 	    qstate_all_done(&q), false);
