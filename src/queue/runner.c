@@ -83,6 +83,8 @@ on_hup(int sig)
 static void
 finals_take(struct finals *f, char **v, size_t n)
 {
+	if (n == 0)
+		return;	/* v may be NULL */
 	f->v = xreallocarray(f->v, f->n + n + 1, sizeof(*f->v));
 	memcpy(f->v + f->n, v, n * sizeof(*v));
 	f->n += n;
