@@ -562,8 +562,8 @@ scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
 		char *k = key;
 
 		(void)strlcpy(key, ids[i], sizeof(key));
-		if (bsearch(&k, states, nstates, sizeof(*states),
-		    cmp_str) == NULL)
+		if (nstates == 0 || bsearch(&k, states, nstates,
+		    sizeof(*states), cmp_str) == NULL)
 			(void)scan_entry(s, ids[i]);
 		if (s->n >= RUNNER_BATCH)
 			run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
