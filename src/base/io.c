@@ -226,16 +226,22 @@ io_fill(struct io *io, int64_t deadline, struct why *why)
 int
 io_getline(struct io *io, struct buf *out, size_t max, struct why *why)
 {
+	return io_getline_until(io, out, max, net_deadline(io->timeout_ms),
+	    why);
+}
+
+int
+io_getline_until(struct io *io, struct buf *out, size_t max,
+    int64_t deadline, struct why *why)
+{
 	size_t scan, avail, len, content;
 	const char *start, *nl;
-	int64_t deadline;
 
 	buf_reset(out);
 	if (io->dead) {
 		*why = io->dead_why;
 		return -1;
 	}
-	deadline = net_deadline(io->timeout_ms);
 	scan = 0;	/* bytes of the pending data known to hold no LF */
 	for (;;) {
 		start = io->rbuf.data + io->rpos;

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "compat.h"
 
@@ -58,6 +59,13 @@ void	io_set_timeout(struct io *, int ms);
  * fails at EOF, on timeout or error. Returns 0, or -1 with why.
  */
 int	io_getline(struct io *, struct buf *out, size_t max, struct why *);
+/*
+ * The same with a deadline of the caller's (net_deadline()), so that
+ * several lines (a multi-line reply) share one: a server sending a line
+ * now and then cannot hold the connection past it.
+ */
+int	io_getline_until(struct io *, struct buf *out, size_t max,
+	    int64_t deadline, struct why *);
 
 /*
  * Buffers bytes for writing. Once the buffer holds IO_WBUF_MAX bytes it is

@@ -148,8 +148,14 @@ interactive(const struct cli *cli, const struct conf *conf,
 	struct why why;
 	time_t next;
 
-	if (runner_once(conf, sp, &o, &st, &next, &why) == -1)
-		fatal(EX_CONFIG, "%s", why.text);
+	/* the message is queued: a failure now must not make the caller
+	 * submit it again (it would go out twice); it waits in the queue */
+	if (runner_once(conf, sp, &o, &st, &next, &why) == -1) {
+		log_error("%s: queued, not delivered now: %s", id, why.text);
+		log_user("message %s is queued, but delivery failed: %s; it "
+		    "waits for the next queue run", id, why.text);
+		return EX_OK;
+	}
 	if (st.bounced > 0) {
 		log_user("message %s: some recipients were refused; a "
 		    "delivery status notification was sent", id);

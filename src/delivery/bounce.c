@@ -36,6 +36,15 @@ write_report(void *arg, const void *p, size_t n)
 }
 
 static bool
+ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+static bool
 any_failed(const struct dsn_rcpt *r, size_t n)
 {
 	size_t i;
@@ -77,6 +86,8 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	env.uid = (long)getuid();
 	env.sender = xstrdup("");
 	env.body_8bit = q->env.body_8bit;
+	/* RFC 6531: a UTF-8 address goes only with SMTPUTF8 */
+	env.smtputf8 = !ascii(to);
 	envelope_add_rcpt(&env, to, NULL);
 	env.notify = ENVELOPE_NOTIFY_NEVER;
 
@@ -89,6 +100,7 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	info.size_limit = conf->bounce_size_limit;
 	info.original_size = (size_t)q->size;
 	info.original_8bit = q->env.body_8bit;
+	info.smtputf8 = env.smtputf8;
 	info.now = time(NULL);
 
 	buf_init(&b);

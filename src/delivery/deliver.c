@@ -6,15 +6,16 @@
 
 #include "addr.h"
 #include "authfile.h"
-#include "bounce.h"
 #include "buf.h"
 #include "conf.h"
+#include "crash.h"
 #include "deliver.h"
 #include "dns.h"
 #include "dsn.h"
 #include "fileio.h"
 #include "log.h"
 #include "qfile.h"
+#include "report.h"
 #include "route.h"
 #include "session.h"
 #include "smtp.h"
@@ -33,6 +34,9 @@ struct deliver {
 	char			 down_status[16];
 	struct why		 down_why;
 	unsigned		 reconnects;
+	bool			 msg_deferred;	/* of the current message */
+	char			**final;	/* ids with reports due */
+	size_t			 nfinal;
 };
 
 /* What happened to one recipient in this attempt. */
@@ -83,6 +87,9 @@ deliver_free(struct deliver *d)
 	tls_ctx_free(d->env.tls);
 	authfile_free(d->env.auth);
 	free(d->dest);
+	for (; d->nfinal > 0; d->nfinal--)
+		free(d->final[d->nfinal - 1]);
+	free(d->final);
 	free(d);
 }
 
@@ -232,53 +239,6 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	return res;
 }
 
-/* Sends q to the pending recipients o[0..n) (or defers them). */
-static void
-attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n)
-{
-	bool verp = q->env.verp[0] != '\0' && *q->env.sender != '\0';
-	enum smtp_result res = SMTP_OK;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		o[i].result = SMTP_TEMPFAIL;
-		set_text(&o[i], "not tried");
-	}
-	if (get_session(d) == NULL) {
-		for (i = 0; i < n; i++) {
-			o[i].result = d->dest_perm ? SMTP_PERMFAIL :
-			    SMTP_TEMPFAIL;
-			(void)strlcpy(o[i].status, d->down_status,
-			    sizeof(o[i].status));
-			set_text(&o[i], d->down_why.text);
-			o[i].remote = false;
-		}
-		return;
-	}
-	if (!verp) {
-		res = transact(d, q, o, n, q->env.sender);
-	} else {
-		for (i = 0; i < n && res != SMTP_NETFAIL; i++) {
-			char *s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
-
-			res = transact(d, q, &o[i], 1, s);
-			free(s);
-		}
-	}
-	if (res == SMTP_NETFAIL) {
-		/* the session is dead; try a new one for the next message */
-		session_close(d->sess, false);
-		d->sess = NULL;
-		if (++d->reconnects > 1) {
-			d->dest_down = true;
-			(void)strlcpy(d->down_status, "4.4.2",
-			    sizeof(d->down_status));
-			why_set(&d->down_why, "%s", o[0].text ? o[0].text :
-			    "connection lost");
-		}
-	}
-}
-
 static void
 log_outcome(const struct qfile *q,
     const struct outcome *o, const char *status)
@@ -296,30 +256,6 @@ log_outcome(const struct qfile *q,
 	log_delivery(&l);
 }
 
-static void
-fill_dsn(struct dsn_rcpt *r, const struct deliver *d, const struct qfile *q,
-    const struct outcome *o, enum dsn_action action)
-{
-	memset(r, 0, sizeof(*r));
-	r->addr = q->env.rcpts[o->idx].addr;
-	r->orcpt = q->env.rcpts[o->idx].orcpt;
-	r->action = action;
-	r->status = o->status;
-	r->remote_mta = o->remote && o->host[0] ? o->host : NULL;
-	r->diagnostic = o->text;
-	r->diagnostic_is_smtp = o->remote;
-	r->last_attempt = time(NULL);
-	r->will_retry_until = q->env.arrival + d->conf->queue_lifetime;
-}
-
-static bool
-wants(const struct qfile *q, int bit)
-{
-	if (q->env.notify == 0)
-		return bit != ENVELOPE_NOTIFY_SUCCESS;
-	return (q->env.notify & bit) != 0;
-}
-
 /*
  * A failed message from <> (a bounce) goes to the postmaster, when one is
  * configured, whatever its NOTIFY says (bounces carry NOTIFY=NEVER for
@@ -333,51 +269,44 @@ postmaster_copy(const struct deliver *d, const struct qfile *q,
 	    !addr_equal(q->env.rcpts[o->idx].addr, d->conf->postmaster);
 }
 
-/* Records the outcomes: bounces first, then state, then logs. */
+/* Records a finished recipient, with a report to send when one is due. */
+static void
+finish(struct qfile *q, const struct outcome *o, bool report,
+    enum qstate_report kind)
+{
+	if (report)
+		qstate_set_report(&q->state, o->idx, kind, o->status,
+		    o->remote && o->host[0] ? o->host : NULL, o->text);
+	else
+		q->state.rcpts[o->idx].done = true;
+}
+
+/*
+ * Records the outcomes of one transaction in the state (saved next, before
+ * the next transaction starts), then logs them. A report is not queued
+ * here: the recipient is marked "report pending" and the runner queues one
+ * report per message for all of a run's failures (report.h).
+ */
 static void
 settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     struct deliver_stats *st)
 {
-	const struct conf *conf = d->conf;
-	struct dsn_rcpt *fail = xcalloc(n, sizeof(*fail));
-	struct dsn_rcpt *ok = xcalloc(n, sizeof(*ok));
 	time_t now = time(NULL);
-	bool expired = now - q->env.arrival >= conf->queue_lifetime;
-	bool bounced_ok = true, deferred = false;
-	size_t i, nfail = 0, nok = 0;
-	struct why why;
+	bool expired = now - q->env.arrival >= d->conf->queue_lifetime;
+	size_t i;
 
+	crash_point("deliver.after-reply");
 	for (i = 0; i < n; i++) {
-		if (o[i].result == SMTP_PERMFAIL || (expired &&
-		    o[i].result != SMTP_OK)) {
-			if (wants(q, ENVELOPE_NOTIFY_FAILURE) ||
-			    postmaster_copy(d, q, &o[i]))
-				fill_dsn(&fail[nfail++], d, q, &o[i],
-				    DSN_FAILED);
-		} else if (o[i].result == SMTP_OK && d->sess &&
-		    !d->sess->dsn && wants(q, ENVELOPE_NOTIFY_SUCCESS)) {
-			fill_dsn(&ok[nok++], d, q, &o[i], DSN_RELAYED);
-		}
-	}
-	if (nfail > 0 && bounce_queue(conf, d->sp, q, fail, nfail, &why) ==
-	    -1) {
-		log_error("%s: cannot queue the bounce, will retry: %s", q->id,
-		    why.text);
-		bounced_ok = false;
-	}
-	if (nok > 0 && bounce_queue(conf, d->sp, q, ok, nok, &why) == -1)
-		log_error("%s: cannot queue the success report: %s", q->id,
-		    why.text);
-	for (i = 0; i < n; i++) {
-		struct qstate_rcpt *r = &q->state.rcpts[o[i].idx];
-
 		if (o[i].result == SMTP_OK) {
-			r->done = true;
+			finish(q, &o[i], d->sess && !d->sess->dsn &&
+			    report_wants(q, ENVELOPE_NOTIFY_SUCCESS),
+			    QSTATE_REPORT_RELAYED);
 			log_outcome(q, &o[i], "sent");
 			st->sent++;
-		} else if ((o[i].result == SMTP_PERMFAIL || expired) &&
-		    bounced_ok) {
-			r->done = true;
+		} else if (o[i].result == SMTP_PERMFAIL || expired) {
+			finish(q, &o[i],
+			    report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
 			log_outcome(q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");
 			st->bounced++;
@@ -386,36 +315,20 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			    o[i].remote && o[i].host[0] ? o[i].host : NULL,
 			    o[i].text);
 			log_outcome(q, &o[i], "deferred");
-			deferred = true;
+			d->msg_deferred = true;
 			st->deferred++;
 		}
 	}
-	if (deferred) {
-		q->state.attempts++;
-		q->state.next_try = now + backoff(conf, q->state.attempts);
-		if (conf->delay_warning > 0 && !q->state.warned &&
-		    now - q->env.arrival >= conf->delay_warning &&
-		    wants(q, ENVELOPE_NOTIFY_DELAY) && *q->env.sender != '\0') {
-			size_t nd = 0;
-
-			for (i = 0; i < n; i++)
-				if (!q->state.rcpts[o[i].idx].done)
-					fill_dsn(&fail[nd++], d, q, &o[i],
-					    DSN_DELAYED);
-			if (bounce_queue(conf, d->sp, q, fail, nd, &why) == 0)
-				q->state.warned = true;
-		}
-	}
-	free(fail);
-	free(ok);
 }
 
+/* Saves the state, or removes the message once nothing is left to do. */
 static void
 save(struct deliver *d, struct qfile *q)
 {
 	struct why why;
 
 	if (qstate_all_done(&q->state)) {
+		crash_point("deliver.before-remove");
 		if (qfile_remove(d->sp, q, &why) == -1)
 			log_error("%s: %s", q->id, why.text);
 		else
@@ -423,7 +336,112 @@ save(struct deliver *d, struct qfile *q)
 	} else if (qfile_save_state(d->sp, q, &why) == -1) {
 		log_error("%s: cannot save delivery state: %s", q->id,
 		    why.text);
+	} else {
+		crash_point("deliver.after-state");
 	}
+}
+
+/* Outcomes o[0..n) of one transaction (or none): recorded, then saved. */
+static void
+record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    bool last, struct deliver_stats *st)
+{
+	time_t now = time(NULL);
+
+	settle(d, q, o, n, st);
+	if (last && d->msg_deferred) {
+		q->state.attempts++;
+		q->state.next_try = now + backoff(d->conf, q->state.attempts);
+	}
+	save(d, q);
+}
+
+/* The outcome of recipients not tried: the destination is down. */
+static void
+set_down(struct deliver *d, struct outcome *o, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o[i].result = d->dest_perm ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
+		(void)strlcpy(o[i].status, d->down_status,
+		    sizeof(o[i].status));
+		set_text(&o[i], d->down_why.text);
+		o[i].remote = false;
+	}
+}
+
+static void
+lost_session(struct deliver *d, const struct outcome *o)
+{
+	/* the session is dead; try a new one for the next message */
+	session_close(d->sess, false);
+	d->sess = NULL;
+	if (++d->reconnects > 1) {
+		d->dest_down = true;
+		(void)strlcpy(d->down_status, "4.4.2", sizeof(d->down_status));
+		why_set(&d->down_why, "%s", o->text ? o->text :
+		    "connection lost");
+	}
+}
+
+/*
+ * Sends q to the pending recipients o[0..n) (or defers them): one
+ * transaction, or one per recipient with VERP; the state is saved after
+ * each, so a crash never sends again what a server has accepted.
+ */
+static void
+attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    struct deliver_stats *st)
+{
+	bool verp = q->env.verp[0] != '\0' && *q->env.sender != '\0';
+	enum smtp_result res = SMTP_OK;
+	size_t i;
+
+	d->msg_deferred = false;
+	for (i = 0; i < n; i++) {
+		o[i].result = SMTP_TEMPFAIL;
+		set_text(&o[i], "not tried");
+	}
+	if (get_session(d) == NULL) {
+		set_down(d, o, n);
+		record(d, q, o, n, true, st);
+		return;
+	}
+	if (!verp) {
+		res = transact(d, q, o, n, q->env.sender);
+		if (res == SMTP_NETFAIL)
+			lost_session(d, &o[0]);
+		record(d, q, o, n, true, st);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char *s;
+
+		if (res == SMTP_NETFAIL) {
+			/* the rest waits for the next run, as "not tried" */
+			record(d, q, &o[i], n - i, true, st);
+			return;
+		}
+		s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
+		res = transact(d, q, &o[i], 1, s);
+		free(s);
+		if (res == SMTP_NETFAIL)
+			lost_session(d, &o[i]);
+		record(d, q, &o[i], 1, i + 1 == n, st);
+	}
+}
+
+/* Messages the runner must finish (report_finish): reports are due. */
+static void
+note_final(struct deliver *d, const struct qfile *q)
+{
+	if (qstate_reports(&q->state, QSTATE_REPORT_FAILED) == 0 &&
+	    qstate_reports(&q->state, QSTATE_REPORT_RELAYED) == 0 &&
+	    !(d->msg_deferred && report_delay_due(d->conf, q, time(NULL))))
+		return;
+	d->final = xreallocarray(d->final, d->nfinal + 1, sizeof(*d->final));
+	d->final[d->nfinal++] = xstrdup(q->id);
 }
 
 static void
@@ -446,31 +464,36 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 	}
 	o = xcalloc(q.env.nrcpts, sizeof(*o));
 	for (i = 0; i < q.env.nrcpts; i++) {
-		char *dest;
-
-		if (q.state.rcpts[i].done)
+		if (q.state.rcpts[i].done ||
+		    !route_is(d->conf, q.env.rcpts[i].addr, d->dest))
 			continue;
-		dest = route_dest(d->conf, q.env.rcpts[i].addr);
-		if (strcmp(dest, d->dest) == 0) {
-			o[n].idx = i;
-			smtp_reply_init(&o[n].reply);
-			n++;
-		}
-		free(dest);
+		o[n].idx = i;
+		smtp_reply_init(&o[n].reply);
+		n++;
 	}
-	if (n > 0) {
-		attempt(d, &q, o, n);
-		settle(d, &q, o, n, st);
-		save(d, &q);
-	} else if (qstate_all_done(&q.state)) {
+	d->msg_deferred = false;
+	if (n > 0)
+		attempt(d, &q, o, n, st);
+	else if (qstate_all_done(&q.state))
 		save(d, &q);	/* a crash came between state and removal */
-	}
+	note_final(d, &q);
 	for (i = 0; i < n; i++) {
 		smtp_reply_free(&o[i].reply);
 		free(o[i].text);
 	}
 	free(o);
 	qfile_close(&q);
+}
+
+char **
+deliver_take_final(struct deliver *d, size_t *n)
+{
+	char **v = d->final;
+
+	*n = d->nfinal;
+	d->final = NULL;
+	d->nfinal = 0;
+	return v;
 }
 
 void

@@ -3,10 +3,11 @@
  * messages, keeps one SMTP session to the destination busy with all of
  * them (all their recipients that route there), and decides for each
  * recipient: sent, deferred (retry with back-off, bounce once
- * queue_lifetime has passed) or bounced (RFC 3464 report queued first,
- * then the recipient is marked done). Every outcome is logged in
- * Postfix's shape; per-recipient state is saved atomically after each
- * message.
+ * queue_lifetime has passed) or bounced (marked done with its report
+ * pending: report.h queues one per message and run). Every outcome is
+ * logged in Postfix's shape; per-recipient state is saved atomically
+ * after each SMTP transaction (each recipient's, with VERP), before the
+ * next one starts.
  */
 #ifndef DELIVER_H
 #define DELIVER_H
@@ -33,5 +34,11 @@ void	deliver_free(struct deliver *);
 /* dest: a route_dest() key. Stops early when *stop becomes true. */
 void	deliver_batch(struct deliver *, const char *dest, char **ids,
 	    size_t n, volatile const int *stop, struct deliver_stats *);
+/*
+ * The ids of the messages delivered so far that have reports due (for
+ * report_finish() once the run's jobs are over); the caller frees them
+ * and the array. *n may be 0.
+ */
+char	**deliver_take_final(struct deliver *, size_t *n);
 
 #endif

@@ -96,22 +96,84 @@ dsn_maybe_flush(struct dsn_ctx *c)
 /* ---- cleaning and folding ---- */
 
 /*
+ * The length of the well-formed UTF-8 sequence (RFC 3629) of 2 to 4
+ * bytes at s, with its code point in *cp; 0 if there is none.
+ */
+static size_t
+dsn_utf8_seq(const char *s, unsigned long *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n, i;
+	unsigned long v;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2;
+		v = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3;
+		v = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4;
+		v = u[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (u[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
+	if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+	    (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff)
+		return 0;
+	*cp = v;
+	return n;
+}
+
+static bool
+dsn_ascii(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
+/*
  * Appends s to b, safe for a header or a line of text: CR, LF and TAB
  * count as white space, runs of white space become one space and are
  * trimmed at both ends, other control characters and 8-bit bytes become
- * '?'. At most cap bytes are taken; "..." marks a cut.
+ * '?' (with utf8, well-formed UTF-8 is kept: RFC 6532 header fields of
+ * a report that goes with SMTPUTF8). At most cap bytes are taken; "..."
+ * marks a cut.
  */
 static void
-dsn_clean_into(struct buf *b, const char *s, size_t cap)
+dsn_clean_into(struct buf *b, const char *s, size_t cap, bool utf8)
 {
-	size_t n = 0;
+	size_t n = 0, seq;
 	bool space = false;
+	unsigned long cp;
 	unsigned char ch;
 
 	if (s == NULL)
 		return;
 	for (; *s != '\0'; s++) {
 		ch = (unsigned char)*s;
+		seq = utf8 && ch >= 0x80 ? dsn_utf8_seq(s, &cp) : 0;
+		if (seq > 0) {
+			if (n + seq + (space ? 1 : 0) > cap) {
+				buf_adds(b, "...");
+				return;
+			}
+			if (space)
+				buf_addc(b, ' ');
+			buf_add(b, s, seq);
+			n += seq + (space ? 1 : 0);
+			space = false;
+			s += seq - 1;
+			continue;
+		}
 		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
 			space = n > 0;
 			continue;
@@ -136,7 +198,47 @@ dsn_clean(const char *s, size_t cap)
 	struct buf b;
 
 	buf_init(&b);
-	dsn_clean_into(&b, s, cap);
+	dsn_clean_into(&b, s, cap, false);
+	return buf_release(&b);
+}
+
+/*
+ * An address for a delivery-status field, with its type: "rfc822; a@b",
+ * or for a UTF-8 one "utf-8; " and RFC 6533 3's utf-8-addr-xtext (each
+ * non-ASCII character, '+', '=', '\\' and controls as \x{HEX}), which is
+ * ASCII and so fits message/delivery-status. type: the given type or
+ * NULL for rfc822.
+ */
+static char *
+dsn_address(const char *type, const char *addr)
+{
+	struct buf b;
+	unsigned long cp;
+	size_t seq;
+	char *t, *r;
+
+	if (dsn_ascii(addr)) {
+		t = dsn_clean(addr, DSN_FIELD_MAX);
+		r = xasprintf("%s; %s", type ? type : "rfc822", t);
+		free(t);
+		return r;
+	}
+	buf_init(&b);
+	buf_adds(&b, "utf-8; ");
+	for (; *addr != '\0' && b.len < DSN_FIELD_MAX; addr++) {
+		unsigned char ch = (unsigned char)*addr;
+
+		if (ch > 0x20 && ch < 0x7f && ch != '+' && ch != '=' &&
+		    ch != '\\') {
+			buf_addc(&b, (char)ch);
+		} else if (ch >= 0x80 && (seq = dsn_utf8_seq(addr, &cp)) > 0) {
+			buf_printf(&b, "\\x{%lX}", cp);
+			addr += seq - 1;
+		} else {
+			/* a control or a broken byte: as the byte itself */
+			buf_printf(&b, "\\x{%X}", ch < 0x80 ? ch : 0xFFFD);
+		}
+	}
 	return buf_release(&b);
 }
 
@@ -480,14 +582,21 @@ dsn_status_rcpt(struct dsn_ctx *c, const struct dsn_rcpt *r)
 	char *s;
 
 	buf_addc(&c->out, '\n');
-	if (r->orcpt != NULL) {
+	if (r->orcpt != NULL && dsn_ascii(r->orcpt)) {
 		s = dsn_clean(r->orcpt, DSN_FIELD_MAX);
 		dsn_field(c, "Original-Recipient", "%s%s",
 		    strchr(s, ';') == NULL ? "rfc822;" : "", s);
 		free(s);
+	} else if (r->orcpt != NULL) {
+		const char *semi = strchr(r->orcpt, ';');
+
+		s = dsn_address(NULL, semi ? semi + 1 + strspn(semi + 1, " ") :
+		    r->orcpt);
+		dsn_field(c, "Original-Recipient", "%s", s);
+		free(s);
 	}
-	s = dsn_clean(r->addr, DSN_FIELD_MAX);
-	dsn_field(c, "Final-Recipient", "rfc822; %s", s);
+	s = dsn_address(NULL, r->addr);
+	dsn_field(c, "Final-Recipient", "%s", s);
 	free(s);
 	dsn_field(c, "Action", "%s", dsn_action_names[r->action]);
 	dsn_field(c, "Status", "%s", dsn_rcpt_status(r));
@@ -521,7 +630,9 @@ dsn_status(struct dsn_ctx *c, const struct dsn_rcpt *rcpts, size_t n)
 
 	dsn_field(c, "Reporting-MTA", "dns; %s", c->host);
 	dsn_field(c, "X-Minimta-Queue-ID", "%s", c->qid);
-	dsn_field(c, "X-Minimta-Sender", "rfc822; %s", c->sender);
+	s = dsn_address(NULL, c->info->sender);
+	dsn_field(c, "X-Minimta-Sender", "%s", s);
+	free(s);
 	if (c->info->envid != NULL) {
 		s = dsn_clean(c->info->envid, DSN_FIELD_MAX);
 		dsn_field(c, "Original-Envelope-Id", "%s", s);
@@ -724,7 +835,10 @@ dsn_ctx_init(struct dsn_ctx *c, const struct dsn_info *info,
 	    (info->size_limit == 0 || info->original_size <= info->size_limit);
 	c->host = dsn_token(info->reporting_mta, ".-", 253, "localhost");
 	c->qid = dsn_token(info->queue_id, "", DSN_QID_MAX, "0");
-	c->sender = dsn_clean(info->sender, DSN_FIELD_MAX);
+	/* RFC 6532: a report going with SMTPUTF8 has its UTF-8 To: intact */
+	buf_init(&c->out);
+	dsn_clean_into(&c->out, info->sender, DSN_FIELD_MAX, info->smtputf8);
+	c->sender = buf_release(&c->out);
 	if (info->unique == NULL) {
 		arc4random_buf(rnd, sizeof(rnd));
 		for (i = 0; i < sizeof(rnd); i++)

@@ -15,7 +15,9 @@
  * report. Postfix sends one report per kind; callers should too.
  *
  * Text taken from the caller (addresses, host names, diagnostics, ids) is
- * untrusted: control characters and 8-bit bytes become '?', runs of white
+ * untrusted: control characters and 8-bit bytes become '?' (but To: keeps
+ * well-formed UTF-8 when smtputf8 is set, RFC 6532, and a UTF-8 address in
+ * a delivery-status field is written as RFC 6533's utf-8-addr-xtext), runs of white
  * space become one space, and over-long values are cut ("..." marks the
  * cut) before they reach the report; long fields are folded (RFC 5322 2.2.3)
  * at 78 columns where there is white space, and broken by force before
@@ -83,6 +85,8 @@ struct dsn_info {
 					   0: no limit */
 	size_t		 original_size;
 	bool		 original_8bit;	/* the original is 8BITMIME */
+	bool		 smtputf8;	/* goes with SMTPUTF8 (RFC 6531): the
+					   To: field keeps a UTF-8 sender */
 	time_t		 now;
 	const char	*unique;	/* random part of the boundary and
 					   Message-ID; NULL: 128 fresh random

@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -19,6 +20,16 @@ route_dest(const struct conf *conf, const char *rcpt)
 	for (i = 0; r[i] != '\0'; i++)
 		r[i] = (char)tolower((unsigned char)r[i]);
 	return r;
+}
+
+bool
+route_is(const struct conf *conf, const char *rcpt, const char *dest)
+{
+	const char *d = addr_domain(rcpt);
+
+	if (conf->nsmarthosts > 0 || d == NULL)
+		return *dest == '\0';
+	return strcasecmp(d, dest) == 0;
 }
 
 char *

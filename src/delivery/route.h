@@ -15,6 +15,9 @@ struct conf;
 
 /* The destination key (caller frees): ROUTE_SMARTHOST or a domain. */
 char	*route_dest(const struct conf *, const char *rcpt);
+/* route_dest(conf, rcpt) is dest (without allocating: called per
+ * recipient and destination). */
+bool	route_is(const struct conf *, const char *rcpt, const char *dest);
 /* A text for -bv: "smarthost smtp://relay:587" or "MX of example.org". */
 char	*route_describe(const struct conf *, const char *rcpt);
 

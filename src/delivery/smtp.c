@@ -10,7 +10,9 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "crash.h"
 #include "io.h"
+#include "net.h"
 #include "smtp.h"
 #include "smtp_reply.h"
 #include "why.h"
@@ -148,7 +150,9 @@ smtp_flush(struct smtp_session *s, struct smtp_reply *r, const char *what)
 }
 
 /*
- * Reads one reply within timeout_ms. Its class, where a first digit of
+ * Reads one reply within timeout_ms: the whole reply, however many lines
+ * (one deadline per line would let a slow server hold us for hours, a
+ * line at a time). Its class, where a first digit of
  * expect counts as SMTP_OK; any other but 4 and 5 puts the session out of
  * sync (a 354 to RCPT, a 250 to DATA).
  */
@@ -158,13 +162,16 @@ smtp_read(struct smtp_session *s, int timeout_ms, int expect,
 {
 	struct smtp_reply_parser p;
 	struct why w;
+	int64_t deadline;
 
 	if (smtp_check_dead(s, r) != SMTP_OK)
 		return SMTP_NETFAIL;
 	io_set_timeout(s->io, timeout_ms);
+	deadline = net_deadline(timeout_ms);
 	smtp_reply_parser_init(&p, r, ehlo);
 	for (;;) {
-		if (io_getline(s->io, &s->line, SMTP_REPLY_LINE_MAX, &w) == -1)
+		if (io_getline_until(s->io, &s->line, SMTP_REPLY_LINE_MAX,
+		    deadline, &w) == -1)
 			return smtp_dead(s, r, "4.4.2",
 			    "lost connection reading reply to %s: %s", what,
 			    w.text);
@@ -718,6 +725,7 @@ smtp_data(struct smtp_session *s, struct smtp_msg *m,
 		    "error reading the queued message");
 	if (smtp_flush(s, reply, "message data") != SMTP_OK)
 		return SMTP_NETFAIL;
+	crash_point("deliver.after-dot");
 	res = smtp_read(s, s->p.data_timeout_ms, 2, reply, NULL,
 	    "end of data");
 	/* RFC 5321 4.1.1.4: the final reply ends the transaction. */

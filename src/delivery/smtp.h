@@ -20,7 +20,8 @@
  *
  * Deadlines (RFC 5321 4.5.3.2): the greeting, each command and each
  * write use command_timeout_ms; the reply to the final "." uses
- * data_timeout_ms. Every reply is bounded (smtp_reply.h).
+ * data_timeout_ms. A deadline covers a whole reply, all its lines.
+ * Every reply is bounded (smtp_reply.h).
  *
  * The message body is read in chunks and sent with CRLF line ends and
  * dot-stuffing; CR, LF and CRLF in the stored form each end a line, so no

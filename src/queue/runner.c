@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "log.h"
 #include "pickup.h"
 #include "qfile.h"
+#include "report.h"
 #include "route.h"
 #include "runner.h"
 #include "spool.h"
@@ -20,6 +22,15 @@
 #define RUNNER_BATCH		10000	/* queue entries routed at a time */
 #define RUNNER_WAIT_MAX		3600	/* s: the daemon looks again at least hourly */
 #define RUNNER_TRIGGER_DRAIN	512
+/*
+ * Anyone may write to the trigger: a write only makes the daemon pick up
+ * incoming/ and deliver what was never tried, at most every
+ * RUNNER_TRIGGER_GAP_MS; a full scan of the queue comes at the interval
+ * or a retry time, at most every RUNNER_SCAN_MIN seconds (Postfix's qmgr
+ * limits its scans of the deferred queue the same way).
+ */
+#define RUNNER_TRIGGER_GAP_MS	100
+#define RUNNER_SCAN_MIN		1
 
 /* Signal flags: the handlers only set these. */
 static volatile sig_atomic_t runner_stop;
@@ -28,6 +39,12 @@ static volatile sig_atomic_t runner_reload;
 struct pair {
 	char	*dest;
 	char	*id;
+};
+
+/* Ids of messages with reports due, collected over a batch. */
+struct finals {
+	char		**v;
+	size_t		 n;
 };
 
 struct scan {
@@ -40,6 +57,7 @@ struct scan {
 	time_t			 next_due;
 	char			**orphans;	/* state files, no message */
 	size_t			 norphans;
+	struct finals		 final;		/* reports due */
 };
 
 struct job {
@@ -63,6 +81,16 @@ on_hup(int sig)
 }
 
 static void
+finals_take(struct finals *f, char **v, size_t n)
+{
+	if (n == 0)
+		return;	/* v may be NULL */
+	f->v = xreallocarray(f->v, f->n + n + 1, sizeof(*f->v));
+	memcpy(f->v + f->n, v, n * sizeof(*v));
+	f->n += n;
+}
+
+static void
 add_pair(struct scan *s, const char *dest, const char *id)
 {
 	if (s->n == s->cap) {
@@ -83,6 +111,37 @@ needs_look(const struct scan *s)
 	    s->conf->nsmarthosts == 0;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One pair per distinct destination of the pending recipients: each is
+ * routed once, and the sort finds the duplicates (n log n, not n^2: a
+ * message may have max_recipients domains).
+ */
+static void
+add_dests(struct scan *s, const struct qfile *q, const char *id)
+{
+	char **dests = xcalloc(q->env.nrcpts + 1, sizeof(*dests));
+	size_t i, n = 0;
+
+	for (i = 0; i < q->env.nrcpts; i++)
+		if (!q->state.rcpts[i].done)
+			dests[n++] = route_dest(s->conf, q->env.rcpts[i].addr);
+	qsort(dests, n, sizeof(*dests), cmp_str);
+	for (i = 0; i < n; i++)
+		if (i == 0 || strcmp(dests[i], dests[i - 1]) != 0)
+			add_pair(s, dests[i], id);
+	if (n == 0)
+		add_pair(s, ROUTE_SMARTHOST, id);	/* finish it */
+	for (i = 0; i < n; i++)
+		free(dests[i]);
+	free(dests);
+}
+
 /* Routes one queued message; reads it only when routing needs that. */
 static void
 route_message(struct scan *s, const char *id)
@@ -91,7 +150,7 @@ route_message(struct scan *s, const char *id)
 	struct qfile q;
 	struct why why;
 	bool match = o->only_rcpt == NULL;
-	size_t i, j;
+	size_t i;
 
 	if (!needs_look(s)) {
 		add_pair(s, ROUTE_SMARTHOST, id);
@@ -103,6 +162,13 @@ route_message(struct scan *s, const char *id)
 	if (o->only_sender != NULL && strstr(q.env.sender, o->only_sender) ==
 	    NULL)
 		goto out;
+	/* reports left by a crash: finished by this run (report.h) */
+	if (qstate_reports(&q.state, QSTATE_REPORT_FAILED) > 0 ||
+	    qstate_reports(&q.state, QSTATE_REPORT_RELAYED) > 0) {
+		char *fid = xstrdup(id);
+
+		finals_take(&s->final, &fid, 1);
+	}
 	for (i = 0; i < q.env.nrcpts && !match; i++)
 		match = !q.state.rcpts[i].done &&
 		    strstr(q.env.rcpts[i].addr, o->only_rcpt) != NULL;
@@ -113,29 +179,7 @@ route_message(struct scan *s, const char *id)
 			s->next_due = q.state.next_try;
 		goto out;
 	}
-	/* one pair per distinct destination of the pending recipients */
-	for (i = 0; i < q.env.nrcpts; i++) {
-		char *dest;
-		bool seen = false;
-
-		if (q.state.rcpts[i].done)
-			continue;
-		dest = route_dest(s->conf, q.env.rcpts[i].addr);
-		for (j = 0; j < i && !seen; j++) {
-			char *other;
-
-			if (q.state.rcpts[j].done)
-				continue;
-			other = route_dest(s->conf, q.env.rcpts[j].addr);
-			seen = strcmp(other, dest) == 0;
-			free(other);
-		}
-		if (!seen)
-			add_pair(s, dest, id);
-		free(dest);
-	}
-	if (qstate_all_done(&q.state))
-		add_pair(s, ROUTE_SMARTHOST, id);	/* finish its removal */
+	add_dests(s, &q, id);
 out:
 	qfile_close(&q);
 }
@@ -227,28 +271,181 @@ make_jobs(const struct scan *s, char **ids, size_t *njobs)
 	return jobs;
 }
 
-/* Worker exit status: bit 0 some deferred, bit 1 some bounced. */
+/*
+ * What a worker tells the runner, over its pipe, before it exits: its
+ * counts, a setup failure (bad TLS or auth_file settings), and then
+ * nfinal message ids with reports due (report_finish).
+ */
+struct result {
+	struct deliver_stats	 st;
+	bool			 setup_failed;
+	struct why		 why;
+	size_t			 nfinal;
+};
+
+typedef char result_id[SPOOL_MAX_NAME + 1];
+
+struct worker {
+	pid_t		 pid;	/* 0: free slot */
+	int		 fd;	/* read end of its result pipe */
+	struct buf	 in;
+};
+
 static int
-stats_code(const struct deliver_stats *st)
+write_all(int fd, const void *p, size_t n)
 {
-	return (st->deferred ? 1 : 0) | (st->bounced ? 2 : 0) |
-	    (st->sent ? 4 : 0);
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* In a worker: delivers one job, writes its result to fd, exits. */
+static void
+worker_main(const struct conf *conf, struct spool *sp,
+    const struct runner_opts *o, const struct job *job, int fd)
+{
+	struct result r = { 0 };
+	struct deliver *d;
+	char **final = NULL;
+	result_id id;
+	size_t i;
+
+	if ((d = deliver_new(conf, sp, o->verbose, &r.why)) == NULL) {
+		r.setup_failed = true;
+	} else {
+		deliver_batch(d, job->dest, job->ids, job->n, &runner_stop,
+		    &r.st);
+		final = deliver_take_final(d, &r.nfinal);
+		deliver_free(d);
+	}
+	(void)fflush(stderr);
+	(void)write_all(fd, &r, sizeof(r));
+	for (i = 0; i < r.nfinal; i++) {
+		memset(id, 0, sizeof(id));
+		(void)strlcpy(id, final[i], sizeof(id));
+		(void)write_all(fd, id, sizeof(id));
+	}
+	_exit(0);
+}
+
+/* A worker's pipe is at its end: its result is added in, it is reaped. */
+static void
+worker_done(struct worker *w, struct deliver_stats *st, struct finals *f,
+    struct why *why, int *rc)
+{
+	struct result r;
+	const result_id *ids;
+	size_t i, have;
+	int status;
+
+	while (waitpid(w->pid, &status, 0) == -1 && errno == EINTR)
+		continue;
+	(void)close(w->fd);
+	if (w->in.len < sizeof(r)) {
+		log_error("delivery worker %ld ended without a result",
+		    (long)w->pid);
+	} else {
+		memcpy(&r, w->in.data, sizeof(r));
+		if (r.setup_failed) {
+			log_error("%s", r.why.text);
+			why_set(why, "delivery setup failed: %s", r.why.text);
+			*rc = -1;
+		}
+		st->sent += r.st.sent;
+		st->deferred += r.st.deferred;
+		st->bounced += r.st.bounced;
+		ids = (const result_id *)(void *)(w->in.data + sizeof(r));
+		have = (w->in.len - sizeof(r)) / sizeof(result_id);
+		for (i = 0; i < r.nfinal && i < have; i++) {
+			char *id = xstrndup(ids[i], SPOOL_MAX_NAME);
+
+			finals_take(f, &id, 1);
+		}
+	}
+	buf_free(&w->in);
+	w->pid = 0;
+}
+
+static bool
+worker_start(const struct conf *conf, struct spool *sp,
+    const struct runner_opts *o, const struct job *job, struct worker *w)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_error("pipe: %s", strerror(errno));
+		return false;
+	}
+	if ((w->pid = fork()) == -1) {
+		log_error("fork: %s", strerror(errno));
+		(void)close(p[0]);
+		(void)close(p[1]);
+		w->pid = 0;
+		return false;
+	}
+	if (w->pid == 0) {
+		(void)close(p[0]);
+		worker_main(conf, sp, o, job, p[1]);
+	}
+	(void)close(p[1]);
+	w->fd = p[0];
+	buf_init(&w->in);
+	return true;
+}
+
+/* Reads what the running workers wrote; reaps those at the end. */
+static void
+worker_poll(struct worker *kids, size_t conc, struct deliver_stats *st,
+    struct finals *f, struct why *why, int *rc)
+{
+	struct pollfd *pf = xcalloc(conc, sizeof(*pf));
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < conc; i++) {
+		pf[i].fd = kids[i].pid != 0 ? kids[i].fd : -1;
+		pf[i].events = POLLIN;
+	}
+	if (poll(pf, (nfds_t)conc, -1) == -1) {
+		free(pf);
+		return;	/* EINTR: the caller looks at runner_stop */
+	}
+	for (i = 0; i < conc; i++) {
+		if (pf[i].fd == -1 || pf[i].revents == 0)
+			continue;
+		buf_reserve(&kids[i].in, 4096);
+		n = read(kids[i].fd, kids[i].in.data + kids[i].in.len, 4096);
+		if (n > 0)
+			kids[i].in.len += (size_t)n;
+		else if (n == 0 || errno != EINTR)
+			worker_done(&kids[i], st, f, why, rc);
+	}
+	free(pf);
 }
 
 static void
 run_jobs(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct job *jobs, size_t nj,
-    struct deliver_stats *st, struct why *why, int *rc)
+    struct deliver_stats *st, struct finals *f, struct why *why, int *rc)
 {
-	size_t next = 0, running = 0, conc = (size_t)conf->concurrency, i;
-	pid_t *kids = xcalloc(conc, sizeof(*kids));	/* 0: free slot */
+	size_t next = 0, conc = (size_t)conf->concurrency, i, running;
+	struct worker *kids;
 	bool forwarded = false;
 	struct deliver *d;
-	int status;
-	pid_t pid;
+	char **v;
+	size_t n;
 
 	if (o->in_process || nj == 1) {
-		free(kids);
 		if ((d = deliver_new(conf, sp, o->verbose, why)) == NULL) {
 			*rc = -1;
 			return;
@@ -256,67 +453,50 @@ run_jobs(const struct conf *conf, struct spool *sp,
 		for (next = 0; next < nj && !runner_stop; next++)
 			deliver_batch(d, jobs[next].dest, jobs[next].ids,
 			    jobs[next].n, &runner_stop, st);
+		v = deliver_take_final(d, &n);
+		finals_take(f, v, n);
+		free(v);
 		deliver_free(d);
 		return;
 	}
-	while (next < nj || running > 0) {
-		while (next < nj && running < conc && !runner_stop) {
-			pid = fork();
-			if (pid == -1) {
-				log_error("fork: %s", strerror(errno));
-				break;
-			}
-			if (pid == 0) {
-				struct deliver_stats cs = { 0 };
-
-				d = deliver_new(conf, sp, o->verbose, why);
-				if (d == NULL) {
-					log_error("%s", why->text);
-					_exit(64);
-				}
-				deliver_batch(d, jobs[next].dest,
-				    jobs[next].ids, jobs[next].n, &runner_stop,
-				    &cs);
-				deliver_free(d);
-				(void)fflush(stderr);
-				_exit(stats_code(&cs));
-			}
-			for (i = 0; kids[i] != 0; i++)
-				continue;
-			kids[i] = pid;
-			next++;
-			running++;
+	kids = xcalloc(conc, sizeof(*kids));
+	for (;;) {
+		for (i = 0, running = 0; i < conc; i++) {
+			if (kids[i].pid == 0 && next < nj && !runner_stop &&
+			    worker_start(conf, sp, o, &jobs[next], &kids[i]))
+				next++;
+			running += kids[i].pid != 0;
 		}
 		if (running == 0)
 			break;
-		pid = waitpid(-1, &status, 0);
-		if (pid == -1) {
-			if (errno == EINTR) {
-				/* our workers only: others may share our
-				 * process group (a container's entrypoint) */
-				for (i = 0; runner_stop && !forwarded &&
-				    i < conc; i++)
-					if (kids[i] != 0)
-						(void)kill(kids[i], SIGTERM);
-				forwarded = forwarded || runner_stop;
-				continue;
-			}
-			break;
-		}
-		for (i = 0; i < conc; i++)
-			if (kids[i] == pid)
-				kids[i] = 0;
-		running--;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 64) {
-			why_set(why, "delivery setup failed (see log)");
-			*rc = -1;
-		} else if (WIFEXITED(status)) {
-			st->deferred += (WEXITSTATUS(status) & 1) != 0;
-			st->bounced += (WEXITSTATUS(status) & 2) != 0;
-			st->sent += (WEXITSTATUS(status) & 4) != 0;
-		}
+		/* our workers only: others may share our process group
+		 * (a container's entrypoint) */
+		for (i = 0; runner_stop && !forwarded && i < conc; i++)
+			if (kids[i].pid != 0)
+				(void)kill(kids[i].pid, SIGTERM);
+		forwarded = forwarded || runner_stop;
+		worker_poll(kids, conc, st, f, why, rc);
 	}
 	free(kids);
+}
+
+/* After the batch's jobs: one report per message (report.h). */
+static void
+finish_reports(const struct conf *conf, struct spool *sp, struct finals *f)
+{
+	size_t i;
+
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), cmp_str);
+	for (i = 0; i < f->n; i++) {
+		if (i == 0 || strcmp(f->v[i], f->v[i - 1]) != 0)
+			report_finish(conf, sp, f->v[i]);
+	}
+	for (i = 0; i < f->n; i++)
+		free(f->v[i]);
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
 }
 
 /* Delivers the pairs collected so far, then forgets them. */
@@ -329,12 +509,15 @@ run_batch(const struct conf *conf, struct spool *sp,
 	char **ids;
 	size_t nj = 0, i;
 
-	if (s->n == 0)
+	if (s->n == 0) {
+		finish_reports(conf, sp, &s->final);
 		return;
+	}
 	qsort(s->v, s->n, sizeof(*s->v), cmp_pair);
 	ids = xreallocarray(NULL, s->n, sizeof(*ids));
 	jobs = make_jobs(s, ids, &nj);
-	run_jobs(conf, sp, o, jobs, nj, st, why, rc);
+	run_jobs(conf, sp, o, jobs, nj, st, &s->final, why, rc);
+	finish_reports(conf, sp, &s->final);
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].dest);
 		free(s->v[i].id);
@@ -342,6 +525,57 @@ run_batch(const struct conf *conf, struct spool *sp,
 	s->n = 0;
 	free(ids);
 	free(jobs);
+}
+
+/*
+ * A trigger's run: the messages of queue/ that have no state file (new
+ * submissions, picked-up drop files, reports). Only names are read for
+ * the others, so a large deferred queue costs one directory listing.
+ */
+static int
+scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
+{
+	struct spool_iter *it;
+	const char *name, *dot;
+	char **ids = NULL, **states = NULL, key[SPOOL_MAX_NAME + 1];
+	size_t nids = 0, nstates = 0, i;
+	int rc = 0;
+
+	if ((it = spool_iter_open(s->sp, SPOOL_QUEUE, why)) == NULL)
+		return -1;
+	while ((name = spool_iter_next(it)) != NULL) {
+		dot = strchr(name, '.');
+		if (dot != NULL && strcmp(dot, QSTATE_SUFFIX) == 0) {
+			states = xreallocarray(states, nstates + 1,
+			    sizeof(*states));
+			states[nstates++] = xstrndup(name,
+			    (size_t)(dot - name));
+		} else if (dot == NULL && spool_id_ok(name)) {
+			ids = xreallocarray(ids, nids + 1, sizeof(*ids));
+			ids[nids++] = xstrdup(name);
+		}
+	}
+	spool_iter_close(it);
+	if (nstates > 1)
+		qsort(states, nstates, sizeof(*states), cmp_str);
+	for (i = 0; i < nids && rc == 0; i++) {
+		char *k = key;
+
+		(void)strlcpy(key, ids[i], sizeof(key));
+		if (nstates == 0 || bsearch(&k, states, nstates,
+		    sizeof(*states), cmp_str) == NULL)
+			(void)scan_entry(s, ids[i]);
+		if (s->n >= RUNNER_BATCH)
+			run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	}
+	run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	for (i = 0; i < nstates; i++)
+		free(states[i]);
+	free(ids);
+	free(states);
+	return rc;
 }
 
 int
@@ -358,6 +592,12 @@ runner_once(const struct conf *conf, struct spool *sp,
 	s.now = time(NULL);
 	if (o->pickup)
 		(void)pickup_run(conf, sp);
+	if (o->fresh_only) {
+		rc = scan_fresh(&s, st, why);
+		free(s.v);
+		*next_due = st->deferred ? time(NULL) + conf->retry_min : 0;
+		return rc;
+	}
 	spool_clean_temp(sp, SPOOL_QUEUE, 24 * 3600);
 	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL)
 		return -1;
@@ -388,19 +628,54 @@ drain_trigger(int fd)
 		continue;
 }
 
+/* The next full scan: the interval or the next retry, not within
+ * RUNNER_SCAN_MIN of this one. */
+static time_t
+next_wake(long interval, time_t next_due)
+{
+	time_t now = time(NULL), wake = now + interval;
+
+	if (next_due != 0 && next_due < wake)
+		wake = next_due;
+	return wake < now + RUNNER_SCAN_MIN ? now + RUNNER_SCAN_MIN : wake;
+}
+
+/*
+ * Waits for the trigger until wake; true if it was written. Then waits
+ * out RUNNER_TRIGGER_GAP_MS, so a flood of writes costs a run per gap.
+ */
+static bool
+wait_trigger(int fd, time_t wake)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	time_t wait_s = wake - time(NULL);
+	int wait_ms;
+
+	/* seconds first: -q30d in ms does not fit an int */
+	wait_s = wait_s < 0 ? 0 : wait_s > RUNNER_WAIT_MAX ? RUNNER_WAIT_MAX :
+	    wait_s;
+	wait_ms = (int)wait_s * 1000;
+	if (poll(&pfd, 1, wait_ms) <= 0)
+		return false;
+	drain_trigger(fd);
+	(void)poll(NULL, 0, RUNNER_TRIGGER_GAP_MS);
+	return true;
+}
+
 int
 runner_daemon(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, long interval,
     const struct conf *(*reload)(void *), void *reload_arg)
 {
 	struct sigaction sa = { 0 };
+	struct runner_opts fresh = *o;
 	struct deliver_stats st;
-	struct pollfd pfd;
 	struct why why;
-	time_t next_due, wake;
-	time_t wait_s;
-	int fd, wait_ms;
+	time_t next_due, now, wake = 0;
+	bool full = true, triggered = false;
+	int fd;
 
+	fresh.fresh_only = true;
 	sa.sa_handler = on_term;
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGINT, &sa, NULL);
@@ -413,28 +688,32 @@ runner_daemon(const struct conf *conf, struct spool *sp,
 	log_info("queue runner started: interval %lds, spool %s", interval,
 	    spool_path(sp));
 	while (!runner_stop) {
-		if (runner_once(conf, sp, o, &st, &next_due, &why) == -1)
-			log_error("queue run: %s", why.text);
+		now = time(NULL);
+		if (full || now >= wake) {
+			if (runner_once(conf, sp, o, &st, &next_due, &why) ==
+			    -1)
+				log_error("queue run: %s", why.text);
+			wake = next_wake(interval, next_due);
+			full = false;
+		} else if (triggered) {
+			if (runner_once(conf, sp, &fresh, &st, &next_due,
+			    &why) == -1)
+				log_error("queue run: %s", why.text);
+			if (next_due != 0 && next_due < wake)
+				wake = next_due > now + RUNNER_SCAN_MIN ?
+				    next_due : now + RUNNER_SCAN_MIN;
+		}
+		triggered = false;
 		if (runner_stop)
 			break;
-		wake = time(NULL) + interval;
-		if (next_due != 0 && next_due < wake)
-			wake = next_due;
-		/* seconds first: -q30d in ms does not fit an int */
-		wait_s = wake - time(NULL);
-		wait_s = wait_s < 1 ? 1 : wait_s > RUNNER_WAIT_MAX ?
-		    RUNNER_WAIT_MAX : wait_s;
-		wait_ms = (int)wait_s * 1000;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, wait_ms) > 0)
-			drain_trigger(fd);
+		triggered = wait_trigger(fd, wake);
 		if (runner_reload) {
-			const struct conf *fresh;
+			const struct conf *c;
 
 			runner_reload = 0;
-			if ((fresh = reload(reload_arg)) != NULL) {
-				conf = fresh;
+			if ((c = reload(reload_arg)) != NULL) {
+				conf = c;
+				full = true;	/* a new route may help */
 				log_info("configuration reloaded");
 			}
 		}

@@ -3,9 +3,14 @@
  * that follows a submission). One run: pick up incoming/, scan queue/,
  * group the due messages by destination, and deliver each group over one
  * SMTP session, up to `concurrency` sessions at once (forked workers;
- * a large group is split across several). A daemon run repeats, woken by
- * the trigger FIFO or when the next message is due; SIGTERM ends it after
- * the current transaction, SIGHUP rereads the configuration.
+ * a large group is split across several). Workers send their result
+ * (counts, a setup failure, the messages with reports due) over a pipe;
+ * when a batch's jobs are over the runner queues those reports, one per
+ * message (report.h). A daemon run repeats at the interval or when the
+ * next message is due (a full scan, at most once a second); the trigger
+ * FIFO, which anyone may write, only makes it pick up incoming/ and
+ * deliver the messages never tried. SIGTERM ends it after the current
+ * transaction, SIGHUP rereads the configuration.
  */
 #ifndef RUNNER_H
 #define RUNNER_H
@@ -21,6 +26,8 @@ struct spool;
 struct runner_opts {
 	bool		 pickup;	/* take incoming/ first */
 	bool		 due_only;	/* respect back-off (daemon) */
+	bool		 fresh_only;	/* only messages never tried (no
+					   state file): a trigger's run */
 	bool		 in_process;	/* no workers (-odi) */
 	bool		 verbose;	/* -v: SMTP dialogue on stderr */
 	const char	*only_id;	/* -qI: id substring */
@@ -30,7 +37,7 @@ struct runner_opts {
 
 /*
  * One run. Fills stats (summed over workers: sent, deferred, bounced
- * messages' recipients) and *next_due (earliest next try of what is
+ * recipients) and *next_due (earliest next try of what is
  * left; 0 if nothing). Returns 0, or -1 with why for a setup failure
  * (bad TLS or auth_file settings: a config error).
  */

@@ -10,7 +10,6 @@
 #include "qfile.h"
 
 #define QFILE_CHUNK	65536
-#define QFILE_STATE_MAX	(4 * 1024 * 1024)
 
 static int
 read_head(struct qfile *q, size_t max_rcpts, bool drop, struct why *why)
@@ -55,7 +54,8 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 		return 0;
 	}
 	buf_init(&b);
-	if (fileio_read_all(fd, QFILE_STATE_MAX, &b) == -1) {
+	/* the writer's own bound (qstate_encode never writes more) */
+	if (fileio_read_all(fd, qstate_max_size(q->env.nrcpts), &b) == -1) {
 		why_errno(why, "read queue/%s", name);
 		rc = -1;
 	} else if (qstate_parse(b.data, b.len, q->env.nrcpts, &q->state,

@@ -37,11 +37,14 @@ qstate_free(struct qstate *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* Field text must not hold '|' in status/remote, nor controls anywhere. */
+/*
+ * Field text must not hold '|' in status/remote, nor controls anywhere;
+ * at most cap bytes are kept, so that every record fits QSTATE_RECORD_MAX.
+ */
 static char *
-clean(const char *s, bool no_bar)
+clean(const char *s, bool no_bar, size_t cap)
 {
-	char *r = xstrdup(s);
+	char *r = xstrndup(s, cap);
 	size_t i;
 
 	for (i = 0; r[i] != '\0'; i++) {
@@ -51,8 +54,6 @@ clean(const char *s, bool no_bar)
 		    c == ' ')))
 			r[i] = '?';
 	}
-	if (i > ENVELOPE_MAX_FIELD - 100)
-		r[ENVELOPE_MAX_FIELD - 100] = '\0';
 	return r;
 }
 
@@ -63,9 +64,43 @@ qstate_set_reason(struct qstate *q, size_t i, const char *status,
 	struct qstate_rcpt *r = &q->rcpts[i];
 
 	clear_rcpt(r);
-	r->status = clean(status && *status ? status : "4.0.0", true);
-	r->remote = remote && *remote ? clean(remote, true) : NULL;
-	r->reason = clean(reason ? reason : "", false);
+	r->status = clean(status && *status ? status : "4.0.0", true,
+	    QSTATE_STATUS_MAX);
+	r->remote = remote && *remote ? clean(remote, true,
+	    QSTATE_REMOTE_MAX) : NULL;
+	r->reason = clean(reason ? reason : "", false, QSTATE_REASON_MAX);
+	r->done = false;
+	r->report = QSTATE_REPORT_NONE;
+}
+
+void
+qstate_set_report(struct qstate *q, size_t i, enum qstate_report kind,
+    const char *status, const char *remote, const char *reason)
+{
+	qstate_set_reason(q, i, status, remote, reason);
+	q->rcpts[i].done = true;
+	q->rcpts[i].report = kind;
+}
+
+size_t
+qstate_max_size(size_t nrcpts)
+{
+	return QSTATE_HEAD_MAX + nrcpts * QSTATE_RECORD_MAX;
+}
+
+/* "index [K ]status host|reason", each field within its cap. */
+static void
+put_fields(struct buf *b, char type, size_t i, const struct qstate_rcpt *r,
+    struct buf *t)
+{
+	buf_reset(t);
+	buf_printf(t, "%zu ", i);
+	if (type == 'R')
+		buf_printf(t, "%c ", (char)r->report);
+	buf_printf(t, "%.*s %.*s|%.*s", QSTATE_STATUS_MAX, r->status,
+	    QSTATE_REMOTE_MAX, r->remote ? r->remote : "-",
+	    QSTATE_REASON_MAX, r->reason ? r->reason : "");
+	envelope_record_put(b, type, t->data, t->len);
 }
 
 void
@@ -83,43 +118,58 @@ qstate_encode(const struct qstate *q, struct buf *b)
 	for (i = 0; i < q->nrcpts; i++) {
 		const struct qstate_rcpt *r = &q->rcpts[i];
 
-		if (r->done) {
+		if (r->done && r->report != QSTATE_REPORT_NONE &&
+		    r->status != NULL)
+			put_fields(b, 'R', i, r, &t);
+		else if (r->done)
 			envelope_record_putnum(b, 'D', (long long)i);
-		} else if (r->status != NULL) {
-			buf_reset(&t);
-			buf_printf(&t, "%zu %s %s|%s", i, r->status,
-			    r->remote ? r->remote : "-",
-			    r->reason ? r->reason : "");
-			envelope_record_put(b, 'P', t.data, t.len);
-		}
+		else if (r->status != NULL)
+			put_fields(b, 'P', i, r, &t);
 	}
 	buf_free(&t);
 }
 
+/* A P record, or an R record (report true: "K " after the index). */
 static int
-pending(struct qstate *q, const char *d, size_t n, struct why *why)
+pending(struct qstate *q, const char *d, size_t n, bool report,
+    struct why *why)
 {
 	const char *sp1, *sp2, *bar, *end = d + n;
+	enum qstate_report kind = QSTATE_REPORT_NONE;
 	long long idx;
 	char *status, *remote, *reason;
 
 	if ((sp1 = memchr(d, ' ', n)) == NULL ||
 	    !envelope_record_num(d, (size_t)(sp1 - d),
-	    (long long)q->nrcpts - 1, &idx) ||
-	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL ||
-	    (bar = memchr(sp2 + 1, '|', (size_t)(end - sp2 - 1))) == NULL) {
-		why_set(why, "state file: bad pending record");
-		return -1;
+	    (long long)q->nrcpts - 1, &idx))
+		goto bad;
+	if (report) {
+		if (end - sp1 < 3 || (sp1[1] != QSTATE_REPORT_FAILED &&
+		    sp1[1] != QSTATE_REPORT_RELAYED) || sp1[2] != ' ')
+			goto bad;
+		kind = (enum qstate_report)sp1[1];
+		sp1 += 2;
 	}
+	if ((sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL ||
+	    (bar = memchr(sp2 + 1, '|', (size_t)(end - sp2 - 1))) == NULL)
+		goto bad;
 	status = xstrndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	remote = xstrndup(sp2 + 1, (size_t)(bar - sp2 - 1));
 	reason = xstrndup(bar + 1, (size_t)(end - bar - 1));
 	qstate_set_reason(q, (size_t)idx, status,
 	    strcmp(remote, "-") == 0 ? NULL : remote, reason);
+	if (report) {
+		q->rcpts[idx].done = true;
+		q->rcpts[idx].report = kind;
+	}
 	free(status);
 	free(remote);
 	free(reason);
 	return 0;
+bad:
+	why_set(why, "state file: bad %s record", report ? "report" :
+	    "pending");
+	return -1;
 }
 
 int
@@ -130,9 +180,16 @@ qstate_parse(const char *p, size_t len, size_t nrcpts, struct qstate *q,
 	const char *d;
 	long long v;
 	char type;
+	bool v1;
 
 	qstate_init(q, nrcpts);
-	if (len < magic || memcmp(p, QSTATE_MAGIC, magic) != 0) {
+	if (len > qstate_max_size(nrcpts)) {
+		why_set(why, "state file: over %zu bytes",
+		    qstate_max_size(nrcpts));
+		return -1;
+	}
+	v1 = len >= magic && memcmp(p, QSTATE_MAGIC_V1, magic) == 0;
+	if (len < magic || (!v1 && memcmp(p, QSTATE_MAGIC, magic) != 0)) {
 		why_set(why, "state file: bad version line");
 		return -1;
 	}
@@ -161,7 +218,9 @@ qstate_parse(const char *p, size_t len, size_t nrcpts, struct qstate *q,
 			q->rcpts[v].done = true;
 			break;
 		case 'P':
-			if (pending(q, d, n, why) == -1)
+		case 'R':
+			if ((type == 'R' && v1) ||
+			    pending(q, d, n, type == 'R', why) == -1)
 				goto bad;
 			break;
 		default:
@@ -181,7 +240,18 @@ qstate_all_done(const struct qstate *q)
 	size_t i;
 
 	for (i = 0; i < q->nrcpts; i++)
-		if (!q->rcpts[i].done)
+		if (!q->rcpts[i].done ||
+		    q->rcpts[i].report != QSTATE_REPORT_NONE)
 			return false;
 	return true;
+}
+
+size_t
+qstate_reports(const struct qstate *q, enum qstate_report kind)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < q->nrcpts; i++)
+		n += q->rcpts[i].done && q->rcpts[i].report == kind;
+	return n;
 }

@@ -153,6 +153,10 @@ fault()
 	fault stall-greeting deferred '4\.[0-9.]+' 'timeout after 1 s' 1
 }
 
+@test "faults: multi-line greeting a line at a time past command_timeout: deferred, retried" {
+	fault slow-lines deferred '4\.[0-9.]+' 'timeout after 1 s' 1
+}
+
 @test "faults: stall at EHLO past command_timeout: deferred, retried" {
 	fault stall-ehlo deferred '4\.[0-9.]+' 'timeout after 1 s' 1
 }

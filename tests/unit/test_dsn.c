@@ -747,6 +747,58 @@ test_date(void)
 	UNIT_STR("date epoch", d, "Thu, 1 Jan 1970 00:00:00 +0000");
 }
 
+/* RFC 6531-6533: a UTF-8 sender's To: is intact with SMTPUTF8 only;
+ * UTF-8 addresses in the status part are utf-8-addr-xtext, never '?'. */
+static void
+test_utf8(void)
+{
+	static const struct dsn_rcpt r = { .addr = "b\xc3\xa9" "a+t=x@exa.org",
+	    .orcpt = "rfc822;b\xc3\xa9" "a+t=x@exa.org", .action = DSN_FAILED,
+	    .status = "5.1.1", .diagnostic = "550 no" };
+	struct dsn_info info;
+	struct src s = { .p = orig_std, .len = strlen(orig_std) };
+	struct sink k = { .keep = true };
+	struct why why;
+
+	init_info(&info);
+	info.sender = "j\xc3\xb6rg@ex\xc3\xa4mple.org";
+	info.smtputf8 = true;
+	UNIT_INT("utf8: written", dsn_write(&info, &r, 1, src_read, &s,
+	    sink_write, &k, &why), 0);
+	buf_addc(&k.b, '\0');
+	UNIT_CHECK("utf8: To intact", strstr(k.b.data,
+	    "\nTo: j\xc3\xb6rg@ex\xc3\xa4mple.org\n") != NULL, "%s",
+	    k.b.data);
+	UNIT_CHECK("utf8: Final-Recipient utf-8 type", strstr(k.b.data,
+	    "\nFinal-Recipient: utf-8; b\\x{E9}a\\x{2B}t\\x{3D}x@exa.org\n")
+	    != NULL, "no utf-8 Final-Recipient");
+	UNIT_CHECK("utf8: Original-Recipient utf-8 type", strstr(k.b.data,
+	    "\nOriginal-Recipient: utf-8; b\\x{E9}a\\x{2B}t\\x{3D}x@exa.org\n")
+	    != NULL, "no utf-8 Original-Recipient");
+	UNIT_CHECK("utf8: sender field", strstr(k.b.data,
+	    "\nX-Minimta-Sender: utf-8; j\\x{F6}rg@ex\\x{E4}mple.org\n")
+	    != NULL, "no utf-8 X-Minimta-Sender");
+	buf_reset(&k.b);
+	s.pos = 0;
+	info.smtputf8 = false;
+	UNIT_INT("utf8: without SMTPUTF8", dsn_write(&info, &r, 1, src_read,
+	    &s, sink_write, &k, &why), 0);
+	buf_addc(&k.b, '\0');
+	UNIT_CHECK("utf8: To without SMTPUTF8 is ASCII", strstr(k.b.data,
+	    "\nTo: j??rg@ex??mple.org\n") != NULL, "To: not cleaned");
+	buf_reset(&k.b);
+	s.pos = 0;
+	/* a broken sequence is never copied raw */
+	info.smtputf8 = true;
+	info.sender = "j\xc3(x\xed\xa0\x80" "@e.org";
+	UNIT_INT("utf8: broken", dsn_write(&info, &r, 1, src_read, &s,
+	    sink_write, &k, &why), 0);
+	buf_addc(&k.b, '\0');
+	UNIT_CHECK("utf8: broken bytes become ?", strstr(k.b.data,
+	    "\nTo: j?(x???@e.org\n") != NULL, "broken UTF-8 in To:");
+	buf_free(&k.b);
+}
+
 int
 main(void)
 {
@@ -766,5 +818,6 @@ main(void)
 	test_random();
 	test_status();
 	test_date();
+	test_utf8();
 	return unit_done("dsn");
 }

@@ -477,6 +477,48 @@ test_read_timeout(void)
 	buf_free(&line);
 }
 
+/* A line every 150 ms: each line comes in time, but not all of them. */
+static int
+srv_trickle(int fd)
+{
+	int i, one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (i = 0; i < 10; i++) {
+		if (write_str(fd, "250-slow\r\n") == -1)
+			return 0;	/* the client gave up: expected */
+		unit_msleep(150);
+	}
+	return drain(fd) == 0 ? 0 : 1;
+}
+
+static void
+test_shared_deadline(void)
+{
+	struct server s = serve(srv_trickle, 0);
+	struct io *io = connect_to(&s);
+	struct buf line = { 0 };
+	struct why why;
+	long t0, dt;
+	int64_t deadline;
+	int n = 0;
+
+	io_set_timeout(io, 400);
+	t0 = unit_now_ms();
+	deadline = net_deadline(400);
+	while (io_getline_until(io, &line, 100, deadline, &why) == 0)
+		n++;
+	dt = unit_now_ms() - t0;
+	UNIT_CHECK("shared deadline: some lines", n >= 1 && n <= 4, "%d", n);
+	UNIT_CHECK("shared deadline: ends at it", dt >= 380 && dt < 1000,
+	    "%ld ms", dt);
+	UNIT_CHECK("shared deadline: why", strstr(why.text, "timeout") !=
+	    NULL, "%s", why.text);
+	io_free(io);
+	(void)reap(&s);
+	buf_free(&line);
+}
+
 /* ---- signals: EINTR is retried, the deadline still holds ---- */
 
 static volatile sig_atomic_t got_usr1;
@@ -810,6 +852,7 @@ main(void)
 	test_maxlen();
 	test_endless();
 	test_read_timeout();
+	test_shared_deadline();
 	test_eintr();
 	test_round_trip();
 	test_big_write();

@@ -105,7 +105,18 @@ struct parse_case {
 
 static const struct parse_case parse_cases[] = {
 	{ "only the version", M, 1, 0, NULL },
-	{ "bad version", "MINIMTA-STATE 2\nA1:0\n", 1, -1, "version" },
+	{ "bad version", "MINIMTA-STATE 3\nA1:0\n", 1, -1, "version" },
+	{ "version 1 still read", "MINIMTA-STATE 1\nA1:0\nD1:0\n", 1, 0,
+	    NULL },
+	{ "no report record in version 1",
+	    "MINIMTA-STATE 1\nR13:0 F 5.0.0 -|x\n", 1, -1, "bad record" },
+	{ "report ok", M "R13:0 F 5.0.0 -|x\n", 1, 0, NULL },
+	{ "report of unknown kind", M "R13:0 X 5.0.0 -|x\n", 1, -1,
+	    "bad report record" },
+	{ "report without kind", M "R11:0 5.0.0 -|x\n", 1, -1,
+	    "bad report record" },
+	{ "report index past the end", M "R13:1 S 2.0.0 -|x\n", 1, -1,
+	    "bad report record" },
 	{ "empty", "", 1, -1, "version" },
 	{ "unknown record", M "Q1:0\n", 1, -1, "bad record" },
 	{ "attempts too big", M "A7:9999999\n", 1, -1, "bad record" },
@@ -147,10 +158,94 @@ test_parse_cases(void)
 	}
 }
 
+/* Finished recipients with a report pending: kept apart from plain done. */
+static void
+test_reports(void)
+{
+	struct qstate q, p;
+	struct why why;
+	struct buf b;
+
+	qstate_init(&q, 3);
+	qstate_set_report(&q, 0, QSTATE_REPORT_FAILED, "5.1.1",
+	    "mx.example.net", "550 5.1.1 no such user");
+	qstate_set_report(&q, 1, QSTATE_REPORT_RELAYED, "2.0.0", NULL,
+	    "250 ok");
+	q.rcpts[2].done = true;
+	UNIT_INT("reports: not all done while reports wait",
+	    qstate_all_done(&q), false);
+	buf_init(&b);
+	qstate_encode(&q, &b);
+	UNIT_INT("reports: parse", qstate_parse(b.data, b.len, 3, &p, &why),
+	    0);
+	UNIT_INT("reports: done 0", p.rcpts[0].done, true);
+	UNIT_INT("reports: kind 0", p.rcpts[0].report, QSTATE_REPORT_FAILED);
+	UNIT_STR("reports: status 0", p.rcpts[0].status, "5.1.1");
+	UNIT_STR("reports: remote 0", p.rcpts[0].remote, "mx.example.net");
+	UNIT_STR("reports: reason 0", p.rcpts[0].reason,
+	    "550 5.1.1 no such user");
+	UNIT_INT("reports: kind 1", p.rcpts[1].report, QSTATE_REPORT_RELAYED);
+	UNIT_STR("reports: no remote 1", p.rcpts[1].remote, NULL);
+	UNIT_INT("reports: plain done 2", p.rcpts[2].report,
+	    QSTATE_REPORT_NONE);
+	UNIT_INT("reports: failed count", qstate_reports(&p,
+	    QSTATE_REPORT_FAILED), 1);
+	UNIT_INT("reports: relayed count", qstate_reports(&p,
+	    QSTATE_REPORT_RELAYED), 1);
+	p.rcpts[0].report = p.rcpts[1].report = QSTATE_REPORT_NONE;
+	UNIT_INT("reports: all done once sent", qstate_all_done(&p), true);
+	qstate_free(&p);
+	qstate_free(&q);
+	buf_free(&b);
+}
+
+/* The writer's largest file is one the reader takes; one byte more is not. */
+static void
+test_bound(void)
+{
+	char big[QSTATE_RECORD_MAX * 2];
+	struct qstate q, p;
+	struct why why;
+	struct buf b;
+	size_t i, n = 200;
+
+	memset(big, 'r', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	qstate_init(&q, n);
+	q.attempts = 1000000;
+	q.next_try = (time_t)1 << 40;
+	q.warned = true;
+	for (i = 0; i < n; i++)
+		qstate_set_reason(&q, i, big, big, big);
+	UNIT_CHECK("bound: reason capped", strlen(q.rcpts[0].reason) ==
+	    QSTATE_REASON_MAX, "len %zu", strlen(q.rcpts[0].reason));
+	buf_init(&b);
+	qstate_encode(&q, &b);
+	UNIT_CHECK("bound: within qstate_max_size", b.len <=
+	    qstate_max_size(n), "%zu > %zu", b.len, qstate_max_size(n));
+	UNIT_INT("bound: parses", qstate_parse(b.data, b.len, n, &p, &why),
+	    0);
+	qstate_free(&p);
+	buf_reset(&b);
+	buf_reserve(&b, qstate_max_size(1) + 1);
+	buf_adds(&b, QSTATE_MAGIC);
+	while (b.len <= qstate_max_size(1))
+		buf_adds(&b, "A1:0\n");
+	UNIT_INT("bound: over the bound refused", qstate_parse(b.data, b.len,
+	    1, &p, &why), -1);
+	UNIT_CHECK("bound: why", strstr(why.text, "over") != NULL, "%s",
+	    why.text);
+	qstate_free(&p);
+	qstate_free(&q);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_round_trip();
+	test_reports();
+	test_bound();
 	test_clean();
 	test_parse_cases();
 	return unit_done("qstate");
