@@ -7,6 +7,13 @@
  * the -t recipients, and commits a queue file (spool owner) or a drop file
  * (anyone else). Policy: returns a sysexits code and fills why; EX_OK
  * only once the file is committed.
+ *
+ * Limits (max_header_size, SUBMIT_MAX_FIELDS, max_message_size, and
+ * max_recipients) are checked here, once, on what the submitter gave;
+ * what minimta adds (Received:, and Date:, Message-ID:, From: when
+ * missing: at most SUBMIT_ADDED_FIELDS fields and, for the size, up to
+ * SUBMIT_ADDED_MAX bytes) does not count. Pickup does not check them again
+ * (pickup.h).
  */
 #ifndef SUBMIT_H
 #define SUBMIT_H
@@ -19,6 +26,9 @@
 #include "why.h"
 
 struct conf;
+
+#define SUBMIT_ADDED_FIELDS	4
+#define SUBMIT_ADDED_MAX	4096
 
 struct submit_source {
 	/* Returns bytes read, 0 at end of input, -1 with errno on error. */
@@ -44,8 +54,6 @@ struct submit_request {
 					   pickup): "type;address" */
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
-	const char	*id;		/* pickup: keep the drop file's id */
-	time_t		 arrival;	/* pickup: the drop file's; 0: now */
 	const char	*login;		/* their login name, for the sender */
 };
 
@@ -62,6 +70,12 @@ int	submit_message(const struct conf *, struct spool *,
 /* RFC 3461 4.4: ENVID is 1..100 printable characters (xtext on the wire). */
 #define SUBMIT_ENVID_MAX	100
 bool	submit_envid_ok(const char *);
+
+/* Appends the Received: line naming the submitting uid (submission by
+ * the spool owner, and pickup). */
+struct buf;
+void	submit_received(const struct conf *, uid_t, const char *id,
+	    struct buf *);
 
 /* The address local senders are sent as (sender_map, masquerade, domain). */
 char	*submit_map_sender(const struct conf *, const char *);
