@@ -455,3 +455,42 @@ EOF2
 	[ -z "$(awk 'length($0) > 998' <<<"$output")" ]
 	[[ "$output" == *$'\n\n indented first line\n'* ]]
 }
+
+@test "submit: empty input is queued with the added headers (no undefined behaviour)" {
+	# under the sanitizer build (SANITIZE=1) UB aborts the run
+	run mta -f root a@example.net < <(printf '')
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"runtime error"* ]]
+	run qmsg
+	[[ "$output" == *$'\nFrom: '* ]]
+	[[ "$output" == *$'\nDate: '* ]]
+	[[ "$output" == *$'\nMessage-ID: <'* ]]
+	[ "$(qbody)" = "" ]
+}
+
+@test "submit: 20,000 recipients (max_recipients raised), each once, read back whole" {
+	write_conf "max_recipients 20000"
+	mapfile -t r < <(seq -f 'r%g@example.net' 1 20000)
+	run mta -f root "${r[@]}" < <(printf 'Subject: many\n\nb\n')
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" nrcpt=20000"* ]]
+	[ "$(qenv | grep -c '^R')" -eq 20000 ]
+	[ "$(qenv | grep '^R' | sort -u | wc -l)" -eq 20000 ]
+	# mailq reads the envelope back (in 64 KiB chunks): all of them
+	run mta -bp
+	[ "$status" -eq 0 ]
+	[ "$(grep -cE '^ {46}r[0-9]+@example.net$' <<<"$output")" -eq 20000 ]
+	rm -f "$T"/spool/queue/*
+	# 10,000 addresses given twice, the second time with the domain in
+	# capitals: each is kept once, the first spelling
+	mapfile -t d < <(seq -f 'r%g@EXAMPLE.NET' 1 10000)
+	run mta -f root "${r[@]:0:10000}" "${d[@]}" < <(printf 'S: x\n\nb\n')
+	[ "$status" -eq 0 ]
+	[ "$(qenv | grep -c '^R')" -eq 10000 ]
+	[ "$(qenv | grep '^R' | grep -c 'example.net$')" -eq 10000 ]
+	rm -f "$T"/spool/queue/*
+	# and one more than max_recipients is too many
+	run mta -f root "${r[@]}" x@example.net < <(printf 'S: x\n\nb\n')
+	[ "$status" -eq 65 ]
+}
