@@ -3,7 +3,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,32 +183,32 @@ drain(struct submit_ctx *c)
 		buf_reset(&c->out);
 }
 
-static int
+static enum submit_result
 add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
     const char *given_orcpt, struct why *why)
 {
 	struct addr_list exp;
 	const char *orig = addr;
 	size_t i;
-	int rc = EX_OK;
+	enum submit_result rc = SUBMIT_OK;
 
 	addr_list_init(&exp);
 	if (addr_is_local(addr) && al != NULL &&
 	    aliases_expand(al, addr, (size_t)c->conf->max_recipients,
 	    &exp, why) == -1) {
 		addr_list_free(&exp);
-		return EX_DATAERR;
+		return SUBMIT_BAD_MESSAGE;
 	}
 	if (exp.n == 0)
 		addr_list_add(&exp, addr);
-	for (i = 0; i < exp.n && rc == EX_OK; i++) {
+	for (i = 0; i < exp.n && rc == SUBMIT_OK; i++) {
 		char *q = addr_qualify(exp.v[i], c->conf->domain);
 		bool dup = rcpt_seen(c, q);
 
 		if (!dup && c->env.nrcpts >= (size_t)c->conf->max_recipients) {
 			why_set(why, "too many recipients (max_recipients %ld)",
 			    c->conf->max_recipients);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 		} else if (!dup) {
 			char *orcpt = NULL;
 
@@ -244,7 +243,7 @@ orcpt_ok(const char *s)
 	    envelope_field_ok(s);
 }
 
-static int
+static enum submit_result
 collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
     struct why *why)
 {
@@ -253,7 +252,7 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 	struct aliases *al = NULL;
 	const char **orcpt = NULL;	/* parallel to given */
 	size_t i, k, max = (size_t)c->conf->max_recipients;
-	int rc = EX_OK;
+	enum submit_result rc = SUBMIT_OK;
 	struct why w;
 
 	addr_list_init(&given);
@@ -269,14 +268,14 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 			if (r == ADDR_TOO_MANY) {
 				why_set(why, "too many recipients "
 				    "(max_recipients %zu)", max);
-				rc = EX_DATAERR;
+				rc = SUBMIT_BAD_MESSAGE;
 				goto out;
 			}
 			if (r != ADDR_OK || given.n == before) {
 				why_set(why, "bad recipient address: %s%s%s",
 				    req->rcpts[i], w.text[0] == '\0' ? "" :
 				    ": ", w.text);
-				rc = EX_USAGE;
+				rc = SUBMIT_BAD_REQUEST;
 				goto out;
 			}
 			for (k = before; k < given.n; k++)
@@ -291,14 +290,14 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		if (r != ADDR_OK) {
 			why_set(why, "-t: %s", r == ADDR_TOO_MANY ?
 			    "too many recipients" : w.text);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
 	}
 	for (i = 0; i < given.n; i++) {
 		if (!addr_check(given.v[i], &w)) {
 			why_set(why, "bad recipient address: %s", w.text);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
 	}
@@ -306,7 +305,7 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		why_set(why, req->extract ? "no recipients: none given and "
 		    "none found in To:, Cc: or Bcc: (-t)" :
 		    "no recipients given");
-		rc = EX_USAGE;
+		rc = SUBMIT_BAD_REQUEST;
 		goto out;
 	}
 	/* only unqualified names go through the aliases (DESIGN.md) */
@@ -318,7 +317,7 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 			break;
 		}
 	}
-	for (i = 0; i < given.n && rc == EX_OK; i++)
+	for (i = 0; i < given.n && rc == SUBMIT_OK; i++)
 		rc = add_rcpt(c, al, given.v[i], orcpt[i], why);
 	for (i = 0; i < c->env.nrcpts; i++)
 		if (addr_is_8bit(c->env.rcpts[i].addr))
@@ -330,7 +329,7 @@ out:
 	return rc;
 }
 
-static int
+static enum submit_result
 resolve_sender(struct submit_ctx *c, struct why *why)
 {
 	const char *s = c->req->sender ? c->req->sender : c->req->login;
@@ -341,14 +340,14 @@ resolve_sender(struct submit_ctx *c, struct why *why)
 		parsed = xstrdup(s);
 	} else if (addr_parse_envelope(s, true, &parsed, &w) != ADDR_OK) {
 		why_set(why, "bad sender address: %s", w.text);
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
 	c->sender_given = parsed;
 	c->sender = submit_map_sender(c->conf, parsed);
 	c->env.sender = xstrdup(c->sender);
 	if (addr_is_8bit(c->sender))
 		c->env.smtputf8 = true;
-	return EX_OK;
+	return SUBMIT_OK;
 }
 
 void
@@ -451,26 +450,26 @@ submit_envid_ok(const char *s)
 
 /* What envelope_parse() would refuse must not be written (a queue file
  * no runner can read would sit in the queue for ever). */
-static int
+static enum submit_result
 check_request(const struct submit_request *req, struct why *why)
 {
 	if (req->envid != NULL && !submit_envid_ok(req->envid)) {
 		why_set(why, "bad ENVID (RFC 3461: 1 to %d printable "
 		    "characters)", SUBMIT_ENVID_MAX);
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
 	if (req->notify < 0 || req->notify > 15 ||
 	    ((req->notify & ENVELOPE_NOTIFY_NEVER) &&
 	    req->notify != ENVELOPE_NOTIFY_NEVER)) {
 		why_set(why, "bad NOTIFY: NEVER goes alone");
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
 	if (req->verp != NULL && (strlen(req->verp) != 2 ||
 	    !envelope_field_ok(req->verp))) {
 		why_set(why, "bad VERP delimiters");
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
-	return EX_OK;
+	return SUBMIT_OK;
 }
 
 static void
@@ -503,8 +502,8 @@ too_big(const struct submit_ctx *c, const struct qfile_writer *w)
 	return qfile_written(w) > c->conf->max_message_size + room;
 }
 
-/* Reads the header block (held, bounded); 0, or a sysexits code. */
-static int
+/* Reads the header block (held, bounded). */
+static enum submit_result
 read_header_block(struct submit_ctx *c, struct header_list *hl,
     size_t *body_off, struct why *why)
 {
@@ -520,10 +519,10 @@ read_header_block(struct submit_ctx *c, struct header_list *hl,
 	}
 	if (c->canon.in_header && !c->eof && !c->canon.done) {
 		if (c->out.len <= conf->max_header_size)
-			return EX_IOERR;
+			return SUBMIT_INPUT;
 		why_set(why, "message header block exceeds max_header_size "
 		    "(%zu bytes)", conf->max_header_size);
-		return EX_DATAERR;
+		return SUBMIT_BAD_MESSAGE;
 	}
 	/* empty input: no bytes at all, and a NULL buffer */
 	data = c->out.data ? c->out.data : "";
@@ -532,22 +531,23 @@ read_header_block(struct submit_ctx *c, struct header_list *hl,
 	if (hlen > conf->max_header_size) {
 		why_set(why, "message header block exceeds max_header_size "
 		    "(%zu bytes)", conf->max_header_size);
-		return EX_DATAERR;
+		return SUBMIT_BAD_MESSAGE;
 	}
 	if (header_parse(data, hlen, SUBMIT_MAX_FIELDS, hl, &w) != HEADER_OK) {
 		why_set(why, "message header: %s", w.text);
-		return EX_DATAERR;
+		return SUBMIT_BAD_MESSAGE;
 	}
-	return EX_OK;
+	return SUBMIT_OK;
 }
 
-/* Writes the headers we hold, then streams the body; a sysexits code. */
-static int
+/* Writes the headers we hold, then streams the body. */
+static enum submit_result
 write_message(struct submit_ctx *c, const struct header_list *hl,
     size_t body_off, bool owner, struct qfile_writer *qw, struct why *why)
 {
 	struct buf hb;
-	int r, rc = EX_TEMPFAIL;
+	enum submit_result rc = SUBMIT_RETRY;
+	int r;
 
 	buf_init(&hb);
 	/* drop files get their Received: line from the runner's pickup */
@@ -563,13 +563,13 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 			why_set(why, "message too big: exceeds "
 			    "max_message_size (%zu bytes)",
 			    c->conf->max_message_size);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
 		if ((r = pump(c, why)) == 0 && c->out.len == 0)
 			break;
 		if (r == -1) {
-			rc = EX_IOERR;
+			rc = SUBMIT_INPUT;
 			goto out;
 		}
 		if (qfile_write(qw, c->out.data, c->out.len, why) == -1)
@@ -579,16 +579,16 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 	if (c->req->smtp_data && !c->canon.done) {
 		/* -bs: input ended inside DATA; nothing was accepted */
 		why_set(why, "end of input before the end of DATA");
-		rc = EX_IOERR;
+		rc = SUBMIT_INPUT;
 		goto out;
 	}
-	rc = EX_OK;
+	rc = SUBMIT_OK;
 out:
 	buf_free(&hb);
 	return rc;
 }
 
-int
+enum submit_result
 submit_message(const struct conf *conf, struct spool *sp,
     const struct submit_request *req, const struct submit_source *src,
     char id[SPOOL_ID_LEN + 1], struct why *why)
@@ -598,31 +598,31 @@ submit_message(const struct conf *conf, struct spool *sp,
 	struct qfile_writer qw = { 0 };
 	bool owner = spool_role(sp) == SPOOL_ROLE_OWNER;
 	size_t body_off = 0, size;
-	int rc;
+	enum submit_result rc;
 
 	header_list_init(&hl);
 	envelope_init(&c.env);
 	c.chunk = xmalloc(SUBMIT_CHUNK);
 	canon_init(&c.canon, req->dot_ends || req->smtp_data, req->smtp_data);
 
-	if ((rc = read_header_block(&c, &hl, &body_off, why)) != EX_OK ||
-	    (rc = check_request(req, why)) != EX_OK ||
-	    (rc = resolve_sender(&c, why)) != EX_OK ||
-	    (rc = collect_rcpts(&c, &hl, why)) != EX_OK)
+	if ((rc = read_header_block(&c, &hl, &body_off, why)) != SUBMIT_OK ||
+	    (rc = check_request(req, why)) != SUBMIT_OK ||
+	    (rc = resolve_sender(&c, why)) != SUBMIT_OK ||
+	    (rc = collect_rcpts(&c, &hl, why)) != SUBMIT_OK)
 		goto out;
 	fill_envelope(&c);
 	if (owner)
 		c.env.uid = (long)req->uid;
 	if (qfile_create(sp, owner ? SPOOL_QUEUE : SPOOL_INCOMING, NULL,
 	    &c.env, &qw, why) == -1) {
-		rc = EX_TEMPFAIL;
+		rc = SUBMIT_RETRY;
 		goto out;
 	}
-	if ((rc = write_message(&c, &hl, body_off, owner, &qw, why)) != EX_OK)
+	if ((rc = write_message(&c, &hl, body_off, owner, &qw, why)) != SUBMIT_OK)
 		goto out;
 	size = qfile_written(&qw);
 	if (qfile_commit(&qw, c.canon.body_8bit, why) == -1) {
-		rc = EX_TEMPFAIL;
+		rc = SUBMIT_RETRY;
 		goto out;
 	}
 	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
@@ -630,7 +630,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 	    (unsigned long)req->uid, c.sender, size, c.env.nrcpts,
 	    owner ? "" : " (dropped for pickup)");
 out:
-	if (rc != EX_OK)
+	if (rc != SUBMIT_OK)
 		drain(&c);
 	qfile_abort(&qw);
 	envelope_free(&c.env);

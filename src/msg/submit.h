@@ -5,8 +5,9 @@
  * block (Bcc: removed; Date:, Message-ID:, From: added when missing; a
  * Received: line naming the submitting uid; local senders mapped), takes
  * the -t recipients, and commits a queue file (spool owner) or a drop file
- * (anyone else). Policy: returns a sysexits code and fills why; EX_OK
- * only once the file is committed.
+ * (anyone else). Policy: returns a result class and fills why; SUBMIT_OK
+ * only once the file is committed. The callers map the class: the command
+ * line to sysexits, -bs to SMTP replies.
  *
  * Limits (max_header_size, SUBMIT_MAX_FIELDS, max_message_size, and
  * max_recipients) are checked here, once, on what the submitter gave;
@@ -57,13 +58,21 @@ struct submit_request {
 	const char	*login;		/* their login name, for the sender */
 };
 
+enum submit_result {
+	SUBMIT_OK,		/* committed: id holds the queue id */
+	SUBMIT_RETRY,		/* the spool failed (full, unwritable): later */
+	SUBMIT_INPUT,		/* the input failed or ended early (-bs) */
+	SUBMIT_BAD_MESSAGE,	/* too big, header block too big, bad -t
+				   header, too many recipients */
+	SUBMIT_BAD_REQUEST,	/* no or bad recipients, bad sender, bad
+				   ENVID, NOTIFY or VERP */
+};
+
 /*
- * Accepts one message. On EX_OK, id holds its queue id. Other results:
- * EX_USAGE (no or bad recipients), EX_DATAERR (message too big, header
- * block too big, bad -t header), EX_TEMPFAIL/EX_IOERR/EX_CANTCREAT
- * (nothing was accepted).
+ * Accepts one message; on SUBMIT_OK, id holds its queue id. On any other
+ * result nothing was accepted, and why says why.
  */
-int	submit_message(const struct conf *, struct spool *,
+enum submit_result submit_message(const struct conf *, struct spool *,
 	    const struct submit_request *, const struct submit_source *,
 	    char id[SPOOL_ID_LEN + 1], struct why *);
 
