@@ -618,7 +618,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 		rc = SUBMIT_RETRY;
 		goto out;
 	}
-	if ((rc = write_message(&c, &hl, body_off, owner, &qw, why)) != SUBMIT_OK)
+	rc = write_message(&c, &hl, body_off, owner, &qw, why);
+	if (rc != SUBMIT_OK)
 		goto out;
 	size = qfile_written(&qw);
 	if (qfile_commit(&qw, c.canon.body_8bit, why) == -1) {

@@ -41,7 +41,8 @@
 struct buf;
 
 #define ENVELOPE_MAGIC		"MINIMTA-QUEUE 2\n"
-#define ENVELOPE_MAGIC_V1	"MINIMTA-QUEUE 1\n"	/* read, never written */
+/* version 1: read, never written */
+#define ENVELOPE_MAGIC_V1	"MINIMTA-QUEUE 1\n"
 #define ENVELOPE_VERSION	2
 #define ENVELOPE_MAX_FIELD	2048	/* one record's data */
 #define ENVELOPE_NOTIFY_NEVER	1
@@ -101,7 +102,7 @@ struct envelope_patch {
 /* Appends the version line and records up to and including M. */
 void	envelope_encode(const struct envelope *, struct buf *,
 	    struct envelope_patch *);
-/* The wire-size (or length) digits for the patch (buf holds WIDTH + 1 bytes). */
+/* The wire-size (or length) digits for the patch (WIDTH + 1 bytes). */
 void	envelope_size_digits(size_t, char *);
 #define ENVELOPE_8BIT_YES	'8'
 /*

@@ -250,7 +250,8 @@ qfile_open_drop(struct spool *sp, const char *name, enum qfile_lock lock,
 	} else if (rc == QFILE_READ_OK &&
 	    st.st_size - (off_t)q->env.body_offset > max_msg) {
 		why_set(why, "message larger than max_message_size");
-	} else if (rc == QFILE_READ_OK && check_length(q, &st, true, why) == 0) {
+	} else if (rc == QFILE_READ_OK &&
+	    check_length(q, &st, true, why) == 0) {
 		qstate_init(&q->state, q->env.nrcpts);
 		q->mtime = st.st_mtime;
 		q->owner = st.st_uid;
