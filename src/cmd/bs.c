@@ -343,7 +343,7 @@ cmd_data(struct bs *b)
 	struct submit_source src = { data_read, data_unread, &b->in };
 	char id[SPOOL_ID_LEN + 1];
 	struct why why;
-	int rc;
+	enum submit_result rc;
 
 	if (b->sender == NULL || b->nrcpts == 0) {
 		reply("503 5.5.1 Error: need %s command", b->sender == NULL ?
@@ -365,18 +365,19 @@ cmd_data(struct bs *b)
 	why.text[0] = '\0';
 	rc = submit_message(b->conf, b->sp, &req, &src, id, &why);
 	switch (rc) {
-	case EX_OK:
+	case SUBMIT_OK:
 		reply("250 2.0.0 Ok: queued as %s", id);
 		(void)fflush(stdout);
 		(void)mode_after_submit(b->cli, b->conf, b->sp, id);
 		break;
-	case EX_DATAERR:
+	case SUBMIT_BAD_MESSAGE:
 		reply("554 5.6.0 Error: %s", why.text);
 		break;
-	case EX_USAGE:
+	case SUBMIT_BAD_REQUEST:
 		reply("554 5.5.4 Error: %s", why.text);
 		break;
-	default:
+	case SUBMIT_RETRY:
+	case SUBMIT_INPUT:
 		reply("451 4.3.0 Error: queue file write error: %s", why.text);
 		break;
 	}

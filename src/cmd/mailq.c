@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "log.h"
 #include "modes.h"
+#include "pickup.h"
 #include "qfile.h"
 #include "spool.h"
 #include "xmalloc.h"
@@ -152,6 +153,7 @@ struct listing {
 	struct spool		*sp;
 	long long		 kbytes;
 	size_t			 shown;
+	size_t			 unreadable;	/* in queue/: never "empty" */
 };
 
 static void
@@ -181,16 +183,22 @@ show_ids(struct listing *l, struct id_list *ids, bool drop)
 	if (ids->n > 0)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(ids->v, ids->n, sizeof(*ids->v), cmp_id);
 	for (i = 0; i < ids->n; i++) {
-		r = drop ? qfile_open_drop(l->sp, ids->v[i],
-		    (size_t)l->conf->max_recipients, &q, &why) :
-		    qfile_open(l->sp, ids->v[i], QFILE_NOLOCK,
-		    (size_t)l->conf->max_recipients, &q, &why);
+		/* drop files: the gate pickup uses, so what is shown is
+		 * what pickup will take */
+		r = drop ? pickup_gate(l->conf, l->sp, ids->v[i],
+		    QFILE_NOLOCK, &q, &why) :
+		    qfile_open(l->sp, ids->v[i], QFILE_NOLOCK, 0, &q, &why);
 		if (r == QFILE_OK) {
 			show(l, &q, drop);
 			qfile_close(&q);
 		} else if (r == QFILE_BAD && !drop) {
 			/* log lines begin with the queue id (DESIGN.md) */
 			log_warn("%s: mailq: %s", ids->v[i], why.text);
+			if (!l->cli->json)
+				printf("%-14s  (unreadable: %s; the queue "
+				    "runner moves it to corrupt/)\n\n",
+				    ids->v[i], why.text);
+			l->unreadable++;
 		}
 		free(ids->v[i]);
 	}
@@ -225,14 +233,17 @@ list_dir(struct listing *l, enum spool_dir dir)
 int
 mode_list(const struct cli *cli, const struct conf *conf)
 {
-	struct listing l = { cli, conf, NULL, 0, 0 };
+	struct listing l = { cli, conf, NULL, 0, 0, 0 };
 
 	l.sp = mode_open_spool(conf, true, "mailq");
 	list_dir(&l, SPOOL_QUEUE);
 	list_dir(&l, SPOOL_INCOMING);
 	if (!cli->json) {
-		if (l.shown == 0)
+		if (l.shown == 0 && l.unreadable == 0)
 			printf("Mail queue is empty\n");
+		else if (l.shown == 0)
+			printf("-- %zu unreadable Request%s.\n", l.unreadable,
+			    l.unreadable == 1 ? "" : "s");
 		else
 			printf("-- %lld Kbytes in %zu Request%s.\n", l.kbytes,
 			    l.shown, l.shown == 1 ? "" : "s");

@@ -190,6 +190,25 @@ mode_after_submit(const struct cli *cli, const struct conf *conf,
 	return EX_OK;
 }
 
+/* submit's result class as the exit code (sysexits.h; sendmail 8's). */
+static int
+submit_exit(enum submit_result r)
+{
+	switch (r) {
+	case SUBMIT_OK:
+		return EX_OK;
+	case SUBMIT_RETRY:
+		return EX_TEMPFAIL;
+	case SUBMIT_INPUT:
+		return EX_IOERR;
+	case SUBMIT_BAD_MESSAGE:
+		return EX_DATAERR;
+	case SUBMIT_BAD_REQUEST:
+		return EX_USAGE;
+	}
+	return EX_SOFTWARE;
+}
+
 int
 mode_submit(const struct cli *cli, const struct conf *conf)
 {
@@ -218,7 +237,7 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 	req.nrcpts = cli->nrcpts;
 	req.login = login;
 	why.text[0] = '\0';
-	rc = submit_message(conf, sp, &req, &src, id, &why);
+	rc = submit_exit(submit_message(conf, sp, &req, &src, id, &why));
 	if (rc != EX_OK) {
 		log_user("%s", why.text[0] ? why.text :
 		    "message not accepted");

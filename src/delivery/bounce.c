@@ -6,6 +6,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "conf.h"
+#include "crash.h"
 #include "envelope.h"
 #include "fileio.h"
 #include "log.h"
@@ -14,25 +15,16 @@
 #include "xmalloc.h"
 
 struct bounce_io {
-	struct qfile		*q;
-	struct spool_file	*f;
+	struct qfile_writer	 w;	/* the one queue file writer */
 	struct why		*why;
-	size_t			 bytes;
-	size_t			 lines;	/* each LF goes out as CRLF */
 };
 
 static int
 write_report(void *arg, const void *p, size_t n)
 {
 	struct bounce_io *b = arg;
-	const char *q = p, *end = q + n;
 
-	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		b->lines++;
-		q++;
-	}
-	b->bytes += n;
-	return spool_write(b->f, p, n, b->why);
+	return qfile_write(&b->w, p, n, b->why);
 }
 
 static bool
@@ -61,12 +53,8 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 {
 	struct dsn_info info = { 0 };
 	struct envelope env;
-	struct bounce_io bio = { q, NULL, why, 0, 0 };
-	struct envelope_patch patch;
-	char digits[ENVELOPE_SIZE_WIDTH + 1];
-	char id[SPOOL_ID_LEN + 1];
-	const char *to = q->env.sender;
-	struct buf b;
+	struct bounce_io bio = { .why = why };
+	const char *to = q->env.sender, *stage;
 	int rc = -1;
 
 	if (n == 0)
@@ -103,34 +91,28 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	info.smtputf8 = env.smtputf8;
 	info.now = time(NULL);
 
-	buf_init(&b);
-	envelope_encode(&env, &b, &patch);
-	if ((bio.f = spool_create_message(sp, SPOOL_QUEUE, NULL, id, why)) ==
-	    NULL)
-		goto out;
 	if (qfile_rewind(q, why) == -1 ||
-	    spool_write(bio.f, b.data, b.len, why) == -1 ||
-	    dsn_write(&info, rcpts, n, fileio_read_cb, &q->fd, write_report,
+	    qfile_create(sp, SPOOL_QUEUE, NULL, &env, &bio.w, why) == -1)
+		goto out;
+	if (dsn_write(&info, rcpts, n, fileio_read_cb, &q->fd, write_report,
 	    &bio, why) == -1) {
-		spool_abort(bio.f);
+		qfile_abort(&bio.w);
 		goto out;
 	}
-	envelope_size_digits(bio.bytes + bio.lines, digits);
-	if (spool_patch(bio.f, (off_t)patch.size_off, digits,
-	    ENVELOPE_SIZE_WIDTH, why) == -1) {
-		spool_abort(bio.f);
+	stage = crash_stage("bounce");
+	rc = qfile_commit(&bio.w, env.body_8bit, why);
+	(void)crash_stage(stage);
+	if (rc == -1)
 		goto out;
-	}
-	if (spool_commit(bio.f, why) == -1)
-		goto out;
-	log_info("%s: sender %s notification: %s", id,
+	rc = -1;
+	crash_point("bounce.after-commit");
+	log_info("%s: sender %s notification: %s", bio.w.id,
 	    any_failed(rcpts, n) ? "non-delivery" : "delivery status", q->id);
-	log_info("%s: from=<>, size=%lld, nrcpt=1 (queue active)", id,
+	log_info("%s: from=<>, size=%lld, nrcpt=1 (queue active)", bio.w.id,
 	    (long long)q->size);
 	(void)spool_trigger(sp);
 	rc = 0;
 out:
 	envelope_free(&env);
-	buf_free(&b);
 	return rc;
 }

@@ -1,7 +1,8 @@
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,11 +14,19 @@
 #include "envelope.h"
 #include "header.h"
 #include "log.h"
+#include "qfile.h"
 #include "submit.h"
 #include "xmalloc.h"
 
 #define SUBMIT_CHUNK		65536
 #define SUBMIT_MAX_FIELDS	10000	/* header fields in one message */
+
+/* The recipients taken so far, by address (addr_equal): a hash set of
+ * indices into env.rcpts, so that de-duplication is linear. */
+struct rcpt_set {
+	size_t	*slot;		/* index + 1; 0 is empty */
+	size_t	 cap;		/* a power of two */
+};
 
 struct submit_ctx {
 	const struct conf		*conf;
@@ -27,11 +36,74 @@ struct submit_ctx {
 	struct buf			 out;	/* stored form, pending */
 	char				*chunk;
 	bool				 eof;
-	size_t				 lines;	/* LFs: CRLF on the wire */
 	char				*sender;	/* final sender */
 	char				*sender_given;	/* before mapping */
 	struct envelope			 env;
+	struct rcpt_set			 seen;
+	size_t				 added;	/* header bytes we wrote */
 };
+
+/* Equal for addresses addr_equal() calls equal: the local part as it is,
+ * the domain without case. */
+static size_t
+rcpt_hash(const char *a)
+{
+	const char *d = addr_domain(a);
+	uint64_t h = 14695981039346656037u;
+
+	for (; *a != '\0'; a++) {
+		unsigned char ch = (unsigned char)*a;
+
+		if (d != NULL && a >= d)
+			ch = (unsigned char)tolower(ch);
+		h = (h ^ ch) * 1099511628211u;
+	}
+	return (size_t)h;
+}
+
+static bool
+rcpt_seen(const struct submit_ctx *c, const char *a)
+{
+	size_t i;
+
+	if (c->seen.cap == 0)
+		return false;
+	for (i = rcpt_hash(a) & (c->seen.cap - 1); c->seen.slot[i] != 0;
+	    i = (i + 1) & (c->seen.cap - 1))
+		if (addr_equal(c->env.rcpts[c->seen.slot[i] - 1].addr, a))
+			return true;
+	return false;
+}
+
+static void
+rcpt_set_put(struct rcpt_set *set, const struct envelope *env, size_t idx)
+{
+	size_t i = rcpt_hash(env->rcpts[idx].addr) & (set->cap - 1);
+
+	while (set->slot[i] != 0)
+		i = (i + 1) & (set->cap - 1);
+	set->slot[i] = idx + 1;
+}
+
+/* Records env.rcpts' last entry; the table stays at most half full. */
+static void
+rcpt_mark(struct submit_ctx *c)
+{
+	struct rcpt_set *set = &c->seen;
+	size_t i, n = c->env.nrcpts;
+
+	if (2 * n > set->cap) {
+		free(set->slot);
+		set->cap = set->cap ? set->cap * 2 : 64;
+		while (2 * n > set->cap)
+			set->cap *= 2;
+		set->slot = xcalloc(set->cap, sizeof(*set->slot));
+		for (i = 0; i < n; i++)
+			rcpt_set_put(set, &c->env, i);
+		return;
+	}
+	rcpt_set_put(set, &c->env, n - 1);
+}
 
 static bool
 is_local_domain(const struct conf *conf, const char *addr)
@@ -111,34 +183,32 @@ drain(struct submit_ctx *c)
 		buf_reset(&c->out);
 }
 
-static int
+static enum submit_result
 add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
     const char *given_orcpt, struct why *why)
 {
 	struct addr_list exp;
 	const char *orig = addr;
-	size_t i, j;
-	int rc = EX_OK;
+	size_t i;
+	enum submit_result rc = SUBMIT_OK;
 
 	addr_list_init(&exp);
 	if (addr_is_local(addr) && al != NULL &&
 	    aliases_expand(al, addr, (size_t)c->conf->max_recipients,
 	    &exp, why) == -1) {
 		addr_list_free(&exp);
-		return EX_DATAERR;
+		return SUBMIT_BAD_MESSAGE;
 	}
 	if (exp.n == 0)
 		addr_list_add(&exp, addr);
-	for (i = 0; i < exp.n && rc == EX_OK; i++) {
+	for (i = 0; i < exp.n && rc == SUBMIT_OK; i++) {
 		char *q = addr_qualify(exp.v[i], c->conf->domain);
-		bool dup = false;
+		bool dup = rcpt_seen(c, q);
 
-		for (j = 0; j < c->env.nrcpts && !dup; j++)
-			dup = addr_equal(c->env.rcpts[j].addr, q);
 		if (!dup && c->env.nrcpts >= (size_t)c->conf->max_recipients) {
 			why_set(why, "too many recipients (max_recipients %ld)",
 			    c->conf->max_recipients);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 		} else if (!dup) {
 			char *orcpt = NULL;
 
@@ -153,6 +223,7 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 				free(qo);
 			}
 			envelope_add_rcpt(&c->env, q, orcpt);
+			rcpt_mark(c);
 			free(orcpt);
 		}
 		free(q);
@@ -172,7 +243,7 @@ orcpt_ok(const char *s)
 	    envelope_field_ok(s);
 }
 
-static int
+static enum submit_result
 collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
     struct why *why)
 {
@@ -181,7 +252,7 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 	struct aliases *al = NULL;
 	const char **orcpt = NULL;	/* parallel to given */
 	size_t i, k, max = (size_t)c->conf->max_recipients;
-	int rc = EX_OK;
+	enum submit_result rc = SUBMIT_OK;
 	struct why w;
 
 	addr_list_init(&given);
@@ -197,14 +268,14 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 			if (r == ADDR_TOO_MANY) {
 				why_set(why, "too many recipients "
 				    "(max_recipients %zu)", max);
-				rc = EX_DATAERR;
+				rc = SUBMIT_BAD_MESSAGE;
 				goto out;
 			}
 			if (r != ADDR_OK || given.n == before) {
 				why_set(why, "bad recipient address: %s%s%s",
 				    req->rcpts[i], w.text[0] == '\0' ? "" :
 				    ": ", w.text);
-				rc = EX_USAGE;
+				rc = SUBMIT_BAD_REQUEST;
 				goto out;
 			}
 			for (k = before; k < given.n; k++)
@@ -219,14 +290,14 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		if (r != ADDR_OK) {
 			why_set(why, "-t: %s", r == ADDR_TOO_MANY ?
 			    "too many recipients" : w.text);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
 	}
 	for (i = 0; i < given.n; i++) {
 		if (!addr_check(given.v[i], &w)) {
 			why_set(why, "bad recipient address: %s", w.text);
-			rc = EX_DATAERR;
+			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
 	}
@@ -234,7 +305,7 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		why_set(why, req->extract ? "no recipients: none given and "
 		    "none found in To:, Cc: or Bcc: (-t)" :
 		    "no recipients given");
-		rc = EX_USAGE;
+		rc = SUBMIT_BAD_REQUEST;
 		goto out;
 	}
 	/* only unqualified names go through the aliases (DESIGN.md) */
@@ -246,7 +317,7 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 			break;
 		}
 	}
-	for (i = 0; i < given.n && rc == EX_OK; i++)
+	for (i = 0; i < given.n && rc == SUBMIT_OK; i++)
 		rc = add_rcpt(c, al, given.v[i], orcpt[i], why);
 	for (i = 0; i < c->env.nrcpts; i++)
 		if (addr_is_8bit(c->env.rcpts[i].addr))
@@ -258,7 +329,7 @@ out:
 	return rc;
 }
 
-static int
+static enum submit_result
 resolve_sender(struct submit_ctx *c, struct why *why)
 {
 	const char *s = c->req->sender ? c->req->sender : c->req->login;
@@ -269,14 +340,24 @@ resolve_sender(struct submit_ctx *c, struct why *why)
 		parsed = xstrdup(s);
 	} else if (addr_parse_envelope(s, true, &parsed, &w) != ADDR_OK) {
 		why_set(why, "bad sender address: %s", w.text);
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
 	c->sender_given = parsed;
 	c->sender = submit_map_sender(c->conf, parsed);
 	c->env.sender = xstrdup(c->sender);
 	if (addr_is_8bit(c->sender))
 		c->env.smtputf8 = true;
-	return EX_OK;
+	return SUBMIT_OK;
+}
+
+void
+submit_received(const struct conf *conf, uid_t uid, const char *id,
+    struct buf *hb)
+{
+	buf_printf(hb, "Received: by %s (minimta, from userid %lu)\n"
+	    "\tid %s; ", conf->hostname, (unsigned long)uid, id);
+	header_date(hb, time(NULL));
+	buf_addc(hb, '\n');
 }
 
 /* Appends the rewritten header block to hb. */
@@ -288,16 +369,12 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 	struct buf v;
 	bool from = false, date = false, msgid = false;
 	char *qual_given = NULL;
-	size_t i;
+	size_t i, mark = hb->len;
 
 	buf_init(&v);
-	if (received) {
-		buf_printf(hb, "Received: by %s (minimta, from userid %lu)\n"
-		    "\tid %s; ", conf->hostname, (unsigned long)c->req->uid,
-		    id);
-		header_date(hb, time(NULL));
-		buf_addc(hb, '\n');
-	}
+	if (received)
+		submit_received(conf, c->req->uid, id, hb);
+	c->added += hb->len - mark;
 	if (c->sender_given[0] != '\0')
 		qual_given = addr_qualify(c->sender_given, conf->hostname);
 	for (i = 0; i < hl->n; i++) {
@@ -336,6 +413,7 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 		}
 		header_write_folded(hb, h->field, h->field_len);
 	}
+	mark = hb->len;
 	if (!from) {
 		buf_reset(&v);
 		buf_adds(&v, "From: ");
@@ -357,6 +435,7 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 		header_message_id(hb, conf->hostname);
 		buf_addc(hb, '\n');
 	}
+	c->added += hb->len - mark;
 	buf_addc(hb, '\n');
 	free(qual_given);
 	buf_free(&v);
@@ -371,26 +450,26 @@ submit_envid_ok(const char *s)
 
 /* What envelope_parse() would refuse must not be written (a queue file
  * no runner can read would sit in the queue for ever). */
-static int
+static enum submit_result
 check_request(const struct submit_request *req, struct why *why)
 {
 	if (req->envid != NULL && !submit_envid_ok(req->envid)) {
 		why_set(why, "bad ENVID (RFC 3461: 1 to %d printable "
 		    "characters)", SUBMIT_ENVID_MAX);
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
 	if (req->notify < 0 || req->notify > 15 ||
 	    ((req->notify & ENVELOPE_NOTIFY_NEVER) &&
 	    req->notify != ENVELOPE_NOTIFY_NEVER)) {
 		why_set(why, "bad NOTIFY: NEVER goes alone");
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
 	if (req->verp != NULL && (strlen(req->verp) != 2 ||
 	    !envelope_field_ok(req->verp))) {
 		why_set(why, "bad VERP delimiters");
-		return EX_USAGE;
+		return SUBMIT_BAD_REQUEST;
 	}
-	return EX_OK;
+	return SUBMIT_OK;
 }
 
 static void
@@ -398,7 +477,7 @@ fill_envelope(struct submit_ctx *c)
 {
 	const struct submit_request *req = c->req;
 
-	c->env.arrival = req->arrival > 0 ? req->arrival : time(NULL);
+	c->env.arrival = time(NULL);
 	c->env.notify = req->notify;
 	c->env.ret = req->ret;
 	if (req->envid != NULL)
@@ -407,156 +486,158 @@ fill_envelope(struct submit_ctx *c)
 		memcpy(c->env.verp, req->verp, 3);
 }
 
-/* Writes message bytes, counting line ends for the wire size. */
-static int
-write_msg(struct submit_ctx *c, struct spool_file *f, const char *p,
-    size_t n, struct why *why)
+/*
+ * max_message_size bounds the message as submitted: what minimta adds
+ * (Received:, and Date:, Message-ID: or From: when missing) does not
+ * count, up to SUBMIT_ADDED_MAX, so that a message at the limit is
+ * accepted and pickup's bound (max_message_size + SUBMIT_ADDED_MAX) is
+ * never met by a drop file sendmail wrote.
+ */
+static bool
+too_big(const struct submit_ctx *c, const struct qfile_writer *w)
 {
-	const char *q = p, *end = p + n;
+	size_t room = c->added < SUBMIT_ADDED_MAX ? c->added :
+	    SUBMIT_ADDED_MAX;
 
-	while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		c->lines++;
-		q++;
-	}
-	return spool_write(f, p, n, why);
+	return qfile_written(w) > c->conf->max_message_size + room;
 }
 
+/* Reads the header block (held, bounded). */
+static enum submit_result
+read_header_block(struct submit_ctx *c, struct header_list *hl,
+    size_t *body_off, struct why *why)
+{
+	const struct conf *conf = c->conf;
+	const char *data;
+	size_t hlen;
+	struct why w;
+	int r = 0;
 
-int
+	while (c->canon.in_header && (r = pump(c, why)) == 1) {
+		if (c->canon.in_header && c->out.len > conf->max_header_size)
+			break;
+	}
+	if (c->canon.in_header && !c->eof && !c->canon.done) {
+		if (c->out.len <= conf->max_header_size)
+			return SUBMIT_INPUT;
+		why_set(why, "message header block exceeds max_header_size "
+		    "(%zu bytes)", conf->max_header_size);
+		return SUBMIT_BAD_MESSAGE;
+	}
+	/* empty input: no bytes at all, and a NULL buffer */
+	data = c->out.data ? c->out.data : "";
+	*body_off = header_block_end(data, c->out.len);
+	hlen = header_block_len(data, c->out.len);
+	if (hlen > conf->max_header_size) {
+		why_set(why, "message header block exceeds max_header_size "
+		    "(%zu bytes)", conf->max_header_size);
+		return SUBMIT_BAD_MESSAGE;
+	}
+	if (header_parse(data, hlen, SUBMIT_MAX_FIELDS, hl, &w) != HEADER_OK) {
+		why_set(why, "message header: %s", w.text);
+		return SUBMIT_BAD_MESSAGE;
+	}
+	return SUBMIT_OK;
+}
+
+/* Writes the headers we hold, then streams the body. */
+static enum submit_result
+write_message(struct submit_ctx *c, const struct header_list *hl,
+    size_t body_off, bool owner, struct qfile_writer *qw, struct why *why)
+{
+	struct buf hb;
+	enum submit_result rc = SUBMIT_RETRY;
+	int r;
+
+	buf_init(&hb);
+	/* drop files get their Received: line from the runner's pickup */
+	write_headers(c, hl, qw->id, owner, &hb);
+	if (qfile_write(qw, hb.data, hb.len, why) == -1 ||
+	    (c->out.len > body_off && qfile_write(qw, c->out.data + body_off,
+	    c->out.len - body_off, why) == -1))
+		goto out;
+	buf_reset(&c->out);
+	for (;;) {
+		/* checked after every write, the first one included */
+		if (too_big(c, qw)) {
+			why_set(why, "message too big: exceeds "
+			    "max_message_size (%zu bytes)",
+			    c->conf->max_message_size);
+			rc = SUBMIT_BAD_MESSAGE;
+			goto out;
+		}
+		if ((r = pump(c, why)) == 0 && c->out.len == 0)
+			break;
+		if (r == -1) {
+			rc = SUBMIT_INPUT;
+			goto out;
+		}
+		if (qfile_write(qw, c->out.data, c->out.len, why) == -1)
+			goto out;
+		buf_reset(&c->out);
+	}
+	if (c->req->smtp_data && !c->canon.done) {
+		/* -bs: input ended inside DATA; nothing was accepted */
+		why_set(why, "end of input before the end of DATA");
+		rc = SUBMIT_INPUT;
+		goto out;
+	}
+	rc = SUBMIT_OK;
+out:
+	buf_free(&hb);
+	return rc;
+}
+
+enum submit_result
 submit_message(const struct conf *conf, struct spool *sp,
     const struct submit_request *req, const struct submit_source *src,
     char id[SPOOL_ID_LEN + 1], struct why *why)
 {
 	struct submit_ctx c = { .conf = conf, .req = req, .src = src };
 	struct header_list hl;
-	struct spool_file *f = NULL;
-	struct buf hb;
+	struct qfile_writer qw = { 0 };
 	bool owner = spool_role(sp) == SPOOL_ROLE_OWNER;
-	size_t hlen, body_off, env_len;
-	struct envelope_patch patch;
-	char digits[ENVELOPE_SIZE_WIDTH + 1];
-	off_t size = 0;
-	struct why w;
-	int rc, r;
+	size_t body_off = 0, size;
+	enum submit_result rc;
 
 	header_list_init(&hl);
-	buf_init(&hb);
 	envelope_init(&c.env);
 	c.chunk = xmalloc(SUBMIT_CHUNK);
 	canon_init(&c.canon, req->dot_ends || req->smtp_data, req->smtp_data);
 
-	/* The header block is held (bounded); the body streams. */
-	while (c.canon.in_header && (r = pump(&c, why)) == 1) {
-		if (c.canon.in_header && c.out.len > conf->max_header_size)
-			break;
-	}
-	if (c.canon.in_header && !c.eof && !c.canon.done) {
-		if (c.out.len > conf->max_header_size) {
-			why_set(why, "message header block exceeds "
-			    "max_header_size (%zu bytes)",
-			    conf->max_header_size);
-			rc = EX_DATAERR;
-		} else {
-			rc = EX_IOERR;
-		}
-		goto out;
-	}
-	body_off = header_block_end(c.out.data ? c.out.data : "", c.out.len);
-	hlen = header_block_len(c.out.data ? c.out.data : "", c.out.len);
-	if (hlen > conf->max_header_size) {
-		why_set(why, "message header block exceeds max_header_size "
-		    "(%zu bytes)", conf->max_header_size);
-		rc = EX_DATAERR;
-		goto out;
-	}
-	if (header_parse(c.out.data ? c.out.data : "", hlen, SUBMIT_MAX_FIELDS,
-	    &hl, &w) != HEADER_OK) {
-		why_set(why, "message header: %s", w.text);
-		rc = EX_DATAERR;
-		goto out;
-	}
-	if ((rc = check_request(req, why)) != EX_OK ||
-	    (rc = resolve_sender(&c, why)) != EX_OK ||
-	    (rc = collect_rcpts(&c, &hl, why)) != EX_OK)
+	if ((rc = read_header_block(&c, &hl, &body_off, why)) != SUBMIT_OK ||
+	    (rc = check_request(req, why)) != SUBMIT_OK ||
+	    (rc = resolve_sender(&c, why)) != SUBMIT_OK ||
+	    (rc = collect_rcpts(&c, &hl, why)) != SUBMIT_OK)
 		goto out;
 	fill_envelope(&c);
 	if (owner)
 		c.env.uid = (long)req->uid;
-
-	f = spool_create_message(sp, owner ? SPOOL_QUEUE : SPOOL_INCOMING,
-	    req->id, id, why);
-	if (f == NULL) {
-		rc = EX_TEMPFAIL;
+	if (qfile_create(sp, owner ? SPOOL_QUEUE : SPOOL_INCOMING, NULL,
+	    &c.env, &qw, why) == -1) {
+		rc = SUBMIT_RETRY;
 		goto out;
 	}
-	envelope_encode(&c.env, &hb, &patch);
-	env_len = hb.len;
-	/* drop files get their Received: line from the runner's pickup */
-	write_headers(&c, &hl, id, owner, &hb);
-	if (spool_write(f, hb.data, env_len, why) == -1 ||
-	    write_msg(&c, f, hb.data + env_len, hb.len - env_len, why) == -1 ||
-	    write_msg(&c, f, c.out.data + body_off, c.out.len - body_off,
-	    why) == -1) {
-		rc = EX_TEMPFAIL;
+	rc = write_message(&c, &hl, body_off, owner, &qw, why);
+	if (rc != SUBMIT_OK)
+		goto out;
+	size = qfile_written(&qw);
+	if (qfile_commit(&qw, c.canon.body_8bit, why) == -1) {
+		rc = SUBMIT_RETRY;
 		goto out;
 	}
-	buf_reset(&c.out);
-	for (;;) {
-		/* checked after every write, the first one included */
-		if ((size_t)spool_file_size(f) - env_len >
-		    conf->max_message_size) {
-			why_set(why, "message too big: exceeds "
-			    "max_message_size (%zu bytes)",
-			    conf->max_message_size);
-			rc = EX_DATAERR;
-			goto out;
-		}
-		if ((r = pump(&c, why)) == 0 && c.out.len == 0)
-			break;
-		if (r == -1) {
-			rc = EX_IOERR;
-			goto out;
-		}
-		if (write_msg(&c, f, c.out.data, c.out.len, why) == -1) {
-			rc = EX_TEMPFAIL;
-			goto out;
-		}
-		buf_reset(&c.out);
-	}
-	if (req->smtp_data && !c.canon.done) {
-		/* -bs: input ended inside DATA; nothing was accepted */
-		why_set(why, "end of input before the end of DATA");
-		rc = EX_IOERR;
-		goto out;
-	}
-	envelope_size_digits((size_t)(spool_file_size(f) - (off_t)env_len) +
-	    c.lines, digits);
-	if ((c.canon.body_8bit && spool_patch(f, (off_t)patch.flag_off,
-	    (char []){ ENVELOPE_8BIT_YES }, 1, why) == -1) ||
-	    spool_patch(f, (off_t)patch.size_off, digits, ENVELOPE_SIZE_WIDTH,
-	    why) == -1) {
-		rc = EX_TEMPFAIL;
-		goto out;
-	}
-	size = spool_file_size(f) - (off_t)env_len;
-	if (spool_commit(f, why) == -1) {
-		f = NULL;
-		rc = EX_TEMPFAIL;
-		goto out;
-	}
-	f = NULL;
-	log_info("%s: uid=%lu from=<%s> size=%lld nrcpt=%zu%s", id,
-	    (unsigned long)req->uid, c.sender, (long long)size, c.env.nrcpts,
+	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
+	log_info("%s: uid=%lu from=<%s> size=%zu nrcpt=%zu%s", id,
+	    (unsigned long)req->uid, c.sender, size, c.env.nrcpts,
 	    owner ? "" : " (dropped for pickup)");
-	rc = EX_OK;
 out:
-	if (rc != EX_OK)
+	if (rc != SUBMIT_OK)
 		drain(&c);
-	spool_abort(f);
+	qfile_abort(&qw);
 	envelope_free(&c.env);
 	header_list_free(&hl);
-	buf_free(&hb);
 	buf_free(&c.out);
+	free(c.seen.slot);
 	free(c.chunk);
 	free(c.sender);
 	free(c.sender_given);

@@ -5,8 +5,16 @@
  * block (Bcc: removed; Date:, Message-ID:, From: added when missing; a
  * Received: line naming the submitting uid; local senders mapped), takes
  * the -t recipients, and commits a queue file (spool owner) or a drop file
- * (anyone else). Policy: returns a sysexits code and fills why; EX_OK
- * only once the file is committed.
+ * (anyone else). Policy: returns a result class and fills why; SUBMIT_OK
+ * only once the file is committed. The callers map the class: the command
+ * line to sysexits, -bs to SMTP replies.
+ *
+ * Limits (max_header_size, SUBMIT_MAX_FIELDS, max_message_size, and
+ * max_recipients) are checked here, once, on what the submitter gave;
+ * what minimta adds (Received:, and Date:, Message-ID:, From: when
+ * missing: at most SUBMIT_ADDED_FIELDS fields and, for the size, up to
+ * SUBMIT_ADDED_MAX bytes) does not count. Pickup does not check them again
+ * (pickup.h).
  */
 #ifndef SUBMIT_H
 #define SUBMIT_H
@@ -19,6 +27,9 @@
 #include "why.h"
 
 struct conf;
+
+#define SUBMIT_ADDED_FIELDS	4
+#define SUBMIT_ADDED_MAX	4096
 
 struct submit_source {
 	/* Returns bytes read, 0 at end of input, -1 with errno on error. */
@@ -44,24 +55,36 @@ struct submit_request {
 					   pickup): "type;address" */
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
-	const char	*id;		/* pickup: keep the drop file's id */
-	time_t		 arrival;	/* pickup: the drop file's; 0: now */
 	const char	*login;		/* their login name, for the sender */
 };
 
+enum submit_result {
+	SUBMIT_OK,		/* committed: id holds the queue id */
+	SUBMIT_RETRY,		/* the spool failed (full, unwritable): later */
+	SUBMIT_INPUT,		/* the input failed or ended early (-bs) */
+	SUBMIT_BAD_MESSAGE,	/* too big, header block too big, bad -t
+				   header, too many recipients */
+	SUBMIT_BAD_REQUEST,	/* no or bad recipients, bad sender, bad
+				   ENVID, NOTIFY or VERP */
+};
+
 /*
- * Accepts one message. On EX_OK, id holds its queue id. Other results:
- * EX_USAGE (no or bad recipients), EX_DATAERR (message too big, header
- * block too big, bad -t header), EX_TEMPFAIL/EX_IOERR/EX_CANTCREAT
- * (nothing was accepted).
+ * Accepts one message; on SUBMIT_OK, id holds its queue id. On any other
+ * result nothing was accepted, and why says why.
  */
-int	submit_message(const struct conf *, struct spool *,
+enum submit_result submit_message(const struct conf *, struct spool *,
 	    const struct submit_request *, const struct submit_source *,
 	    char id[SPOOL_ID_LEN + 1], struct why *);
 
 /* RFC 3461 4.4: ENVID is 1..100 printable characters (xtext on the wire). */
 #define SUBMIT_ENVID_MAX	100
 bool	submit_envid_ok(const char *);
+
+/* Appends the Received: line naming the submitting uid (submission by
+ * the spool owner, and pickup). */
+struct buf;
+void	submit_received(const struct conf *, uid_t, const char *id,
+	    struct buf *);
 
 /* The address local senders are sent as (sender_map, masquerade, domain). */
 char	*submit_map_sender(const struct conf *, const char *);

@@ -1,23 +1,23 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "bounce.h"
 #include "buf.h"
+#include "canon.h"
 #include "conf.h"
+#include "crash.h"
 #include "envelope.h"
-#include "fileio.h"
 #include "log.h"
 #include "pickup.h"
 #include "qfile.h"
 #include "submit.h"
 #include "xmalloc.h"
 
-#define PICKUP_HEAD_CHUNK	65536
+#define PICKUP_CHUNK		65536
 #define PICKUP_TEMP_MAX_AGE	(24 * 3600)	/* a crashed submitter's file */
 
 struct pickup_ctx {
@@ -26,68 +26,61 @@ struct pickup_ctx {
 	size_t			 queued;
 };
 
-/* Reads the envelope records, bounded; returns 0, or -1 with why. */
-static int
-read_envelope(const struct pickup_ctx *pc, int fd, size_t limit,
-    struct envelope *env, struct why *why)
-{
-	struct buf b;
-	enum envelope_result r = ENVELOPE_MORE;
-	ssize_t n;
+enum pickup_result {
+	PICKUP_QUEUED,
+	PICKUP_DEFER,		/* try again on the next run */
+	PICKUP_CORRUPT,		/* to corrupt/ */
+	PICKUP_TAKEN,		/* queue/NAME exists */
+};
 
-	buf_init(&b);
-	while (r == ENVELOPE_MORE) {
-		if (b.len >= limit) {
-			why_set(why, "envelope larger than %zu bytes", limit);
-			break;
-		}
-		buf_reserve(&b, PICKUP_HEAD_CHUNK);
-		n = read(fd, b.data + b.len, PICKUP_HEAD_CHUNK);
-		if (n == -1) {
-			why_errno(why, "read");
-			break;
-		}
-		if (n == 0) {
-			why_set(why, "truncated envelope");
-			break;
-		}
-		b.len += (size_t)n;
-		r = envelope_parse(b.data, b.len,
-		    (size_t)pc->conf->max_recipients, true, env, why);
-	}
-	buf_free(&b);
-	if (r != ENVELOPE_OK)
-		return -1;
-	if (lseek(fd, (off_t)env->body_offset, SEEK_SET) == -1) {
-		why_errno(why, "seek");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check_addresses(const struct envelope *env, struct why *why)
+/* As addr_parse_envelope() would give it back: nothing to rewrite. */
+static bool
+canonical(const char *s, bool null_ok)
 {
 	char *a = NULL;
+	struct why w;
+	bool ok;
+
+	ok = addr_parse_envelope(s, null_ok, &a, &w) == ADDR_OK &&
+	    strcmp(a, s) == 0;
+	free(a);
+	return ok;
+}
+
+enum qfile_result
+pickup_gate(const struct conf *conf, struct spool *sp, const char *name,
+    enum qfile_lock lock, struct qfile *q, struct why *why)
+{
+	enum qfile_result r;
+
+	if (!spool_id_ok(name)) {
+		memset(q, 0, sizeof(*q));
+		q->fd = -1;
+		envelope_init(&q->env);
+		why_set(why, "not a drop file name");
+		return QFILE_BAD;
+	}
+	r = qfile_open_drop(sp, name, lock, (size_t)conf->max_recipients,
+	    (off_t)(conf->max_message_size + SUBMIT_ADDED_MAX), q, why);
+	if (r == QFILE_OK && !canonical(q->env.sender, true)) {
+		qfile_close(q);
+		why_set(why, "bad sender");
+		return QFILE_BAD;
+	}
+	return r;
+}
+
+/* The check after the gate: a failure is returned to the sender. */
+static ssize_t
+bad_rcpt(const struct envelope *env)
+{
 	size_t i;
 
-	if (addr_parse_envelope(env->sender, true, &a, why) != ADDR_OK ||
-	    strcmp(a, env->sender) != 0) {
-		free(a);
-		why_set(why, "bad sender");
-		return -1;
-	}
-	free(a);
-	for (i = 0; i < env->nrcpts; i++) {
-		if (addr_parse_envelope(env->rcpts[i].addr, false, &a, why) !=
-		    ADDR_OK || strcmp(a, env->rcpts[i].addr) != 0) {
-			free(a);
-			why_set(why, "bad recipient #%zu", i + 1);
-			return -1;
-		}
-		free(a);
-	}
-	return 0;
+	for (i = 0; i < env->nrcpts; i++)
+		if (!canonical(env->rcpts[i].addr, false) ||
+		    addr_domain(env->rcpts[i].addr) == NULL)
+			return (ssize_t)i;
+	return -1;
 }
 
 static void
@@ -101,28 +94,26 @@ remove_drop(struct pickup_ctx *pc, const char *name)
 }
 
 /*
- * True when queue/NAME is this very drop file, picked up before: same
- * submitter, sender and recipients (the name, time and pid, is unique
- * per submission). Pickup keeps a drop file's
- * name as its queue id, so the check is one open.
+ * True when queue/NAME is this very drop file, picked up before (a crash
+ * or a failed unlink after the commit): same submitter, sender and
+ * recipients.
  */
 static bool
-already_queued(struct pickup_ctx *pc, const char *name,
-    const struct stat *st, const struct envelope *drop)
+already_queued(struct pickup_ctx *pc, const struct qfile *drop)
 {
 	struct qfile q;
 	struct why w;
 	bool same;
 	size_t i;
 
-	if (qfile_open(pc->sp, name, QFILE_NOLOCK,
-	    (size_t)pc->conf->max_recipients, &q, &w) != QFILE_OK)
+	if (qfile_open(pc->sp, drop->id, QFILE_NOLOCK, 0, &q, &w) != QFILE_OK)
 		return false;
-	same = q.env.uid == (long)st->st_uid &&
-	    strcmp(q.env.sender, drop->sender) == 0 &&
-	    q.env.nrcpts == drop->nrcpts;
+	same = q.env.uid == (long)drop->owner &&
+	    strcmp(q.env.sender, drop->env.sender) == 0 &&
+	    q.env.nrcpts == drop->env.nrcpts;
 	for (i = 0; same && i < q.env.nrcpts; i++)
-		same = strcmp(q.env.rcpts[i].addr, drop->rcpts[i].addr) == 0;
+		same = strcmp(q.env.rcpts[i].addr,
+		    drop->env.rcpts[i].addr) == 0;
 	qfile_close(&q);
 	return same;
 }
@@ -140,99 +131,204 @@ to_corrupt(struct pickup_ctx *pc, const char *name, const char *reason)
 	log_warn("incoming/%s: moved to corrupt/: %s", name, reason);
 }
 
+/* The queue file's envelope: the drop file's, attributed to its owner. */
+static void
+queue_envelope(const struct pickup_ctx *pc, const struct qfile *q,
+    struct envelope *env)
+{
+	const struct envelope *d = &q->env;
+	time_t now = time(NULL);
+	size_t i;
+
+	envelope_init(env);
+	/* the user's arrival time counts (queue_lifetime, delays), when it
+	 * is believable */
+	env->arrival = d->arrival > 0 && d->arrival <= now &&
+	    now - d->arrival < pc->conf->queue_lifetime ? d->arrival : now;
+	env->uid = (long)q->owner;
+	env->sender = xstrdup(d->sender);
+	env->envid = d->envid ? xstrdup(d->envid) : NULL;
+	env->notify = d->notify;
+	env->ret = d->ret;
+	memcpy(env->verp, d->verp, sizeof(env->verp));
+	env->smtputf8 = d->smtputf8 || addr_is_8bit(d->sender);
+	for (i = 0; i < d->nrcpts; i++) {
+		envelope_add_rcpt(env, d->rcpts[i].addr, d->rcpts[i].orcpt);
+		if (addr_is_8bit(d->rcpts[i].addr))
+			env->smtputf8 = true;
+	}
+}
+
+/* Copies q's message (exactly q->size bytes) through canon.c. */
+static enum pickup_result
+copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
+    struct why *why)
+{
+	off_t left = q->size;
+	struct buf out;
+	char *chunk = xmalloc(PICKUP_CHUNK);
+	enum pickup_result res = PICKUP_DEFER;
+	ssize_t n;
+
+	buf_init(&out);
+	canon_init(cn, false, false);
+	if (qfile_rewind(q, why) == -1)
+		goto out;
+	while (left > 0) {
+		n = read(q->fd, chunk, left < PICKUP_CHUNK ? (size_t)left :
+		    PICKUP_CHUNK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				why_set(why, "shrank while picked up");
+			else
+				why_errno(why, "read");
+			res = n == 0 ? PICKUP_CORRUPT : PICKUP_DEFER;
+			goto out;
+		}
+		left -= n;
+		(void)canon_feed(cn, chunk, (size_t)n, &out);
+		if (qfile_write(w, out.data, out.len, why) == -1)
+			goto out;
+		buf_reset(&out);
+	}
+	canon_finish(cn, &out);
+	if (qfile_write(w, out.data, out.len, why) == -1)
+		goto out;
+	res = PICKUP_QUEUED;
+out:
+	buf_free(&out);
+	free(chunk);
+	return res;
+}
+
+/* Writes and commits queue/NAME (crash points pickup.after-write...). */
+static enum pickup_result
+queue_drop(struct pickup_ctx *pc, struct qfile *q, struct why *why)
+{
+	struct qfile_writer w;
+	struct envelope env;
+	struct canon cn;
+	struct buf hb;
+	enum pickup_result res = PICKUP_DEFER;
+	const char *stage;
+
+	queue_envelope(pc, q, &env);
+	buf_init(&hb);
+	if (qfile_create(pc->sp, SPOOL_QUEUE, q->id, &env, &w, why) == -1) {
+		res = errno == EEXIST ? PICKUP_TAKEN : PICKUP_DEFER;
+		goto out;
+	}
+	submit_received(pc->conf, q->owner, q->id, &hb);
+	if (qfile_write(&w, hb.data, hb.len, why) == -1 ||
+	    (res = copy_message(q, &w, &cn, why)) != PICKUP_QUEUED) {
+		qfile_abort(&w);
+		goto out;
+	}
+	stage = crash_stage("pickup");
+	if (qfile_commit(&w, cn.body_8bit, why) == -1)
+		res = PICKUP_DEFER;
+	(void)crash_stage(stage);
+out:
+	buf_free(&hb);
+	envelope_free(&env);
+	return res;
+}
+
+/* A later check failed: the drop file goes back to its sender. */
+static void
+refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
+{
+	struct dsn_rcpt *r = xcalloc(q->env.nrcpts, sizeof(*r));
+	struct why w;
+	size_t i;
+
+	for (i = 0; i < q->env.nrcpts; i++) {
+		r[i].addr = q->env.rcpts[i].addr;
+		r[i].orcpt = q->env.rcpts[i].orcpt;
+		r[i].action = DSN_FAILED;
+		r[i].status = i == bad ? "5.1.3" : "5.0.0";
+		r[i].diagnostic = why;
+	}
+	if (bounce_queue(pc->conf, pc->sp, q, r, q->env.nrcpts, &w) == -1) {
+		log_error("incoming/%s: refused (%s); pickup deferred: %s",
+		    q->id, why, w.text);
+	} else {
+		log_warn("incoming/%s: refused: %s; returned to <%s>", q->id,
+		    why, q->env.sender);
+		remove_drop(pc, q->id);
+	}
+	free(r);
+}
+
+static void
+pick_gated(struct pickup_ctx *pc, struct qfile *q)
+{
+	char reason[128];
+	ssize_t bad;
+	struct why w;
+
+	if (spool_exists(pc->sp, SPOOL_QUEUE, q->id)) {
+		if (!already_queued(pc, q)) {
+			to_corrupt(pc, q->id, "named like a queued message");
+			return;
+		}
+		/* a crash (or a failed unlink) after the last pickup */
+		log_warn("incoming/%s: already queued as %s; removed", q->id,
+		    q->id);
+		remove_drop(pc, q->id);
+		return;
+	}
+	if ((bad = bad_rcpt(&q->env)) >= 0) {
+		(void)snprintf(reason, sizeof(reason), "bad recipient #%zd",
+		    bad + 1);
+		refuse(pc, q, (size_t)bad, reason);
+		return;
+	}
+	switch (queue_drop(pc, q, &w)) {
+	case PICKUP_QUEUED:
+		crash_point("pickup.after-commit");
+		log_info("%s: picked up incoming/%s from uid %lu", q->id,
+		    q->id, (unsigned long)q->owner);
+		pc->queued++;
+		crash_point("pickup.before-unlink");
+		remove_drop(pc, q->id);
+		break;
+	case PICKUP_CORRUPT:
+		to_corrupt(pc, q->id, w.text);
+		break;
+	case PICKUP_TAKEN:
+	case PICKUP_DEFER:
+		log_error("incoming/%s: pickup deferred: %s", q->id, w.text);
+		break;
+	}
+}
+
 static int
 pick_one(void *arg, const char *name)
 {
 	struct pickup_ctx *pc = arg;
-	const struct conf *conf = pc->conf;
-	struct submit_request req = { 0 };
-	struct submit_source src;
-	struct envelope env;
-	char id[SPOOL_ID_LEN + 1];
-	struct stat st;
-	char **rcpts = NULL, **orcpts = NULL;
-	size_t head_max, i;
+	struct qfile q;
 	struct why w;
-	int fd, rc;
 
-	if (!spool_id_ok(name)) {
-		to_corrupt(pc, name, "not a drop file name");
-		return 0;
-	}
-	head_max = (size_t)conf->max_recipients * 2 *
-	    (ENVELOPE_MAX_FIELD + 8) + PICKUP_HEAD_CHUNK;
-	if ((fd = spool_open_file(pc->sp, SPOOL_INCOMING, name, &w)) == -1) {
-		if (errno == ELOOP || errno == ENXIO || errno == EACCES ||
-		    errno == EPERM)
-			to_corrupt(pc, name, w.text);
-		else if (errno != ENOENT)
-			log_error("incoming/%s: %s", name, w.text);
-		return 0;
-	}
-	envelope_init(&env);
-	if (fstat(fd, &st) == -1) {
-		why_errno(&w, "fstat");
+	switch (pickup_gate(pc->conf, pc->sp, name, QFILE_TRYLOCK, &q, &w)) {
+	case QFILE_OK:
+		/* the lock is held until qfile_close(), past the unlink:
+		 * a runner that opened the file meanwhile finds no link */
+		pick_gated(pc, &q);
+		qfile_close(&q);
+		break;
+	case QFILE_BAD:
 		to_corrupt(pc, name, w.text);
-	} else if (!S_ISREG(st.st_mode)) {
-		to_corrupt(pc, name, "not a regular file");
-	} else if (st.st_nlink != 1) {
-		to_corrupt(pc, name, "has more than one link");
-	} else if ((size_t)st.st_size > conf->max_message_size + head_max) {
-		to_corrupt(pc, name, "larger than max_message_size");
-	} else if (read_envelope(pc, fd, head_max, &env, &w) == -1 ||
-	    check_addresses(&env, &w) == -1) {
-		to_corrupt(pc, name, w.text);
-	} else {
-		rcpts = xreallocarray(NULL, env.nrcpts, sizeof(*rcpts));
-		orcpts = xreallocarray(NULL, env.nrcpts, sizeof(*orcpts));
-		for (i = 0; i < env.nrcpts; i++) {
-			rcpts[i] = env.rcpts[i].addr;
-			orcpts[i] = env.rcpts[i].orcpt;
-		}
-		req.sender = env.sender;
-		req.sender_checked = true;
-		req.notify = env.notify;
-		req.ret = env.ret;
-		req.envid = env.envid;
-		req.verp = env.verp[0] ? env.verp : NULL;
-		req.rcpts = rcpts;
-		req.orcpts = orcpts;
-		req.nrcpts = env.nrcpts;
-		req.uid = st.st_uid;
-		req.id = name;
-		/* the user's arrival time counts (queue_lifetime, delays),
-		 * when it is believable */
-		if (env.arrival > 0 && env.arrival <= time(NULL) &&
-		    time(NULL) - env.arrival < conf->queue_lifetime)
-			req.arrival = env.arrival;
-		src = (struct submit_source){ fileio_read_cb, NULL, &fd };
-		if (already_queued(pc, name, &st, &env)) {
-			/* a crash (or a failed unlink) after the last pickup */
-			log_warn("incoming/%s: already queued as %s; removed",
-			    name, name);
-			remove_drop(pc, name);
-			rc = -1;
-		} else {
-			rc = submit_message(conf, pc->sp, &req, &src, id, &w);
-		}
-		if (rc == EX_OK) {
-			log_info("%s: picked up incoming/%s from uid %lu", id,
-			    name, (unsigned long)st.st_uid);
-			remove_drop(pc, name);
-			pc->queued++;
-		} else if (rc == -1) {
-			/* handled above */
-		} else if (rc == EX_TEMPFAIL || rc == EX_IOERR) {
-			log_error("incoming/%s: pickup deferred: %s", name,
-			    w.text);
-		} else {
-			to_corrupt(pc, name, w.text);
-		}
+		break;
+	case QFILE_RETRY:
+		log_error("incoming/%s: pickup deferred: %s", name, w.text);
+		break;
+	case QFILE_GONE:
+	case QFILE_LOCKED:
+		break;	/* picked up by another runner, or being */
 	}
-	free(rcpts);
-	free(orcpts);
-	envelope_free(&env);
-	(void)close(fd);
 	return 0;
 }
 

@@ -157,8 +157,11 @@ route_message(struct scan *s, const char *id)
 		return;
 	}
 	if (qfile_open(s->sp, id, QFILE_NOLOCK, (size_t)s->conf->max_recipients,
-	    &q, &why) != QFILE_OK)
+	    &q, &why) != QFILE_OK) {
+		if (qfile_quarantine(s->sp, id, &why))	/* corrupt: set aside */
+			log_warn("%s: %s", id, why.text);
 		return;
+	}
 	if (o->only_sender != NULL && strstr(q.env.sender, o->only_sender) ==
 	    NULL)
 		goto out;

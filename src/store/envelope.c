@@ -95,6 +95,7 @@ envelope_encode(const struct envelope *e, struct buf *b,
     struct envelope_patch *patch)
 {
 	char flags[2], size[ENVELOPE_SIZE_WIDTH + 1];
+	char len[ENVELOPE_SIZE_WIDTH + 1];
 	size_t i, start = b->len;
 
 	buf_adds(b, ENVELOPE_MAGIC);
@@ -119,6 +120,10 @@ envelope_encode(const struct envelope *e, struct buf *b,
 	envelope_record_put(b, 'L', size, ENVELOPE_SIZE_WIDTH);
 	if (patch != NULL)
 		patch->size_off = b->len - 1 - ENVELOPE_SIZE_WIDTH - start;
+	envelope_size_digits(e->msg_len, len);
+	envelope_record_put(b, 'C', len, ENVELOPE_SIZE_WIDTH);
+	if (patch != NULL)
+		patch->len_off = b->len - 1 - ENVELOPE_SIZE_WIDTH - start;
 	for (i = 0; i < e->nrcpts; i++) {
 		puts_rec(b, 'R', e->rcpts[i].addr);
 		if (e->rcpts[i].orcpt != NULL)
@@ -248,6 +253,12 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 			return bad(why, "bad size", off);
 		e->wire_size = (size_t)v;
 		break;
+	case 'C':
+		if (e->version < 2 || len != ENVELOPE_SIZE_WIDTH ||
+		    !envelope_record_num(d, len, INT64_MAX / 2, &v))
+			return bad(why, "bad message length", off);
+		e->msg_len = (size_t)v;
+		break;
 	case 'V':
 		if (len != 2)
 			return bad(why, "bad verp delimiters", off);
@@ -279,10 +290,16 @@ envelope_parse(const char *p, size_t len, size_t max_rcpts, bool drop,
 	enum envelope_result r;
 
 	envelope_free(e);
+	/* both version lines have the same length */
 	if (len < magic)
-		return memcmp(p, ENVELOPE_MAGIC, len) == 0 ? ENVELOPE_MORE :
+		return memcmp(p, ENVELOPE_MAGIC, len) == 0 ||
+		    memcmp(p, ENVELOPE_MAGIC_V1, len) == 0 ? ENVELOPE_MORE :
 		    bad(why, "not a minimta queue file (version line)", 0);
-	if (memcmp(p, ENVELOPE_MAGIC, magic) != 0)
+	if (memcmp(p, ENVELOPE_MAGIC, magic) == 0)
+		e->version = ENVELOPE_VERSION;
+	else if (memcmp(p, ENVELOPE_MAGIC_V1, magic) == 0)
+		e->version = 1;
+	else
 		return bad(why, "not a minimta queue file (version line)", 0);
 	for (off = magic;;) {
 		const char *d;
@@ -305,6 +322,8 @@ envelope_parse(const char *p, size_t len, size_t max_rcpts, bool drop,
 		return bad(why, "missing arrival time or sender", off);
 	if (e->nrcpts == 0)
 		return bad(why, "no recipients", off);
+	if (e->version >= 2 && !(seen & (1u << ('C' - 'A'))))
+		return bad(why, "missing message length", off);
 	e->body_offset = off;
 	return ENVELOPE_OK;
 }

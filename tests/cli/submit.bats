@@ -18,17 +18,20 @@ full_msg() {
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ uid=0\ from=\<root@example.org\>\ size=[0-9]+\ nrcpt=1 ]]
 	run qenv
-	[ "${lines[0]}" = "MINIMTA-QUEUE 1" ]
+	[ "${lines[0]}" = "MINIMTA-QUEUE 2" ]
 	[[ "${lines[1]}" =~ ^T[0-9]+:[0-9]+$ ]]
 	[ "${lines[2]}" = "U1:0" ]
 	[ "${lines[3]}" = "S16:root@example.org" ]
 	[ "${lines[4]}" = "B2:--" ]
 	# L: the size on the wire (CRLF line ends), patched after the body
 	[[ "${lines[5]}" =~ ^L20:[0-9]{20}$ ]]
-	[ "${lines[6]}" = "R15:bob@example.net" ]
-	[ "${lines[7]}" = "M0:" ]
+	# C: the message's length in the file (format 2), patched too
+	[[ "${lines[6]}" =~ ^C20:[0-9]{20}$ ]]
+	[ "${lines[7]}" = "R15:bob@example.net" ]
+	[ "${lines[8]}" = "M0:" ]
 	wire=$(qmsg | sed 's/$/\r/' | wc -c)
 	[ "$((10#${lines[5]#L20:}))" -eq "$wire" ]
+	[ "$((10#${lines[6]#C20:}))" -eq "$(qmsg | wc -c)" ]
 	run qbody
 	[ "$output" = $'line one\nline two' ]
 }
@@ -282,13 +285,16 @@ EOF2
 }
 
 @test "submit: max_message_size at the limit is accepted, past it 65" {
+	# the limit is on the message as submitted: what minimta adds
+	# (Received:, From:, Date:, Message-ID:) does not count
 	write_conf "max_message_size 2000"
 	printf 'Subject: s\n\nb\n' | mta -f root x@example.net
 	over=$(stat -c %s "$(one_qfile)")
 	env=$(qenv | wc -c)
-	size=$((over - env))
+	added=$(qmsg | grep -E $'^(Received: |\tid |From: |Date: |Message-ID: )' | wc -c)
+	size=$((over - env - added))
 	rm -f "$T"/spool/queue/*
-	# the same message grown to exactly 2000 stored octets
+	# the same message grown to exactly 2000 submitted octets
 	pad=$((2000 - size))
 	# (lines of 100 octets, so that nothing is broken at 998)
 	msg() {
@@ -298,7 +304,7 @@ EOF2
 	run mta -f root x@example.net < <(msg $pad)
 	[ "$status" -eq 0 ]
 	f=$(one_qfile)
-	[ $(( $(stat -c %s "$f") - env )) -eq 2000 ]
+	[ $(( $(stat -c %s "$f") - env - added )) -eq 2000 ]
 	rm -f "$T"/spool/queue/*
 	run mta -f root x@example.net < <(msg $((pad + 1)))
 	[ "$status" -eq 65 ]
@@ -448,4 +454,43 @@ EOF2
 	# no line over 998 octets: the body rule applied from the first line
 	[ -z "$(awk 'length($0) > 998' <<<"$output")" ]
 	[[ "$output" == *$'\n\n indented first line\n'* ]]
+}
+
+@test "submit: empty input is queued with the added headers (no undefined behaviour)" {
+	# under the sanitizer build (SANITIZE=1) UB aborts the run
+	run mta -f root a@example.net < <(printf '')
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"runtime error"* ]]
+	run qmsg
+	[[ "$output" == *$'\nFrom: '* ]]
+	[[ "$output" == *$'\nDate: '* ]]
+	[[ "$output" == *$'\nMessage-ID: <'* ]]
+	[ "$(qbody)" = "" ]
+}
+
+@test "submit: 20,000 recipients (max_recipients raised), each once, read back whole" {
+	write_conf "max_recipients 20000"
+	mapfile -t r < <(seq -f 'r%g@example.net' 1 20000)
+	run mta -f root "${r[@]}" < <(printf 'Subject: many\n\nb\n')
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" nrcpt=20000"* ]]
+	[ "$(qenv | grep -c '^R')" -eq 20000 ]
+	[ "$(qenv | grep '^R' | sort -u | wc -l)" -eq 20000 ]
+	# mailq reads the envelope back (in 64 KiB chunks): all of them
+	run mta -bp
+	[ "$status" -eq 0 ]
+	[ "$(grep -cE '^ {46}r[0-9]+@example.net$' <<<"$output")" -eq 20000 ]
+	rm -f "$T"/spool/queue/*
+	# 10,000 addresses given twice, the second time with the domain in
+	# capitals: each is kept once, the first spelling
+	mapfile -t d < <(seq -f 'r%g@EXAMPLE.NET' 1 10000)
+	run mta -f root "${r[@]:0:10000}" "${d[@]}" < <(printf 'S: x\n\nb\n')
+	[ "$status" -eq 0 ]
+	[ "$(qenv | grep -c '^R')" -eq 10000 ]
+	[ "$(qenv | grep '^R' | grep -c 'example.net$')" -eq 10000 ]
+	rm -f "$T"/spool/queue/*
+	# and one more than max_recipients is too many
+	run mta -f root "${r[@]}" x@example.net < <(printf 'S: x\n\nb\n')
+	[ "$status" -eq 65 ]
 }

@@ -13,6 +13,8 @@
 int	main(void);
 
 #define MAGIC	ENVELOPE_MAGIC
+#define MAGIC1	ENVELOPE_MAGIC_V1
+#define LEN0	"C20:00000000000000000000\n"
 
 static void
 test_round_trip(void)
@@ -44,6 +46,8 @@ test_round_trip(void)
 	    "0" : "?", "0");
 	envelope_size_digits(19, b.data + patch.size_off);
 	b.data[patch.size_off + ENVELOPE_SIZE_WIDTH] = '\n';	/* snprintf's NUL */
+	envelope_size_digits(17, b.data + patch.len_off);
+	b.data[patch.len_off + ENVELOPE_SIZE_WIDTH] = '\n';
 	buf_adds(&b, "Subject: x\n\nbody\n");
 	UNIT_CHECK("round trip: flag byte", b.data[flag] == '-',
 	    "got '%c'", b.data[flag]);
@@ -61,6 +65,8 @@ test_round_trip(void)
 	UNIT_INT("round trip: 8bit (patched)", p.body_8bit, true);
 	UNIT_INT("round trip: smtputf8", p.smtputf8, true);
 	UNIT_INT("round trip: wire size (patched)", p.wire_size, 19);
+	UNIT_INT("round trip: version", p.version, 2);
+	UNIT_INT("round trip: length (patched)", p.msg_len, 17);
 	UNIT_INT("round trip: nrcpts", p.nrcpts, 3);
 	if (p.nrcpts == 3) {
 		UNIT_STR("round trip: rcpt 0", p.rcpts[0].addr, "a@example.net");
@@ -108,7 +114,7 @@ test_round_trip(void)
 	buf_reserve(&b, 1);
 	b.data[b.len] = '\0';
 	UNIT_STR("minimal encoding", b.data,
-	    MAGIC "T1:5\nS0:\nB2:--\nL20:00000000000000000000\n"
+	    MAGIC "T1:5\nS0:\nB2:--\nL20:00000000000000000000\n" LEN0
 	    "R13:b@example.net\nM0:\n");
 	r = envelope_parse(b.data, b.len, 1, true, &p, &why);
 	UNIT_INT("minimal: result", r, ENVELOPE_OK);
@@ -142,8 +148,20 @@ static const struct parse_case parse_cases[] = {
 	    "B2:8U\nR13:r@example.net\nO14:rfc822;x@y.org\nR1:z\nM0:\n", false,
 	    true,
 	    5, ENVELOPE_OK, NULL },
-	{ "bad version", "MINIMTA-QUEUE 2\n" HEAD TAIL, true, true, 5,
+	{ "bad version", "MINIMTA-QUEUE 3\n" HEAD TAIL, true, true, 5,
 	    ENVELOPE_BAD, "version line" },
+	{ "version 2", MAGIC HEAD LEN0 TAIL, true, true, 5, ENVELOPE_OK,
+	    NULL },
+	{ "version 2 without a length", MAGIC HEAD TAIL, true, true, 5,
+	    ENVELOPE_BAD, "missing message length" },
+	{ "version 2 short length", MAGIC HEAD "C2:12\n" TAIL, true, true, 5,
+	    ENVELOPE_BAD, "bad message length" },
+	{ "version 2 repeated length", MAGIC HEAD LEN0 LEN0 TAIL, true, true,
+	    5, ENVELOPE_BAD, "repeated record" },
+	{ "version 1 with a length", MAGIC1 HEAD LEN0 TAIL, true, true, 5,
+	    ENVELOPE_BAD, "bad message length" },
+	{ "short version 2 prefix", "MINIMTA-QUEUE 2", true, true, 5,
+	    ENVELOPE_MORE, NULL },
 	{ "not a queue file", "From x\n", true, true, 5, ENVELOPE_BAD,
 	    "version line" },
 	{ "short version prefix", "MINIMTA-", true, true, 5, ENVELOPE_MORE,
@@ -247,8 +265,9 @@ test_parse_cases(void)
 		enum envelope_result r;
 
 		buf_init(&b);
+		/* the cases are version 1 files, which need no C record */
 		if (!k->no_magic)
-			buf_adds(&b, MAGIC);
+			buf_adds(&b, MAGIC1);
 		buf_adds(&b, k->in);
 		why.text[0] = '\0';
 		r = envelope_parse(b.data, b.len, k->max_rcpts, k->drop, &e,

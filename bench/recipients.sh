@@ -1,0 +1,30 @@
+#!/bin/sh
+# bench/recipients.sh: submission and mailq of one message with many
+# recipients (max_recipients raised): the de-duplication (a hash set) and
+# the envelope read (one parse after finding the M record) are linear in
+# the recipient count. Prints seconds per step. MINIMTA names the binary.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+MINIMTA=${MINIMTA:-$PWD/minimta}
+N=${N:-50000}
+T=$(mktemp -d /tmp/minimta-bench.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+cat >"$T/minimta.conf" <<CONF
+spool $T/spool
+log stderr
+hostname bench.example
+domain example.org
+max_recipients $N
+CONF
+seq -f 'r%g@example.net' 1 "$N" >"$T/rcpts"
+now() { date +%s.%N; }
+t0=$(now)
+# shellcheck disable=SC2046
+set -- $(cat "$T/rcpts")
+printf 'Subject: many\n\nb\n' | "$MINIMTA" -C "$T/minimta.conf" -odq \
+    -f root "$@" 2>/dev/null || exit 1
+t1=$(now)
+"$MINIMTA" -C "$T/minimta.conf" -bp >/dev/null 2>&1 || exit 1
+t2=$(now)
+n=$("$MINIMTA" -C "$T/minimta.conf" -bp 2>/dev/null | grep -c '@example.net$')
+echo "$N recipients ($n listed): submit $(echo "$t1 - $t0" | bc) s, mailq $(echo "$t2 - $t1" | bc) s"
