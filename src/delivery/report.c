@@ -58,20 +58,6 @@ collect(const struct conf *conf, const struct qfile *q,
 	return n;
 }
 
-/* Queues one report; the crash points bracket its commit. */
-static int
-send(const struct conf *conf, struct spool *sp, struct qfile *q,
-    const struct dsn_rcpt *v, size_t n, struct why *why)
-{
-	const char *prev = crash_stage("bounce");
-	int rc = bounce_queue(conf, sp, q, v, n, why);
-
-	(void)crash_stage(prev);
-	if (rc == 0)
-		crash_point("bounce.after-commit");
-	return rc;
-}
-
 static void
 clear(struct qstate *s, enum qstate_report kind)
 {
@@ -92,7 +78,7 @@ one_kind(const struct conf *conf, struct spool *sp, struct qfile *q,
 
 	if (n == 0)
 		return false;
-	if (send(conf, sp, q, v, n, &why) == -1) {
+	if (bounce_queue(conf, sp, q, v, n, &why) == -1) {
 		log_error("%s: cannot queue the %s, will retry: %s", q->id,
 		    kind == QSTATE_REPORT_FAILED ? "bounce" :
 		    kind == QSTATE_REPORT_RELAYED ? "success report" :
