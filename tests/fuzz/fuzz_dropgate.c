@@ -59,13 +59,18 @@ fz_cleanup(void)
 static void
 fz_init(void)
 {
+	struct spool_account me;
 	struct why why;
 
 	(void)strlcpy(fz_dir, "/tmp/fuzz-dropgate.XXXXXX", sizeof(fz_dir));
 	if (mkdtemp(fz_dir) == NULL)
 		abort();
 	(void)snprintf(fz_path, sizeof(fz_path), "%s/spool", fz_dir);
-	if ((fz_spool = spool_open(fz_path, &why)) == NULL) {
+	/* the invoking user owns the throwaway spool (root too: CI) */
+	me.name = geteuid() == 0 ? "root" : "fuzzer";
+	me.uid = geteuid();
+	me.gid = getegid();
+	if (spool_open(fz_path, &me, &fz_spool, &why) != SPOOL_OPEN_OK) {
 		fprintf(stderr, "spool: %s\n", why.text);
 		abort();
 	}
