@@ -214,8 +214,11 @@ hx_procs_gone()
 {
 	local p c
 	for p in /proc/[0-9]*; do
-		c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
-		[[ "$c" == *"$T/minimta.conf"* ]] && return 1
+		c=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
+		if [[ "$c" == *"$T/minimta.conf"* ]]; then
+			HX_LEFT="${p#/proc/} $c"
+			return 1
+		fi
 	done
 	return 0
 }
