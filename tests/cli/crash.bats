@@ -297,3 +297,38 @@ F
 	}
 	hx_spool_settled
 }
+
+# cut_short ROLE DIR: ROLE's message, its spool file then cut short by 12
+# bytes (inside the last line), as a power cut after an unsynced write
+# leaves it; the next queue runs must never deliver it cut off, and it
+# must not stay stuck: it goes to corrupt/ with a log line.
+cut_short()
+{
+	local role=$1 dir=$2 f
+	"${role:0:1}m" -odq -f "$role@example.org" "$N@x.example" \
+	    <"$(hx_msg "$N-cut")" 2>>"$T/log"
+	f=$(ls -A "$T/spool/$dir")
+	[ -n "$f" ]
+	truncate -s -12 "$T/spool/$dir/$f"
+	hx_qrun || true
+	hx_qrun || true
+	if [ "$(grep -lx "Subject: hx $N-cut"$'\r' "$RELAY_SPOOL"/*.eml |
+	    wc -l)" -ne 0 ]; then
+		echo "the cut-off $dir/$f was delivered" >&2
+		return 1
+	fi
+	[ -z "$(ls -A "$T/spool/$dir")" ] || {
+		echo "$dir/ still holds: $(ls -A "$T/spool/$dir")" >&2
+		return 1
+	}
+	[ -n "$(ls -A "$T/spool/corrupt")" ]
+	log_has "$f.*(corrupt|truncated)"
+}
+
+@test "crash: a queue file cut short (power cut) is never delivered cut off" {
+	cut_short owner queue
+}
+
+@test "crash: a drop file cut short (power cut) is never delivered cut off" {
+	cut_short nobody incoming
+}

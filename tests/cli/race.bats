@@ -59,7 +59,7 @@ received_once()
 {
 	local got want
 	got=$(hx_subjects "$RELAY_SPOOL")
-	want=$(for i in $(seq "$1"); do echo "1 race $i"; done | sort)
+	want=$(seq -f '1 race %g' "$1" | sort)
 	if [ "$got" != "$want" ]; then
 		echo "want each of race 1..$1 once; duplicates and misses:" >&2
 		diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -20 >&2
