@@ -11,8 +11,9 @@
  *       ERRNO  ENOSPC, EIO, EDQUOT, EROFS, or a number
  *       N      the Nth matching call fails (counted per process);
  *              N+: that one and every later one (a disk that stays full)
- *       SUB    only paths containing SUB, e.g. "/queue/" or ".state"
- *              (for a rename: either name)
+ *       SUB    only paths containing SUB, e.g. "/queue" or ".state";
+ *              "!TEXT": not containing TEXT; "A&!B": both (for a
+ *              rename: either name)
  *   MINIMTA_FAULT_LOG=FILE             one line per injected fault:
  *                                      "PID OP PATH ERRNO"
  *
@@ -229,13 +230,35 @@ fault_at_path(int dirfd, const char *name, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen;
 }
 
+/* SUB: conditions joined by '&', each "TEXT" or "!TEXT". */
+static bool
+fault_sub_ok(const char *path, const char *sub)
+{
+	char cond[sizeof(((struct fault_rule *)0)->sub)];
+	const char *p = sub, *amp;
+	size_t n;
+	bool neg;
+
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		n = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		neg = *p == '!';
+		(void)snprintf(cond, sizeof(cond), "%.*s", (int)(n - neg),
+		    p + neg);
+		if (cond[0] != '\0' && (strstr(path, cond) != NULL) == neg)
+			return false;
+		p += n + (amp != NULL);
+	}
+	return true;
+}
+
 static bool
 fault_in_scope(const char *path, const struct fault_rule *r)
 {
 	if (path == NULL || strncmp(path, fault_dir, fault_dirlen) != 0 ||
 	    (path[fault_dirlen] != '/' && path[fault_dirlen] != '\0'))
 		return false;
-	return r->sub[0] == '\0' || strstr(path, r->sub) != NULL;
+	return fault_sub_ok(path, r->sub);
 }
 
 static void
