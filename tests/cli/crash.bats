@@ -292,7 +292,7 @@ F
 	grep -qi '^RCPT TO:<b@x.example>' "$T/after"
 	grep -qi '^RCPT TO:<c@x.example>' "$T/after"
 	! grep -qi '^RCPT TO:<a@x.example>' "$T/after" || {
-		echo "a@x.example was accepted before the kill and sent again" >&2
+		echo "a@x.example, accepted before the kill, was sent again" >&2
 		false
 	}
 	hx_spool_settled

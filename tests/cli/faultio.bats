@@ -126,8 +126,8 @@ submit_faults()
 }
 
 @test "faultio: nobody's submission: ENOSPC/EIO on write, fsync, rename, syncfs -> 75, no drop file" {
-	submit_faults nobody incoming write:ENOSPC:1 write:EIO:2 write:ENOSPC:2+ \
-	    fsync:EIO:1 rename:EIO:1 rename:ENOSPC:1 syncfs:EIO:1
+	submit_faults nobody incoming write:ENOSPC:1 write:EIO:2 \
+	    write:ENOSPC:2+ fsync:EIO:1 rename:EIO:1 rename:ENOSPC:1 syncfs:EIO:1
 }
 
 @test "faultio: pickup: a failed write, fsync, rename or dir fsync in queue/ keeps the drop file" {

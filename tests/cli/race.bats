@@ -62,10 +62,20 @@ received_once()
 	want=$(seq -f '1 race %g' "$1" | sort)
 	if [ "$got" != "$want" ]; then
 		echo "want each of race 1..$1 once; duplicates and misses:" >&2
-		diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -20 >&2
+		diff <(echo "$want") <(echo "$got") | grep '^[<>]' |
+		    head -20 >&2
 		echo "messages at the server: $(count_eml "$RELAY_SPOOL")" >&2
 		return 1
 	fi
+}
+
+# gated ARGS...: minimta as the owner, once the test releases the barrier
+# (a shared flock on $T/barrier, held exclusively until then). Run in the
+# background: `wait` on it returns when minimta is done.
+gated()
+{
+	flock -s "$T/barrier" setpriv --reuid="$OWNER" --regid="$OWNER" \
+	    --clear-groups "$MINIMTA" -C "$T/minimta.conf" "$@"
 }
 
 # arrived N: the server has at least N messages.
@@ -82,9 +92,7 @@ arrived()
 	flock -x 9
 	pids=()
 	for r in 1 2 3; do
-		flock -s "$T/barrier" setpriv --reuid="$OWNER" --regid="$OWNER" \
-		    --clear-groups "$MINIMTA" -C "$T/minimta.conf" -q \
-		    2>"$T/q$r" &
+		gated -q 2>"$T/q$r" &
 		pids+=("$!")
 	done
 	flock -u 9
@@ -109,17 +117,13 @@ arrived()
 	flock -x 9
 	runs=()
 	for r in 1 2; do
-		flock -s "$T/barrier" setpriv --reuid="$OWNER" --regid="$OWNER" \
-		    --clear-groups "$MINIMTA" -C "$T/minimta.conf" -q \
-		    2>"$T/q$r" &
+		gated -q 2>"$T/q$r" &
 		runs+=("$!")
 	done
 	subs=()
 	for i in $(seq 31 50); do
 		printf 'Subject: race %d\n\nbody %d\n' "$i" "$i" >"$T/m$i"
-		flock -s "$T/barrier" setpriv --reuid="$OWNER" --regid="$OWNER" \
-		    --clear-groups "$MINIMTA" -C "$T/minimta.conf" \
-		    "r$i@x.example" <"$T/m$i" 2>"$T/sub.$i" &
+		gated "r$i@x.example" <"$T/m$i" 2>"$T/sub.$i" &
 		subs+=("$!")
 	done
 	flock -u 9

@@ -160,9 +160,9 @@ hx_rcpt_count()
 {
 	local n
 	if [ $# -ge 3 ]; then
-		n=$(cat "$1"/*.env 2>/dev/null | jq -r --arg a "$2" --arg s "$3" \
-		    'select(.mail_from == $s) | .rcpt_tos[] | select(. == $a)' |
-		    wc -l)
+		n=$(cat "$1"/*.env 2>/dev/null |
+		    jq -r --arg a "$2" --arg s "$3" 'select(.mail_from == $s) |
+		    .rcpt_tos[] | select(. == $a)' | wc -l)
 	else
 		n=$(cat "$1"/*.env 2>/dev/null | jq -r --arg a "$2" \
 		    '.rcpt_tos[] | select(. == $a)' | wc -l)
@@ -207,7 +207,8 @@ hx_spool_settled()
 	i=$(ls -A "$T/spool/incoming")
 	c=$(ls -A "$T/spool/corrupt")
 	if [ -n "$q$i$c" ]; then
-		echo "spool not settled: queue=[$q] incoming=[$i] corrupt=[$c]" >&2
+		echo "spool not settled: queue=[$q] incoming=[$i]" \
+		    "corrupt=[$c]" >&2
 		return 1
 	fi
 	out=$(om -bp 2>&1) || { echo "mailq failed: $out" >&2; return 1; }
