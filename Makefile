@@ -70,7 +70,15 @@ fuzz: $(FUZZ_BINS)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY)
 
-check: $(BIN) unit
+# The I/O fault shim for tests/cli/faultio.bats (LD_PRELOAD): no sanitizer,
+# so that it loads into any build of the binary.
+FAULTIO = $(BUILD)/faultio.so
+FAULTIO_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -fPIC \
+	$(if $(filter 1,$(WERROR)),-Werror)
+$(FAULTIO): tests/lib/faultio.c | $(BUILD)
+	$(CC) $(FAULTIO_CFLAGS) -shared -o $@ $< -ldl
+
+check: $(BIN) unit $(FAULTIO)
 	MINIMTA=$(CURDIR)/$(BIN) BUILD=$(BUILD) tests/run-all.sh
 
 bench: $(BIN)
