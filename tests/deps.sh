@@ -15,6 +15,12 @@
 #                 iproute2 (ss, used by wait_for_port) coreutils (timeout)
 #                 time (/usr/bin/time -v, peak RSS in tests and bench)
 #                 jq (the delivery tests read smtpd.py's envelope JSON)
+#   package:      dpkg-dev debhelper lintian (package.bats builds and lints
+#                 the .deb), debootstrap (its throwaway Debian 12 root,
+#                 when the cached tarball is missing)
+#   services:     systemd (systemd-analyze verify, systemd-socket-activate;
+#                 installed, never booted), man-db (verify looks up the
+#                 units' Documentation= man pages)
 #   smtp-sink:    Postfix's runtime libraries (from `apt-cache depends
 #                 postfix`), but NOT postfix itself: its .deb is fetched with
 #                 `apt-get download` and unpacked with `dpkg -x` into
@@ -25,7 +31,8 @@ set -u
 
 PACKAGES="build-essential pkg-config libssl-dev libc-ares-dev libbsd-dev
 openssl ca-certificates python3 python3-aiosmtpd bats strace unbound
-util-linux procps iproute2 coreutils time jq clang libclang-rt-14-dev git"
+util-linux procps iproute2 coreutils time jq clang libclang-rt-14-dev git
+dpkg-dev debhelper lintian debootstrap systemd man-db"
 # Fallback if apt-cache cannot tell us (Debian 12's postfix 3.7).
 POSTFIX_LIBS_DEFAULT="libc6 libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3"
 
