@@ -14,19 +14,25 @@ DEBROOT=$REPO/tests/lib/debroot.sh
 # that installing the .deb needs no network once the cache exists.
 ROOT_PKGS="python3-aiosmtpd libssl3 libc-ares2"
 
-# copy_tree DIR: the source tree without build outputs, as DIR.
+# copy_tree DIR: the source tree without build outputs, as DIR (the
+# tracked and the new files of a git checkout, else the tree without what
+# .gitignore names). Errors go to stderr.
 copy_tree() {
-	mkdir -p "$1"
+	local list=$BATS_FILE_TMPDIR/files
+	mkdir -p "$1" || return 1
 	if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
-		(cd "$REPO" && git ls-files -co --exclude-standard -z |
-		    tar --null -T - -cf -) | tar -xf - -C "$1" 2>"$BATS_FILE_TMPDIR/copy.err" || { cat "$BATS_FILE_TMPDIR/copy.err" >&3; return 1; }
+		git -C "$REPO" ls-files -co --exclude-standard -z >"$list" ||
+		    return 1
+		[ -s "$list" ] || { echo "git ls-files listed nothing" >&2; return 1; }
+		tar -C "$REPO" --null -T "$list" -cf "$list.tar" || return 1
 	else
 		tar -C "$REPO" --exclude='./build*' --exclude=./minimta \
 		    --exclude=./config.mk --exclude=./config.h \
 		    --exclude='./spool/[!R]*' --exclude=./tests/tmp \
 		    --exclude=./debian/minimta --exclude=./debian/.debhelper \
-		    -cf - . | tar -xf - -C "$1"
+		    -cf "$list.tar" . || return 1
 	fi
+	tar -C "$1" -xf "$list.tar"
 }
 
 setup_file() {
@@ -37,12 +43,13 @@ setup_file() {
 	[ -z "$missing" ] || skip "needs$missing (tests/deps.sh installs debhelper and dpkg-dev)"
 	P=$BATS_FILE_TMPDIR/pkg
 	export P
-	copy_tree "$P/minimta-0.1"
-	local start=$SECONDS
+	mkdir -p "$P"
+	local start=$SECONDS rc=0
 	# nocheck: the suite itself runs the unit tests
-	(cd "$P/minimta-0.1" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
-	    dpkg-buildpackage -us -uc -b) >"$P/build.log" 2>&1
-	echo $? >"$P/build.rc"
+	(copy_tree "$P/minimta-0.1" && cd "$P/minimta-0.1" &&
+	    DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b
+	) >"$P/build.log" 2>&1 || rc=$?
+	echo "$rc" >"$P/build.rc"
 	echo $((SECONDS - start)) >"$P/build.seconds"
 	DEB=$(ls "$P"/minimta_*_*.deb 2>/dev/null | head -n 1)
 	export DEB
