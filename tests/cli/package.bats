@@ -45,8 +45,12 @@ setup_file() {
 	export P
 	mkdir -p "$P"
 	local start=$SECONDS rc=0
-	# nocheck: the suite itself runs the unit tests
+	# nocheck: the suite itself runs the unit tests. The build is the
+	# package's own: not `make check WERROR=1 BUILD=...`'s variables,
+	# which make passes down in MAKEFLAGS.
 	(copy_tree "$P/minimta-0.1" && cd "$P/minimta-0.1" &&
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+	    -u WERROR -u SANITIZE -u BUILD -u CFLAGS -u LDFLAGS \
 	    DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b
 	) >"$P/build.log" 2>&1 || rc=$?
 	echo "$rc" >"$P/build.rc"
