@@ -9,10 +9,11 @@
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 DEBROOT=$REPO/tests/lib/debroot.sh
 
-# What the root needs besides the package's own dependencies: the test
-# server (tests/lib/smtpd.py), and the libraries minimta dlopen()s, so
-# that installing the .deb needs no network once the cache exists.
-ROOT_PKGS="python3-aiosmtpd libssl3 libc-ares2"
+# What the root has before the package: Debian's default MTA (which the
+# package must replace), the test server's python3-aiosmtpd
+# (tests/lib/smtpd.py), and the libraries minimta dlopen()s, so that
+# installing the .deb needs no network once the cache exists.
+ROOT_PKGS="exim4-daemon-light python3-aiosmtpd libssl3 libc-ares2"
 
 # copy_tree DIR: the source tree without build outputs, as DIR (the
 # tracked and the new files of a git checkout, else the tree without what
@@ -246,7 +247,7 @@ echo "after purge: spool $(test -e /var/spool/minimta && echo present || echo go
 SCRIPT
 }
 
-@test "package: in a Debian 12 root, www-data's message reaches a test server; remove keeps the queue, purge removes it" {
+@test "package: in a Debian 12 root it replaces exim; www-data's message reaches a test server; remove keeps the queue, purge removes it" {
 	built
 	[ "$(id -u)" -eq 0 ] || skip "needs root (a chroot)"
 	local start=$SECONDS rc
@@ -260,10 +261,19 @@ SCRIPT
 	[ "$status" -eq 0 ]
 	cp "$DEB" "$R/tmp/"
 	cp "$REPO/tests/lib/smtpd.py" "$R/tmp/"
+	run "$DEBROOT" run "$R" dpkg-query -W -f '${Status}' exim4-daemon-light
+	[ "$output" = "install ok installed" ]
 	run "$DEBROOT" run "$R" apt-get install -y -q --no-install-recommends \
 	    "/tmp/${DEB##*/}"
 	echo "$output"
 	[ "$status" -eq 0 ]
+	# it took the MTA's place: apt removed exim (Conflicts and Provides:
+	# mail-transport-agent), and sendmail is minimta now
+	[[ "$output" == *"REMOVED:"*"exim4-daemon-light"* ]]
+	run "$DEBROOT" run "$R" dpkg-query -W -f '${Status}' exim4-daemon-light
+	[[ "$output" != "install ok installed" ]]
+	[ "$(readlink -f "$R/usr/sbin/sendmail")" = "$R/usr/sbin/minimta" ]
+	[ "$(readlink -f "$R/usr/lib/sendmail")" = "$R/usr/sbin/minimta" ]
 	inroot_script >"$R/tmp/t.sh"
 	run "$DEBROOT" run "$R" sh /tmp/t.sh
 	echo "$output"
