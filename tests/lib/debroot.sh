@@ -36,7 +36,7 @@ mounted_below()
 
 remove_root()
 {
-	[ -n "$1" ] && [ "$1" != / ] || die "remove: refusing '$1'"
+	if [ -z "$1" ] || [ "$1" = / ]; then die "remove: refusing '$1'"; fi
 	[ -d "$1" ] || return 0
 	if mounted_below "$1"; then
 		die "remove: something is still mounted below $1; not deleting"
