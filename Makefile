@@ -92,6 +92,16 @@ DESTDIR ?=
 BINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
 SPOOLDIR = $(LOCALSTATEDIR)/spool/minimta
+# Debian 12's systemd (and dh_installsystemd) read units from /lib
+SYSTEMDUNITDIR = /lib/systemd/system
+UNITS = minimta.service minimta-smtp.socket minimta-smtp@.service
+# etc/systemd/ holds the units for the default paths; install rewrites them
+UNIT_SED = -e 's|/usr/sbin/sendmail|$(BINDIR)/sendmail|g' \
+	-e 's|/var/spool/minimta|$(SPOOLDIR)|g' \
+	-e 's|/etc/minimta.conf|$(SYSCONFDIR)/minimta.conf|g' \
+	-e 's|^User=mail$$|User=$(SPOOL_OWNER)|' \
+	-e 's|^Group=mail$$|Group=$(SPOOL_GROUP)|'
+SPOOL_GROUP = $(shell id -gn $(SPOOL_OWNER) 2>/dev/null || echo $(SPOOL_OWNER))
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR) \
@@ -108,6 +118,17 @@ install: $(BIN)
 	else sed 's/^#spool_owner .*/spool_owner  $(SPOOL_OWNER)/' etc/minimta.conf \
 		>$(BUILD)/minimta.conf && \
 		install -m 0644 $(BUILD)/minimta.conf $(DESTDIR)$(SYSCONFDIR)/minimta.conf; fi
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
+	for u in $(UNITS); do \
+		sed $(UNIT_SED) etc/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+		mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cron.d/minimta ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cron.d/minimta"; \
+	else sed -e 's|/usr/sbin/|$(BINDIR)/|g' -e 's|\tmail\t|\t$(SPOOL_OWNER)\t|' \
+		etc/cron.d/minimta >$(DESTDIR)$(SYSCONFDIR)/cron.d/minimta && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/minimta; fi
 	tests/lib/mkspool.sh "$(DESTDIR)$(SPOOLDIR)" "$(SPOOL_OWNER)"
 
 clean:

@@ -20,6 +20,12 @@
 #                 (git send-email --sendmail-cmd; Mail::Address is only a
 #                 Recommends of git-email), systemd (systemd-socket-activate
 #                 serves sendmail -bs on a TCP port): tests/cli/clients.bats
+#   package:      dpkg-dev debhelper lintian (package.bats builds and lints
+#                 the .deb), debootstrap (its throwaway Debian 12 root,
+#                 when the cached tarball is missing)
+#   services:     systemd (systemd-analyze verify, systemd-socket-activate;
+#                 installed, never booted), man-db (verify looks up the
+#                 units' Documentation= man pages)
 #   smtp-sink:    Postfix's runtime libraries (from `apt-cache depends
 #                 postfix`), but NOT postfix itself: its .deb is fetched with
 #                 `apt-get download` and unpacked with `dpkg -x` into
@@ -31,7 +37,8 @@ set -u
 PACKAGES="build-essential pkg-config libssl-dev libc-ares-dev libbsd-dev
 openssl ca-certificates python3 python3-aiosmtpd bats strace unbound
 util-linux procps iproute2 coreutils time jq clang libclang-rt-14-dev git
-php-cli php-symfony-mailer git-email libmailtools-perl systemd"
+php-cli php-symfony-mailer git-email libmailtools-perl systemd
+dpkg-dev debhelper lintian debootstrap man-db"
 # Fallback if apt-cache cannot tell us (Debian 12's postfix 3.7).
 POSTFIX_LIBS_DEFAULT="libc6 libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3"
 
