@@ -47,6 +47,7 @@ struct bs {
 	int			 notify;
 	int			 ret;
 	char			*envid;
+	bool			 crlf;		/* the last command ended in CRLF */
 };
 
 static int
@@ -99,6 +100,7 @@ getline_bs(struct bs *b, struct buf *line, bool *too_long)
 		buf_add(line, in->buf + in->off, (size_t)(lf - in->buf -
 		    (ptrdiff_t)in->off));
 	in->off = (size_t)(lf - in->buf) + 1;
+	b->crlf = lf > in->buf && lf[-1] == '\r';
 	if (line->len > 0 && line->data[line->len - 1] == '\r')
 		line->data[--line->len] = '\0';
 	return true;
@@ -355,6 +357,8 @@ cmd_data(struct bs *b)
 	req.sender = b->sender;
 	req.sender_checked = true;
 	req.smtp_data = true;
+	/* a client that speaks CRLF ends DATA only with <CRLF>.<CRLF> */
+	req.data_crlf = b->crlf;
 	req.notify = b->notify;
 	req.ret = b->ret;
 	req.envid = b->envid;

@@ -11,8 +11,9 @@ enum {
 void
 canon_init(struct canon *c, bool dot_ends, bool unstuff)
 {
+	/* the data starts after the DATA command's line end */
 	*c = (struct canon){ .dot_ends = dot_ends, .unstuff = unstuff,
-	    .in_header = true, .strip_from_ = !unstuff };
+	    .in_header = true, .strip_from_ = !unstuff, .eol_crlf = true };
 }
 
 /*
@@ -133,6 +134,7 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 	for (; i < n && !c->done; i++) {
 		unsigned char ch = (unsigned char)in[i];
 		bool was_dot = c->pend_dot;	/* ch follows a leading dot */
+		bool after_cr = c->pend_cr;
 
 		if (c->pend_cr) {
 			c->pend_cr = false;
@@ -157,17 +159,20 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 		case '\n':
 			if (c->pend_dot) {
 				c->pend_dot = false;
-				if (c->dot_ends) {
+				if (c->dot_ends && (!c->crlf_end ||
+				    (after_cr && c->dot_after_crlf))) {
 					c->done = true;
 					break;
 				}
 				emit(c, '.', out);
 			}
 			end_line(c, out);
+			c->eol_crlf = after_cr;
 			break;
 		case '.':
 			if (c->col == 0 && c->dot_ends && !was_dot) {
 				c->pend_dot = true;
+				c->dot_after_crlf = c->eol_crlf;
 				break;
 			}
 			emit(c, ch, out);

@@ -10,7 +10,11 @@
  * its caller. When dot_ends is set (sendmail without -i), a line holding a
  * single "." ends the input, as sendmail 8 and Postfix do; with unstuff
  * (sendmail -bs, where the input is SMTP DATA) the leading dot of any
- * other line starting with one is removed (RFC 5321 4.5.2). Without
+ * other line starting with one is removed (RFC 5321 4.5.2); there, when
+ * crlf_end is set (the client ended its DATA command with CRLF), only
+ * <CRLF>.<CRLF> ends the data: a "." line next to a bare LF is content, so
+ * that text after "<LF>.<LF>" is never read as SMTP commands (SMTP
+ * smuggling; Postfix's smtpd_forbid_bare_newline "normal"). Without
  * unstuff, a first line starting with "From " (an mbox separator, as
  * mutt and scripts may pass on) is dropped, as sendmail 8 does.
  */
@@ -33,6 +37,9 @@ struct canon {
 	bool	body_8bit;	/* a byte >= 0x80 was seen */
 	bool	pend_cr;
 	bool	pend_dot;
+	bool	crlf_end;	/* only <CRLF>.<CRLF> ends SMTP DATA */
+	bool	eol_crlf;	/* the last line ended with CRLF */
+	bool	dot_after_crlf;	/* the pending dot's line follows a CRLF */
 	bool	strip_from_;	/* drop a leading mbox "From " line */
 	int	from_state;	/* bytes of "From " matched; -1 done */
 	int	hdr_state;

@@ -604,6 +604,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 	envelope_init(&c.env);
 	c.chunk = xmalloc(SUBMIT_CHUNK);
 	canon_init(&c.canon, req->dot_ends || req->smtp_data, req->smtp_data);
+	c.canon.crlf_end = req->smtp_data && req->data_crlf;
 
 	if ((rc = read_header_block(&c, &hl, &body_off, why)) != SUBMIT_OK ||
 	    (rc = check_request(req, why)) != SUBMIT_OK ||

@@ -45,6 +45,7 @@ struct submit_request {
 	bool		 extract;	/* -t */
 	bool		 dot_ends;	/* no -i */
 	bool		 smtp_data;	/* -bs DATA: dot-stuffed input */
+	bool		 data_crlf;	/* -bs: only <CRLF>.<CRLF> ends it */
 	bool		 sender_checked; /* sender is already an addr-spec */
 	int		 notify;	/* ENVELOPE_NOTIFY_* bits */
 	int		 ret;		/* ENVELOPE_RET_* */

@@ -207,10 +207,57 @@ test_long_lines(void)
 	buf_free(&out);
 }
 
+/*
+ * SMTP DATA from a client that speaks CRLF: only <CRLF>.<CRLF> ends it; a
+ * dot line next to a bare LF is text (SMTP smuggling). Fed one byte at a
+ * time and whole, with the same verdict.
+ */
+static void
+test_crlf_end(void)
+{
+	static const struct {
+		const char	*name, *in, *want;
+		bool		 done;
+	} v[] = {
+		{ "crlf dot crlf ends", "a\r\n.\r\nMAIL", "a\n", true },
+		{ "lf dot lf is text", "a\n.\nMAIL\r\n", "a\n.\nMAIL\n",
+		    false },
+		{ "lf dot crlf is text", "a\n.\r\nb\r\n", "a\n.\nb\n", false },
+		{ "crlf dot lf is text", "a\r\n.\nb\r\n", "a\n.\nb\n", false },
+		{ "first line dot crlf ends", ".\r\n", "", true },
+		{ "text then the real end", "a\n.\nb\r\n.\r\nX", "a\n.\nb\n",
+		    true },
+	};
+	size_t i, j, step;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		for (step = 1; step <= strlen(v[i].in); step += strlen(v[i].in)
+		    - 1) {
+			struct canon c;
+			struct buf out;
+			size_t n = strlen(v[i].in);
+
+			buf_init(&out);
+			canon_init(&c, true, true);
+			c.crlf_end = true;
+			for (j = 0; j < n && !c.done; j += step)
+				(void)canon_feed(&c, v[i].in + j, n - j < step ?
+				    n - j : step, &out);
+			if (!c.done)
+				canon_finish(&c, &out);
+			buf_addc(&out, '\0');
+			UNIT_STR(v[i].name, out.data, v[i].want);
+			UNIT_INT(v[i].name, c.done, v[i].done);
+			buf_free(&out);
+		}
+	}
+}
+
 int
 main(void)
 {
 	test_cases();
 	test_long_lines();
+	test_crlf_end();
 	return unit_done("canon");
 }
