@@ -173,3 +173,16 @@ fail:
 	(void)close(fd);	/* nothing written; the error is reported */
 	return -1;
 }
+
+bool
+net_peer(int fd, char *out, size_t outlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return false;
+	net_ntop((const struct sockaddr *)&ss, out, outlen, NULL);
+	return true;
+}

@@ -40,6 +40,13 @@ int	net_connect(const struct sockaddr *sa, socklen_t salen,
 void	net_ntop(const struct sockaddr *sa, char *out, size_t outlen,
 	    int *port_out);
 
+/*
+ * The address of fd's peer, when fd is a TCP socket (sendmail -bs under
+ * a socket unit): true with "127.0.0.1" or "::1" in out; false for a
+ * pipe, a terminal or a local socket.
+ */
+bool	net_peer(int fd, char *out, size_t outlen);
+
 /* A deadline timeout_ms from now on the monotonic clock (milliseconds). */
 int64_t	net_deadline(int timeout_ms);
 /* Milliseconds left until deadline, 0 if it has passed. */

@@ -21,12 +21,14 @@
 #include "envelope.h"
 #include "log.h"
 #include "modes.h"
+#include "net.h"
 #include "spool.h"
 #include "submit.h"
 #include "xmalloc.h"
 
 #define BS_LINE_MAX	2048	/* a command line (RFC 5321 4.5.3.1.4: 512) */
 #define BS_READ_CHUNK	65536
+#define BS_HELO_MAX	255	/* a host name (RFC 1035) in Received: */
 
 struct bs_in {
 	char	*buf;
@@ -48,7 +50,41 @@ struct bs {
 	int			 ret;
 	char			*envid;
 	bool			 crlf;		/* the last command ended in CRLF */
+	char			 peer_ip[NET_NTOP_MAX];	/* "": not TCP */
+	char			 helo_name[BS_HELO_MAX + 1];
+	char			 peer[BS_HELO_MAX + NET_NTOP_MAX + 8];
 };
+
+/*
+ * The client's EHLO/HELO name for the Received: line, when it looks like
+ * a host name or an address literal; anything else is left out (it is
+ * the client's word, and it goes into a header field).
+ */
+static void
+set_helo(struct bs *b, const char *arg)
+{
+	size_t n;
+
+	while (*arg == ' ')
+		arg++;
+	n = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_[]:");
+	if (n == 0 || n > BS_HELO_MAX || arg[n] != '\0')
+		n = 0;
+	memcpy(b->helo_name, arg, n);
+	b->helo_name[n] = '\0';
+}
+
+/* "helo ([ip])", or "[ip]": NULL when stdin is no TCP socket. */
+static const char *
+peer_text(struct bs *b)
+{
+	if (b->peer_ip[0] == '\0')
+		return NULL;
+	(void)snprintf(b->peer, sizeof(b->peer), b->helo_name[0] ?
+	    "%s ([%s])" : "%s[%s]", b->helo_name, b->peer_ip);
+	return b->peer;
+}
 
 static int
 fill(struct bs_in *in)
@@ -366,6 +402,7 @@ cmd_data(struct bs *b)
 	req.orcpts = b->orcpts;
 	req.nrcpts = b->nrcpts;
 	req.uid = getuid();
+	req.peer = peer_text(b);
 	why.text[0] = '\0';
 	rc = submit_message(b->conf, b->sp, &req, &src, id, &why);
 	switch (rc) {
@@ -409,6 +446,9 @@ mode_smtp_stdio(const struct cli *cli, const struct conf *conf)
 	bool too_long;
 
 	b.sp = mode_open_spool(conf, false, "-bs");
+	/* under a socket unit (or systemd-socket-activate --inetd) */
+	if (!net_peer(STDIN_FILENO, b.peer_ip, sizeof(b.peer_ip)))
+		b.peer_ip[0] = '\0';
 	b.in.buf = xmalloc(BS_READ_CHUNK);
 	buf_init(&line);
 	reply("220 %s ESMTP minimta", conf->hostname);
@@ -423,12 +463,14 @@ mode_smtp_stdio(const struct cli *cli, const struct conf *conf)
 		}
 		if (is_cmd(line.data, "EHLO", &arg)) {
 			reset(&b);
+			set_helo(&b, arg);
 			reply("250-%s\r\n250-PIPELINING\r\n250-SIZE %zu\r\n"
 			    "250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
 			    "250 ENHANCEDSTATUSCODES", conf->hostname,
 			    conf->max_message_size);
 		} else if (is_cmd(line.data, "HELO", &arg)) {
 			reset(&b);
+			set_helo(&b, arg);
 			reply("250 %s", conf->hostname);
 		} else if (is_cmd(line.data, "MAIL FROM", &arg) &&
 		    *arg == ':') {

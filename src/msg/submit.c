@@ -351,11 +351,16 @@ resolve_sender(struct submit_ctx *c, struct why *why)
 }
 
 void
-submit_received(const struct conf *conf, uid_t uid, const char *id,
-    struct buf *hb)
+submit_received(const struct conf *conf, uid_t uid, const char *peer,
+    const char *id, struct buf *hb)
 {
-	buf_printf(hb, "Received: by %s (minimta, from userid %lu)\n"
-	    "\tid %s; ", conf->hostname, (unsigned long)uid, id);
+	if (peer != NULL)
+		buf_printf(hb, "Received: from %s\n\tby %s (minimta, from "
+		    "userid %lu) with ESMTP\n\tid %s; ", peer, conf->hostname,
+		    (unsigned long)uid, id);
+	else
+		buf_printf(hb, "Received: by %s (minimta, from userid %lu)\n"
+		    "\tid %s; ", conf->hostname, (unsigned long)uid, id);
 	header_date(hb, time(NULL));
 	buf_addc(hb, '\n');
 }
@@ -372,8 +377,9 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 	size_t i, mark = hb->len;
 
 	buf_init(&v);
-	if (received)
-		submit_received(conf, c->req->uid, id, hb);
+	/* a drop file keeps the SMTP client's line; pickup adds its own */
+	if (received || c->req->peer != NULL)
+		submit_received(conf, c->req->uid, c->req->peer, id, hb);
 	c->added += hb->len - mark;
 	if (c->sender_given[0] != '\0')
 		qual_given = addr_qualify(c->sender_given, conf->hostname);

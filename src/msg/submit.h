@@ -56,6 +56,7 @@ struct submit_request {
 					   pickup): "type;address" */
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
+	const char	*peer;		/* -bs on a socket: "helo ([ip])" */
 	const char	*login;		/* their login name, for the sender */
 };
 
@@ -82,10 +83,11 @@ enum submit_result submit_message(const struct conf *, struct spool *,
 bool	submit_envid_ok(const char *);
 
 /* Appends the Received: line naming the submitting uid (submission by
- * the spool owner, and pickup). */
+ * the spool owner, and pickup), and the SMTP client (-bs on a socket)
+ * when peer is not NULL. */
 struct buf;
-void	submit_received(const struct conf *, uid_t, const char *id,
-	    struct buf *);
+void	submit_received(const struct conf *, uid_t, const char *peer,
+	    const char *id, struct buf *);
 
 /* The address local senders are sent as (sender_map, masquerade, domain). */
 char	*submit_map_sender(const struct conf *, const char *);

@@ -220,7 +220,7 @@ queue_drop(struct pickup_ctx *pc, struct qfile *q, struct why *why)
 		res = errno == EEXIST ? PICKUP_TAKEN : PICKUP_DEFER;
 		goto out;
 	}
-	submit_received(pc->conf, q->owner, q->id, &hb);
+	submit_received(pc->conf, q->owner, NULL, q->id, &hb);
 	if (qfile_write(&w, hb.data, hb.len, why) == -1 ||
 	    (res = copy_message(q, &w, &cn, why)) != PICKUP_QUEUED) {
 		qfile_abort(&w);

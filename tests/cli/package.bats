@@ -121,9 +121,13 @@ listing() {
 	! grep -v ' root/root ' "$T/list" || false
 	# the spool is the postinst's (so that removal keeps the queue)
 	! grep -q ' /var/' "$T/list" || false
-	# the shipped config is the documented one
+	# the shipped config is the documented one, naming the spool owner
+	# (make install sets spool_owner to configure's --with-spool-owner)
 	dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./etc/minimta.conf |
-	    cmp - "$REPO/etc/minimta.conf"
+	    cmp - <(sed 's/^#spool_owner .*/spool_owner  mail/' \
+	    "$REPO/etc/minimta.conf")
+	dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./etc/minimta.conf |
+	    grep -qx 'spool_owner  mail'
 }
 
 @test "package: relations: takes the MTA's place, depends on the dlopen()ed libraries" {
