@@ -58,7 +58,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
 
 # Fuzz targets built with gcc and a replay main(), so the seed corpora run
 # in every `make check` without clang.
-$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB) | $(BUILD)/replay
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz_fail.h $(LIB) | $(BUILD)/replay
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
 
 # libFuzzer builds (need clang and libclang-rt-14-dev): the sources are
@@ -80,7 +80,7 @@ $(BUILD)/fuzz/obj/%.o: src/%.c config.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_fail.h $(FUZZ_OBJS) | $(BUILD)/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
 		$(PKG_LIBS) $(LDLIBS)
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fuzz_fail.h"
 #include "dns.h"
 #include "dns_util.h"
 #include "why.h"
@@ -59,10 +60,10 @@ check_name(const char *name)
 
 	if (dns_hostname_ok(name) && (!dns_util_name_ok(name) ||
 	    !printable(name) || strchr(name, ' ') != NULL))
-		__builtin_trap();
+		FUZZ_FAIL();
 	c = dns_util_clean(&b, name);
 	if (!printable(c) || strlen(c) > DNS_UTIL_CLEAN_CAP + 3)
-		__builtin_trap();
+		FUZZ_FAIL();
 	buf_free(&b);
 	if (!dns_ip_literal(name, 25, &ss, &len))
 		return;
@@ -71,20 +72,20 @@ check_name(const char *name)
 
 		if (len != sizeof(*a) || ntohs(a->sin_port) != 25 ||
 		    inet_ntop(AF_INET, &a->sin_addr, txt, sizeof(txt)) == NULL)
-			__builtin_trap();
+			FUZZ_FAIL();
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
 
 		if (len != sizeof(*a) || ntohs(a->sin6_port) != 25 ||
 		    inet_ntop(AF_INET6, &a->sin6_addr, txt, sizeof(txt)) ==
 		    NULL)
-			__builtin_trap();
+			FUZZ_FAIL();
 	} else {
-		__builtin_trap();
+		FUZZ_FAIL();
 	}
 	if (!dns_ip_literal(txt, 25, &ss2, &len2) || len2 != len ||
 	    memcmp(&ss, &ss2, len) != 0)
-		__builtin_trap();
+		FUZZ_FAIL();
 }
 
 static void
@@ -96,15 +97,15 @@ check_servers(const char *spec)
 
 	if (dns_parse_servers(spec, v, &n, &why) == -1) {
 		if (n != 0 || !printable(why.text))
-			__builtin_trap();
+			FUZZ_FAIL();
 		return;
 	}
 	if (n == 0 || n > DNS_MAX_SERVERS)
-		__builtin_trap();
+		FUZZ_FAIL();
 	for (i = 0; i < n; i++)
 		if (v[i].port < 1 || v[i].port > 65535 ||
 		    (v[i].family != AF_INET && v[i].family != AF_INET6))
-			__builtin_trap();
+			FUZZ_FAIL();
 }
 
 /* How many of v[0..n) a usable list of at most DNS_MAX_HOSTS must hold. */
@@ -132,30 +133,30 @@ check_mx(struct dns_mxrec *v, const struct dns_mxrec *orig, size_t n)
 	k = dns_mx_usable(v, n, rnd, &numeric, &bad);
 	if (k == -1) {
 		if (!null)
-			__builtin_trap();
+			FUZZ_FAIL();
 		return;
 	}
 	if (null || k < 0 || (size_t)k > DNS_MAX_HOSTS || (size_t)k > n ||
 	    (size_t)k != (usable < DNS_MAX_HOSTS ? usable : DNS_MAX_HOSTS))
-		__builtin_trap();
+		FUZZ_FAIL();
 	for (i = 0; i < n; i++)
 		if (orig[i].name[0] == '\0' || strcmp(orig[i].name, ".") == 0)
 			dots++;
 	if (usable + numeric + bad + dots != n)
-		__builtin_trap();
+		FUZZ_FAIL();
 	for (i = 0; i < (size_t)k; i++) {
 		if (i > 0 && v[i - 1].preference > v[i].preference)
-			__builtin_trap();
+			FUZZ_FAIL();
 		if (!dns_hostname_ok(v[i].name) || !printable(v[i].name))
-			__builtin_trap();
+			FUZZ_FAIL();
 		for (j = 0; j < n && orig[j].name != v[i].name; j++)
 			continue;
 		if (j == n || orig[j].preference != v[i].preference)
-			__builtin_trap();
+			FUZZ_FAIL();
 		/* each input record is used at most once */
 		for (j = 0; j < i; j++)
 			if (v[j].name == v[i].name)
-				__builtin_trap();
+				FUZZ_FAIL();
 	}
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fuzz_fail.h"
 #include "smtp_dot.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -74,10 +75,10 @@ unstuff(const struct buf *w, struct buf *b)
 		    w->data[e + 1] == '\n'); e++)
 			continue;
 		if (e + 1 >= w->len)
-			abort();	/* no end of data at all */
+			FUZZ_FAIL();	/* no end of data at all */
 		if (e - i == 1 && w->data[i] == '.') {
 			if (e + 2 != w->len)
-				abort();	/* end of data too early */
+				FUZZ_FAIL();	/* end of data too early */
 			return;
 		}
 		if (w->data[i] == '.')
@@ -107,19 +108,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	encode((const char *)data, size, 0, &one);
 	encode((const char *)data, size, seed, &many);
 	if (one.len != many.len || memcmp(one.data, many.data, one.len) != 0)
-		abort();
+		FUZZ_FAIL();
 	for (i = 0; i < one.len; i++) {
 		if (one.data[i] == '\r' && (i + 1 == one.len ||
 		    one.data[i + 1] != '\n'))
-			abort();
+			FUZZ_FAIL();
 		if (one.data[i] == '\n' && (i == 0 || one.data[i - 1] != '\r'))
-			abort();
+			FUZZ_FAIL();
 	}
 	canonical((const char *)data, size, &canon);
 	unstuff(&one, &back);
 	if (canon.len != back.len || (canon.len > 0 &&
 	    memcmp(canon.data, back.data, canon.len) != 0))
-		abort();
+		FUZZ_FAIL();
 	buf_free(&one);
 	buf_free(&many);
 	buf_free(&canon);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "fuzz_fail.h"
 #include "smtp_reply.h"
 #include "why.h"
 
@@ -138,27 +139,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parse(s, size, false, &b);
 	parse(s, size, true, &c);
 	if (!same(&a, &b) || !same(&a, &c))
-		__builtin_trap();
+		FUZZ_FAIL();
 	if (!(a.ehlo.exts & SMTP_EXT_SIZE) && a.ehlo.size != 0)
-		__builtin_trap();
+		FUZZ_FAIL();
 	if (a.text.len > SMTP_REPLY_TEXT_MAX + 3)
-		__builtin_trap();
+		FUZZ_FAIL();
 	for (i = 0; i < a.text.len; i++)
 		if ((unsigned char)a.text.data[i] < 0x20 ||
 		    (unsigned char)a.text.data[i] >= 0x7f)
-			__builtin_trap();
+			FUZZ_FAIL();
 	if (a.st == SMTP_REPLY_DONE) {
 		if (a.code < 200 || a.code > 599)
-			__builtin_trap();
+			FUZZ_FAIL();
 		by_line(s, size, &lines);
 		if (lines.exts != a.ehlo.exts || lines.size != a.ehlo.size)
-			__builtin_trap();
+			FUZZ_FAIL();
 		buf_init(&w);
 		write_back(&a.ehlo, &w);
 		parse(w.data, w.len, false, &d);
 		if (d.st != SMTP_REPLY_DONE || d.ehlo.exts != a.ehlo.exts ||
 		    d.ehlo.size != a.ehlo.size)
-			__builtin_trap();
+			FUZZ_FAIL();
 		buf_free(&d.text);
 		buf_free(&w);
 	}
