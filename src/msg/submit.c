@@ -279,6 +279,26 @@ resolve_sender(struct submit_ctx *c, struct why *why)
 	return EX_OK;
 }
 
+void
+submit_rewrite_from(struct buf *hb, const struct header *h, const char *given,
+    const char *qual_given, const char *sender)
+{
+	struct buf v, t;
+
+	buf_init(&v);
+	buf_init(&t);
+	buf_add(&v, h->name, h->name_len);
+	buf_addc(&v, ':');
+	(void)header_rewrite_address(&t, h->value, h->value_len, given,
+	    sender);
+	(void)header_rewrite_address(&v, t.data ? t.data : "", t.len,
+	    qual_given, sender);
+	buf_addc(&v, '\n');
+	header_write_folded(hb, v.data, v.len);
+	buf_free(&t);
+	buf_free(&v);
+}
+
 /* Appends the rewritten header block to hb. */
 static void
 write_headers(struct submit_ctx *c, const struct header_list *hl,
@@ -314,23 +334,8 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 			/* masquerading: the local sender's own address */
 			if (qual_given != NULL &&
 			    strcmp(c->sender, c->sender_given) != 0) {
-				buf_reset(&v);
-				buf_add(&v, h->name, h->name_len);
-				buf_addc(&v, ':');
-				{
-					struct buf t;
-
-					buf_init(&t);
-					(void)header_rewrite_address(&t,
-					    h->value, h->value_len,
-					    c->sender_given, c->sender);
-					(void)header_rewrite_address(&v,
-					    t.data ? t.data : "", t.len,
-					    qual_given, c->sender);
-					buf_free(&t);
-				}
-				buf_addc(&v, '\n');
-				header_write_folded(hb, v.data, v.len);
+				submit_rewrite_from(hb, h, c->sender_given,
+				    qual_given, c->sender);
 				continue;
 			}
 		}

@@ -18,7 +18,9 @@
 #include "spool.h"
 #include "why.h"
 
+struct buf;
 struct conf;
+struct header;
 
 struct submit_source {
 	/* Returns bytes read, 0 at end of input, -1 with errno on error. */
@@ -65,5 +67,14 @@ bool	submit_envid_ok(const char *);
 
 /* The address local senders are sent as (sender_map, masquerade, domain). */
 char	*submit_map_sender(const struct conf *, const char *);
+
+/*
+ * Masquerading of a From: field h: appends it to hb with every address
+ * equal to given (the sender as given) or to qual_given (the same,
+ * qualified with the host name) replaced by sender (the mapped one),
+ * folded as header_write_folded does.
+ */
+void	submit_rewrite_from(struct buf *hb, const struct header *h,
+	    const char *given, const char *qual_given, const char *sender);
 
 #endif
