@@ -507,8 +507,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 	write_headers(&c, &hl, id, owner, &hb);
 	if (spool_write(f, hb.data, env_len, why) == -1 ||
 	    write_msg(&c, f, hb.data + env_len, hb.len - env_len, why) == -1 ||
-	    write_msg(&c, f, c.out.data + body_off, c.out.len - body_off,
-	    why) == -1) {
+	    write_msg(&c, f, (c.out.data ? c.out.data : "") + body_off,
+	    c.out.len - body_off, why) == -1) {
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
