@@ -97,7 +97,7 @@ setup(void)
 	    tmp, (long)getpid());
 	buf_init(&text);
 	buf_printf(&text, "spool %s\nhostname fuzz.example\n"
-	    "max_message_size 20K\nmax_recipients 5\nmax_header_size 4K\n",
+	    "max_message_size 6K\nmax_recipients 5\nmax_header_size 4K\n",
 	    spool_dir);
 	conf = conf_new();
 	if (conf_parse(conf, "fuzz", text.data, text.len, &why) == -1 ||

@@ -297,7 +297,9 @@ check_report(const struct buf *out, const struct dsn_info *info,
 
 	if (out->len == 0 || out->data[out->len - 1] != '\n')
 		FUZZ_FAIL();
-	l = calloc(out->len + 1, sizeof(*l));
+	for (i = 0, k = 1; i < out->len; i++)
+		k += out->data[i] == '\n';
+	l = calloc(k, sizeof(*l));
 	for (i = 0; i < out->len; i++) {
 		if (out->data[i] == '\r' || out->data[i] == '\0')
 			FUZZ_FAIL();

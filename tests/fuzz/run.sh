@@ -7,7 +7,9 @@
 # Prints one line per target, "fuzz NAME: E execs, C crashes" (E from
 # libFuzzer's stat::number_of_executed_units), then a total; exits
 # non-zero if any target crashed, leaked, timed out or did not run.
-# FUZZ_FLAGS adds libFuzzer options (e.g. -max_len=65536).
+# tests/fuzz/<name>.options holds a target's own libFuzzer options (one
+# line, e.g. -max_len=8192), tests/fuzz/<name>.dict its dictionary;
+# FUZZ_FLAGS adds options for every target.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 secs=${FUZZ_SECONDS:-30}
@@ -22,6 +24,8 @@ run_one() {
 	mkdir -p "$work" "$crashes" "$dir/logs"
 	[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
 	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
+	# tests/fuzz/<name>.options: the target's own libFuzzer options
+	[ -f "tests/fuzz/$name.options" ] && dict+=($(cat "tests/fuzz/$name.options"))
 	# shellcheck disable=SC2086
 	"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=20 \
 		-rss_limit_mb=2048 -artifact_prefix="$crashes/" "${dict[@]}" \
