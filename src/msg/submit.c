@@ -46,14 +46,15 @@ is_local_domain(const struct conf *conf, const char *addr)
 char *
 submit_map_sender(const struct conf *conf, const char *addr)
 {
-	const char *at;
+	const char *d;
 	char *user;
 	size_t i;
 
 	if (*addr == '\0' || !is_local_domain(conf, addr))
 		return xstrdup(addr);
-	at = strrchr(addr, '@');
-	user = at ? xstrndup(addr, (size_t)(at - addr)) : xstrdup(addr);
+	/* the '@' outside the quotes: "a@b"@host's user is "a@b" */
+	d = addr_domain(addr);
+	user = d ? xstrndup(addr, (size_t)(d - 1 - addr)) : xstrdup(addr);
 	for (i = 0; i < conf->nsender_maps; i++) {
 		if (strcmp(conf->sender_maps[i].user, user) == 0) {
 			free(user);
