@@ -1,7 +1,7 @@
 /*
  * dns_util.c: the pure parts of dns: servers strings, MX ordering, null
- * MX, usable MX targets, IP literals and name checks (see dns.h and dns_util.h). Only dns.c
- * includes ares.h.
+ * MX, usable MX targets, IP literals and name checks (see dns.h and
+ * dns_util.h). Only dns.c includes ares.h.
  */
 #include <sys/socket.h>
 

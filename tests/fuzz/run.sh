@@ -25,7 +25,9 @@ run_one() {
 	[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
 	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
 	# tests/fuzz/<name>.options: the target's own libFuzzer options
-	[ -f "tests/fuzz/$name.options" ] && dict+=($(cat "tests/fuzz/$name.options"))
+	# shellcheck disable=SC2207
+	[ -f "tests/fuzz/$name.options" ] &&
+		dict+=($(cat "tests/fuzz/$name.options"))
 	# shellcheck disable=SC2086
 	"$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=20 \
 		-rss_limit_mb=2048 -artifact_prefix="$crashes/" "${dict[@]}" \
@@ -33,7 +35,8 @@ run_one() {
 	local rc=$? execs ncrash
 	execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' \
 		"$log" | tail -1)
-	ncrash=$(find "$crashes" -type f -newer "$log.start" 2>/dev/null | wc -l)
+	ncrash=$(find "$crashes" -type f -newer "$log.start" 2>/dev/null |
+		wc -l)
 	[ "$rc" -ne 0 ] && [ "$ncrash" -eq 0 ] && ncrash=1
 	echo "fuzz $name: ${execs:-0} execs, $ncrash crashes (exit $rc)"
 	if [ "$ncrash" -ne 0 ]; then
@@ -47,7 +50,10 @@ trap 'rm -rf "$tmp"' EXIT
 i=0
 for bin in "$@"; do
 	i=$((i + 1))
-	[ -x "$bin" ] || { echo "fuzz ${bin##*/}: not built" >"$tmp/$i"; continue; }
+	if [ ! -x "$bin" ]; then
+		echo "fuzz ${bin##*/}: not built" >"$tmp/$i"
+		continue
+	fi
 	dir=$(dirname "$bin"); name=${bin##*/}; name=${name#fuzz_}
 	mkdir -p "$dir/logs"; : >"$dir/logs/$name.log.start"
 	# Wait for a free slot: at most $jobs targets run at once.
