@@ -11,12 +11,16 @@
  * dns_util_name_ok takes; dns_util_clean output is printable and capped;
  * an IP literal prints back to the same address; a servers string gives
  * at most DNS_MAX_SERVERS servers with valid ports and families.
+ * When the first byte has its top bit set, the rest is a whole DNS
+ * answer instead, read as dns_mx() does (ares_parse_mx_reply), and its
+ * records get the same checks.
  */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <ares.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +164,27 @@ check_mx(struct dns_mxrec *v, const struct dns_mxrec *orig, size_t n)
 	}
 }
 
+/* A DNS answer, as dns_mx_records() reads it. */
+static void
+answer(const uint8_t *data, size_t size)
+{
+	struct dns_mxrec v[NREC], orig[NREC];
+	struct ares_mx_reply *mx = NULL, *r;
+	size_t n = 0;
+
+	if (size > 65535 || ares_parse_mx_reply(data, (int)size, &mx) !=
+	    ARES_SUCCESS)
+		return;
+	for (r = mx; r != NULL && n < NREC; r = r->next) {
+		v[n].name = r->host;
+		v[n++].preference = r->priority;
+		check_name(r->host);
+	}
+	memcpy(orig, v, n * sizeof(*v));
+	check_mx(v, orig, n);
+	ares_free_data(mx);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -170,6 +195,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	rnd_state = data[0];
+	if (data[0] & 0x80) {
+		answer(data + 1, size - 1);
+		return 0;
+	}
 	copy = malloc(size);
 	if (copy == NULL)
 		return 0;
