@@ -58,15 +58,37 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB) | $(BUILD)/tests
 
 # Fuzz targets built with gcc and a replay main(), so the seed corpora run
 # in every `make check` without clang.
-$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(LIB) | $(BUILD)/replay
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz_fail.h $(LIB) | $(BUILD)/replay
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
 
-# libFuzzer builds: make fuzz (needs clang and libclang-rt-14-dev)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(SRCS) | $(BUILD)/fuzz
-	clang -std=c11 -D_GNU_SOURCE -Isrc -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(PKG_CFLAGS) -o $@ $< $(SRCS) $(PKG_LIBS)
+# libFuzzer builds (need clang and libclang-rt-14-dev): the sources are
+# compiled once with coverage and ASan/UBSan into build/fuzz/obj/, each
+# target links them. `make fuzz` builds every target and runs each for
+# FUZZ_SECONDS (FUZZ_JOBS at a time); tests/fuzz/run.sh prints per target
+# the executions and crashes, and fails on a crash.
+FUZZ_SECONDS ?= 30
+FUZZ_JOBS ?= 2
+FUZZ_CC = clang
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(INCLUDES) -g -O1 \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined $(PKG_CFLAGS)
+FUZZ_OBJS = $(SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+# kept between targets (make would delete them as intermediates)
+.SECONDARY: $(FUZZ_OBJS)
 
-fuzz: $(FUZZ_BINS)
+$(BUILD)/fuzz/obj/%.o: src/%.c config.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_fail.h $(FUZZ_OBJS) | $(BUILD)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+		$(PKG_LIBS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+		tests/fuzz/run.sh $(FUZZ_BINS)
 
 unit: $(UNIT_BINS) $(FUZZ_REPLAY)
 
@@ -137,6 +159,6 @@ clean:
 distclean: clean
 	rm -f config.mk config.h
 
-.PHONY: all check unit fuzz bench demo install clean distclean
+.PHONY: all check unit fuzz fuzz-build bench demo install clean distclean
 
--include $(wildcard $(BUILD)/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/fuzz/obj/*/*.d)

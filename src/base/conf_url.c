@@ -82,7 +82,8 @@ conf_url_pct_decode(const char *s, size_t len)
 	}
 	return buf_release(&b);
 bad:
-	explicit_bzero(b.data, b.cap);
+	if (b.data != NULL)	/* nothing kept yet: no buffer to wipe */
+		explicit_bzero(b.data, b.cap);
 	buf_free(&b);
 	return NULL;
 }

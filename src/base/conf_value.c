@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,10 +157,77 @@ conf_value_fmt_duration(char *out, size_t len, time_t t)
 	(void)snprintf(out, len, "%llds", (long long)t);
 }
 
+/* RFC 3629 well-formed UTF-8 at s: its length, or 0. */
+static size_t
+conf_utf8_len(const unsigned char *s)
+{
+	size_t n, k;
+	uint32_t cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 1;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 2;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 3;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n + 1;
+}
+
+/*
+ * The local part as the envelope takes it unquoted (RFC 5321 4.1.2
+ * Dot-string, RFC 6531 UTF-8): atext runs joined by single dots. Else
+ * the mapped sender would be an address the envelope parser refuses.
+ */
+static bool
+conf_valid_local(const char *s, size_t len)
+{
+	size_t i = 0, k;
+	bool atom = false;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (!atom)
+				return false;
+			atom = false;
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			if ((k = conf_utf8_len((const unsigned char *)s + i)) ==
+			    0 || k > len - i)
+				return false;
+			i += k;
+		} else if (isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) !=
+		    NULL) {
+			i++;
+		} else {
+			return false;
+		}
+		atom = true;
+	}
+	return atom;
+}
+
 int
 conf_value_address(const char *v, bool need_at, struct why *why)
 {
 	const char *at = strchr(v, '@');
+	size_t llen;
 
 	if (strlen(v) > 254) {
 		why_set(why, "address too long (max 254)");
@@ -169,15 +237,23 @@ conf_value_address(const char *v, bool need_at, struct why *why)
 		why_set(why, "not a plain address (no spaces, <>, quotes)");
 		return -1;
 	}
-	if (at == NULL) {
-		if (need_at) {
-			why_set(why, "want user@domain");
-			return -1;
-		}
-		return 0;
+	if ((at == NULL && need_at) || at == v) {
+		why_set(why, "want user@domain");
+		return -1;
 	}
-	if (at == v || strchr(at + 1, '@') != NULL ||
-	    !conf_valid_domain(at + 1)) {
+	llen = at != NULL ? (size_t)(at - v) : strlen(v);
+	if (llen > 64) {
+		/* RFC 5321 4.5.3.1.1 */
+		why_set(why, "local part longer than 64 octets");
+		return -1;
+	}
+	if (!conf_valid_local(v, llen)) {
+		why_set(why, "bad local part (want atoms of letters, digits, "
+		    "!#$%%&'*+-/=?^_`{|}~ or UTF-8, joined by dots)");
+		return -1;
+	}
+	if (at != NULL && (strchr(at + 1, '@') != NULL ||
+	    !conf_valid_domain(at + 1))) {
 		why_set(why, "want user@domain");
 		return -1;
 	}

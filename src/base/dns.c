@@ -647,10 +647,8 @@ static int
 dns_mx_records(const struct dns_lookup *l, struct ares_mx_reply **mx,
     struct dns_mxrec *v, size_t *numeric, size_t *bad)
 {
-	struct sockaddr_storage ss;
 	struct ares_mx_reply *r;
-	socklen_t len;
-	size_t n = 0, i, k;
+	size_t n = 0;
 
 	*numeric = *bad = 0;
 	if (ares_parse_mx_reply(l->abuf, l->alen, mx) != ARES_SUCCESS)
@@ -659,25 +657,7 @@ dns_mx_records(const struct dns_lookup *l, struct ares_mx_reply **mx,
 		v[n].name = r->host;
 		v[n++].preference = r->priority;
 	}
-	if (dns_mx_is_null(v, n))
-		return -1;
-	for (i = k = 0; i < n; i++) {
-		/* A "." among other MX records is unusable: skip it. */
-		if (v[i].name[0] == '\0' || strcmp(v[i].name, ".") == 0)
-			continue;
-		/* RFC 5321 5.1: an MX target is a name; Postfix skips IPs. */
-		if (dns_ip_literal(v[i].name, 0, &ss, &len)) {
-			(*numeric)++;
-			continue;
-		}
-		if (!dns_hostname_ok(v[i].name)) {
-			(*bad)++;
-			continue;
-		}
-		v[k++] = v[i];
-	}
-	dns_mx_order(v, k, arc4random_uniform);
-	return (int)(k > DNS_MAX_HOSTS ? DNS_MAX_HOSTS : k);
+	return dns_mx_usable(v, n, arc4random_uniform, numeric, bad);
 }
 
 /* The MX stage: fills v and *n, or returns a result with why set. */

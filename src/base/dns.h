@@ -132,6 +132,16 @@ void	dns_mx_order(struct dns_mxrec *v, size_t n,
 bool	dns_mx_is_null(const struct dns_mxrec *v, size_t n);
 
 /*
+ * The records of an MX answer v[0..n) made the list dns_mx() resolves,
+ * in place: -1 for a null MX; else the number kept (at most
+ * DNS_MAX_HOSTS) in v, in dns_mx_order's order, after leaving out
+ * targets that are the root ("." among other records), IP addresses
+ * (counted in *numeric) or not host names (dns_hostname_ok; in *bad).
+ */
+int	dns_mx_usable(struct dns_mxrec *v, size_t n,
+	    uint32_t (*uniform)(uint32_t), size_t *numeric, size_t *bad);
+
+/*
  * A host name as MX targets must be: labels of letters, digits, '-' and
  * '_' (1 to 63 bytes), at most 253 bytes, an optional final dot. MX
  * targets that fail it are skipped, so every name dns_mx() returns is

@@ -1,7 +1,7 @@
 /*
  * dns_util.c: the pure parts of dns: servers strings, MX ordering, null
- * MX, IP literals and name checks (see dns.h and dns_util.h). Only dns.c
- * includes ares.h.
+ * MX, usable MX targets, IP literals and name checks (see dns.h and
+ * dns_util.h). Only dns.c includes ares.h.
  */
 #include <sys/socket.h>
 
@@ -159,6 +159,36 @@ dns_mx_is_null(const struct dns_mxrec *v, size_t n)
 {
 	return n == 1 && v[0].preference == 0 &&
 	    (v[0].name[0] == '\0' || strcmp(v[0].name, ".") == 0);
+}
+
+int
+dns_mx_usable(struct dns_mxrec *v, size_t n, uint32_t (*uniform)(uint32_t),
+    size_t *numeric, size_t *bad)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t i, k;
+
+	*numeric = *bad = 0;
+	if (dns_mx_is_null(v, n))
+		return -1;
+	for (i = k = 0; i < n; i++) {
+		/* A "." among other MX records is unusable: skip it. */
+		if (v[i].name[0] == '\0' || strcmp(v[i].name, ".") == 0)
+			continue;
+		/* RFC 5321 5.1: an MX target is a name; Postfix skips IPs. */
+		if (dns_ip_literal(v[i].name, 0, &ss, &len)) {
+			(*numeric)++;
+			continue;
+		}
+		if (!dns_hostname_ok(v[i].name)) {
+			(*bad)++;
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	dns_mx_order(v, k, uniform);
+	return (int)(k > DNS_MAX_HOSTS ? DNS_MAX_HOSTS : k);
 }
 
 bool

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "bs.h"
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
 #include "envelope.h"
+#include "fileio.h"
 #include "log.h"
 #include "modes.h"
 #include "net.h"
@@ -34,6 +36,8 @@ struct bs_in {
 	char	*buf;
 	size_t	 off, len;
 	bool	 eof;
+	ssize_t	(*read)(void *, char *, size_t);
+	void	*arg;
 };
 
 struct bs {
@@ -41,6 +45,7 @@ struct bs {
 	const struct conf	*conf;
 	struct spool		*sp;
 	struct bs_in		 in;
+	FILE			*out;
 	bool			 helo;
 	char			*sender;	/* NULL: no MAIL yet */
 	char			**rcpts;
@@ -99,7 +104,7 @@ fill(struct bs_in *in)
 	if (in->len == BS_READ_CHUNK || in->eof)
 		return 0;
 	do
-		n = read(STDIN_FILENO, in->buf + in->len,
+		n = in->read(in->arg, in->buf + in->len,
 		    BS_READ_CHUNK - in->len);
 	while (n == -1 && errno == EINTR);
 	if (n <= 0) {
@@ -167,17 +172,17 @@ data_unread(void *arg, const char *p, size_t n)
 }
 
 static void
-reply(const char *fmt, ...) PRINTFLIKE(1, 2);
+reply(struct bs *b, const char *fmt, ...) PRINTFLIKE(2, 3);
 
 static void
-reply(const char *fmt, ...)
+reply(struct bs *b, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vprintf(fmt, ap);
+	(void)vfprintf(b->out, fmt, ap);
 	va_end(ap);
-	(void)fputs("\r\n", stdout);
+	(void)fputs("\r\n", b->out);
 }
 
 static void
@@ -273,11 +278,11 @@ cmd_mail(struct bs *b, const char *arg)
 	char *addr;
 
 	if (b->sender != NULL) {
-		reply("503 5.5.1 Error: nested MAIL command");
+		reply(b, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
 	if ((addr = path_arg(arg, &params, true)) == NULL) {
-		reply("501 5.1.7 Bad sender address syntax");
+		reply(b, "501 5.1.7 Bad sender address syntax");
 		return;
 	}
 	b->sender = addr;
@@ -290,18 +295,18 @@ cmd_mail(struct bs *b, const char *arg)
 			free(b->envid);
 			b->envid = xtext_value(p + 7);
 			if (b->envid == NULL || !submit_envid_ok(b->envid)) {
-				reply("501 5.5.4 Bad ENVID");
+				reply(b, "501 5.5.4 Bad ENVID");
 				reset(b);
 				return;
 			}
 		} else if (strncasecmp(p + 1, "SIZE=", 5) == 0 &&
 		    strtoull(p + 6, NULL, 10) > b->conf->max_message_size) {
-			reply("552 5.3.4 Message size exceeds fixed limit");
+			reply(b, "552 5.3.4 Message size exceeds fixed limit");
 			reset(b);
 			return;
 		}
 	}
-	reply("250 2.1.0 Ok");
+	reply(b, "250 2.1.0 Ok");
 }
 
 /* RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY; -1 if bad. */
@@ -345,22 +350,22 @@ cmd_rcpt(struct bs *b, const char *arg)
 	char *addr;
 
 	if (b->sender == NULL) {
-		reply("503 5.5.1 Error: need MAIL command");
+		reply(b, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
 	if ((addr = path_arg(arg, &params, false)) == NULL) {
-		reply("501 5.1.3 Bad recipient address syntax");
+		reply(b, "501 5.1.3 Bad recipient address syntax");
 		return;
 	}
 	if (b->nrcpts >= (size_t)b->conf->max_recipients) {
 		free(addr);
-		reply("452 4.5.3 Error: too many recipients");
+		reply(b, "452 4.5.3 Error: too many recipients");
 		return;
 	}
 	if ((p = strcasestr(params, " NOTIFY=")) != NULL &&
 	    (notify = notify_param(p + 8)) == -1) {
 		free(addr);
-		reply("501 5.5.4 Bad NOTIFY");
+		reply(b, "501 5.5.4 Bad NOTIFY");
 		return;
 	}
 	/* one NOTIFY per message is stored: the first recipient's holds */
@@ -371,7 +376,7 @@ cmd_rcpt(struct bs *b, const char *arg)
 	    sizeof(*b->orcpts));
 	b->orcpts[b->nrcpts] = orcpt_param(params);
 	b->rcpts[b->nrcpts++] = addr;
-	reply("250 2.1.5 Ok");
+	reply(b, "250 2.1.5 Ok");
 }
 
 static void
@@ -384,12 +389,12 @@ cmd_data(struct bs *b)
 	enum submit_result rc;
 
 	if (b->sender == NULL || b->nrcpts == 0) {
-		reply("503 5.5.1 Error: need %s command", b->sender == NULL ?
+		reply(b, "503 5.5.1 Error: need %s command", b->sender == NULL ?
 		    "MAIL" : "RCPT");
 		return;
 	}
-	reply("354 End data with <CR><LF>.<CR><LF>");
-	(void)fflush(stdout);
+	reply(b, "354 End data with <CR><LF>.<CR><LF>");
+	(void)fflush(b->out);
 	req.sender = b->sender;
 	req.sender_checked = true;
 	req.smtp_data = true;
@@ -407,19 +412,19 @@ cmd_data(struct bs *b)
 	rc = submit_message(b->conf, b->sp, &req, &src, id, &why);
 	switch (rc) {
 	case SUBMIT_OK:
-		reply("250 2.0.0 Ok: queued as %s", id);
-		(void)fflush(stdout);
+		reply(b, "250 2.0.0 Ok: queued as %s", id);
+		(void)fflush(b->out);
 		(void)mode_after_submit(b->cli, b->conf, b->sp, id);
 		break;
 	case SUBMIT_BAD_MESSAGE:
-		reply("554 5.6.0 Error: %s", why.text);
+		reply(b, "554 5.6.0 Error: %s", why.text);
 		break;
 	case SUBMIT_BAD_REQUEST:
-		reply("554 5.5.4 Error: %s", why.text);
+		reply(b, "554 5.5.4 Error: %s", why.text);
 		break;
 	case SUBMIT_RETRY:
 	case SUBMIT_INPUT:
-		reply("451 4.3.0 Error: queue file write error: %s", why.text);
+		reply(b, "451 4.3.0 Error: queue file write error: %s", why.text);
 		break;
 	}
 	reset(b);
@@ -437,66 +442,93 @@ is_cmd(const char *line, const char *cmd, const char **arg)
 	return true;
 }
 
+/* One command line; false after QUIT. */
+static bool
+bs_command(struct bs *b, const char *line)
+{
+	const char *arg;
+
+	if (is_cmd(line, "EHLO", &arg)) {
+		reset(b);
+		set_helo(b, arg);
+		reply(b, "250-%s\r\n250-PIPELINING\r\n250-SIZE %zu\r\n"
+		    "250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
+		    "250 ENHANCEDSTATUSCODES", b->conf->hostname,
+		    b->conf->max_message_size);
+	} else if (is_cmd(line, "HELO", &arg)) {
+		reset(b);
+		set_helo(b, arg);
+		reply(b, "250 %s", b->conf->hostname);
+	} else if (is_cmd(line, "MAIL FROM", &arg) && *arg == ':') {
+		cmd_mail(b, arg + 1);
+	} else if (is_cmd(line, "RCPT TO", &arg) && *arg == ':') {
+		cmd_rcpt(b, arg + 1);
+	} else if (is_cmd(line, "DATA", &arg)) {
+		cmd_data(b);
+	} else if (is_cmd(line, "RSET", &arg)) {
+		reset(b);
+		reply(b, "250 2.0.0 Ok");
+	} else if (is_cmd(line, "NOOP", &arg)) {
+		reply(b, "250 2.0.0 Ok");
+	} else if (is_cmd(line, "VRFY", &arg)) {
+		reply(b, "252 2.0.0 Send some mail, I'll try my best");
+	} else if (is_cmd(line, "QUIT", &arg)) {
+		reply(b, "221 2.0.0 Bye");
+		return false;
+	} else {
+		reply(b, "502 5.5.2 Error: command not recognized");
+	}
+	return true;
+}
+
+int
+bs_session(const struct cli *cli, const struct conf *conf, struct spool *sp,
+    const char *peer_ip, ssize_t (*rd)(void *, char *, size_t), void *rarg,
+    FILE *out)
+{
+	struct bs bs = { .cli = cli, .conf = conf, .sp = sp, .out = out };
+	struct bs *b = &bs;
+
+	if (peer_ip != NULL)
+		(void)strlcpy(b->peer_ip, peer_ip, sizeof(b->peer_ip));
+	struct buf line;
+	bool too_long;
+
+	b->in.buf = xmalloc(BS_READ_CHUNK);
+	b->in.read = rd;
+	b->in.arg = rarg;
+	buf_init(&line);
+	reply(b, "220 %s ESMTP minimta", conf->hostname);
+	for (;;) {
+		if (b->in.off == b->in.len)
+			(void)fflush(b->out);	/* pipelined input: batch */
+		if (!getline_bs(b, &line, &too_long))
+			break;
+		if (too_long) {
+			reply(b, "500 5.5.2 Error: line too long");
+			continue;
+		}
+		if (!bs_command(b, line.data))
+			break;
+	}
+	(void)fflush(b->out);
+	reset(b);
+	buf_free(&line);
+	free(b->in.buf);
+	return ferror(b->out) ? EX_IOERR : EX_OK;
+}
+
 int
 mode_smtp_stdio(const struct cli *cli, const struct conf *conf)
 {
-	struct bs b = { .cli = cli, .conf = conf };
-	struct buf line;
-	const char *arg;
-	bool too_long;
+	struct spool *sp = mode_open_spool(conf, false, "-bs");
+	char peer[NET_NTOP_MAX];
+	int in = STDIN_FILENO, rc;
 
-	b.sp = mode_open_spool(conf, false, "-bs");
 	/* under a socket unit (or systemd-socket-activate --inetd) */
-	if (!net_peer(STDIN_FILENO, b.peer_ip, sizeof(b.peer_ip)))
-		b.peer_ip[0] = '\0';
-	b.in.buf = xmalloc(BS_READ_CHUNK);
-	buf_init(&line);
-	reply("220 %s ESMTP minimta", conf->hostname);
-	for (;;) {
-		if (b.in.off == b.in.len)
-			(void)fflush(stdout);	/* pipelined input: batch */
-		if (!getline_bs(&b, &line, &too_long))
-			break;
-		if (too_long) {
-			reply("500 5.5.2 Error: line too long");
-			continue;
-		}
-		if (is_cmd(line.data, "EHLO", &arg)) {
-			reset(&b);
-			set_helo(&b, arg);
-			reply("250-%s\r\n250-PIPELINING\r\n250-SIZE %zu\r\n"
-			    "250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
-			    "250 ENHANCEDSTATUSCODES", conf->hostname,
-			    conf->max_message_size);
-		} else if (is_cmd(line.data, "HELO", &arg)) {
-			reset(&b);
-			set_helo(&b, arg);
-			reply("250 %s", conf->hostname);
-		} else if (is_cmd(line.data, "MAIL FROM", &arg) &&
-		    *arg == ':') {
-			cmd_mail(&b, arg + 1);
-		} else if (is_cmd(line.data, "RCPT TO", &arg) && *arg == ':') {
-			cmd_rcpt(&b, arg + 1);
-		} else if (is_cmd(line.data, "DATA", &arg)) {
-			cmd_data(&b);
-		} else if (is_cmd(line.data, "RSET", &arg)) {
-			reset(&b);
-			reply("250 2.0.0 Ok");
-		} else if (is_cmd(line.data, "NOOP", &arg)) {
-			reply("250 2.0.0 Ok");
-		} else if (is_cmd(line.data, "VRFY", &arg)) {
-			reply("252 2.0.0 Send some mail, I'll try my best");
-		} else if (is_cmd(line.data, "QUIT", &arg)) {
-			reply("221 2.0.0 Bye");
-			break;
-		} else {
-			reply("502 5.5.2 Error: command not recognized");
-		}
-	}
-	(void)fflush(stdout);
-	reset(&b);
-	buf_free(&line);
-	free(b.in.buf);
-	spool_close(b.sp);
-	return ferror(stdout) ? EX_IOERR : EX_OK;
+	if (!net_peer(STDIN_FILENO, peer, sizeof(peer)))
+		peer[0] = '\0';
+	rc = bs_session(cli, conf, sp, peer, fileio_read_cb, &in, stdout);
+	spool_close(sp);
+	return rc;
 }

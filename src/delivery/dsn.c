@@ -813,6 +813,25 @@ dsn_part(struct dsn_ctx *c, const char *desc, const char *type, bool eight)
 	buf_addc(&c->out, '\n');
 }
 
+/*
+ * The reporting MTA as a host-name token that starts with a letter or
+ * digit (RFC 1123 2.1): a paragraph line starting with "--" and the
+ * boundary would end the MIME part (found by fuzz_dsn).
+ */
+static char *
+dsn_host(const char *s)
+{
+	char *t = dsn_token(s, ".-", 253, "localhost");
+	size_t skip = strspn(t, ".-");
+
+	if (t[skip] == '\0') {
+		free(t);
+		return xstrdup("localhost");
+	}
+	memmove(t, t + skip, strlen(t + skip) + 1);
+	return t;
+}
+
 static void
 dsn_ctx_init(struct dsn_ctx *c, const struct dsn_info *info,
     const struct dsn_rcpt *rcpts, size_t n)
@@ -833,7 +852,7 @@ dsn_ctx_init(struct dsn_ctx *c, const struct dsn_info *info,
 	/* RFC 3461 4.3: only a failure report returns the whole message. */
 	c->full = c->kind == DSN_KIND_FAILURE && !info->ret_hdrs &&
 	    (info->size_limit == 0 || info->original_size <= info->size_limit);
-	c->host = dsn_token(info->reporting_mta, ".-", 253, "localhost");
+	c->host = dsn_host(info->reporting_mta);
 	c->qid = dsn_token(info->queue_id, "", DSN_QID_MAX, "0");
 	/* RFC 6532: a report going with SMTPUTF8 has its UTF-8 To: intact */
 	buf_init(&c->out);

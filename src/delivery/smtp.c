@@ -14,6 +14,7 @@
 #include "io.h"
 #include "net.h"
 #include "smtp.h"
+#include "smtp_dot.h"
 #include "smtp_reply.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -33,12 +34,6 @@ struct smtp_session {
 	struct buf		 line;		/* reply line being read */
 	struct buf		 cmd;		/* command being written */
 	char			*chunk;		/* SMTP_CHUNK bytes of body */
-};
-
-/* What a body encoder keeps between chunks. */
-struct smtp_dot {
-	bool	bol;		/* at the beginning of a line */
-	bool	cr;		/* the last byte was a CR not yet written */
 };
 
 struct smtp_session *
@@ -485,65 +480,29 @@ smtp_queue_rcpt(struct smtp_session *s, const struct smtp_rcpt *rc)
 	io_write(s->io, b->data, b->len);
 }
 
-/*
- * Writes body bytes with CRLF line ends and dot-stuffing (RFC 5321
- * 4.5.2). LF, CRLF and a bare CR each end a line (RFC 5321 2.3.8: CR and
- * LF go out only as CRLF), so the stored bytes can never form the
- * end-of-data sequence, in any of the forms servers accept.
- */
+/* io_write as a smtp_dot writer. */
 static void
-smtp_dot_encode(struct smtp_session *s, struct smtp_dot *d, const char *p,
-    size_t len)
+smtp_dot_out(void *io, const void *p, size_t n)
 {
-	const char *e = p + len, *lf, *cr, *eol;
-
-	while (p < e) {
-		if (d->cr) {
-			d->cr = false;
-			d->bol = true;
-			io_write(s->io, "\r\n", 2);
-			if (*p == '\n' && ++p == e)
-				break;
-		}
-		if (d->bol && *p == '.')
-			io_write(s->io, ".", 1);
-		lf = memchr(p, '\n', (size_t)(e - p));
-		cr = memchr(p, '\r', (size_t)((lf != NULL ? lf : e) - p));
-		eol = cr != NULL ? cr : lf;
-		if (eol == NULL) {
-			io_write(s->io, p, (size_t)(e - p));
-			d->bol = false;
-			break;
-		}
-		if (eol > p)
-			io_write(s->io, p, (size_t)(eol - p));
-		if (*eol == '\n') {
-			io_write(s->io, "\r\n", 2);
-			d->bol = true;
-		} else {
-			d->cr = true;
-		}
-		p = eol + 1;
-	}
+	io_write(io, p, n);
 }
 
 /* Sends the body and the final "."; -1 if the message could not be read. */
 static int
 smtp_body(struct smtp_session *s, struct smtp_msg *m)
 {
-	struct smtp_dot d = { true, false };
+	struct smtp_dot d;
 	ssize_t n;
 
 	if (s->chunk == NULL)
 		s->chunk = xmalloc(SMTP_CHUNK);
 	io_set_timeout(s->io, s->p.command_timeout_ms);
+	smtp_dot_init(&d);
 	while ((n = m->read(m->read_arg, s->chunk, SMTP_CHUNK)) > 0)
-		smtp_dot_encode(s, &d, s->chunk, (size_t)n);
+		smtp_dot_encode(&d, s->chunk, (size_t)n, smtp_dot_out, s->io);
 	if (n < 0)
 		return -1;
-	if (d.cr || !d.bol)
-		io_write(s->io, "\r\n", 2);
-	io_write(s->io, ".\r\n", 3);
+	smtp_dot_finish(&d, smtp_dot_out, s->io);
 	smtp_trace(s, '>', ".", 1);
 	return 0;
 }

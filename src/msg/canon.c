@@ -87,6 +87,14 @@ end_line(struct canon *c, struct buf *out)
 	c->hdr_state = HDR_LINE_START;
 }
 
+size_t
+canon_header_pending(const struct canon *c)
+{
+	if (!c->in_header || c->hdr_state == HDR_VALUE)
+		return 0;
+	return c->col;
+}
+
 static const char canon_from_[] = "From ";
 
 /*

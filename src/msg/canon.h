@@ -56,5 +56,11 @@ void	canon_init(struct canon *, bool dot_ends, bool unstuff);
 size_t	canon_feed(struct canon *, const char *in, size_t n, struct buf *out);
 /* At end of input: flushes what is pending and ends the last line. */
 void	canon_finish(struct canon *, struct buf *out);
+/*
+ * While in_header: how many bytes at the end of the output are not yet
+ * known to be header, the current line while it has no colon (it turns
+ * into body at its end, or at CANON_LINE_MAX bytes). Else 0.
+ */
+size_t	canon_header_pending(const struct canon *);
 
 #endif

@@ -118,14 +118,15 @@ is_local_domain(const struct conf *conf, const char *addr)
 char *
 submit_map_sender(const struct conf *conf, const char *addr)
 {
-	const char *at;
+	const char *d;
 	char *user;
 	size_t i;
 
 	if (*addr == '\0' || !is_local_domain(conf, addr))
 		return xstrdup(addr);
-	at = strrchr(addr, '@');
-	user = at ? xstrndup(addr, (size_t)(at - addr)) : xstrdup(addr);
+	/* the '@' outside the quotes: "a@b"@host's user is "a@b" */
+	d = addr_domain(addr);
+	user = d ? xstrndup(addr, (size_t)(d - 1 - addr)) : xstrdup(addr);
 	for (i = 0; i < conf->nsender_maps; i++) {
 		if (strcmp(conf->sender_maps[i].user, user) == 0) {
 			free(user);
@@ -365,6 +366,26 @@ submit_received(const struct conf *conf, uid_t uid, const char *peer,
 	buf_addc(hb, '\n');
 }
 
+void
+submit_rewrite_from(struct buf *hb, const struct header *h, const char *given,
+    const char *qual_given, const char *sender)
+{
+	struct buf v, t;
+
+	buf_init(&v);
+	buf_init(&t);
+	buf_add(&v, h->name, h->name_len);
+	buf_addc(&v, ':');
+	(void)header_rewrite_address(&t, h->value, h->value_len, given,
+	    sender);
+	(void)header_rewrite_address(&v, t.data ? t.data : "", t.len,
+	    qual_given, sender);
+	buf_addc(&v, '\n');
+	header_write_folded(hb, v.data, v.len);
+	buf_free(&t);
+	buf_free(&v);
+}
+
 /* Appends the rewritten header block to hb. */
 static void
 write_headers(struct submit_ctx *c, const struct header_list *hl,
@@ -397,23 +418,8 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 			/* masquerading: the local sender's own address */
 			if (qual_given != NULL &&
 			    strcmp(c->sender, c->sender_given) != 0) {
-				buf_reset(&v);
-				buf_add(&v, h->name, h->name_len);
-				buf_addc(&v, ':');
-				{
-					struct buf t;
-
-					buf_init(&t);
-					(void)header_rewrite_address(&t,
-					    h->value, h->value_len,
-					    c->sender_given, c->sender);
-					(void)header_rewrite_address(&v,
-					    t.data ? t.data : "", t.len,
-					    qual_given, c->sender);
-					buf_free(&t);
-				}
-				buf_addc(&v, '\n');
-				header_write_folded(hb, v.data, v.len);
+				submit_rewrite_from(hb, h, c->sender_given,
+				    qual_given, c->sender);
 				continue;
 			}
 		}
@@ -519,12 +525,19 @@ read_header_block(struct submit_ctx *c, struct header_list *hl,
 	struct why w;
 	int r = 0;
 
+	/*
+	 * Only bytes known to be header count (not a line that may still
+	 * become body), so the verdict does not depend on where the reads
+	 * end (found by fuzz_bs).
+	 */
 	while (c->canon.in_header && (r = pump(c, why)) == 1) {
-		if (c->canon.in_header && c->out.len > conf->max_header_size)
+		if (c->canon.in_header && c->out.len -
+		    canon_header_pending(&c->canon) > conf->max_header_size)
 			break;
 	}
 	if (c->canon.in_header && !c->eof && !c->canon.done) {
-		if (c->out.len <= conf->max_header_size)
+		if (c->out.len - canon_header_pending(&c->canon) <=
+		    conf->max_header_size)
 			return SUBMIT_INPUT;
 		why_set(why, "message header block exceeds max_header_size "
 		    "(%zu bytes)", conf->max_header_size);

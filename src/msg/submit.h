@@ -26,7 +26,9 @@
 #include "spool.h"
 #include "why.h"
 
+struct buf;
 struct conf;
+struct header;
 
 #define SUBMIT_ADDED_FIELDS	4
 #define SUBMIT_ADDED_MAX	4096
@@ -91,5 +93,14 @@ void	submit_received(const struct conf *, uid_t, const char *peer,
 
 /* The address local senders are sent as (sender_map, masquerade, domain). */
 char	*submit_map_sender(const struct conf *, const char *);
+
+/*
+ * Masquerading of a From: field h: appends it to hb with every address
+ * equal to given (the sender as given) or to qual_given (the same,
+ * qualified with the host name) replaced by sender (the mapped one),
+ * folded as header_write_folded does.
+ */
+void	submit_rewrite_from(struct buf *hb, const struct header *h,
+	    const char *given, const char *qual_given, const char *sender);
 
 #endif

@@ -255,6 +255,17 @@ EOF2
 	[[ "$output" == *$'\nFrom: Someone <me@elsewhere.net>\n'* ]]
 }
 
+@test "submit: masquerade keeps a quoted local part with an @ whole" {
+	# found by fuzz_rewrite: the user was cut at the last @, in quotes
+	write_conf "masquerade example.com"
+	printf 'From: <"a@b"@test.example>\nSubject: s\n\nb\n' |
+	    mta -f '"a@b"' x@example.net
+	run qenv
+	[[ "$output" == *$'\nS17:"a@b"@example.com\n'* ]]
+	run qmsg
+	[[ "$output" == *$'\nFrom: <"a@b"@example.com>\n'* ]]
+}
+
 @test "submit: max_header_size at the limit is accepted, past it 65" {
 	# header block: "Subject: " + n x's + "\n"
 	write_conf "max_header_size 100"

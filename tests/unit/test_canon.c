@@ -253,11 +253,40 @@ test_crlf_end(void)
 	}
 }
 
+/* canon_header_pending: the bytes of a line that may still be body. */
+static void
+test_header_pending(void)
+{
+	static const struct {
+		const char	*name, *in;
+		size_t		 want;
+	} t[] = {
+		{ "pending: line start", "A: b\n", 0 },
+		{ "pending: name so far", "A: b\nSubj", 4 },
+		{ "pending: name and wsp", "A: b\nSubj ", 5 },
+		{ "pending: value", "A: b\nSubject: x", 0 },
+		{ "pending: continuation", "A: b\n more", 0 },
+		{ "pending: body", "A: b\n\nbody", 0 },
+	};
+	struct canon c;
+	struct buf out;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_init(&out);
+		canon_init(&c, false, false);
+		(void)canon_feed(&c, t[i].in, strlen(t[i].in), &out);
+		UNIT_INT(t[i].name, canon_header_pending(&c), t[i].want);
+		buf_free(&out);
+	}
+}
+
 int
 main(void)
 {
 	test_cases();
 	test_long_lines();
 	test_crlf_end();
+	test_header_pending();
 	return unit_done("canon");
 }

@@ -94,6 +94,8 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 }
 
 #define E(s) "ERR: t.conf:1: " s
+#define BAD_LOCAL "bad local part (want atoms of letters, digits, " \
+	"!#$%&'*+-/=?^_`{|}~ or UTF-8, joined by dots)"
 
 static const struct conf_case cases[] = {
 	/* strings, hosts, paths */
@@ -313,6 +315,27 @@ static const struct conf_case cases[] = {
 	    E("masquerade: want a domain or user@domain") },
 	{ "masquerade bad address", "masquerade @example.org", "masquerade",
 	    E("masquerade: want user@domain") },
+	/* found by fuzz_rewrite: the mapped sender must be an address the
+	 * envelope takes (no bad UTF-8, no empty atom, no specials) */
+	{ "masquerade bad utf-8", "masquerade ali\x9c\x9a@corp.example",
+	    "masquerade", E("masquerade: " BAD_LOCAL) },
+	{ "masquerade utf-8", "masquerade jos\xc3\xa9@example.org",
+	    "masquerade", "jos\xc3\xa9@example.org" },
+	{ "sender_map double dot", "sender_map root a..b@x.org",
+	    "sender_map", E("sender_map: " BAD_LOCAL) },
+	{ "sender_map backslash", "sender_map root a\\b@x.org",
+	    "sender_map", E("sender_map: " BAD_LOCAL) },
+	{ "masquerade local 64", "masquerade "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "@x.org", "masquerade",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "@x.org" },
+	{ "masquerade local 65", "masquerade "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "@x.org", "masquerade",
+	    E("masquerade: local part longer than 64 octets") },
+	{ "postmaster trailing dot", "postmaster root.", "postmaster",
+	    E("postmaster: " BAD_LOCAL) },
 	{ "resolver one", "resolver 127.0.0.1", "resolver", "127.0.0.1" },
 	{ "resolver list", "resolver 127.0.0.1:5353, [::1]:53,::1",
 	    "resolver", "127.0.0.1:5353, [::1]:53,::1" },

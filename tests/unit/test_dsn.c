@@ -446,6 +446,32 @@ report(struct dsn_info *info, struct src *s, struct sink *k,
 	return dsn_write(info, &r, 1, src_read, s, sink_write, k, why);
 }
 
+/* found by fuzz_dsn: a host name never starts a line with "--" */
+static void
+test_host_dashes(void)
+{
+	struct dsn_info info;
+	struct src s = { .p = orig_std, .len = strlen(orig_std) };
+	struct sink k = { .keep = true };
+	struct why why;
+
+	init_info(&info);
+	info.reporting_mta = "--.-mail.example.org";
+	UNIT_INT("host dashes", report(&info, &s, &k, &why), 0);
+	UNIT_CHECK("host dashes", strstr(k.b.data, "at host "
+	    "mail.example.org.\n") != NULL, "leading dashes kept");
+	UNIT_CHECK("host dashes", strstr(k.b.data, "\n--.-") == NULL,
+	    "a line starts with the dashes");
+	buf_free(&k.b);
+	buf_init(&k.b);
+	s.pos = 0;
+	info.reporting_mta = "--";
+	UNIT_INT("host only dashes", report(&info, &s, &k, &why), 0);
+	UNIT_CHECK("host only dashes", strstr(k.b.data, "at host "
+	    "localhost.\n") != NULL, "no localhost");
+	buf_free(&k.b);
+}
+
 static void
 test_size_limit(void)
 {
@@ -810,6 +836,7 @@ main(void)
 	for (i = 0; i < sizeof(goldens) / sizeof(goldens[0]); i++)
 		run_golden(&goldens[i]);
 	test_size_limit();
+	test_host_dashes();
 	test_long_lines();
 	test_raw_bytes();
 	test_header_cap();
