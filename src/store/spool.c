@@ -929,8 +929,11 @@ spool_trigger(struct spool *sp)
 
 	if ((fd = open_trigger(sp, O_WRONLY)) == -1)
 		return -1;
-	/* EAGAIN: the pipe is full, so a wake-up is pending anyway */
-	(void)write(fd, "w", 1);
+	/* EAGAIN: the pipe is full, so a wake-up is pending anyway; any
+	 * other failure only delays delivery to the next queue run
+	 * (checked, so _FORTIFY_SOURCE's warn_unused_result is met) */
+	if (write(fd, "w", 1) == -1 && errno != EAGAIN)
+		log_warn("trigger: %s", strerror(errno));
 	(void)close(fd);
 	return 0;
 }
