@@ -215,6 +215,34 @@ need_value(const struct block *b, const char *name, const char *prefix,
 	buf_free(&want);
 }
 
+/* True when s has a byte >= 0x80 (a UTF-8 address, RFC 6531). */
+static bool
+has_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/*
+ * A UTF-8 address in a delivery-status field: "utf-8; " and RFC 6533's
+ * utf-8-addr-xtext, which is printable ASCII.
+ */
+static void
+need_utf8_addr(const struct block *b, const char *name)
+{
+	const struct field *f = need(b, name);
+	size_t i;
+
+	if (f->value.len < 7 || memcmp(f->value.data, "utf-8; ", 7) != 0)
+		FUZZ_FAIL();
+	for (i = 0; i < f->value.len; i++)
+		if ((unsigned char)f->value.data[i] < 0x20 ||
+		    (unsigned char)f->value.data[i] >= 0x7f)
+			FUZZ_FAIL();
+}
+
 static const char *const action_names[] = {
 	"failed", "delayed", "delivered", "relayed", "expanded",
 };
@@ -229,7 +257,11 @@ check_rcpt(const struct block *b, const struct dsn_rcpt *r)
 	if (!dsn_status_valid(st))
 		st = r->action == DSN_FAILED ? "5.0.0" :
 		    r->action == DSN_DELAYED ? "4.0.0" : "2.0.0";
-	need_value(b, "Final-Recipient", "rfc822; ", r->addr, DSN_FIELD_MAX);
+	if (has_8bit(r->addr))
+		need_utf8_addr(b, "Final-Recipient");
+	else
+		need_value(b, "Final-Recipient", "rfc822; ", r->addr,
+		    DSN_FIELD_MAX);
 	f = need(b, "Action");
 	if (strlen(action_names[r->action]) != f->value.len ||
 	    memcmp(f->value.data, action_names[r->action], f->value.len) != 0)
@@ -324,7 +356,12 @@ check_report(const struct buf *out, const struct dsn_info *info,
 	ct = need(&top, "Content-Type");
 	if (top.n != 9)
 		FUZZ_FAIL();
-	need_value(&top, "To", "", info->sender, DSN_FIELD_MAX);
+	/* a UTF-8 sender goes into To: as it is (RFC 6532), checked for
+	 * controls with every line above */
+	if (!has_8bit(info->sender))
+		need_value(&top, "To", "", info->sender, DSN_FIELD_MAX);
+	else
+		(void)need(&top, "To");
 	bq = memmem(ct->value.data, ct->value.len, "boundary=\"", 10);
 	if (bq == NULL)
 		FUZZ_FAIL();
