@@ -227,7 +227,9 @@ swap_attack() {
 	chmod 0600 "$victim"
 	rm -rf "${T:?}/spool/$1"
 	conf_without_owner	# the spool is the owner's: root takes it
-	as_owner /usr/bin/python3 "$REPO/tests/lib/swap-node.py" "$T/spool" "$victim" 20 \
+	# a copy the owner can read (the tree may sit under /root, 0700)
+	install -m 0644 "$REPO/tests/lib/swap-node.py" "$T/swap-node.py"
+	as_owner /usr/bin/python3 "$T/swap-node.py" "$T/spool" "$victim" 20 \
 	    >"$T/swap.out" 2>&1 &
 	swapper=$!
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -o /dev/null \

@@ -218,14 +218,11 @@ PY
 	cat "$T/ssa.log"
 }
 
-# PENDING (bs.c): the session must record its peer. src/cmd/bs.c reads the
-# peer with getpeername() on standard input (a socket under
-# minimta-smtp@.service and systemd-socket-activate --inetd) and puts
-# "from [IP]" into the Received: line it writes. Until src/cmd/bs.c calls
-# getpeername(), this test skips and says so.
+# The session records its peer: bs.c reads it with getpeername() on
+# standard input (net_peer; a socket under minimta-smtp@.service and
+# systemd-socket-activate --inetd) and puts "from HELO ([IP])" into the
+# Received: line it writes.
 @test "services: the socket path records the peer in Received: (from [127.0.0.1])" {
-	grep -q getpeername "$REPO/src/cmd/bs.c" ||
-	    skip "PENDING: src/cmd/bs.c does not read the peer (getpeername on stdin) yet"
 	socket_setup
 	run smtp_client "$PORT"
 	echo "$output"
@@ -234,6 +231,5 @@ PY
 	wait_for_file "$RELAY_SPOOL/0002.eml"
 	first=$(grep -l '^Subject: over the socket' "$RELAY_SPOOL"/*.eml)
 	grep '^Received:' "$first"
-	# the assertion that needs the bs.c change:
 	grep -qE '^Received: from [^;]*\[127\.0\.0\.1\]' "$first"
 }
