@@ -149,7 +149,7 @@ install: $(BIN)
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/cron.d/minimta ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/cron.d/minimta"; \
 	else sed -e 's|/usr/sbin/|$(BINDIR)/|g' -e 's|\tmail\t|\t$(SPOOL_OWNER)\t|' \
-		etc/cron.d/minimta >$(DESTDIR)$(SYSCONFDIR)/cron.d/minimta && \
+		etc/cron.d/minimta.cron >$(DESTDIR)$(SYSCONFDIR)/cron.d/minimta && \
 		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/minimta; fi
 	tests/lib/mkspool.sh "$(DESTDIR)$(SPOOLDIR)" "$(SPOOL_OWNER)"
 

@@ -107,7 +107,7 @@ unit_key() {
 }
 
 @test "services: the cron line runs sendmail -q as mail every 5 minutes, only without systemd" {
-	f=$REPO/etc/cron.d/minimta
+	f=$REPO/etc/cron.d/minimta.cron
 	line=$(grep -v '^#' "$f" | grep -v '^$')
 	[ "$(echo "$line" | wc -l)" -eq 1 ]
 	IFS=$'\t' read -r when user cmd <<<"$line"
