@@ -36,6 +36,7 @@ enum conf_type {
 	CONF_T_RESOLVER,	/* ip[:port][,ip[:port]...] */
 	CONF_T_MASQ,		/* domain | user@domain */
 	CONF_T_ADDRESS,		/* a mail address */
+	CONF_T_TLS_POLICY,	/* repeatable "domain level" */
 };
 
 /* An empty value unsets the key (NULL: "none") instead of an error. */
@@ -70,6 +71,7 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F_OPTIONAL },
 	{ "tls_key_file", CONF_T_STRING, NULL, 0, 0, F(tls_key_file),
 	    CONF_F_OPTIONAL },
+	{ "tls_policy", CONF_T_TLS_POLICY, NULL, 0, 0, F(tls_policies), 0 },
 	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
 	{ "aliases", CONF_T_STRING, CONF_DEFAULT_ALIASES, 0, 0, F(aliases),
 	    0 },
@@ -153,7 +155,7 @@ conf_key_repeatable(const char *key)
 	const struct conf_key *k = key != NULL ? conf_find(key) : NULL;
 
 	return k != NULL && (k->type == CONF_T_URLS ||
-	    k->type == CONF_T_SENDER_MAP);
+	    k->type == CONF_T_SENDER_MAP || k->type == CONF_T_TLS_POLICY);
 }
 
 /* Untrusted text for an error message: printable and capped. */
@@ -232,6 +234,12 @@ conf_clear_lists(struct conf *c, enum conf_type type)
 		free(c->smarthosts);
 		c->smarthosts = NULL;
 		c->nsmarthosts = 0;
+	} else if (type == CONF_T_TLS_POLICY) {
+		for (i = 0; i < c->ntls_policies; i++)
+			free(c->tls_policies[i].domain);
+		free(c->tls_policies);
+		c->tls_policies = NULL;
+		c->ntls_policies = 0;
 	} else {
 		for (i = 0; i < c->nsender_maps; i++) {
 			free(c->sender_maps[i].user);
@@ -356,6 +364,7 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
     struct why *why)
 {
 	void *field = (char *)c + k->off;
+	struct conf_tls_policy tp;
 	struct conf_url u;
 	int choice;
 	bool b;
@@ -365,7 +374,8 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return -1;
 	}
 	if (*v == '\0') {
-		if (k->type == CONF_T_URLS || k->type == CONF_T_SENDER_MAP) {
+		if (k->type == CONF_T_URLS || k->type == CONF_T_SENDER_MAP ||
+		    k->type == CONF_T_TLS_POLICY) {
 			conf_clear_lists(c, k->type);
 			return 0;
 		}
@@ -410,6 +420,11 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	case CONF_T_SENDER_MAP:
 		return conf_add_sender_map(c, v, why);
+	case CONF_T_TLS_POLICY:
+		if (conf_tlspol_parse(v, &tp, why) == -1)
+			return -1;
+		conf_tlspol_add(&c->tls_policies, &c->ntls_policies, &tp);
+		return 0;
 	default:
 		return conf_apply_string(c, k, v, why);
 	}
@@ -687,6 +702,7 @@ conf_free(struct conf *c)
 			break;
 		case CONF_T_URLS:
 		case CONF_T_SENDER_MAP:
+		case CONF_T_TLS_POLICY:
 			conf_clear_lists(c, k->type);
 			break;
 		default:

@@ -5,7 +5,7 @@
  * Syntax: one "key value" per line; '#' starts a comment at the start of a
  * line or after white space; the value is the rest of the line with the
  * surrounding white space removed. A repeated single-valued key: the last
- * one wins; repeatable keys (smarthost, sender_map) add an entry each, and
+ * one wins; repeatable keys (smarthost, sender_map, tls_policy) add an entry each, and
  * an empty value empties their list.
  *
  * conf_new() returns the table's defaults; conf_parse() is a pure function
@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "conf_tlspol.h"	/* struct conf_tls_policy */
 #include "conf_url.h"		/* struct conf_url for conf.smarthosts */
 #include "log.h"
 
@@ -51,6 +52,8 @@ struct conf {
 	size_t	 nsmarthosts;
 	struct conf_sender_map *sender_maps;
 	size_t	 nsender_maps;
+	struct conf_tls_policy *tls_policies;	/* tls_policy lines */
+	size_t	 ntls_policies;
 	bool	 tls_verify, auth_plaintext;
 	bool	 t_args_remove;
 	enum log_dest log;
@@ -77,7 +80,7 @@ int	conf_set(struct conf *, const char *key, const char *value,
  */
 int	conf_finish(struct conf *, struct why *);
 bool	conf_has_key(const char *key);
-/* smarthost, sender_map: each line adds an entry */
+/* smarthost, sender_map, tls_policy: each line adds an entry */
 bool	conf_key_repeatable(const char *key);
 /* The i-th key of the table (for docs and tests), NULL past the end. */
 const char *conf_key_name(size_t i);
