@@ -133,6 +133,12 @@ io_tls_verified(const struct io *io)
 	return io->tls_up && tls_conn_verified(io->tls);
 }
 
+bool
+io_tls_dane(const struct io *io)
+{
+	return io->tls_up && tls_conn_dane(io->tls);
+}
+
 /* Marks the connection unusable; later operations report why. */
 static int
 io_die(struct io *io, const struct why *why)

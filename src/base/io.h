@@ -101,6 +101,8 @@ const char *io_tls_info(const struct io *);
 const char *io_tls_verify(const struct io *);
 /* True when the certificate verified (chain and the name checked). */
 bool	io_tls_verified(const struct io *);
+/* True when DANE verified it (tls_ctx_dane). */
+bool	io_tls_dane(const struct io *);
 
 /*
  * Optional trace hook for `sendmail -v`: called with each line read

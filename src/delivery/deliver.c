@@ -32,6 +32,7 @@ struct deliver {
 	bool			 dest_down;	/* connecting failed */
 	bool			 dest_perm;
 	char			 down_status[16];
+	char			 down_tls[64];	/* "none policy=verify" */
 	struct why		 down_why;
 	unsigned		 reconnects;
 	bool			 msg_deferred;	/* of the current message */
@@ -120,6 +121,7 @@ get_session(struct deliver *d)
 	d->dest_perm = r == SESSION_PERM;
 	d->dest_down = true;
 	d->down_why = why;
+	(void)strlcpy(d->down_tls, d->env.tls_note, sizeof(d->down_tls));
 	return NULL;
 }
 
@@ -367,6 +369,7 @@ set_down(struct deliver *d, struct outcome *o, size_t n)
 		(void)strlcpy(o[i].status, d->down_status,
 		    sizeof(o[i].status));
 		set_text(&o[i], d->down_why.text);
+		(void)strlcpy(o[i].tls, d->down_tls, sizeof(o[i].tls));
 		o[i].remote = false;
 	}
 }

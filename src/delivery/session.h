@@ -2,9 +2,9 @@
  * session: an SMTP session to one destination, ready for transactions:
  * the smarthosts in order (failover), or the domain's MX hosts in
  * preference order, each address in turn, until one greets, says EHLO,
- * does STARTTLS (always when offered; required for smtp+starttls://;
- * implicit for smtps://; certificate and host name verified for
- * smarthosts unless tls_verify is off) and AUTH where configured.
+ * does STARTTLS under the TLS policy of each host (tlspolicy.h: for
+ * smarthosts the URL scheme and tls_verify, for MX hosts tls_policy and
+ * DANE), with the "may" fallback to plaintext, and AUTH where configured.
  *
  * Results: SESSION_OK; SESSION_TEMP (every host failed: defer, why and
  * *status say the last reason); SESSION_PERM (the destination can never
@@ -30,6 +30,9 @@ struct session_env {
 	struct tls_ctx		*tls;	/* made at first use (session.c) */
 	struct authfile		*auth;	/* NULL: no auth_file */
 	bool			 verbose;	/* SMTP dialogue on stderr */
+	/* filled by session_open when it fails, for the log line: */
+	char			 status[16];	/* RFC 3463 code */
+	char			 tls_note[64];	/* "none policy=verify" */
 };
 
 struct session {
@@ -37,7 +40,8 @@ struct session {
 	struct smtp_session	*smtp;
 	char			 host[256];	/* name, for Remote-MTA */
 	char			 relay[320];	/* host[ip]:port */
-	char			 tls[160];	/* "TLSv1.3 with cipher ..." */
+	/* "verified policy=verify TLSv1.3 with cipher ..." (tlspolicy.h) */
+	char			 tls[160];
 	bool			 dsn;		/* server offers DSN */
 	unsigned		 messages;	/* transactions so far */
 };

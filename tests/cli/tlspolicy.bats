@@ -188,3 +188,133 @@ deferred_case()
 @test "tlspolicy: may: good certificate: encrypted" {
 	sent_case may good yes encrypted
 }
+
+# ---- none ----
+
+@test "tlspolicy: none: no STARTTLS even when offered" {
+	sent_case none good no none
+	! grep -q STARTTLS "$M_LOG" || false
+}
+
+@test "tlspolicy: none: plaintext server, 454 server, old TLS server: sent in plaintext" {
+	sent_case none plain no none
+}
+
+@test "tlspolicy: none: a server that would answer STARTTLS with 454 is never asked" {
+	sent_case none 454 no none
+	[ "$(conns "$M_TRANSCRIPT")" -eq 1 ]
+	! grep -q '^STARTTLS' "$M_TRANSCRIPT" || false
+}
+
+# ---- encrypt ----
+
+@test "tlspolicy: encrypt: no STARTTLS offered: deferred 4.7.4, nothing sent" {
+	deferred_case encrypt plain '4\.7\.4' "does not offer STARTTLS, which tls_policy encrypt for pol\.tp requires"
+}
+
+@test "tlspolicy: encrypt: STARTTLS answered 454: deferred 4.7.4, no plaintext retry" {
+	deferred_case encrypt 454 '4\.7\.4' "454 4\.7\.0 TLS not available"
+	[ "$(conns "$M_TRANSCRIPT")" -eq 1 ]
+}
+
+@test "tlspolicy: encrypt: a server below TLS 1.2: deferred 4.7.5" {
+	deferred_case encrypt oldtls '4\.7\.5' "TLS handshake"
+}
+
+@test "tlspolicy: encrypt: wrong certificate: sent encrypted (not checked)" {
+	sent_case encrypt wrongcert yes encrypted
+}
+
+@test "tlspolicy: encrypt: good certificate: sent encrypted" {
+	sent_case encrypt good yes encrypted
+}
+
+# ---- verify ----
+
+@test "tlspolicy: verify: no STARTTLS offered: deferred 4.7.4" {
+	deferred_case verify plain '4\.7\.4' "does not offer STARTTLS, which tls_policy verify for pol\.tp requires"
+}
+
+@test "tlspolicy: verify: STARTTLS answered 454: deferred, no plaintext retry" {
+	deferred_case verify 454 '4\.7\.4' "454 4\.7\.0 TLS not available"
+	[ "$(conns "$M_TRANSCRIPT")" -eq 1 ]
+}
+
+@test "tlspolicy: verify: a server below TLS 1.2: deferred 4.7.5" {
+	deferred_case verify oldtls '4\.7\.5' "TLS handshake"
+}
+
+@test "tlspolicy: verify: certificate for another name: deferred 4.7.5" {
+	deferred_case verify wrongcert '4\.7\.5' "certificate verify failed: [Hh]ostname mismatch"
+}
+
+@test "tlspolicy: verify: MX host name not in the certificate: deferred 4.7.5" {
+	deferred_case verify good '4\.7\.5' "certificate verify failed: [Hh]ostname mismatch" other.tp
+}
+
+@test "tlspolicy: verify: good certificate for the MX host: sent, tls=verified" {
+	sent_case verify good yes verified
+	log_has "Verified TLS connection established to mx\.test\[127\.0\.0\.3\]:$MXPORT" "$T/qlog"
+}
+
+@test "tlspolicy: subdomain entry and default: .pol.tp and * apply by specificity" {
+	mx_conf "tls_policy * verify" "tls_policy .tp none"
+	mx_server good
+	send u@pol.tp
+	id=$(qids)
+	qrun
+	arrived good no
+	log_has "$id: to=<u@pol.tp>, .*tls=none policy=none, dsn=2\.0\.0, status=sent" "$T/qlog"
+}
+
+@test "tlspolicy: -v shows the policy decisions and the fallback" {
+	mx_conf "tls_policy pol.tp may"
+	mx_server 454
+	printf 'Subject: v\n\nbody\n' | "$MINIMTA" -C "$T/minimta.conf" -odi -v \
+	    u@pol.tp 2>"$T/verbose" || { cat "$T/verbose" >&2; false; }
+	grep -q '^\*\*\* tls_policy for pol\.tp: may$' "$T/verbose"
+	grep -q '^\*\*\* TLS policy for mx\.test: may (STARTTLS when offered, plaintext if it fails)$' "$T/verbose"
+	grep -q '^\*\*\* STARTTLS failed: .*454 4\.7\.0 TLS not available.*: plaintext (policy may)$' "$T/verbose"
+	grep -q '^>>> STARTTLS$' "$T/verbose"
+	grep -q 'tls=none policy=may fallback' "$T/verbose"
+}
+
+# ---- relays: no fallback when TLS is required or AUTH would be sent ----
+
+@test "tlspolicy: smtp:// relay without AUTH: 454 falls back to plaintext" {
+	start_faultsmtp relay - --cert "$CA_DIR/server.pem" --key "$CA_DIR/server.key" \
+	    <<<'starttls reply 454 4.7.0 TLS not available'
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT" "tls_ca_file $CA_DIR/ca.pem"
+	send a@x.example
+	id=$(qids)
+	qrun
+	grep -q '^MAIL FROM' "$RELAY_TRANSCRIPT.2.raw"
+	log_has "$id: to=<a@x\.example>, .*tls=none policy=may fallback, dsn=2\.0\.0, status=sent" "$T/qlog"
+}
+
+@test "tlspolicy: smtp+starttls:// relay: 454 defers, never plaintext" {
+	start_faultsmtp relay - --cert "$CA_DIR/server.pem" --key "$CA_DIR/server.key" \
+	    <<<'starttls reply 454 4.7.0 TLS not available'
+	dl_conf "smtp+starttls://$RELAY_HOST:$RELAY_PORT" "tls_ca_file $CA_DIR/ca.pem"
+	send a@x.example
+	id=$(qids)
+	qrun
+	[ "$(conns "$RELAY_TRANSCRIPT")" -eq 1 ]
+	! grep -qi '^MAIL' "$RELAY_TRANSCRIPT" || false
+	log_has "$id: to=<a@x\.example>, relay=none, .*dsn=4\.7\.4, status=deferred" "$T/qlog"
+}
+
+@test "tlspolicy: smtp:// relay with AUTH: a failed handshake defers, never plaintext" {
+	start_smtpd relay --starttls "$CA_DIR/server.pem" "$CA_DIR/server.key" \
+	    --tls-max 1.1 --auth joe:s3cret --auth-without-tls
+	printf '%s\n' "$RELAY_HOST joe s3cret" >"$T/auth"
+	chmod 600 "$T/auth"
+	dl_conf "smtp://joe@$RELAY_HOST:$RELAY_PORT" "tls_ca_file $CA_DIR/ca.pem" \
+	    "auth_file $T/auth" "auth_plaintext yes"
+	send a@x.example
+	id=$(qids)
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 0 ]
+	! grep -q 's3cret\|joe' "$RELAY_LOG" || false
+	log_has "$id: to=<a@x\.example>, relay=none, .*dsn=4\.7\.5, status=deferred" "$T/qlog"
+}
