@@ -292,6 +292,33 @@ bad:
 static void	dns_cb(void *, int, int, unsigned char *, int);
 
 /*
+ * ares_send() hands over any reply as ARES_SUCCESS; the status
+ * ares_query() would have made of its RCODE (ares_query.c's qcallback).
+ */
+static int
+dns_rcode_status(const unsigned char *abuf)
+{
+	unsigned ancount = (unsigned)(abuf[6] << 8 | abuf[7]);
+
+	switch (abuf[3] & 0x0f) {
+	case 0:		/* NOERROR */
+		return ancount > 0 ? ARES_SUCCESS : ARES_ENODATA;
+	case 1:		/* FORMERR */
+		return ARES_EFORMERR;
+	case 2:		/* SERVFAIL */
+		return ARES_ESERVFAIL;
+	case 3:		/* NXDOMAIN */
+		return ARES_ENOTFOUND;
+	case 4:		/* NOTIMP */
+		return ARES_ENOTIMP;
+	case 5:		/* REFUSED */
+		return ARES_EREFUSED;
+	default:
+		return ARES_EBADRESP;
+	}
+}
+
+/*
  * ares_query() with the AD bit set in the query (RFC 6840 5.7): a
  * validating resolver then says in its reply whether it validated the
  * answer, which DANE needs (RFC 7672 2.2). EDNS as the channel has it.
@@ -377,6 +404,8 @@ dns_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		/* NXDOMAIN and NODATA count too (validated denial) */
 		l->ad = l->ad && (abuf[3] & 0x20) != 0;
 		l->answered = true;
+		if (status == ARES_SUCCESS)
+			status = dns_rcode_status(abuf);
 	}
 	if ((status != ARES_SUCCESS && status != ARES_ENODATA) ||
 	    abuf == NULL) {

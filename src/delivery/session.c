@@ -157,6 +157,11 @@ describe_tls(const struct attempt *a, struct session *s)
 	if (io_is_tls(s->io))
 		level = io_tls_dane(s->io) ? "dane" : a->pol.verify ?
 		    "verified" : "encrypted";
+	else if (a->url != NULL && !a->plaintext) {
+		/* a smarthost in plaintext under smtp://: as before */
+		s->tls[0] = '\0';
+		return;
+	}
 	(void)snprintf(s->tls, sizeof(s->tls), "%s policy=%s%s%s%s", level,
 	    a->pol.name, a->plaintext ? " fallback" : "", info ? " " : "",
 	    info ? info : "");
@@ -244,12 +249,16 @@ static void
 keep_status(struct session_env *env, enum reach reach, enum reach best,
     const struct attempt *a)
 {
-	if (reach >= best) {
-		(void)strlcpy(env->status, a->status[0] ? a->status : "4.4.1",
-		    sizeof(env->status));
+	if (reach < best)
+		return;
+	(void)strlcpy(env->status, a->status[0] ? a->status : "4.4.1",
+	    sizeof(env->status));
+	/* a smarthost's line names its TLS policy when TLS failed */
+	if (a->url == NULL || a->status[0] != '\0')
 		(void)snprintf(env->tls_note, sizeof(env->tls_note),
 		    "none policy=%s", a->pol.name);
-	}
+	else
+		env->tls_note[0] = '\0';
 }
 
 static struct session *

@@ -82,6 +82,7 @@ tlspolicy_dane(struct session_env *env, const struct dns_hosts *hosts,
 {
 	const struct conf *conf = env->conf;
 	enum dns_tlsa_result r;
+	struct why w;
 	size_t i;
 
 	if (!hosts->secure) {
@@ -119,8 +120,9 @@ tlspolicy_dane(struct session_env *env, const struct dns_hosts *hosts,
 		return 0;
 	case DNS_TLSA_RETRY:
 	default:
-		why_set(why, "%s: not trying %s without it (DANE)",
-		    why->text, host);
+		w = *why;	/* why_set must not read what it writes */
+		why_set(why, "%s: not trying %s without it (DANE)", w.text,
+		    host);
 		return -1;
 	}
 }

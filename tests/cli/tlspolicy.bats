@@ -32,11 +32,75 @@ mx.other.tp A 127.0.0.3
 ZONE
 	"$BATS_TEST_DIRNAME/../lib/dns-server.sh" start "$DNSDIR" "$DNSADDR" \
 	    "$DNSPORT" "$BATS_FILE_TMPDIR/zone"
+	dane_setup_file
 }
 
 teardown_file()
 {
 	"$BATS_TEST_DIRNAME/../lib/dns-server.sh" stop "$DNSDIR"
+	[ -z "${DANEDIR:-}" ] ||
+	    "$BATS_TEST_DIRNAME/../lib/dnssec-server.sh" stop "$DANEDIR"
+}
+
+# The DANE zones: "test." signed here (its key is the validating
+# resolver's trust anchor), "ins." unsigned. The TLSA owner names hold the
+# port, so the DANE MX port is fixed for the file ($DANEPORT). mx.test is
+# in the test CA's server certificate (DANE-TA checks the name); the
+# other MX names are not (DANE-EE does not check names).
+dane_setup_file()
+{
+	local ca spki zero
+	command -v ldns-signzone >/dev/null || return 0
+	make_ca
+	export DANEDIR=$BATS_FILE_TMPDIR/dane
+	export DANEADDR=127.0.0.$((RANDOM % 100 + 20))
+	DANEDNSPORT=$(free_dns_port "$DANEADDR")
+	DANEPORT=$(free_port 127.0.0.3)
+	export DANEDNSPORT DANEPORT
+	mkdir -p "$DANEDIR/zones"
+	ca=$(openssl x509 -in "$CA_DIR/ca.pem" -outform DER | sha256sum | cut -d' ' -f1)
+	spki=$(openssl x509 -in "$CA_DIR/server.pem" -pubkey -noout |
+	    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+	zero=$(printf '%064d' 0)
+	# DANE-TA needs the trust anchor in the chain the server sends
+	cat "$CA_DIR/server.pem" "$CA_DIR/ca.pem" >"$BATS_FILE_TMPDIR/chain.pem"
+	cat >"$DANEDIR/zones/test.signed" <<ZONE
+\$ORIGIN test.
+\$TTL 300
+@ SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+@ NS ns.test.
+ns A 127.0.0.2
+ta MX 10 mx.test.
+mx A 127.0.0.3
+_$DANEPORT._tcp.mx TLSA 2 0 1 $ca
+ee MX 10 mx-ee.test.
+mx-ee A 127.0.0.3
+_$DANEPORT._tcp.mx-ee TLSA 3 1 1 $spki
+bad MX 10 mx-bad.test.
+mx-bad A 127.0.0.3
+_$DANEPORT._tcp.mx-bad TLSA 3 1 1 $zero
+pkix MX 10 mx-pkix.test.
+mx-pkix A 127.0.0.3
+_$DANEPORT._tcp.mx-pkix TLSA 1 1 1 $spki
+none MX 10 mx-none.test.
+mx-none A 127.0.0.3
+bogus MX 10 mx-bogus.test.
+mx-bogus A 127.0.0.3
+_$DANEPORT._tcp.mx-bogus TLSA 3 1 1 $spki
+ZONE
+	echo "_$DANEPORT._tcp.mx-bogus.test." >"$DANEDIR/zones/test.bogus"
+	cat >"$DANEDIR/zones/ins.unsigned" <<ZONE
+\$ORIGIN ins.
+\$TTL 300
+@ SOA ns.ins. hostmaster.ins. 1 3600 600 86400 300
+@ NS ns.ins.
+ns A 127.0.0.2
+@ MX 10 mx.ins.
+mx A 127.0.0.3
+_$DANEPORT._tcp.mx TLSA 3 1 1 $zero
+ZONE
+	"$BATS_TEST_DIRNAME/../lib/dnssec-server.sh" start "$DANEDIR" \
+	    "$DANEADDR" "$DANEDNSPORT"
 }
 
 setup()
@@ -317,4 +381,76 @@ deferred_case()
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 0 ]
 	! grep -q 's3cret\|joe' "$RELAY_LOG" || false
 	log_has "$id: to=<a@x\.example>, relay=none, .*dsn=4\.7\.5, status=deferred" "$T/qlog"
+}
+
+# ---- DANE (RFC 7672) ----
+
+# dane_case: the DANE zones' resolver and MX port for this test.
+dane_case()
+{
+	[ -n "${DANEDIR:-}" ] ||
+	    skip "DANE tests need ldns-signzone (apt-get install ldnsutils)"
+	MXPORT=$DANEPORT
+	DNSADDR=$DANEADDR
+	DNSPORT=$DANEDNSPORT
+}
+
+@test "tlspolicy: dane: DANE-EE record matches the server's key: sent, tls=dane" {
+	dane_case
+	sent_case dane good yes dane ee.test
+	log_has "Verified \(DANE\) TLS connection established to mx-ee\.test" "$T/qlog"
+}
+
+@test "tlspolicy: dane: DANE-TA record (the CA) and the MX name match: sent, tls=dane" {
+	dane_case
+	mx_conf "tls_policy ta.test dane"
+	start_smtpd m --host 127.0.0.3 --port "$MXPORT" --starttls \
+	    "$BATS_FILE_TMPDIR/chain.pem" "$CA_DIR/server.key"
+	send u@ta.test
+	id=$(qids)
+	qrun
+	arrived good yes
+	log_has "$id: to=<u@ta\.test>, .*tls=dane policy=dane TLSv1\.[23] .*status=sent" "$T/qlog"
+}
+
+@test "tlspolicy: dane: no TLSA record matches: deferred 4.7.5, nothing sent" {
+	dane_case
+	deferred_case dane good '4\.7\.5' "DANE TLSA" bad.test
+}
+
+@test "tlspolicy: dane: the matching key, but a TLSA record that fails validation (bogus): deferred, no connection" {
+	dane_case
+	deferred_case dane good '4\.7\.5' "TLSA lookup for _$DANEPORT\._tcp\.mx-bogus\.test: server failure" bogus.test
+	! grep -q EHLO "$M_LOG" || false
+}
+
+@test "tlspolicy: dane: only unusable TLSA records (PKIX-EE): TLS required, not checked" {
+	dane_case
+	deferred_case dane plain '4\.7\.4' "does not offer STARTTLS, which DANE \(unusable TLSA records of mx-pkix\.test\) requires" pkix.test
+}
+
+@test "tlspolicy: dane: only unusable TLSA records, server with TLS: sent encrypted" {
+	dane_case
+	sent_case dane wrongcert yes encrypted pkix.test
+}
+
+@test "tlspolicy: dane: validated zone without TLSA: as may (plaintext server)" {
+	dane_case
+	sent_case dane plain no none none.test
+}
+
+@test "tlspolicy: dane: unsigned zone: its (wrong) TLSA record is ignored, as may" {
+	dane_case
+	sent_case dane good yes encrypted ins
+}
+
+@test "tlspolicy: dane: -v tells what DANE found" {
+	dane_case
+	mx_conf "tls_policy ee.test dane"
+	mx_server good
+	printf 'Subject: v\n\nbody\n' | "$MINIMTA" -C "$T/minimta.conf" -odi -v \
+	    u@ee.test 2>"$T/verbose" || { cat "$T/verbose" >&2; false; }
+	grep -q "^\*\*\* DANE: TLSA lookup for _$DANEPORT\._tcp\.mx-ee\.test: 1 usable, 0 unusable record$" "$T/verbose"
+	grep -q '^\*\*\* TLS policy for mx-ee\.test: dane (TLS required, certificate checked against TLSA)$' "$T/verbose"
+	grep -q 'tls=dane policy=dane' "$T/verbose"
 }
