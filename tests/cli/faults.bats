@@ -50,7 +50,7 @@ fault()
 	cat "$T/qlog" >&2
 	# DL_DUMP=DIR keeps each case's log for reading
 	if [ -n "${DL_DUMP:-}" ]; then cp "$T/qlog" "$DL_DUMP/$name.log"; fi
-	log_has "^minimta\[[0-9]+\]: $id: to=<a@x.example>, relay=[^,]+, delay=[0-9.]+, dsn=$dsn, status=$outcome \(.*$reason" "$T/qlog"
+	log_has "^minimta\[[0-9]+\]: $id: to=<a@x.example>, relay=[^,]+, delay=[0-9.]+, (tls=[^,]*, )?dsn=$dsn, status=$outcome \(.*$reason" "$T/qlog"
 	[ "$(log_count "$id: to=" "$T/qlog")" -eq 1 ]
 	case $outcome in
 	deferred)
