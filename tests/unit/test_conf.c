@@ -89,6 +89,11 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		for (i = 0; i < c->nsender_maps; i++)
 			buf_printf(b, "%s%s=%s", i ? " " : "",
 			    c->sender_maps[i].user, c->sender_maps[i].address);
+	} else if (strcmp(key, "tls_policy") == 0) {
+		for (i = 0; i < c->ntls_policies; i++)
+			buf_printf(b, "%s%s=%s", i ? " " : "",
+			    c->tls_policies[i].domain,
+			    conf_tlspol_name(c->tls_policies[i].level));
 	} else
 		buf_printf(b, "no such key in the test: %s", key);
 }
@@ -227,6 +232,17 @@ static const struct conf_case cases[] = {
 	{ "t_args bad", "t_args keep", "t_args",
 	    E("t_args: want add or remove") },
 
+	/* tls_policy (conf_tlspol.c; test_tlspol has the details) */
+	{ "tls_policy", "tls_policy example.org verify\n"
+	    "tls_policy * dane\ntls_policy Example.org. none\n", "tls_policy",
+	    "example.org=none *=dane" },
+	{ "tls_policy empty clears", "tls_policy a.b may\ntls_policy\n",
+	    "tls_policy", "" },
+	{ "tls_policy bad level", "tls_policy a.b secure", "tls_policy",
+	    E("tls_policy: want none, may, encrypt, verify or dane after the "
+	    "domain") },
+	{ "tls_policy no level", "tls_policy a.b", "tls_policy",
+	    E("tls_policy: want \"DOMAIN none|may|encrypt|verify|dane\"") },
 	/* smarthost URLs */
 	{ "url smtp", "smarthost smtp://relay.example.org", "smarthost",
 	    "smtp|-|relay.example.org|25|smtp://relay.example.org" },
@@ -410,7 +426,7 @@ test_defaults(void)
 		{ "log", "syslog" }, { "t_args", "add" },
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
-		{ "spool_owner", "(null)" },
+		{ "spool_owner", "(null)" }, { "tls_policy", "" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
