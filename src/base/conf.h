@@ -56,6 +56,8 @@ struct conf {
 	size_t	 ntls_policies;
 	bool	 tls_verify, auth_plaintext;
 	bool	 t_args_remove;
+	bool	 mta_sts;	/* MTA-STS for MX delivery */
+	long	 mta_sts_port;	/* HTTPS port of mta-sts.DOMAIN (443) */
 	enum log_dest log;
 	long	 smtp_port, concurrency, max_recipients;
 	time_t	 queue_lifetime, delay_warning, retry_min, retry_max;

@@ -29,6 +29,7 @@
 #define DNS_T_MX	15
 #define DNS_T_AAAA	28
 #define DNS_T_TLSA	52
+#define DNS_T_TXT	16
 #define DNS_C_IN	1
 #define DNS_MX_MAX	100	/* MX records looked at before ordering */
 #define DNS_EDNS_SIZE	1232	/* our EDNS UDP size (DNS flag day 2020) */
@@ -61,6 +62,7 @@ struct dns_lookup {
 	bool			 ad;	/* every answer so far had AD */
 	bool			 answered;	/* a reply was parsed */
 	struct dns_tlsa		*tlsa;	/* TLSA: the records go here */
+	struct dns_txt		*txt;	/* TXT: the records go here */
 	struct sockaddr_storage	 addrs[DNS_MAX_ADDRS];
 	socklen_t		 addrlens[DNS_MAX_ADDRS];
 	size_t			 naddrs;
@@ -210,6 +212,28 @@ dns_add_addr(struct dns_lookup *l, int rtype, const unsigned char *rd)
 	}
 }
 
+/* One TXT RDATA: its character-strings joined, bounded. */
+static void
+dns_txt_add(struct dns_txt *t, const unsigned char *rd, size_t len)
+{
+	struct buf b;
+	size_t i = 0, k, n;
+
+	if (t->n == DNS_TXT_MAX)
+		return;
+	buf_init(&b);
+	while (i < len) {
+		k = rd[i++];
+		if (k > len - i)
+			k = len - i;	/* truncated string: what is there */
+		n = b.len + k > DNS_TXT_LEN ? DNS_TXT_LEN - b.len : k;
+		buf_add(&b, rd + i, n);
+		i += k;
+	}
+	t->len[t->n] = b.len;
+	t->v[t->n++] = buf_release(&b);
+}
+
 /*
  * Walks the answer section: records of l->type owned by the current name
  * (the query name, then each CNAME target in turn) are counted, and A/AAAA
@@ -276,6 +300,8 @@ dns_scan(struct dns_lookup *l, const unsigned char *abuf, int alen,
 			if (rtype == DNS_T_TLSA && l->tlsa != NULL)
 				(void)dns_tlsa_add(l->tlsa, p,
 				    (size_t)rdlen);	/* counted there */
+			if (rtype == DNS_T_TXT && l->txt != NULL)
+				dns_txt_add(l->txt, p, (size_t)rdlen);
 			found++;
 		}
 		p += rdlen;
@@ -883,6 +909,60 @@ dns_tlsa(struct dns *d, const char *host, int port, int timeout_ms,
 	dns_lookup_free(&l);
 out:
 	free(name);
+	buf_free(&b);
+	return res;
+}
+
+void
+dns_txt_free(struct dns_txt *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->n; i++)
+		free(t->v[i]);
+	t->n = 0;
+}
+
+enum dns_result
+dns_txt(struct dns *d, const char *name, int timeout_ms,
+    struct dns_txt *out, struct why *why)
+{
+	struct dns_lookup l;
+	struct buf b = { 0 };
+	enum dns_result res;
+	const char *cn;
+
+	memset(out, 0, sizeof(*out));
+	cn = dns_util_clean(&b, name);
+	if (!dns_util_name_ok(name)) {
+		why_set(why, "TXT lookup for %s: bad name", cn);
+		buf_free(&b);
+		return DNS_NOTFOUND;
+	}
+	dns_lookup_init(&l, d, name, DNS_T_TXT);
+	l.txt = out;
+	dns_run(d, dns_now_ms() + timeout_ms);
+	switch (l.res) {
+	case DNS_LK_FOUND:
+		res = DNS_FOUND;
+		break;
+	case DNS_LK_NODATA:
+	case DNS_LK_NXDOMAIN:
+	case DNS_LK_BAD:
+		res = DNS_NOTFOUND;
+		why_set(why, "TXT lookup for %s: %s", cn, l.reason);
+		break;
+	case DNS_LK_TEMP:
+	default:
+		res = DNS_RETRY;
+		why_set(why, "TXT lookup for %s: %s", cn, l.reason);
+		break;
+	}
+	if (res != DNS_FOUND)
+		dns_txt_free(out);
+	dns_lookup_free(&l);
 	buf_free(&b);
 	return res;
 }

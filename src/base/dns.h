@@ -143,6 +143,26 @@ enum dns_tlsa_result {
  * must be validated). out is caller-owned: dns_tlsa_free() it after any
  * result. why says what for DNS_TLSA_RETRY (and a short note otherwise).
  */
+/*
+ * TXT records of name (MTA-STS's _mta-sts.DOMAIN): each record's
+ * character-strings joined, as RFC 7208 3.3 and RFC 8461 3.1 read them;
+ * at most DNS_TXT_MAX records of DNS_TXT_LEN bytes each are kept.
+ * DNS_FOUND (records in out), DNS_NOTFOUND (NXDOMAIN, NODATA), DNS_RETRY.
+ * Free out with dns_txt_free() after any result.
+ */
+#define DNS_TXT_MAX	16
+#define DNS_TXT_LEN	4096
+
+struct dns_txt {
+	char	*v[DNS_TXT_MAX];	/* NUL-terminated, may hold NULs */
+	size_t	 len[DNS_TXT_MAX];
+	size_t	 n;
+};
+
+enum dns_result	dns_txt(struct dns *, const char *name, int timeout_ms,
+		    struct dns_txt *out, struct why *);
+void	dns_txt_free(struct dns_txt *);
+
 enum dns_tlsa_result dns_tlsa(struct dns *, const char *host, int port,
 	    int timeout_ms, struct dns_tlsa *out, struct why *);
 void	dns_tlsa_free(struct dns_tlsa *);

@@ -63,6 +63,7 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	d->conf = conf;
 	d->sp = sp;
 	d->env.conf = conf;
+	d->env.spool = sp;
 	d->env.verbose = verbose;
 	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL)
 		goto fail;

@@ -299,3 +299,136 @@ mtasts_policy_allows(const struct mtasts_policy *p, const char *host)
 			return true;
 	return false;
 }
+
+/* "Name:" at l (len bytes) for the header name, any case. */
+static bool
+mtasts_header_is(const char *l, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && l[n] == ':' && strncasecmp(l, name, n) == 0;
+}
+
+/* The value of a header line, blanks trimmed. */
+static void
+mtasts_header_value(const char *l, size_t len, const char **v, size_t *vlen)
+{
+	const char *c = memchr(l, ':', len), *end = l + len;
+
+	for (c++; c < end && mtasts_wsp(*c); c++)
+		continue;
+	while (end > c && mtasts_wsp(end[-1]))
+		end--;
+	*v = c;
+	*vlen = (size_t)(end - c);
+}
+
+int
+mtasts_http_body(const char *resp, size_t len, const char **body,
+    size_t *blen, const char **err)
+{
+	const char *p = resp, *end = resp + len, *nl, *v;
+	size_t n, vlen, i;
+	long clen = -1;
+	bool status = false, text = false;
+
+	for (;;) {
+		if (p == end || (size_t)(p - resp) > MTASTS_HTTP_HEAD_MAX) {
+			*err = "no end of the HTTP header";
+			return -1;
+		}
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			*err = "no end of the HTTP header";
+			return -1;
+		}
+		n = (size_t)(nl - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (!status) {
+			/* "HTTP/1.x 200 ..." */
+			if (n < 12 || strncmp(p, "HTTP/1.", 7) != 0 ||
+			    p[8] != ' ' || strncmp(p + 9, "200", 3) != 0 ||
+			    (n > 12 && p[12] != ' ')) {
+				*err = "the HTTP reply is not 200";
+				return -1;
+			}
+			status = true;
+		} else if (n == 0) {
+			p = nl + 1;
+			break;
+		} else if (mtasts_header_is(p, n, "Content-Type")) {
+			mtasts_header_value(p, n, &v, &vlen);
+			text = vlen >= 10 && strncasecmp(v, "text/plain", 10) ==
+			    0 && (vlen == 10 || v[10] == ';' ||
+			    mtasts_wsp(v[10]));
+		} else if (mtasts_header_is(p, n, "Content-Length")) {
+			mtasts_header_value(p, n, &v, &vlen);
+			if (vlen == 0 || vlen > 9) {
+				*err = "bad Content-Length";
+				return -1;
+			}
+			for (clen = 0, i = 0; i < vlen; i++) {
+				if (v[i] < '0' || v[i] > '9') {
+					*err = "bad Content-Length";
+					return -1;
+				}
+				clen = clen * 10 + (v[i] - '0');
+			}
+		} else if (mtasts_header_is(p, n, "Transfer-Encoding")) {
+			*err = "a Transfer-Encoding in an HTTP/1.0 reply";
+			return -1;
+		}
+		p = nl + 1;
+	}
+	if (!text) {
+		*err = "the policy is not text/plain";
+		return -1;
+	}
+	*body = p;
+	*blen = (size_t)(end - p);
+	if (clen >= 0) {
+		if ((size_t)clen > *blen) {
+			*err = "the policy is shorter than its Content-Length";
+			return -1;
+		}
+		*blen = (size_t)clen;
+	}
+	return 0;
+}
+
+int
+mtasts_cache_parse(const char *text, size_t len, char id[MTASTS_ID_MAX + 1],
+    long long *fetched, const char **policy, size_t *plen)
+{
+	static const char magic[] = "MINIMTA-STS 1\nid ";
+	const char *p = text, *end = text + len, *nl;
+	size_t n, i;
+	long long t = 0;
+
+	if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1))
+		return -1;
+	p += sizeof(magic) - 1;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		return -1;
+	n = (size_t)(nl - p);
+	if (n == 0 || n > MTASTS_ID_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!mtasts_alnum(p[i]))
+			return -1;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	p = nl + 1;
+	if ((size_t)(end - p) < 8 || memcmp(p, "fetched ", 8) != 0)
+		return -1;
+	p += 8;
+	for (i = 0; p < end && *p >= '0' && *p <= '9' && i < 12; p++, i++)
+		t = t * 10 + (*p - '0');
+	if (i == 0 || (size_t)(end - p) < 2 || p[0] != '\n' || p[1] != '\n')
+		return -1;
+	*fetched = t;
+	*policy = p + 2;
+	*plen = (size_t)(end - p - 2);
+	return 0;
+}

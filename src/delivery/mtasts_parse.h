@@ -53,6 +53,26 @@ int	mtasts_policy_parse(const char *text, size_t len,
 void	mtasts_policy_free(struct mtasts_policy *);
 
 /*
+ * The body of an HTTP/1.x response (len bytes): 200 only (3.3: no
+ * redirects), Content-Type text/plain (parameters allowed), Content-Length
+ * honoured when given, no chunked encoding (we ask with HTTP/1.0). 0 with
+ * *body (borrowed from resp) and *blen, or -1 with *err a static reason.
+ */
+#define MTASTS_HTTP_HEAD_MAX	8192	/* bytes of status line and headers */
+
+int	mtasts_http_body(const char *resp, size_t len, const char **body,
+	    size_t *blen, const char **err);
+
+/*
+ * The spool's cache file of one domain's policy (we write it; still
+ * checked): "MINIMTA-STS 1\nid ID\nfetched SECONDS\n\n" then the policy
+ * text. 0 with id, *fetched, *policy and *plen (borrowed), or -1.
+ */
+int	mtasts_cache_parse(const char *text, size_t len,
+	    char id[MTASTS_ID_MAX + 1], long long *fetched,
+	    const char **policy, size_t *plen);
+
+/*
  * 4.1: host matches pattern: equal (case-insensitive, a final dot
  * ignored), or pattern "*.rest" and host is one label then ".rest".
  */

@@ -13,6 +13,7 @@
 #include "session.h"
 #include "smtp.h"
 #include "tls.h"
+#include "mtasts.h"
 #include "tlspolicy.h"
 #include "xmalloc.h"
 
@@ -67,8 +68,8 @@ fail_reply(struct why *why, const char *relay, const char *stage,
  * costs milliseconds, which each delivery worker would otherwise pay even
  * when no server offers STARTTLS.
  */
-static struct tls_ctx *
-tls_for(struct session_env *env, struct why *why)
+struct tls_ctx *
+session_tls_ctx(struct session_env *env, struct why *why)
 {
 	const struct conf *conf = env->conf;
 	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
@@ -125,7 +126,7 @@ starttls(struct attempt *a, struct session *s, const char *sni,
 	enum smtp_result res;
 	struct why w;
 
-	if ((ctx = tls_for(a->env, why)) == NULL)
+	if ((ctx = session_tls_ctx(a->env, why)) == NULL)
 		return -1;
 	if (tls_ctx_dane(ctx, a->host, p->tlsa, p->ntlsa, why) == -1)
 		return -1;
@@ -178,7 +179,7 @@ handshake(struct attempt *a, struct session *s, struct why *why)
 	int rc = -1;
 
 	smtp_reply_init(&r);
-	if (scheme == CONF_SMTPS && (tls_for(a->env, why) == NULL ||
+	if (scheme == CONF_SMTPS && (session_tls_ctx(a->env, why) == NULL ||
 	    io_starttls(s->io, a->env->tls, sni, p->verify ? p->verify_name :
 	    NULL, why) == -1)) {
 		(void)strlcpy(a->status, "4.7.5", sizeof(a->status));
@@ -207,6 +208,9 @@ handshake(struct attempt *a, struct session *s, struct why *why)
 		goto out;
 	}
 	describe_tls(a, s);
+	if (p->sts_testing && !io_tls_verified(s->io))
+		log_warn("MTA-STS testing: %s: %s", s->relay, io_is_tls(s->io) ?
+		    io_tls_verify(s->io) : "no TLS");
 	if (io_is_tls(s->io))
 		log_info("%s TLS connection established to %s: %s",
 		    io_tls_dane(s->io) ? "Verified (DANE)" : p->verify ?
@@ -331,7 +335,7 @@ try_policy(struct attempt *a, enum reach *reach, struct why *why)
 static struct session *
 try_hosts(struct session_env *env, const struct conf_url *url,
     const char *domain, const struct dns_hosts *hosts,
-    enum reach *best_reach, struct why *why)
+    const struct mtasts *sts, enum reach *best_reach, struct why *why)
 {
 	struct attempt a = { .env = env, .url = url };
 	struct session *s = NULL;
@@ -341,8 +345,8 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 
 	for (i = 0; i < hosts->n && s == NULL; i++) {
 		a.host = url ? url->host : hosts->v[i].name;
-		if (tlspolicy_for(env, url, domain, hosts, a.host, &a.pol,
-		    &w) == -1) {
+		if (tlspolicy_for(env, url, domain, hosts, sts, a.host,
+		    &a.pol, &w) == -1) {
 			/* a TLSA lookup failed: this host must wait */
 			(void)strlcpy(a.status, "4.7.5", sizeof(a.status));
 			log_info("%s", w.text);
@@ -372,6 +376,7 @@ session_open(struct session_env *env, const char *domain,
 	int timeout = (int)conf->command_timeout * 1000;
 	struct dns_hosts hosts = { 0 };
 	enum reach reach = REACH_NONE;
+	struct mtasts sts = { 0 };
 	enum dns_result dr;
 	struct why w;
 	size_t i;
@@ -387,8 +392,8 @@ session_open(struct session_env *env, const char *domain,
 			dr = dns_host(env->dns, u->host, u->port, timeout,
 			    &hosts, &w);
 			if (dr == DNS_FOUND) {
-				*out = try_hosts(env, u, NULL, &hosts, &reach,
-				    why);
+				*out = try_hosts(env, u, NULL, &hosts, NULL,
+				    &reach, why);
 			} else {
 				log_info("smarthost %s: %s", u->text, w.text);
 				keep_reason(why, &reach, &w, REACH_LOOKUP);
@@ -402,7 +407,11 @@ session_open(struct session_env *env, const char *domain,
 	    why);
 	switch (dr) {
 	case DNS_FOUND:
-		*out = try_hosts(env, NULL, domain, &hosts, &reach, why);
+		if (tlspolicy_wants_sts(env, domain))
+			mtasts_lookup(env, domain, &sts);
+		*out = try_hosts(env, NULL, domain, &hosts, &sts, &reach,
+		    why);
+		mtasts_free(&sts);
 		(void)strlcpy(status, env->status, 16);
 		break;
 	case DNS_NULLMX:

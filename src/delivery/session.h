@@ -23,12 +23,14 @@ struct tls_ctx;
 struct authfile;
 struct smtp_session;
 struct io;
+struct spool;
 
 struct session_env {
 	const struct conf	*conf;
 	struct dns		*dns;
 	struct tls_ctx		*tls;	/* made at first use (session.c) */
 	struct authfile		*auth;	/* NULL: no auth_file */
+	struct spool		*spool;	/* the MTA-STS cache; NULL: none */
 	bool			 verbose;	/* SMTP dialogue on stderr */
 	/* filled by session_open when it fails, for the log line: */
 	char			 status[16];	/* RFC 3463 code */
@@ -56,6 +58,12 @@ enum session_result {
 enum session_result session_open(struct session_env *,
 	    const char *domain, struct session **, char status[16],
 	    struct why *);
+/*
+ * The TLS context of env, made at its first use (loading the CA store
+ * costs milliseconds); NULL with why when it cannot be made.
+ */
+struct tls_ctx *session_tls_ctx(struct session_env *, struct why *);
+
 /* QUIT (when quit) and free; NULL is fine. */
 void	session_close(struct session *, bool quit);
 

@@ -9,6 +9,8 @@
 #include "authfile.h"
 #include "conf.h"
 #include "dns.h"
+#include "log.h"
+#include "mtasts.h"
 #include "session.h"
 #include "tlspolicy.h"
 #include "why.h"
@@ -127,10 +129,50 @@ tlspolicy_dane(struct session_env *env, const struct dns_hosts *hosts,
 	}
 }
 
+/* MTA-STS for one MX host: 0 (p set), or -1 (not a host to use). */
+static int
+tlspolicy_sts(const struct session_env *env, const struct mtasts *sts,
+    const char *host, struct tlspolicy *p, struct why *why)
+{
+	bool listed = mtasts_policy_allows(&sts->pol, host);
+
+	if (sts->pol.mode == MTASTS_MODE_TESTING) {
+		p->name = "mta-sts-testing";
+		p->sts_testing = true;
+		if (!listed)
+			log_warn("MTA-STS testing: MX host %s of %s is not in "
+			    "its policy", host, sts->domain);
+		return 0;
+	}
+	if (!listed) {
+		why_set(why, "MX host %s is not in the MTA-STS policy of %s "
+		    "(enforce)", host, sts->domain);
+		tlspolicy_trace(env, "%s", why->text);
+		return -1;
+	}
+	p->name = "mta-sts";
+	p->starttls = p->required = p->verify = true;
+	p->fallback = false;
+	p->verify_name = host;
+	(void)snprintf(p->why_required, sizeof(p->why_required),
+	    "the MTA-STS policy of %s", sts->domain);
+	return 0;
+}
+
+bool
+tlspolicy_wants_sts(const struct session_env *env, const char *domain)
+{
+	enum conf_tls_level l = conf_tlspol_lookup(env->conf->tls_policies,
+	    env->conf->ntls_policies, domain);
+
+	return l == CONF_TLS_MAY || l == CONF_TLS_DANE;
+}
+
 int
 tlspolicy_for(struct session_env *env, const struct conf_url *url,
-    const char *domain, const struct dns_hosts *hosts, const char *host,
-    struct tlspolicy *out, struct why *why)
+    const char *domain, const struct dns_hosts *hosts,
+    const struct mtasts *sts, const char *host, struct tlspolicy *out,
+    struct why *why)
 {
 	const struct conf *conf = env->conf;
 	enum conf_tls_level level;
@@ -146,6 +188,10 @@ tlspolicy_for(struct session_env *env, const struct conf_url *url,
 		if (level == CONF_TLS_DANE)
 			rc = tlspolicy_dane(env, hosts, domain, host, out,
 			    why);
+		/* RFC 8461 2: DANE first, where it applies */
+		if (rc == 0 && sts != NULL && sts->active && out->ntlsa == 0 &&
+		    (level == CONF_TLS_MAY || level == CONF_TLS_DANE))
+			rc = tlspolicy_sts(env, sts, host, out, why);
 	}
 	if (rc == 0)
 		tlspolicy_trace(env, "TLS policy for %s: %s (%s%s%s%s)",

@@ -13,6 +13,12 @@
  *   lookup failed         -1: this host waits (RFC 7672 2.2, a downgrade
  *                         attack could look like this)
  *
+ * Then, under may or dane without usable TLSA records, MTA-STS (mtasts.h)
+ * when the domain has a policy: enforce: an MX host the policy does not
+ * name fails (-1), the others need TLS with a verified certificate
+ * (policy "mta-sts"); testing: as may, each failure logged (policy
+ * "mta-sts-testing").
+ *
  * The "may" fallback: when STARTTLS fails (a 4xx/5xx reply, or a failed
  * handshake that was not a certificate check), a new connection without
  * STARTTLS. Never for a relay that requires TLS or will send AUTH, nor
@@ -32,6 +38,7 @@
 #include "tls.h"
 
 struct conf_url;
+struct mtasts;
 struct session_env;
 struct why;
 
@@ -41,7 +48,8 @@ struct tlspolicy {
 	bool		 required;	/* no TLS: fail (4.7.4) */
 	bool		 verify;	/* certificate checked (name or DANE) */
 	bool		 fallback;	/* plaintext after a failed STARTTLS */
-	char		 why_required[160];	/* "tls_policy verify for x" */
+	bool		 sts_testing;	/* MTA-STS testing: log failures */
+	char		 why_required[320];	/* "tls_policy verify for x" */
 	const char	*verify_name;	/* borrowed: the host */
 	struct tls_tlsa	*tlsa;		/* DANE: usable records, or NULL */
 	size_t		 ntlsa;
@@ -55,7 +63,13 @@ struct tlspolicy {
  */
 int	tlspolicy_for(struct session_env *, const struct conf_url *url,
 	    const char *domain, const struct dns_hosts *hosts,
-	    const char *host, struct tlspolicy *out, struct why *);
+	    const struct mtasts *sts, const char *host,
+	    struct tlspolicy *out, struct why *);
+/*
+ * Whether MTA-STS is looked up for domain: its tls_policy is may or
+ * dane (an explicit none, encrypt or verify is the admin's choice).
+ */
+bool	tlspolicy_wants_sts(const struct session_env *, const char *domain);
 void	tlspolicy_free(struct tlspolicy *);
 
 /*

@@ -27,6 +27,7 @@ static const struct {
 	[SPOOL_QUEUE] = { "queue", 0700 },
 	[SPOOL_INCOMING] = { "incoming", 03733 },
 	[SPOOL_CORRUPT] = { "corrupt", 0700 },
+	[SPOOL_MTASTS] = { "mta-sts", 0700 },
 };
 #define SPOOL_NDIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
 

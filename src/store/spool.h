@@ -32,6 +32,7 @@ enum spool_dir {
 	SPOOL_QUEUE,
 	SPOOL_INCOMING,
 	SPOOL_CORRUPT,
+	SPOOL_MTASTS,	/* mta-sts/: cached MTA-STS policies, by domain */
 };
 
 enum spool_role {

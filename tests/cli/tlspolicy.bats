@@ -118,7 +118,7 @@ teardown()
 mx_conf()
 {
 	dl_conf "" "resolver $DNSADDR:$DNSPORT" "smtp_port $MXPORT" \
-	    "tls_ca_file $CA_DIR/ca.pem" "$@"
+	    "tls_ca_file $CA_DIR/ca.pem" ${STS_CONF:+"$STS_CONF"} "$@"
 }
 
 # mx_server KIND: the MX on 127.0.0.3:$MXPORT, as server "m":
@@ -453,4 +453,203 @@ dane_case()
 	grep -q "^\*\*\* DANE: TLSA lookup for _$DANEPORT\._tcp\.mx-ee\.test: 1 usable, 0 unusable record$" "$T/verbose"
 	grep -q '^\*\*\* TLS policy for mx-ee\.test: dane (TLS required, certificate checked against TLSA)$' "$T/verbose"
 	grep -q 'tls=dane policy=dane' "$T/verbose"
+}
+
+# ---- MTA-STS (RFC 8461) ----
+
+# The MTA-STS zones are real zone files (TXT records hold "; "), served
+# unsigned by a third unbound; the policies come from tests/lib/
+# mtasts-https.py on 127.0.0.5 with a certificate from the test CA for
+# mta-sts.*.sts. mx.test is in the MX server's certificate, mx-other.test
+# is not.
+sts_setup()
+{
+	local ext
+	export STSDIR=$BATS_FILE_TMPDIR/sts
+	[ -f "$STSDIR/ready" ] && return 0
+	make_ca
+	mkdir -p "$STSDIR/zones" "$STSDIR/www"
+	ext=$STSDIR/ext.cnf
+	printf '%s\n' "subjectAltName=DNS:mta-sts.enf.sts,DNS:mta-sts.nomatch.sts,DNS:mta-sts.tst.sts,DNS:mta-sts.redir.sts" \
+	    "extendedKeyUsage=serverAuth" >"$ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj /CN=mta-sts.enf.sts -keyout "$STSDIR/https.key" \
+	    -out "$STSDIR/https.csr" 2>/dev/null
+	openssl x509 -req -in "$STSDIR/https.csr" -CA "$CA_DIR/ca.pem" \
+	    -CAkey "$CA_DIR/ca.key" -CAcreateserial -CAserial "$STSDIR/serial" \
+	    -days 2 -extfile "$ext" -out "$STSDIR/https.pem" 2>/dev/null
+	cat >"$STSDIR/zones/sts.unsigned" <<'ZONE'
+$ORIGIN sts.
+$TTL 300
+@ SOA ns.sts. hostmaster.sts. 1 3600 600 86400 300
+@ NS ns.sts.
+ns A 127.0.0.2
+enf MX 10 mx.test.
+_mta-sts.enf TXT "v=STSv1; id=20261207A1;"
+mta-sts.enf A 127.0.0.5
+nomatch MX 10 mx-other.test.
+_mta-sts.nomatch TXT "v=STSv1; id=1"
+mta-sts.nomatch A 127.0.0.5
+tst MX 10 mx-other.test.
+_mta-sts.tst TXT "v=spf1 -all"
+_mta-sts.tst TXT "v=STSv1;" "id=7"
+mta-sts.tst A 127.0.0.5
+redir MX 10 mx.test.
+_mta-sts.redir TXT "v=STSv1; id=1"
+mta-sts.redir A 127.0.0.5
+ZONE
+	cat >"$STSDIR/zones/test.unsigned" <<'ZONE'
+$ORIGIN test.
+$TTL 300
+@ SOA ns.test. hostmaster.test. 1 3600 600 86400 300
+@ NS ns.test.
+ns A 127.0.0.2
+mx A 127.0.0.3
+mx-other A 127.0.0.3
+ZONE
+	printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.test\r\nmax_age: 86400\r\n' \
+	    >"$STSDIR/www/mta-sts.enf.sts.txt"
+	printf 'version: STSv1\nmode: enforce\nmx: mx.test\nmx: *.example.net\nmax_age: 86400\n' \
+	    >"$STSDIR/www/mta-sts.nomatch.sts.txt"
+	printf 'version: STSv1\nmode: testing\nmx: mx.test\nmax_age: 600\n' \
+	    >"$STSDIR/www/mta-sts.tst.sts.txt"
+	printf 'version: STSv1\nmode: enforce\nmx: nothing.example\nmax_age: 600\n' \
+	    >"$STSDIR/www/mta-sts.redir.sts.txt"
+	echo "https://mta-sts.enf.sts/.well-known/mta-sts.txt" \
+	    >"$STSDIR/www/mta-sts.redir.sts.redirect"
+	STSADDR=127.0.0.$((RANDOM % 100 + 20))
+	STSDNSPORT=$(free_dns_port "$STSADDR")
+	"$BATS_TEST_DIRNAME/../lib/dnssec-server.sh" start "$STSDIR" \
+	    "$STSADDR" "$STSDNSPORT"
+	echo "$STSADDR $STSDNSPORT" >"$STSDIR/ready"
+}
+
+# sts_case: the MTA-STS resolver and HTTPS server for this test; config
+# through mx_conf as for the other cases.
+sts_case()
+{
+	sts_setup
+	read -r DNSADDR DNSPORT <"$STSDIR/ready"
+	_servers_launch https mtasts-https.py --host 127.0.0.5 --port 0 \
+	    --cert "$STSDIR/https.pem" --key "$STSDIR/https.key" \
+	    --dir "$STSDIR/www"
+	STS_CONF="mta_sts_port $HTTPS_PORT"
+}
+
+# sts_run DOMAIN KIND: one message to u@DOMAIN through the MX of KIND.
+sts_run()
+{
+	mx_conf
+	mx_server "$2"
+	send "u@$1"
+	id=$(qids)
+	qrun
+}
+
+@test "tlspolicy: mta-sts enforce: the MX named by the policy, verified: sent, policy cached" {
+	sts_case
+	sts_run enf.sts good
+	arrived good yes
+	log_has "$id: to=<u@enf\.sts>, relay=mx\.test\[127\.0\.0\.3\]:$MXPORT, .*tls=verified policy=mta-sts TLSv1\.[23] .*status=sent" "$T/qlog"
+	grep -q "GET mta-sts.enf.sts /.well-known/mta-sts.txt 200" "$HTTPS_LOG"
+	grep -q '^id 20261207A1$' "$T/spool/mta-sts/enf.sts"
+	grep -q '^mode: enforce' "$T/spool/mta-sts/enf.sts"
+	spool_empty
+}
+
+@test "tlspolicy: mta-sts enforce: MX without STARTTLS: deferred 4.7.4, nothing sent" {
+	sts_case
+	sts_run enf.sts plain
+	not_arrived
+	log_has "$id: to=<u@enf\.sts>, relay=none, .*tls=none policy=mta-sts, dsn=4\.7\.4, status=deferred \(.*which the MTA-STS policy of enf\.sts requires" "$T/qlog"
+}
+
+@test "tlspolicy: mta-sts enforce: wrong certificate: deferred 4.7.5" {
+	sts_case
+	sts_run enf.sts wrongcert
+	not_arrived
+	log_has "$id: to=<u@enf\.sts>, relay=none, .*dsn=4\.7\.5, status=deferred \(.*certificate verify failed" "$T/qlog"
+}
+
+@test "tlspolicy: mta-sts enforce: the MX is not in the policy: deferred, never connected" {
+	sts_case
+	sts_run nomatch.sts good
+	not_arrived
+	! grep -q EHLO "$M_LOG" || false
+	log_has "$id: to=<u@nomatch\.sts>, relay=none, .*dsn=4\.7\.5, status=deferred \(MX host mx-other\.test is not in the MTA-STS policy of nomatch\.sts \(enforce\)\)" "$T/qlog"
+}
+
+@test "tlspolicy: mta-sts testing: MX not in the policy, certificate not for it: sent, both logged" {
+	sts_case
+	sts_run tst.sts good
+	arrived good yes
+	log_has "$id: to=<u@tst\.sts>, .*tls=encrypted policy=mta-sts-testing TLSv1.*status=sent" "$T/qlog"
+	log_has "MTA-STS testing: MX host mx-other\.test of tst\.sts is not in its policy" "$T/qlog"
+	log_has "MTA-STS testing: mx-other\.test\[127\.0\.0\.3\]:$MXPORT: certificate verify failed: [Hh]ostname mismatch" "$T/qlog"
+}
+
+@test "tlspolicy: mta-sts: a redirect is not followed: no policy, as may" {
+	sts_case
+	sts_run redir.sts plain
+	arrived plain no
+	log_has "$id: to=<u@redir\.sts>, .*tls=none policy=may, dsn=2\.0\.0, status=sent" "$T/qlog"
+	log_has "MTA-STS policy of redir\.sts: .*the HTTP reply is not 200" "$T/qlog"
+	grep -q "GET mta-sts.redir.sts /.well-known/mta-sts.txt 301" "$HTTPS_LOG"
+	! grep -q "GET mta-sts.enf.sts" "$HTTPS_LOG" || false
+}
+
+@test "tlspolicy: mta-sts: the cached policy applies while the HTTPS server is down, and is not fetched again" {
+	sts_case
+	sts_run enf.sts good
+	arrived good yes
+	stop_server m
+	stop_server https
+	mx_server plain
+	send u@enf.sts
+	id=$(qids)
+	qrun
+	log_has "$id: to=<u@enf\.sts>, relay=none, .*dsn=4\.7\.4, status=deferred" "$T/qlog"
+	[ "$(grep -c 'GET mta-sts.enf.sts' "$HTTPS_LOG")" -eq 1 ]
+}
+
+@test "tlspolicy: mta-sts: mta_sts no: no lookup, as may" {
+	sts_case
+	STS_CONF="mta_sts no"
+	sts_run enf.sts plain
+	arrived plain no
+	[ ! -s "$HTTPS_LOG" ]
+}
+
+@test "tlspolicy: mta-sts: a new TXT id, or an expired cache, fetches the policy again" {
+	sts_case
+	sts_run enf.sts good
+	arrived good yes
+	[ "$(grep -c 'GET mta-sts.enf.sts' "$HTTPS_LOG")" -eq 1 ]
+	# the same id and an unexpired cache: no fetch
+	send u@enf.sts
+	qrun
+	[ "$(grep -c 'GET mta-sts.enf.sts' "$HTTPS_LOG")" -eq 1 ]
+	# the cache holds another id (the domain changed its policy)
+	sed -i 's/^id .*/id Old1/' "$T/spool/mta-sts/enf.sts"
+	send u@enf.sts
+	qrun
+	[ "$(grep -c 'GET mta-sts.enf.sts' "$HTTPS_LOG")" -eq 2 ]
+	grep -q '^id 20261207A1$' "$T/spool/mta-sts/enf.sts"
+	# fetched long ago: max_age (86400) has passed
+	sed -i 's/^fetched .*/fetched 1000/' "$T/spool/mta-sts/enf.sts"
+	send u@enf.sts
+	qrun
+	[ "$(grep -c 'GET mta-sts.enf.sts' "$HTTPS_LOG")" -eq 3 ]
+	[ "$(count_eml "$M_SPOOL")" -eq 4 ]
+}
+
+@test "tlspolicy: mta-sts: -v tells what was found" {
+	sts_case
+	mx_conf
+	mx_server good
+	printf 'Subject: v\n\nbody\n' | "$MINIMTA" -C "$T/minimta.conf" -odi -v \
+	    u@enf.sts 2>"$T/verbose" || { cat "$T/verbose" >&2; false; }
+	grep -q '^\*\*\* MTA-STS: enf\.sts publishes policy id 20261207A1$' "$T/verbose"
+	grep -q '^\*\*\* MTA-STS: policy of enf\.sts: enforce, 1 mx pattern$' "$T/verbose"
+	grep -q '^\*\*\* TLS policy for mx\.test: mta-sts (TLS required, certificate verified)$' "$T/verbose"
 }

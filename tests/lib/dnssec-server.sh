@@ -64,8 +64,6 @@ start() {
 	[ $# -eq 3 ] || usage
 	local dir=$1 addr=$2 port=$3 f name body="" zones="" pid i
 	command -v unbound >/dev/null || die "unbound not found: apt-get install unbound"
-	command -v ldns-signzone >/dev/null ||
-	    die "ldns-signzone not found: apt-get install ldnsutils"
 	dir=$(cd "$dir" && pwd) || die "cannot enter $dir"
 	for f in "$dir"/zones/*.signed "$dir"/zones/*.unsigned; do
 		[ -f "$f" ] || continue
@@ -73,6 +71,8 @@ start() {
 		case $name in
 		*.signed)
 			name=${name%.signed}
+			command -v ldns-signzone >/dev/null ||
+			    die "ldns-signzone not found: apt-get install ldnsutils"
 			sign "$dir" "$name"
 			body="$body	trust-anchor-file: \"$dir/$name.anchor\"
 "

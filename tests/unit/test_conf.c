@@ -67,10 +67,12 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(queue_lifetime) LONG(delay_warning) LONG(retry_min)
 	LONG(retry_max) LONG(connect_timeout) LONG(command_timeout)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
-	LONG(bounce_size_limit)
+	LONG(bounce_size_limit) LONG(mta_sts_port)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
+	else if (strcmp(key, "mta_sts") == 0)
+		buf_adds(b, c->mta_sts ? "yes" : "no");
 	else if (strcmp(key, "auth_plaintext") == 0)
 		buf_adds(b, c->auth_plaintext ? "yes" : "no");
 	else if (strcmp(key, "t_args") == 0)
@@ -427,6 +429,7 @@ test_defaults(void)
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
 		{ "spool_owner", "(null)" }, { "tls_policy", "" },
+		{ "mta_sts", "yes" }, { "mta_sts_port", "443" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
