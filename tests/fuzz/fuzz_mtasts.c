@@ -1,7 +1,10 @@
 /*
  * fuzz_mtasts: the MTA-STS parsers (mtasts_parse.c) over arbitrary bytes.
- * First byte even: the rest is policy text; odd: TXT records separated
- * by LF. Aborts unless: a parsed policy has a known mode, max_age within
+ * First byte mod 4: 0 or 2 policy text, 1 TXT records separated by
+ * LF, 3 an HTTP response then (its body) policy text; top bit set: the
+ * rest is a cache file. An HTTP body lies inside the response after a
+ * blank line; a cache file's id is letters and digits and its policy
+ * lies after the header. Aborts unless: a parsed policy has a known mode, max_age within
  * 0..MTASTS_MAX_AGE_MAX, at most MTASTS_MX_MAX mx patterns, at least one
  * unless the mode is none, each lower case, found in the input (ignoring
  * case), and matching itself (a "*." pattern matches "x" + its rest); a
@@ -122,14 +125,57 @@ txt(const char *t, size_t n)
 	}
 }
 
+static void
+http(const char *t, size_t n)
+{
+	const char *body, *err;
+	size_t blen;
+
+	if (mtasts_http_body(t, n, &body, &blen, &err) == -1) {
+		if (err == NULL)
+			FUZZ_FAIL();
+		return;
+	}
+	if (body < t + 2 || body + blen > t + n || body[-1] != '\n' ||
+	    strncmp(t, "HTTP/1.", 7) != 0)
+		FUZZ_FAIL();
+	policy(body, blen);
+}
+
+static void
+cache(const char *t, size_t n)
+{
+	char id[MTASTS_ID_MAX + 1];
+	const char *pol;
+	long long fetched;
+	size_t plen, i;
+
+	if (mtasts_cache_parse(t, n, id, &fetched, &pol, &plen) == -1)
+		return;
+	if (fetched < 0 || id[0] == '\0' || strlen(id) > MTASTS_ID_MAX ||
+	    pol < t || pol + plen != t + n || pol[-1] != '\n' ||
+	    pol[-2] != '\n')
+		FUZZ_FAIL();
+	for (i = 0; id[i] != '\0'; i++)
+		if (!isalnum((unsigned char)id[i]))
+			FUZZ_FAIL();
+	policy(pol, plen);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const char *t = (const char *)data + 1;
+
 	if (size == 0)
 		return 0;
-	if (data[0] & 1)
-		txt((const char *)data + 1, size - 1);
+	if (data[0] & 0x80)
+		cache(t, size - 1);
+	else if ((data[0] & 3) == 1)
+		txt(t, size - 1);
+	else if ((data[0] & 3) == 3)
+		http(t, size - 1);
 	else
-		policy((const char *)data + 1, size - 1);
+		policy(t, size - 1);
 	return 0;
 }

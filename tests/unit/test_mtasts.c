@@ -104,6 +104,106 @@ static const struct mx_case mx_cases[] = {
 	{ "*.example.net", "xexample.net", false },
 };
 
+struct http_case {
+	const char	*name, *resp, *want;	/* body or "ERR reason" */
+};
+
+#define TP "Content-Type: text/plain\r\n"
+
+static const struct http_case http_cases[] = {
+	{ "200", "HTTP/1.0 200 OK\r\n" TP "\r\nversion: STSv1\n",
+	    "version: STSv1\n" },
+	{ "LF only, 1.1", "HTTP/1.1 200 OK\n" TP "\nbody", "body" },
+	{ "no reason phrase", "HTTP/1.1 200\r\n" TP "\r\nx", "x" },
+	{ "charset", "HTTP/1.0 200 OK\r\nContent-type: TEXT/PLAIN; "
+	    "charset=utf-8\r\n\r\nx", "x" },
+	{ "Content-Length cuts", "HTTP/1.0 200 OK\r\n" TP
+	    "Content-Length: 3\r\n\r\nabcdef", "abc" },
+	{ "Content-Length too long", "HTTP/1.0 200 OK\r\n" TP
+	    "Content-Length: 30\r\n\r\nabc",
+	    "ERR the policy is shorter than its Content-Length" },
+	{ "Content-Length bad", "HTTP/1.0 200 OK\r\n" TP
+	    "Content-Length: 3x\r\n\r\nabc", "ERR bad Content-Length" },
+	{ "redirect", "HTTP/1.0 301 Moved\r\nLocation: https://x/\r\n\r\n",
+	    "ERR the HTTP reply is not 200" },
+	{ "404", "HTTP/1.0 404 Not Found\r\n\r\n",
+	    "ERR the HTTP reply is not 200" },
+	{ "2000", "HTTP/1.0 2000 OK\r\n" TP "\r\nx",
+	    "ERR the HTTP reply is not 200" },
+	{ "not HTTP", "SMTP/1.0 200 OK\r\n" TP "\r\nx",
+	    "ERR the HTTP reply is not 200" },
+	{ "html", "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\nx",
+	    "ERR the policy is not text/plain" },
+	{ "text/plainx", "HTTP/1.0 200 OK\r\nContent-Type: text/plainx\r\n"
+	    "\r\nx", "ERR the policy is not text/plain" },
+	{ "no type", "HTTP/1.0 200 OK\r\n\r\nx",
+	    "ERR the policy is not text/plain" },
+	{ "chunked", "HTTP/1.1 200 OK\r\n" TP "Transfer-Encoding: chunked"
+	    "\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	    "ERR a Transfer-Encoding in an HTTP/1.0 reply" },
+	{ "no end of header", "HTTP/1.0 200 OK\r\n" TP,
+	    "ERR no end of the HTTP header" },
+	{ "empty", "", "ERR no end of the HTTP header" },
+};
+
+struct cache_case {
+	const char	*name, *text, *want;	/* "id fetched policy" or ERR */
+};
+
+static const struct cache_case cache_cases[] = {
+	{ "good", "MINIMTA-STS 1\nid A1\nfetched 1700000000\n\nmode: x\n",
+	    "A1 1700000000 mode: x\n" },
+	{ "empty policy", "MINIMTA-STS 1\nid A1\nfetched 0\n\n", "A1 0 " },
+	{ "other version", "MINIMTA-STS 2\nid A1\nfetched 1\n\nx", "ERR" },
+	{ "bad id", "MINIMTA-STS 1\nid A-1\nfetched 1\n\nx", "ERR" },
+	{ "empty id", "MINIMTA-STS 1\nid \nfetched 1\n\nx", "ERR" },
+	{ "long id", "MINIMTA-STS 1\nid 123456789012345678901234567890123\n"
+	    "fetched 1\n\nx", "ERR" },
+	{ "no fetched", "MINIMTA-STS 1\nid A\n\nx", "ERR" },
+	{ "bad fetched", "MINIMTA-STS 1\nid A\nfetched x\n\nx", "ERR" },
+	{ "huge fetched", "MINIMTA-STS 1\nid A\nfetched 1234567890123\n\n",
+	    "ERR" },
+	{ "no blank line", "MINIMTA-STS 1\nid A\nfetched 1\nx", "ERR" },
+	{ "truncated", "MINIMTA-STS 1\nid A", "ERR" },
+};
+
+static void
+check_http(void)
+{
+	const char *body, *err;
+	struct buf b;
+	size_t i, blen;
+
+	buf_init(&b);
+	for (i = 0; i < sizeof(http_cases) / sizeof(http_cases[0]); i++) {
+		const struct http_case *c = &http_cases[i];
+
+		buf_reset(&b);
+		if (mtasts_http_body(c->resp, strlen(c->resp), &body, &blen,
+		    &err) == -1)
+			buf_printf(&b, "ERR %s", err);
+		else
+			buf_add(&b, body, blen);
+		UNIT_STR(c->name, buf_cstr(&b), c->want);
+	}
+	for (i = 0; i < sizeof(cache_cases) / sizeof(cache_cases[0]); i++) {
+		const struct cache_case *c = &cache_cases[i];
+		char id[MTASTS_ID_MAX + 1];
+		long long t;
+
+		buf_reset(&b);
+		if (mtasts_cache_parse(c->text, strlen(c->text), id, &t,
+		    &body, &blen) == -1) {
+			buf_adds(&b, "ERR");
+		} else {
+			buf_printf(&b, "%s %lld ", id, t);
+			buf_add(&b, body, blen);
+		}
+		UNIT_STR(c->name, buf_cstr(&b), c->want);
+	}
+	buf_free(&b);
+}
+
 static void
 check_txt(void)
 {
@@ -195,6 +295,7 @@ main(void)
 
 	check_txt();
 	check_policy();
+	check_http();
 	for (i = 0; i < sizeof(mx_cases) / sizeof(mx_cases[0]); i++)
 		UNIT_INT(mx_cases[i].host, mtasts_mx_match(mx_cases[i].pattern,
 		    mx_cases[i].host), mx_cases[i].want);
