@@ -145,6 +145,7 @@ tlspolicy_sts(const struct session_env *env, const struct mtasts *sts,
 		return 0;
 	}
 	if (!listed) {
+		p->name = "mta-sts";	/* for the deferral's log line */
 		why_set(why, "MX host %s is not in the MTA-STS policy of %s "
 		    "(enforce)", host, sts->domain);
 		tlspolicy_trace(env, "%s", why->text);

@@ -76,6 +76,8 @@ _$DANEPORT._tcp.mx TLSA 2 0 1 $ca
 ee MX 10 mx-ee.test.
 mx-ee A 127.0.0.3
 _$DANEPORT._tcp.mx-ee TLSA 3 1 1 $spki
+_mta-sts.ee TXT "v=STSv1; id=1"
+mta-sts.ee A 127.0.0.5
 bad MX 10 mx-bad.test.
 mx-bad A 127.0.0.3
 _$DANEPORT._tcp.mx-bad TLSA 3 1 1 $zero
@@ -470,7 +472,7 @@ sts_setup()
 	make_ca
 	mkdir -p "$STSDIR/zones" "$STSDIR/www"
 	ext=$STSDIR/ext.cnf
-	printf '%s\n' "subjectAltName=DNS:mta-sts.enf.sts,DNS:mta-sts.nomatch.sts,DNS:mta-sts.tst.sts,DNS:mta-sts.redir.sts" \
+	printf '%s\n' "subjectAltName=DNS:mta-sts.enf.sts,DNS:mta-sts.nomatch.sts,DNS:mta-sts.tst.sts,DNS:mta-sts.redir.sts,DNS:mta-sts.ee.test" \
 	    "extendedKeyUsage=serverAuth" >"$ext"
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	    -subj /CN=mta-sts.enf.sts -keyout "$STSDIR/https.key" \
@@ -515,6 +517,9 @@ ZONE
 	    >"$STSDIR/www/mta-sts.tst.sts.txt"
 	printf 'version: STSv1\nmode: enforce\nmx: nothing.example\nmax_age: 600\n' \
 	    >"$STSDIR/www/mta-sts.redir.sts.txt"
+	# DANE's ee.test also publishes an MTA-STS policy its MX is not in
+	printf 'version: STSv1\nmode: enforce\nmx: nothing.example\nmax_age: 600\n' \
+	    >"$STSDIR/www/mta-sts.ee.test.txt"
 	echo "https://mta-sts.enf.sts/.well-known/mta-sts.txt" \
 	    >"$STSDIR/www/mta-sts.redir.sts.redirect"
 	STSADDR=127.0.0.$((RANDOM % 100 + 20))
@@ -576,7 +581,7 @@ sts_run()
 	sts_run nomatch.sts good
 	not_arrived
 	! grep -q EHLO "$M_LOG" || false
-	log_has "$id: to=<u@nomatch\.sts>, relay=none, .*dsn=4\.7\.5, status=deferred \(MX host mx-other\.test is not in the MTA-STS policy of nomatch\.sts \(enforce\)\)" "$T/qlog"
+	log_has "$id: to=<u@nomatch\.sts>, relay=none, .*tls=none policy=mta-sts, dsn=4\.7\.5, status=deferred \(MX host mx-other\.test is not in the MTA-STS policy of nomatch\.sts \(enforce\)\)" "$T/qlog"
 }
 
 @test "tlspolicy: mta-sts testing: MX not in the policy, certificate not for it: sent, both logged" {
@@ -652,4 +657,24 @@ sts_run()
 	grep -q '^\*\*\* MTA-STS: enf\.sts publishes policy id 20261207A1$' "$T/verbose"
 	grep -q '^\*\*\* MTA-STS: policy of enf\.sts: enforce, 1 mx pattern$' "$T/verbose"
 	grep -q '^\*\*\* TLS policy for mx\.test: mta-sts (TLS required, certificate verified)$' "$T/verbose"
+}
+
+@test "tlspolicy: mta-sts and DANE: DANE takes precedence (an MTA-STS policy that names no MX of the domain)" {
+	[ -n "${DANEDIR:-}" ] ||
+	    skip "DANE tests need ldns-signzone (apt-get install ldnsutils)"
+	sts_case
+	dane_case
+	# under may, MTA-STS applies: the MX is not in the policy
+	mx_conf "tls_policy ee.test may"
+	mx_server good
+	send u@ee.test
+	id=$(qids)
+	qrun
+	not_arrived
+	log_has "$id: to=<u@ee\.test>, relay=none, .*tls=none policy=mta-sts, dsn=4\.7\.5, status=deferred \(MX host mx-ee\.test is not in the MTA-STS policy of ee\.test" "$T/qlog"
+	# under dane, the usable TLSA record decides
+	mx_conf "tls_policy ee.test dane"
+	qrun
+	arrived good yes
+	log_has "$id: to=<u@ee\.test>, .*tls=dane policy=dane TLSv1.*status=sent" "$T/qlog"
 }
