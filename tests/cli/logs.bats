@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# Logs that the admin's tools read (issue 7): Postfix's program names and
+# line shapes, so that the real pflogsumm (Debian's package) counts a test
+# run's mail as it counts Postfix's. minimta logs to stderr here (log
+# stderr) in the very lines syslog stores after its "Mon DD HH:MM:SS host"
+# prefix, which the test adds: "minimta/smtp[PID]: ID: to=<...>, ...".
+
+load common
+load ../lib/servers
+load delivery
+
+# shellcheck disable=SC2034 # read by bats: no test may hang
+BATS_TEST_TIMEOUT=120
+
+setup()
+{
+	command -v pflogsumm >/dev/null ||
+	    skip "pflogsumm is not installed (tests/deps.sh installs it)"
+	dl_setup
+}
+
+teardown()
+{
+	dl_teardown
+}
+
+# syslog_of FILE: FILE's log lines as syslog writes them to /var/log/mail.log
+# (the time is now, the host "testhost"), for pflogsumm.
+syslog_of()
+{
+	local now
+	now=$(LC_ALL=C date '+%b %e %H:%M:%S')
+	grep -E '^minimta(/[a-z]+)?\[[0-9]+\]: ' "$1" | sed "s/^/$now testhost /"
+}
+
+# summary: pflogsumm's report of $T/log, in $T/report.
+summary()
+{
+	syslog_of "$T/log" >"$T/syslog"
+	pflogsumm --syslog-name=minimta "$T/syslog" >"$T/report"
+	cat "$T/report" >&2
+}
+
+# total N WHAT: pflogsumm's Grand Totals line "N   WHAT".
+total()
+{
+	grep -Eq "^ +$1 +$2( |\$)" "$T/report" || {
+		echo "report lacks \"$1 $2\":" >&2
+		grep -E "^ +[0-9]+[kM]? +$2( |\$)" "$T/report" >&2
+		return 1
+	}
+}
+
+# section TITLE: the lines of one pflogsumm section, without its title,
+# underline and blank lines.
+section()
+{
+	awk -v t="$1" '
+	    $0 == t { on = 1; getline; next }
+	    on && /^$/ { if (seen) exit; next }
+	    on { seen = 1; print }' "$T/report"
+}
+
+@test "logs: pflogsumm counts received, delivered, deferred, bounced, senders and recipients" {
+	start_smtpd relay \
+	    --reject-rcpt "later@x.example=450 4.2.0 try again later" \
+	    --reject-rcpt "gone@x.example=550 5.1.1 no such user"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	send -f alice@example.org one@x.example
+	send -f alice@example.org two@y.example
+	send -f bob@example.org later@x.example
+	send -f bob@example.org gone@x.example
+	[ "$(nqueued)" -eq 4 ]
+	qrun
+	# the bounce to bob is queued by this run; the next run sends it
+	# and tries later@ again
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 3 ]
+	[ "$(nqueued)" -eq 1 ]
+	summary
+	total 4 received
+	total 3 delivered
+	total 1 'deferred +\(2 +deferrals\)'
+	total 1 bounced
+	total 2 senders
+	total 1 'sending hosts/domains'
+	total 3 recipients
+	total 3 'recipient hosts/domains'
+	# each sender with its two messages; each recipient delivered to
+	[ "$(section 'Senders by message count' |
+	    awk '{print $1, $2}' | sort)" = \
+	    $'2 alice@example.org\n2 bob@example.org' ]
+	[ "$(section 'Recipients by message count' |
+	    awk '{print $1, $2}' | sort)" = \
+	    $'1 bob@example.org\n1 one@x.example\n1 two@y.example' ]
+	# the server's reasons, as pflogsumm trims them
+	section 'message deferral detail' | grep -q 'try again later'
+	section 'message bounce detail (by relay)' | grep -q 'no such user'
+}
