@@ -97,3 +97,74 @@ section()
 	section 'message deferral detail' | grep -q 'try again later'
 	section 'message bounce detail (by relay)' | grep -q 'no such user'
 }
+
+# as_nobody CMD...: CMD as nobody (a submitter that is not the spool owner).
+as_nobody()
+{
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+}
+
+# received_lines ID: the lines that tell pflogsumm ID was received.
+received_lines()
+{
+	grep -Ec "^minimta/pickup\[[0-9]+\]: $1: uid=|^minimta/smtpd\[[0-9]+\]: $1: client=" "$T/log" || true
+}
+
+@test "logs: a drop file, a local submission and an SMTP client on a socket are each received once" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (setpriv to nobody)"
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	command -v systemd-socket-activate >/dev/null ||
+	    skip "needs systemd-socket-activate (Debian package systemd)"
+	start_smtpd relay
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	if ! as_nobody test -x "$MINIMTA"; then
+		cp "$MINIMTA" "$T/minimta"
+		chmod 0755 "$T/minimta"
+		MINIMTA=$T/minimta
+	fi
+	"$MINIMTA" -C "$T/minimta.conf" -bp >/dev/null	# the spool's layout
+	# the spool owner (root here) submits: straight into the queue
+	send -f root@example.org a@x.example
+	# nobody drops a file for the queue runner's pickup
+	printf 'Message-ID: <drop.1@example.org>\nSubject: drop\n\nb\n' |
+	    as_nobody "$MINIMTA" -C "$T/minimta.conf" -odq \
+	    -f nobody@example.org b@x.example 2>>"$T/log"
+	# an SMTP client on a socket (as minimta-smtp@.service runs -bs)
+	port=$(free_port 127.0.0.1)
+	dl_bg systemd-socket-activate -l "127.0.0.1:$port" --inetd -a \
+	    "$MINIMTA" -C "$T/minimta.conf" -odq -bs 2>>"$T/log"
+	wait_for_port 127.0.0.1 "$port"
+	py - "$port" <<'PY'
+import smtplib, sys
+with smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10) as s:
+    s.sendmail("client@example.org", ["c@x.example"],
+               "Subject: smtp\r\n\r\nb\r\n")
+PY
+	wait_until 10 grep -q 'minimta/smtpd\[[0-9]*\]: [0-9A-V]*: client=' \
+	    "$T/log"
+	qrun
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 3 ]
+	spool_empty
+	cat "$T/log" >&2
+	# the owner's: pickup; nobody's: postdrop when written, pickup when
+	# taken in; the client's: smtpd, with the address of the client
+	a=$(sed -n 's/^minimta\/pickup\[[0-9]*\]: \([0-9A-V]*\): uid=0 from=<root@example.org>$/\1/p' "$T/log")
+	b=$(sed -n 's/^minimta\/postdrop\[[0-9]*\]: \([0-9A-V]*\): uid=65534 from=<nobody@example.org> (dropped for pickup)$/\1/p' "$T/log")
+	c=$(sed -n 's/^minimta\/smtpd\[[0-9]*\]: \([0-9A-V]*\): client=unknown\[127\.0\.0\.1\]$/\1/p' "$T/log")
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ]
+	log_has "^minimta/pickup\[[0-9]+\]: $b: uid=65534 from=<nobody@example.org>$"
+	log_has "^minimta/cleanup\[[0-9]+\]: $b: message-id=<drop\.1@example\.org>$"
+	log_has "^minimta/cleanup\[[0-9]+\]: $c: message-id=<[^>]+@test\.example>$"
+	for id in "$a" "$b" "$c"; do
+		[ "$(received_lines "$id")" -eq 1 ]
+		log_has "^minimta/qmgr\[[0-9]+\]: $id: from=<[^>]+>, size=[0-9]+, nrcpt=1 \(queue active\)$"
+		log_has "^minimta/qmgr\[[0-9]+\]: $id: removed$"
+	done
+	summary
+	total 3 received
+	total 3 delivered
+	total 3 senders
+	[ "$(section 'Senders by message count' |
+	    awk '{print $1, $2}' | sort)" = \
+	    $'1 client@example.org\n1 nobody@example.org\n1 root@example.org' ]
+}
