@@ -33,10 +33,15 @@ syslog_of()
 	grep -E '^minimta(/[a-z]+)?\[[0-9]+\]: ' "$1" | sed "s/^/$now testhost /"
 }
 
-# summary: pflogsumm's report of $T/log, in $T/report.
+# summary [FILE]: pflogsumm's report of $T/log (or of FILE, a syslog file
+# already), in $T/report.
 summary()
 {
-	syslog_of "$T/log" >"$T/syslog"
+	if [ $# -gt 0 ]; then
+		cp "$1" "$T/syslog"
+	else
+		syslog_of "$T/log" >"$T/syslog"
+	fi
 	pflogsumm --syslog-name=minimta "$T/syslog" >"$T/report"
 	cat "$T/report" >&2
 }
@@ -167,4 +172,74 @@ PY
 	[ "$(section 'Senders by message count' |
 	    awk '{print $1, $2}' | sort)" = \
 	    $'1 client@example.org\n1 nobody@example.org\n1 root@example.org' ]
+}
+
+# syslogd DIR: a /dev/log stand-in, the datagram socket DIR/devlog, that
+# writes each message it gets as one line to DIR/syslog.raw.
+syslogd()
+{
+	: >"$1/syslog.raw"
+	cat >"$1/syslogd.py" <<'PY'
+import os, socket, sys
+d = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(os.path.join(d, "devlog"))
+os.chmod(os.path.join(d, "devlog"), 0o666)
+with open(os.path.join(d, "syslog.raw"), "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).rstrip(b"\n") + b"\n")
+PY
+	dl_bg "$PYTHON" "$1/syslogd.py" "$1"
+	wait_until 10 test -S "$1/devlog"
+}
+
+# in_devlog_ns CMD...: CMD in a mount namespace whose /dev/log is
+# $T/devlog (the machine's /dev is left alone: a tmpfs on /dev holds
+# the null and urandom devices and the socket).
+in_devlog_ns()
+{
+	unshare -m --propagation private sh -ec '
+	    t=$1; shift
+	    mkdir -p "$t/olddev"
+	    mount --bind /dev "$t/olddev"
+	    mount -t tmpfs -o mode=0755 tmpfs /dev
+	    for n in null zero urandom random; do
+		touch "/dev/$n"
+		mount --bind "$t/olddev/$n" "/dev/$n"
+	    done
+	    touch /dev/log
+	    mount --bind "$t/devlog" /dev/log
+	    "$@"' sh "$T" "$@"
+}
+
+@test "logs: syslog gets the same lines, facility mail, the program as ident" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (a mount namespace for /dev/log)"
+	unshare -m true 2>/dev/null || skip "cannot make a mount namespace here"
+	start_smtpd relay
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	sed -i 's/^log stderr$/log syslog/' "$T/minimta.conf"
+	syslogd "$T"
+	printf 'Subject: s\n\nb\n' >"$T/msg"
+	in_devlog_ns "$MINIMTA" -C "$T/minimta.conf" -odq -f a@example.org \
+	    one@x.example <"$T/msg"
+	in_devlog_ns "$MINIMTA" -C "$T/minimta.conf" -q
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+	wait_until 5 grep -q ': removed$' "$T/syslog.raw"
+	cat "$T/syslog.raw" >&2
+	# glibc's local form: <PRI>Mmm dd hh:mm:ss ident[pid]: text; mail.info
+	# is 2 * 8 + 6
+	id=$(sed -En 's/.* minimta\/pickup\[[0-9]+\]: ([0-9A-V]+): .*/\1/p' \
+	    "$T/syslog.raw")
+	[ -n "$id" ]
+	grep -Eq "^<22>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} minimta/pickup\[[0-9]+\]: $id: uid=0 from=<a@example.org>$" "$T/syslog.raw"
+	grep -Eq "^<22>.{15} minimta/cleanup\[[0-9]+\]: $id: message-id=<" "$T/syslog.raw"
+	grep -Eq "^<22>.{15} minimta/qmgr\[[0-9]+\]: $id: from=<a@example.org>, size=[0-9]+, nrcpt=1 \(queue active\)$" "$T/syslog.raw"
+	grep -Eq "^<22>.{15} minimta/smtp\[[0-9]+\]: $id: to=<one@x.example>, relay=[^,]+, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=2\.0\.0, status=sent \(250 " "$T/syslog.raw"
+	grep -Eq "^<22>.{15} minimta/qmgr\[[0-9]+\]: $id: removed$" "$T/syslog.raw"
+	# what syslogd stores, with the host: pflogsumm reads it
+	sed -E 's/^<[0-9]+>(.{15}) /\1 testhost /' "$T/syslog.raw" \
+	    >"$T/mail.log"
+	summary "$T/mail.log"
+	total 1 received
+	total 1 delivered
 }
