@@ -212,7 +212,7 @@ in_devlog_ns()
 	    "$@"' sh "$T" "$@"
 }
 
-@test "logs: syslog gets the same lines, facility mail, the program as ident" {
+@test "logs: syslog gets the same lines as -v, facility mail, the program as ident" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (a mount namespace for /dev/log)"
 	unshare -m true 2>/dev/null || skip "cannot make a mount namespace here"
 	start_smtpd relay
@@ -220,8 +220,9 @@ in_devlog_ns()
 	sed -i 's/^log stderr$/log syslog/' "$T/minimta.conf"
 	syslogd "$T"
 	printf 'Subject: s\n\nb\n' >"$T/msg"
-	in_devlog_ns "$MINIMTA" -C "$T/minimta.conf" -odq -f a@example.org \
-	    one@x.example <"$T/msg"
+	# -v copies the lines to stderr
+	in_devlog_ns "$MINIMTA" -C "$T/minimta.conf" -odq -v \
+	    -f a@example.org one@x.example <"$T/msg" 2>"$T/verbose"
 	in_devlog_ns "$MINIMTA" -C "$T/minimta.conf" -q
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
 	wait_until 5 grep -q ': removed$' "$T/syslog.raw"
@@ -236,6 +237,13 @@ in_devlog_ns()
 	grep -Eq "^<22>.{15} minimta/qmgr\[[0-9]+\]: $id: from=<a@example.org>, size=[0-9]+, nrcpt=1 \(queue active\)$" "$T/syslog.raw"
 	grep -Eq "^<22>.{15} minimta/smtp\[[0-9]+\]: $id: to=<one@x.example>, relay=[^,]+, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=2\.0\.0, status=sent \(250 " "$T/syslog.raw"
 	grep -Eq "^<22>.{15} minimta/qmgr\[[0-9]+\]: $id: removed$" "$T/syslog.raw"
+	# the same lines as syslog got from the submitter
+	pid=$(sed -En 's/^minimta\/pickup\[([0-9]+)\]: .*/\1/p' "$T/verbose")
+	[ -n "$pid" ]
+	diff <(grep -E "^minimta/[a-z]+\[$pid\]: " "$T/verbose") \
+	    <(sed -En "s/^<[0-9]+>.{15} (minimta\/[a-z]+\[$pid\]: )/\1/p" \
+	    "$T/syslog.raw")
+	[ "$(grep -c "\[$pid\]: " "$T/verbose")" -eq 2 ]
 	# what syslogd stores, with the host: pflogsumm reads it
 	sed -E 's/^<[0-9]+>(.{15}) /\1 testhost /' "$T/syslog.raw" \
 	    >"$T/mail.log"
