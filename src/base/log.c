@@ -65,6 +65,8 @@ log_open(enum log_prog p)
 void
 log_init(const char *ident, enum log_dest dest)
 {
+	if (log_opened)
+		closelog();	/* it holds one of the names */
 	log_ident = ident;
 	memset(log_names, 0, sizeof(log_names));
 	log_opened = false;
