@@ -333,6 +333,13 @@ log_msg_removed(const char *id)
 }
 
 void
+log_msg_expired(const char *id, const char *sender)
+{
+	log_line(LOG_PROG_QMGR, LOG_INFO,
+	    "%s: from=<%s>, status=expired, returned to sender", id, sender);
+}
+
+void
 log_msg_notice(const char *id, bool postmaster, enum log_report kind,
     const char *newid)
 {

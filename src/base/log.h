@@ -88,6 +88,7 @@ void	panic(const char *, ...) PRINTFLIKE(1, 2) NORETURN;
  *   cleanup:  ID: message-id=<...>     (the field's value, cleaned)
  *   qmgr:     ID: from=<sender>, size=N, nrcpt=N (queue active)
  *   qmgr:     ID: removed
+ *   qmgr:     ID: from=<sender>, status=expired, returned to sender
  *   bounce:   ID: sender non-delivery notification: NEWID
  * Addresses are ours (parsed and checked); the message-id is the
  * submitter's and is cleaned and capped here.
@@ -100,6 +101,8 @@ void	log_msg_id(const char *id, const char *value, size_t len);
 void	log_msg_active(const char *id, const char *sender, long long size,
 	    size_t nrcpt);
 void	log_msg_removed(const char *id);
+/* qmgr: "ID: from=<sender>, status=expired, returned to sender" */
+void	log_msg_expired(const char *id, const char *sender);
 
 enum log_report {
 	LOG_REPORT_FAILED,	/* non-delivery */

@@ -114,6 +114,8 @@ report_finish(const struct conf *conf, struct spool *sp, const char *id)
 	}
 	v = xcalloc(q.env.nrcpts ? q.env.nrcpts : 1, sizeof(*v));
 	changed = one_kind(conf, sp, &q, QSTATE_REPORT_FAILED, now, v);
+	if (changed && now - q.env.arrival >= conf->queue_lifetime)
+		log_msg_expired(id, q.env.sender);
 	changed |= one_kind(conf, sp, &q, QSTATE_REPORT_RELAYED, now, v);
 	if (report_delay_due(conf, &q, now))
 		changed |= one_kind(conf, sp, &q, QSTATE_REPORT_NONE, now, v);

@@ -246,6 +246,7 @@ older_than()
 	wait_until 5 older_than 1 "$T/spool/queue/$id"
 	qrun
 	log_has "$id: to=<t@x.example>, .*dsn=4\.3\.0, status=expired \(451 4\.3\.0 try again later\)" "$T/qlog"
+	log_has "^minimta/qmgr\[[0-9]+\]: $id: from=<sender@example.org>, status=expired, returned to sender$" "$T/qlog"
 	log_has "$id: removed" "$T/qlog"
 	[ "$(nqueued)" -eq 1 ]
 	[ "$(qids)" != "$id" ]

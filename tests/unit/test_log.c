@@ -106,6 +106,9 @@ test_lines(void)
 	    "size=2048, nrcpt=3 (queue active)\n");
 	log_msg_removed("1ABC");
 	UNIT_STR("removed", captured(), "minimta/qmgr[P]: 1ABC: removed\n");
+	log_msg_expired("1ABC", "a@example.org");
+	UNIT_STR("expired", captured(), "minimta/qmgr[P]: 1ABC: "
+	    "from=<a@example.org>, status=expired, returned to sender\n");
 	log_msg_notice("1ABC", false, LOG_REPORT_FAILED, "2DEF");
 	log_msg_notice("1ABC", false, LOG_REPORT_DELAYED, "2DEF");
 	log_msg_notice("1ABC", false, LOG_REPORT_RELAYED, "2DEF");
