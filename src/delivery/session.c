@@ -149,7 +149,8 @@ handshake(const struct attempt *a, struct session *s, struct why *why)
 	if (io_is_tls(s->io)) {
 		(void)snprintf(s->tls, sizeof(s->tls), "%s",
 		    io_tls_info(s->io) ? io_tls_info(s->io) : "TLS");
-		log_info("%s TLS connection established to %s: %s",
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
+		    "%s TLS connection established to %s: %s",
 		    verify ? "Verified" : "Anonymous", s->relay, s->tls);
 	}
 	if (do_auth(a, s, why) == -1)
@@ -244,7 +245,7 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 			a.salen = hosts->v[i].addrlens[j];
 			if ((s = try_address(&a, &reach, &w)) != NULL)
 				return s;
-			log_info("%s", w.text);
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "%s", w.text);
 			keep_reason(why, best_reach, &w, reach);
 		}
 	}
@@ -275,7 +276,8 @@ session_open(struct session_env *env, const char *domain,
 			if (dr == DNS_FOUND) {
 				*out = try_hosts(env, u, &hosts, &reach, why);
 			} else {
-				log_info("smarthost %s: %s", u->text, w.text);
+				log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
+				    "smarthost %s: %s", u->text, w.text);
 				keep_reason(why, &reach, &w, REACH_LOOKUP);
 			}
 			dns_hosts_free(&hosts);
