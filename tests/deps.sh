@@ -18,6 +18,9 @@
 #                 ldnsutils (ldns-keygen, ldns-signzone: tlspolicy.bats signs
 #                 its DANE test zones, served by a validating unbound through
 #                 tests/lib/dnssec-server.sh)
+#   logs:         pflogsumm (tests/cli/logs.bats runs the real one over a
+#                 test run's log: Postfix's program names and line shapes;
+#                 it needs perl and libdate-calc-perl, not postfix)
 #   clients:      php-cli (mail() with sendmail_path), php-symfony-mailer
 #                 (its sendmail transport), git-email and libmailtools-perl
 #                 (git send-email --sendmail-cmd; Mail::Address is only a
@@ -39,9 +42,10 @@ set -u
 
 PACKAGES="build-essential pkg-config libssl-dev libc-ares-dev libbsd-dev
 openssl ca-certificates python3 python3-aiosmtpd bats strace unbound
-util-linux procps iproute2 coreutils time jq ldnsutils clang libclang-rt-14-dev git
+util-linux procps iproute2 coreutils time jq ldnsutils clang libclang-rt-14-dev
+git
 php-cli php-symfony-mailer git-email libmailtools-perl systemd
-dpkg-dev debhelper lintian debootstrap man-db"
+dpkg-dev debhelper lintian debootstrap man-db pflogsumm"
 # Fallback if apt-cache cannot tell us (Debian 12's postfix 3.7).
 POSTFIX_LIBS_DEFAULT="libc6 libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3"
 

@@ -408,6 +408,7 @@ cmd_data(struct bs *b)
 	req.nrcpts = b->nrcpts;
 	req.uid = getuid();
 	req.peer = peer_text(b);
+	req.peer_ip = req.peer != NULL ? b->peer_ip : NULL;
 	why.text[0] = '\0';
 	rc = submit_message(b->conf, b->sp, &req, &src, id, &why);
 	switch (rc) {

@@ -63,8 +63,9 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 		if (!any_failed(rcpts, n))
 			return 0;	/* delay or success news: nobody to tell */
 		if (conf->postmaster == NULL) {
-			log_warn("%s: undeliverable message from <>: report "
-			    "discarded (no postmaster configured)", q->id);
+			log_as(LOG_PROG_BOUNCE, LOG_LEVEL_WARN, "%s: "
+			    "undeliverable message from <>: report discarded "
+			    "(no postmaster configured)", q->id);
 			return 0;
 		}
 		to = conf->postmaster;
@@ -106,10 +107,9 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 		goto out;
 	rc = -1;
 	crash_point("bounce.after-commit");
-	log_info("%s: sender %s notification: %s", bio.w.id,
-	    any_failed(rcpts, n) ? "non-delivery" : "delivery status", q->id);
-	log_info("%s: from=<>, size=%lld, nrcpt=1 (queue active)", bio.w.id,
-	    (long long)q->size);
+	log_msg_notice(q->id, *q->env.sender == '\0', any_failed(rcpts, n) ?
+	    LOG_REPORT_FAILED : rcpts[0].action == DSN_DELAYED ?
+	    LOG_REPORT_DELAYED : LOG_REPORT_RELAYED, bio.w.id);
 	(void)spool_trigger(sp);
 	rc = 0;
 out:

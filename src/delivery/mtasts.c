@@ -80,8 +80,8 @@ mtasts_cache_write(struct session_env *env, const char *domain,
 	    spool_commit(f, &why) == -1) {
 		if (f != NULL)
 			spool_abort(f);
-		log_warn("MTA-STS policy of %s not cached: %s", domain,
-		    why.text);
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS policy of %s "
+		    "not cached: %s", domain, why.text);
 	}
 	buf_free(&b);
 }
@@ -220,8 +220,9 @@ mtasts_lookup(struct session_env *env, const char *domain,
 			    ftext.len);
 			goto out;
 		}
-		log_warn("MTA-STS policy of %s: %s%s", domain, why.text,
-		    cached ? "; using the cached one" : "");
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS policy of %s: "
+		    "%s%s", domain, why.text, cached ? "; using the cached one" :
+		    "");
 		tlspolicy_trace(env, "MTA-STS: fetch failed: %s", why.text);
 	}
 	if (cached && mtasts_use(out, ctext.data, ctext.len, &why) == 0)

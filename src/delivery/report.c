@@ -79,7 +79,8 @@ one_kind(const struct conf *conf, struct spool *sp, struct qfile *q,
 	if (n == 0)
 		return false;
 	if (bounce_queue(conf, sp, q, v, n, &why) == -1) {
-		log_error("%s: cannot queue the %s, will retry: %s", q->id,
+		log_as(LOG_PROG_BOUNCE, LOG_LEVEL_ERROR,
+		    "%s: cannot queue the %s, will retry: %s", q->id,
 		    kind == QSTATE_REPORT_FAILED ? "bounce" :
 		    kind == QSTATE_REPORT_RELAYED ? "success report" :
 		    "delay warning", why.text);
@@ -106,24 +107,28 @@ report_finish(const struct conf *conf, struct spool *sp, const char *id)
 	case QFILE_OK:
 		break;
 	case QFILE_BAD:
-		log_error("%s: %s", id, why.text);
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id, why.text);
 		return;
 	default:
 		return;	/* gone: another runner finished it */
 	}
 	v = xcalloc(q.env.nrcpts ? q.env.nrcpts : 1, sizeof(*v));
 	changed = one_kind(conf, sp, &q, QSTATE_REPORT_FAILED, now, v);
+	if (changed && now - q.env.arrival >= conf->queue_lifetime)
+		log_msg_expired(id, q.env.sender);
 	changed |= one_kind(conf, sp, &q, QSTATE_REPORT_RELAYED, now, v);
 	if (report_delay_due(conf, &q, now))
 		changed |= one_kind(conf, sp, &q, QSTATE_REPORT_NONE, now, v);
 	if (changed && qstate_all_done(&q.state)) {
 		crash_point("deliver.before-remove");
 		if (qfile_remove(sp, &q, &why) == -1)
-			log_error("%s: %s", id, why.text);
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id,
+			    why.text);
 		else
-			log_info("%s: removed", id);
+			log_msg_removed(id);
 	} else if (changed && qfile_save_state(sp, &q, &why) == -1) {
-		log_error("%s: cannot save delivery state: %s", id, why.text);
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+		    "%s: cannot save delivery state: %s", id, why.text);
 	}
 	free(v);
 	qfile_close(&q);

@@ -209,10 +209,12 @@ handshake(struct attempt *a, struct session *s, struct why *why)
 	}
 	describe_tls(a, s);
 	if (p->sts_testing && !io_tls_verified(s->io))
-		log_warn("MTA-STS testing: %s: %s", s->relay, io_is_tls(s->io) ?
-		    io_tls_verify(s->io) : "no TLS");
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS testing: %s: %s",
+		    s->relay, io_is_tls(s->io) ? io_tls_verify(s->io) :
+		    "no TLS");
 	if (io_is_tls(s->io))
-		log_info("%s TLS connection established to %s: %s",
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
+		    "%s TLS connection established to %s: %s",
 		    io_tls_dane(s->io) ? "Verified (DANE)" : p->verify ?
 		    "Verified" : "Anonymous", s->relay, io_tls_info(s->io) ?
 		    io_tls_info(s->io) : "TLS");
@@ -319,8 +321,8 @@ try_policy(struct attempt *a, enum reach *reach, struct why *why)
 	if ((s = try_address(a, reach, why)) != NULL ||
 	    !a->starttls_failed)
 		return s;
-	log_info("STARTTLS failed: %s; trying again in plaintext "
-	    "(tls_policy %s)", why->text, a->pol.name);
+	log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "STARTTLS failed: %s; trying "
+	    "again in plaintext (tls_policy %s)", why->text, a->pol.name);
 	note(a->env, "STARTTLS failed: %s: plaintext (policy %s)",
 	    why->text, a->pol.name);
 	a->plaintext = true;
@@ -349,7 +351,7 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 		    &a.pol, &w) == -1) {
 			/* a TLSA lookup failed: this host must wait */
 			(void)strlcpy(a.status, "4.7.5", sizeof(a.status));
-			log_info("%s", w.text);
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "%s", w.text);
 			keep_status(env, REACH_SERVER, *best_reach, &a);
 			keep_reason(why, best_reach, &w, REACH_SERVER);
 			continue;
@@ -359,7 +361,7 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 			a.salen = hosts->v[i].addrlens[j];
 			if ((s = try_policy(&a, &reach, &w)) != NULL)
 				break;
-			log_info("%s", w.text);
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "%s", w.text);
 			keep_status(env, reach, *best_reach, &a);
 			keep_reason(why, best_reach, &w, reach);
 		}
@@ -395,7 +397,8 @@ session_open(struct session_env *env, const char *domain,
 				*out = try_hosts(env, u, NULL, &hosts, NULL,
 				    &reach, why);
 			} else {
-				log_info("smarthost %s: %s", u->text, w.text);
+				log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
+				    "smarthost %s: %s", u->text, w.text);
 				keep_reason(why, &reach, &w, REACH_LOOKUP);
 			}
 			dns_hosts_free(&hosts);

@@ -59,6 +59,7 @@ struct submit_request {
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
 	const char	*peer;		/* -bs on a socket: "helo ([ip])" */
+	const char	*peer_ip;	/* and its address alone (the log) */
 	const char	*login;		/* their login name, for the sender */
 };
 
