@@ -256,7 +256,10 @@ tls_ctx_dane(struct tls_ctx *t, const char *base, const struct tls_tlsa *v,
 	return 0;
 }
 
-/* DANE on one connection: 0, or -1 (the OpenSSL error queue says why). */
+/*
+ * DANE on one connection: 0, -1 (the OpenSSL error queue says why), or
+ * -2 when no record is usable.
+ */
 static int
 tls_conn_dane_setup(struct tls_conn *c, const struct tls_ctx *t)
 {
@@ -269,6 +272,9 @@ tls_conn_dane_setup(struct tls_conn *c, const struct tls_ctx *t)
 	for (i = 0; i < t->ndane; i++) {
 		const struct tls_tlsa *a = &t->dane[i];
 
+		/* RFC 7672 3.1.3: PKIX-TA(0)/PKIX-EE(1) are not for SMTP */
+		if (a->usage != 2 && a->usage != 3)
+			continue;
 		/* > 0 usable, 0 unusable (skipped), < 0 an error */
 		if (SSL_dane_tlsa_add(c->ssl, a->usage, a->selector, a->mtype,
 		    a->data, a->len) > 0)
@@ -277,9 +283,7 @@ tls_conn_dane_setup(struct tls_conn *c, const struct tls_ctx *t)
 	ERR_clear_error();	/* unusable records leave errors behind */
 	c->dane = true;
 	c->enforce = true;
-	if (usable == 0)
-		return -1;
-	return 0;
+	return usable == 0 ? -2 : 0;
 }
 
 static bool
@@ -327,8 +331,16 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *sni,
 		goto fail;
 	if (t->ndane > 0) {
 		/* the TLSA base domain is the name (SSL_dane_enable) */
-		if (tls_conn_dane_setup(c, t) == -1)
+		switch (tls_conn_dane_setup(c, t)) {
+		case 0:
+			break;
+		case -2:
+			why_set(why, "TLS setup: no usable DANE TLSA record");
+			tls_conn_free(c);
+			return NULL;
+		default:
 			goto fail;
+		}
 		SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
 		(void)strlcpy(c->vtext, "no certificate", sizeof(c->vtext));
 		return c;
@@ -407,8 +419,8 @@ tls_result(struct tls_conn *c, int ret, int saved, const char *action,
 static void
 tls_describe(struct tls_conn *c)
 {
+	uint8_t usage, selector, mtype;
 	long vr;
-	int usage;
 
 	(void)snprintf(c->info, sizeof(c->info), "%s with cipher %s",
 	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl));
@@ -417,9 +429,12 @@ tls_describe(struct tls_conn *c)
 		(void)strlcpy(c->vtext, "no certificate", sizeof(c->vtext));
 		c->verified = false;
 	} else if (vr == X509_V_OK && c->dane &&
-	    (usage = SSL_get0_dane_authority(c->ssl, NULL, NULL)) >= 0) {
+	    SSL_get0_dane_authority(c->ssl, NULL, NULL) >= 0 &&
+	    SSL_get0_dane_tlsa(c->ssl, &usage, &selector, &mtype, NULL,
+	    NULL) >= 0) {
 		(void)snprintf(c->vtext, sizeof(c->vtext),
-		    "certificate verified by DANE (TLSA usage %d)", usage);
+		    "certificate verified by DANE (TLSA %u %u %u)", usage,
+		    selector, mtype);
 		c->verified = true;
 		c->dane_ok = true;
 	} else if (vr == X509_V_OK) {

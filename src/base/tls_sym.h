@@ -34,6 +34,7 @@
 	X(SSL_dane_tlsa_add)						\
 	X(SSL_free)							\
 	X(SSL_get0_dane_authority)					\
+	X(SSL_get0_dane_tlsa)						\
 	X(SSL_get0_param)						\
 	X(SSL_get0_peer_certificate)					\
 	X(SSL_get_current_cipher)					\
@@ -85,6 +86,7 @@ static struct {
 #define SSL_dane_tlsa_add		(*tls_sym.p_SSL_dane_tlsa_add)
 #define SSL_free			(*tls_sym.p_SSL_free)
 #define SSL_get0_dane_authority		(*tls_sym.p_SSL_get0_dane_authority)
+#define SSL_get0_dane_tlsa		(*tls_sym.p_SSL_get0_dane_tlsa)
 #define SSL_get0_param			(*tls_sym.p_SSL_get0_param)
 #define SSL_get0_peer_certificate	(*tls_sym.p_SSL_get0_peer_certificate)
 #define SSL_get_current_cipher		(*tls_sym.p_SSL_get_current_cipher)
