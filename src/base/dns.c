@@ -212,28 +212,6 @@ dns_add_addr(struct dns_lookup *l, int rtype, const unsigned char *rd)
 	}
 }
 
-/* One TXT RDATA: its character-strings joined, bounded. */
-static void
-dns_txt_add(struct dns_txt *t, const unsigned char *rd, size_t len)
-{
-	struct buf b;
-	size_t i = 0, k, n;
-
-	if (t->n == DNS_TXT_MAX)
-		return;
-	buf_init(&b);
-	while (i < len) {
-		k = rd[i++];
-		if (k > len - i)
-			k = len - i;	/* truncated string: what is there */
-		n = b.len + k > DNS_TXT_LEN ? DNS_TXT_LEN - b.len : k;
-		buf_add(&b, rd + i, n);
-		i += k;
-	}
-	t->len[t->n] = b.len;
-	t->v[t->n++] = buf_release(&b);
-}
-
 /*
  * Walks the answer section: records of l->type owned by the current name
  * (the query name, then each CNAME target in turn) are counted, and A/AAAA

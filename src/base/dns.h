@@ -235,4 +235,13 @@ bool	dns_ip_literal(const char *name, int port,
 int	dns_tlsa_add(struct dns_tlsa *out, const unsigned char *rd,
 	    size_t len);
 
+/*
+ * One TXT RDATA (len bytes, untrusted) added to out as its
+ * character-strings joined: a length byte then that many bytes, each; a
+ * last string cut short by the RDATA's end gives what is there; the
+ * result is capped at DNS_TXT_LEN bytes. Past DNS_TXT_MAX records the
+ * RDATA is ignored.
+ */
+void	dns_txt_add(struct dns_txt *out, const unsigned char *rd, size_t len);
+
 #endif

@@ -1,10 +1,12 @@
 /*
- * dns_tlsa.c: the pure part of the TLSA lookup: which records DANE can
- * use (see dns.h). No c-ares, no I/O.
+ * dns_tlsa.c: the pure parts of the TLSA and TXT lookups: which records
+ * DANE can use, and TXT RDATA made one string (see dns.h). No c-ares, no
+ * I/O.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "dns.h"
 #include "xmalloc.h"
 
@@ -59,6 +61,28 @@ dns_tlsa_add(struct dns_tlsa *out, const unsigned char *rd, size_t len)
 	r->data = xmalloc(r->len);
 	memcpy(r->data, rd + 3, r->len);
 	return 1;
+}
+
+/* One TXT RDATA: its character-strings joined, bounded. */
+void
+dns_txt_add(struct dns_txt *t, const unsigned char *rd, size_t len)
+{
+	struct buf b;
+	size_t i = 0, k, n;
+
+	if (t->n == DNS_TXT_MAX)
+		return;
+	buf_init(&b);
+	while (i < len) {
+		k = rd[i++];
+		if (k > len - i)
+			k = len - i;	/* truncated string: what is there */
+		n = b.len + k > DNS_TXT_LEN ? DNS_TXT_LEN - b.len : k;
+		buf_add(&b, rd + i, n);
+		i += k;
+	}
+	t->len[t->n] = b.len;
+	t->v[t->n++] = buf_release(&b);
 }
 
 void

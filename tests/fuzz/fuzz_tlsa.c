@@ -7,6 +7,10 @@
  * record is a copy of its input with usage 2 or 3, selector 0 or 1 and a
  * data length its matching type allows; and a record is usable exactly
  * when an independent reading of RFC 7672 3.1.3 / RFC 6698 says so.
+ * A first byte 0xff makes the rest one TXT RDATA instead (dns_txt_add):
+ * one record, at most DNS_TXT_LEN bytes, no longer than the RDATA, made
+ * only of bytes that follow a length byte's position in order (checked
+ * against an independent walk).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +41,28 @@ oracle(const uint8_t *rd, size_t len)
 	return 0;
 }
 
+static void
+txt(const uint8_t *rd, size_t len)
+{
+	unsigned char want[DNS_TXT_LEN];
+	size_t i = 0, k, n = 0;
+	struct dns_txt t;
+
+	while (i < len) {
+		k = rd[i++];
+		for (; k > 0 && i < len; k--, i++)
+			if (n < DNS_TXT_LEN)
+				want[n++] = rd[i];
+	}
+	memset(&t, 0, sizeof(t));
+	dns_txt_add(&t, rd, len);
+	if (t.n != 1 || t.len[0] != n || t.len[0] > DNS_TXT_LEN ||
+	    t.len[0] > len || memcmp(t.v[0], want, n) != 0 ||
+	    t.v[0][n] != '\0')
+		FUZZ_FAIL();
+	dns_txt_free(&t);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,6 +72,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t pos = 0, usable = 0, unusable = 0, n, i;
 	int r, want;
 
+	if (size > 0 && data[0] == 0xff) {
+		txt(data + 1, size - 1);
+		return 0;
+	}
 	memset(&t, 0, sizeof(t));
 	while (pos < size) {
 		n = data[pos++];

@@ -95,10 +95,70 @@ check_limits(void)
 	dns_tlsa_free(NULL);
 }
 
+struct txt_case {
+	const char	*name;
+	const char	*rd;		/* RDATA */
+	size_t		 len;
+	const char	*want;
+};
+
+#define T(s) s, sizeof(s) - 1
+
+static const struct txt_case txt_cases[] = {
+	{ "one string", T("\x0dv=STSv1; id=1"), "v=STSv1; id=1" },
+	{ "two strings joined", T("\x08v=STSv1;\x05 id=1"), "v=STSv1; id=1" },
+	{ "empty string", T("\x00"), "" },
+	{ "empty strings around", T("\x00\x02" "ab\x00"), "ab" },
+	{ "cut short", T("\x09" "abc"), "abc" },
+	{ "no RDATA", "", 0, "" },
+	{ "NUL inside", T("\x03" "a\0b"), "a" },	/* a C string stops there */
+};
+
+static void
+check_txt(void)
+{
+	unsigned char rd[DNS_TXT_LEN + 600];
+	struct dns_txt t;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(txt_cases) / sizeof(txt_cases[0]); i++) {
+		memset(&t, 0, sizeof(t));
+		dns_txt_add(&t, (const unsigned char *)txt_cases[i].rd,
+		    txt_cases[i].len);
+		UNIT_INT(txt_cases[i].name, t.n, 1);
+		UNIT_STR(txt_cases[i].name, t.n ? t.v[0] : NULL,
+		    txt_cases[i].want);
+		dns_txt_free(&t);
+	}
+	/* DNS_TXT_LEN: strings of 255 bytes up to and past the cap */
+	for (k = 0; k + 256 <= sizeof(rd); k += 256) {
+		rd[k] = 255;
+		memset(rd + k + 1, 'x', 255);
+	}
+	memset(&t, 0, sizeof(t));
+	dns_txt_add(&t, rd, k);
+	UNIT_INT("past DNS_TXT_LEN: capped", t.len[0], DNS_TXT_LEN);
+	dns_txt_free(&t);
+	memset(&t, 0, sizeof(t));
+	rd[16 * 256] = DNS_TXT_LEN - 16 * 255;	/* 16 more: 4096 in all */
+	memset(rd + 16 * 256 + 1, 'z', rd[16 * 256]);
+	dns_txt_add(&t, rd, 16 * 256 + 1 + rd[16 * 256]);
+	UNIT_INT("at DNS_TXT_LEN", t.len[0], DNS_TXT_LEN);
+	UNIT_INT("at DNS_TXT_LEN: all of it", t.v[0][DNS_TXT_LEN - 1], 'z');
+	/* DNS_TXT_MAX records kept, the next ignored */
+	for (i = 1; i < DNS_TXT_MAX + 2; i++)
+		dns_txt_add(&t, (const unsigned char *)"\x01y", 2);
+	UNIT_INT("DNS_TXT_MAX records", t.n, DNS_TXT_MAX);
+	UNIT_STR("last kept", t.v[DNS_TXT_MAX - 1], "y");
+	dns_txt_free(&t);
+	UNIT_INT("freed", t.n, 0);
+}
+
 int
 main(void)
 {
 	check_cases();
 	check_limits();
+	check_txt();
 	return unit_done("tlsa");
 }
