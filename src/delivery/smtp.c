@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "crash.h"
+#include "dsnparam.h"
 #include "io.h"
 #include "net.h"
 #include "smtp.h"
@@ -386,20 +387,6 @@ smtp_addr_ok(const char *a)
 	return true;
 }
 
-/* RFC 3461 4: xtext, "+XX" for '+', '=', and anything not 33..126. */
-static void
-smtp_xtext(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
-			buf_printf(b, "+%02X", *p);
-		else
-			buf_addc(b, (char)*p);
-	}
-}
-
 static void
 smtp_queue_mail(struct smtp_session *s, const struct smtp_msg *m)
 {
@@ -414,13 +401,11 @@ smtp_queue_mail(struct smtp_session *s, const struct smtp_msg *m)
 		buf_adds(b, " BODY=8BITMIME");
 	if (m->smtputf8)
 		buf_adds(b, " SMTPUTF8");
-	if (dsn && m->ret == SMTP_RET_FULL)
-		buf_adds(b, " RET=FULL");
-	else if (dsn && m->ret == SMTP_RET_HDRS)
-		buf_adds(b, " RET=HDRS");
+	if (dsn && dsnparam_ret_name(m->ret) != NULL)
+		buf_printf(b, " RET=%s", dsnparam_ret_name(m->ret));
 	if (dsn && m->envid != NULL && *m->envid != '\0') {
 		buf_adds(b, " ENVID=");
-		smtp_xtext(b, m->envid);
+		dsnparam_xtext_encode(b, m->envid, strlen(m->envid));
 	}
 	smtp_trace(s, '>', b->data, b->len);
 	buf_add(b, "\r\n", 2);
@@ -430,50 +415,18 @@ smtp_queue_mail(struct smtp_session *s, const struct smtp_msg *m)
 static void
 smtp_queue_rcpt(struct smtp_session *s, const struct smtp_rcpt *rc)
 {
-	static const struct {
-		int		 bit;
-		const char	*name;
-	} notify[] = {
-		{ SMTP_NOTIFY_SUCCESS, "SUCCESS" },
-		{ SMTP_NOTIFY_FAILURE, "FAILURE" },
-		{ SMTP_NOTIFY_DELAY, "DELAY" },
-	};
 	struct buf *b = &s->cmd;
-	const char *semi, *sep = " NOTIFY=", *q;
-	size_t i;
 
 	buf_reset(b);
 	buf_printf(b, "RCPT TO:<%s>", rc->addr);
-	if (smtp_has(s, SMTP_EXT_DSN) && rc->notify != 0) {
-		if (rc->notify & SMTP_NOTIFY_NEVER) {
-			buf_adds(b, " NOTIFY=NEVER");
-		} else {
-			for (i = 0; i < sizeof(notify) / sizeof(notify[0]);
-			    i++) {
-				if ((rc->notify & notify[i].bit) == 0)
-					continue;
-				buf_printf(b, "%s%s", sep, notify[i].name);
-				sep = ",";
-			}
-		}
+	if (smtp_has(s, SMTP_EXT_DSN) && dsnparam_notify_ok(rc->notify)) {
+		buf_adds(b, " NOTIFY=");
+		dsnparam_notify_format(b, rc->notify);
 	}
 	if (smtp_has(s, SMTP_EXT_DSN) && rc->orcpt != NULL &&
 	    *rc->orcpt != '\0') {
-		/* addr-type ";" xtext (RFC 3461 4.2); the type is an atom. */
-		semi = strchr(rc->orcpt, ';');
-		for (q = rc->orcpt; semi != NULL && q < semi; q++)
-			if (!((*q >= 'a' && *q <= 'z') ||
-			    (*q >= 'A' && *q <= 'Z') ||
-			    (*q >= '0' && *q <= '9') || *q == '-'))
-				semi = NULL;
-		if (semi != NULL && semi > rc->orcpt) {
-			buf_adds(b, " ORCPT=");
-			buf_add(b, rc->orcpt, (size_t)(semi - rc->orcpt) + 1);
-			smtp_xtext(b, semi + 1);
-		} else {
-			buf_adds(b, " ORCPT=rfc822;");
-			smtp_xtext(b, rc->orcpt);
-		}
+		buf_adds(b, " ORCPT=");
+		dsnparam_orcpt_encode(b, rc->orcpt);
 	}
 	smtp_trace(s, '>', b->data, b->len);
 	buf_add(b, "\r\n", 2);

@@ -99,20 +99,9 @@ enum smtp_result smtp_starttls(struct smtp_session *, struct tls_ctx *,
 enum smtp_result smtp_auth(struct smtp_session *, const char *user,
 	    const char *pass, struct smtp_reply *);
 
-/* DSN NOTIFY bits (RFC 3461 4.1); NEVER excludes the others. */
-#define SMTP_NOTIFY_NEVER	1
-#define SMTP_NOTIFY_SUCCESS	2
-#define SMTP_NOTIFY_FAILURE	4
-#define SMTP_NOTIFY_DELAY	8
-
-/* DSN RET (RFC 3461 4.3) */
-#define SMTP_RET_NONE	0
-#define SMTP_RET_FULL	1
-#define SMTP_RET_HDRS	2
-
 struct smtp_rcpt {
 	const char		*addr;		/* without <> */
-	int			 notify;	/* SMTP_NOTIFY_* bits, 0 none */
+	int			 notify;	/* DSNPARAM_NOTIFY_* bits, 0 none */
 	/*
 	 * "rfc822;user@example.org" (the address part is xtext-encoded
 	 * here), or a bare address (rfc822 assumed), or NULL.
@@ -129,7 +118,7 @@ struct smtp_msg {
 	bool		 body_8bit;	/* BODY=8BITMIME when offered */
 	bool		 smtputf8;	/* needs SMTPUTF8 */
 	size_t		 size;		/* bytes as sent (CRLF), 0 unknown */
-	int		 ret;		/* SMTP_RET_* */
+	int		 ret;		/* DSNPARAM_RET_* */
 	const char	*envid;		/* RFC 3461 ENVID, or NULL */
 	/*
 	 * Reads the stored message (LF line ends, no dot-stuffing): bytes
