@@ -158,7 +158,13 @@ child_wait(struct child_watch *w, const struct child_opts *o,
 		if (pf[3].fd != -1 && pf[3].revents)
 			exited = true;
 	}
-	(void)waitpid(w->pid, &status, 0);
+	while (waitpid(w->pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			/* SIGCHLD ignored, say: we cannot know how it ended */
+			why_errno(why, "wait");
+			return CHILD_ERROR;
+		}
+	}
 	return child_status(status, why);
 }
 
