@@ -49,19 +49,20 @@ check_xtext(const char *s, size_t len)
 		if ((unsigned char)x.data[i] < 33 ||
 		    (unsigned char)x.data[i] > 126 || x.data[i] == '=')
 			abort();
-	if (memchr(s, '\0', len) == NULL) {
-		if (dsnparam_xtext_decode(&y, x.data, x.len) != 0 ||
-		    y.len != len || memcmp(y.data, s, len) != 0)
+	if (len == 0 || memchr(s, '\0', len) == NULL) {
+		if (dsnparam_xtext_decode(&y, buf_cstr(&x), x.len) != 0 ||
+		    y.len != len || (len > 0 && memcmp(y.data, s, len) != 0))
 			abort();
 	}
 	buf_reset(&y);
 	if (dsnparam_xtext_decode(&y, s, len) == 0) {
-		if (memchr(y.data, '\0', y.len) != NULL)
+		if (y.len > 0 && memchr(y.data, '\0', y.len) != NULL)
 			abort();
-		dsnparam_xtext_encode(&z, y.data, y.len);
+		dsnparam_xtext_encode(&z, buf_cstr(&y), y.len);
 		buf_reset(&x);
-		if (dsnparam_xtext_decode(&x, z.data, z.len) != 0 ||
-		    x.len != y.len || memcmp(x.data, y.data, y.len) != 0)
+		if (dsnparam_xtext_decode(&x, buf_cstr(&z), z.len) != 0 ||
+		    x.len != y.len ||
+		    (y.len > 0 && memcmp(x.data, y.data, y.len) != 0))
 			abort();
 	}
 	buf_free(&x);
@@ -81,7 +82,7 @@ check_orcpt(const char *s, size_t len)
 	buf_init(&b);
 	buf_init(&d);
 	dsnparam_orcpt_encode(&b, c);
-	if (memchr(b.data, ';', b.len) == NULL ||
+	if (b.len == 0 || memchr(b.data, ';', b.len) == NULL ||
 	    dsnparam_xtext_decode(&d, b.data, b.len) != 0)
 		abort();
 	buf_free(&b);
@@ -92,7 +93,7 @@ check_orcpt(const char *s, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	const char *s = (const char *)data;
+	const char *s = data != NULL ? (const char *)data : "";
 
 	check_notify(s, len);
 	check_xtext(s, len);
