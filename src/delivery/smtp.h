@@ -1,8 +1,9 @@
 /*
  * smtp: the client side of one SMTP session (RFC 5321) over a struct io:
  * greeting, EHLO (HELO fallback), STARTTLS (RFC 3207), AUTH PLAIN, LOGIN,
- * XOAUTH2 and OAUTHBEARER (RFC 4954, RFC 7628), transactions with PIPELINING (RFC 2920), SIZE (RFC 1870),
- * 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), DSN (RFC 3461), RSET, QUIT.
+ * XOAUTH2 and OAUTHBEARER (RFC 4954, RFC 7628), transactions with
+ * PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME (RFC 6152), SMTPUTF8
+ * (RFC 6531), DSN (RFC 3461), RSET, QUIT.
  * The mechanism only: deliver.c picks hosts and decides on retries and
  * bounces from the result classes below.
  *
@@ -114,7 +115,7 @@ enum smtp_result smtp_auth_sasl(struct smtp_session *, const char *mech,
 
 struct smtp_rcpt {
 	const char		*addr;		/* without <> */
-	int			 notify;	/* DSNPARAM_NOTIFY_* bits, 0 none */
+	int			 notify;	/* DSNPARAM_NOTIFY_*, 0 none */
 	/*
 	 * "rfc822;user@example.org" (the address part is xtext-encoded
 	 * here), or a bare address (rfc822 assumed), or NULL.

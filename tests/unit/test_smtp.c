@@ -460,7 +460,8 @@ test_session_dsn(void)
 		m.body_8bit = i == 0;
 		m.ret = i == 0 ? DSNPARAM_RET_HDRS : DSNPARAM_RET_FULL;
 		m.envid = i == 0 ? "id+1=x y\xc3\xa9" : NULL;
-		rs.r[0].notify = DSNPARAM_NOTIFY_FAILURE | DSNPARAM_NOTIFY_DELAY;
+		rs.r[0].notify = DSNPARAM_NOTIFY_FAILURE |
+		    DSNPARAM_NOTIFY_DELAY;
 		rs.r[0].orcpt = "rfc822;A+b=c@mx.test";
 		rs.r[1].notify = i == 0 ? DSNPARAM_NOTIFY_NEVER :
 		    DSNPARAM_NOTIFY_SUCCESS;
