@@ -14,6 +14,7 @@
 #include "deliver.h"
 #include "dns.h"
 #include "dsn.h"
+#include "dsnparam.h"
 #include "fileio.h"
 #include "log.h"
 #include "qfile.h"
@@ -258,8 +259,7 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	/* every queue file we write records it (L); SIZE= is an estimate
 	 * anyway (RFC 1870 4: the server checks again at the end) */
 	m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
-	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
-	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
+	m.ret = q->env.ret;
 	m.envid = q->env.envid;
 	m.read = fileio_read_cb;
 	m.read_arg = &q->fd;
@@ -352,13 +352,13 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_OK) {
 			finish(q, &o[i], d->sess && !d->sess->dsn &&
-			    report_wants(q, ENVELOPE_NOTIFY_SUCCESS),
+			    report_wants(q, DSNPARAM_NOTIFY_SUCCESS),
 			    QSTATE_REPORT_RELAYED);
 			log_outcome(d, q, &o[i], "sent");
 			st->sent++;
 		} else if (o[i].result == SMTP_PERMFAIL || expired) {
 			finish(q, &o[i],
-			    report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			    report_wants(q, DSNPARAM_NOTIFY_FAILURE) ||
 			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
 			log_outcome(d, q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");

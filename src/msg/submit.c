@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "conf.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "header.h"
 #include "log.h"
@@ -478,9 +479,7 @@ check_request(const struct submit_request *req, struct why *why)
 		    "characters)", SUBMIT_ENVID_MAX);
 		return SUBMIT_BAD_REQUEST;
 	}
-	if (req->notify < 0 || req->notify > 15 ||
-	    ((req->notify & ENVELOPE_NOTIFY_NEVER) &&
-	    req->notify != ENVELOPE_NOTIFY_NEVER)) {
+	if (req->notify != 0 && !dsnparam_notify_ok(req->notify)) {
 		why_set(why, "bad NOTIFY: NEVER goes alone");
 		return SUBMIT_BAD_REQUEST;
 	}

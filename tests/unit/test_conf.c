@@ -67,7 +67,7 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(queue_lifetime) LONG(delay_warning) LONG(retry_min)
 	LONG(retry_max) LONG(connect_timeout) LONG(command_timeout)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
-	LONG(bounce_size_limit)
+	LONG(bounce_size_limit) LONG(oauth2_token_timeout)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
@@ -410,7 +410,7 @@ test_defaults(void)
 		{ "log", "syslog" }, { "t_args", "add" },
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
-		{ "spool_owner", "(null)" },
+		{ "spool_owner", "(null)" }, { "oauth2_token_timeout", "30" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
