@@ -56,6 +56,9 @@ main(int argc, char **argv)
 	case CLI_QUEUE:
 		rc = mode_queue(&cli, conf);
 		break;
+	case CLI_ADMIN:
+		rc = mode_admin(&cli, conf);
+		break;
 	default:
 		rc = EX_SOFTWARE;
 		break;
