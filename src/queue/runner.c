@@ -219,7 +219,9 @@ clean_orphans(struct scan *s)
 	size_t i;
 
 	qfile_clean_states(s->sp, SPOOL_QUEUE, s->orphans, s->norphans);
-	qfile_clean_states(s->sp, SPOOL_HOLD, NULL, 0);
+	/* hold/ is listed by full runs only, not by each -odb child */
+	if (s->opts->only_id == NULL)
+		qfile_clean_states(s->sp, SPOOL_HOLD, NULL, 0);
 	for (i = 0; i < s->norphans; i++)
 		free(s->orphans[i]);
 	free(s->orphans);
