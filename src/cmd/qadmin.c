@@ -6,6 +6,7 @@
  * code: 0, 66 when an id is not in the queue (the others are still
  * done), 75 when the system failed on one.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,21 @@
 #include "admin.h"
 #include "cli.h"
 #include "conf.h"
+#include "crash.h"
 #include "log.h"
 #include "modes.h"
 #include "pickup.h"
 #include "runner.h"
 #include "spool.h"
 #include "xmalloc.h"
+
+/* Changes made but not yet synced, told once they are (admin_sync). */
+#define QADMIN_SYNC_EVERY	1000
+
+struct change {
+	char			*id;
+	enum admin_change	 what;
+};
 
 struct qadmin {
 	const struct cli	*cli;
@@ -31,6 +41,8 @@ struct qadmin {
 	const char		*flag;	/* "-Mrm" ... */
 	int			 rc;
 	size_t			 done;	/* messages acted on */
+	struct change		*unsynced;
+	size_t			 nunsynced;
 	char			**ids;	/* -M: to deliver */
 	size_t			 nids;
 };
@@ -58,16 +70,68 @@ set_rc(struct qadmin *a, int rc)
 		a->rc = rc;
 }
 
-/* What happened to id, on stdout (done) or stderr (not done). */
+static void
+failed(struct qadmin *a, const char *id, const struct why *why)
+{
+	log_error("%s: %s: %s", id, a->flag, why->text);
+	log_user("%s: %s: %s", a->flag, id, why->text);
+	set_rc(a, EX_TEMPFAIL);
+}
+
+/* Syncs the changes made so far, then tells them (log and stdout). */
+static void
+flush(struct qadmin *a)
+{
+	static const char *const said[] = {
+		[ADMIN_REMOVED] = "removed",
+		[ADMIN_HELD] = "placed on hold",
+		[ADMIN_RELEASED] = "released from hold",
+	};
+	struct change *c;
+	struct why why;
+	bool synced;
+	size_t i;
+
+	if (a->nunsynced == 0)
+		return;
+	crash_point("admin.before-sync");
+	synced = admin_sync(a->sp, &why) == 0;
+	for (i = 0; i < a->nunsynced; i++) {
+		c = &a->unsynced[i];
+		if (!synced) {
+			failed(a, c->id, &why);
+		} else {
+			admin_log(c->id, c->what, &a->who);
+			/* -M says what its delivery did instead */
+			if (a->cli->admin != CLI_ADMIN_DELIVER)
+				printf("%s: %s\n", c->id, said[c->what]);
+		}
+		free(c->id);
+	}
+	a->nunsynced = 0;
+}
+
+static void
+changed(struct qadmin *a, const char *id, enum admin_change what)
+{
+	if (a->unsynced == NULL)
+		a->unsynced = xreallocarray(NULL, QADMIN_SYNC_EVERY,
+		    sizeof(*a->unsynced));
+	a->unsynced[a->nunsynced].id = xstrdup(id);
+	a->unsynced[a->nunsynced].what = what;
+	if (++a->nunsynced == QADMIN_SYNC_EVERY)
+		flush(a);
+}
+
+/* What happened to id: a change (told once synced), or a line now. */
 static void
 report(struct qadmin *a, const char *id, enum admin_result r,
-    const char *done, const char *already, const struct why *why)
+    enum admin_change what, const char *already, const struct why *why)
 {
 	switch (r) {
 	case ADMIN_DONE:
 		a->done++;
-		if (done != NULL)
-			printf("%s: %s\n", id, done);
+		changed(a, id, what);
 		break;
 	case ADMIN_ALREADY:
 		a->done++;
@@ -81,9 +145,7 @@ report(struct qadmin *a, const char *id, enum admin_result r,
 		set_rc(a, EX_NOINPUT);
 		break;
 	case ADMIN_FAILED:
-		log_error("%s: %s: %s", id, a->flag, why->text);
-		log_user("%s: %s: %s", a->flag, id, why->text);
-		set_rc(a, EX_TEMPFAIL);
+		failed(a, id, why);
 		break;
 	}
 }
@@ -98,21 +160,21 @@ act(void *arg, const char *id)
 	why.text[0] = '\0';
 	switch (a->cli->admin) {
 	case CLI_ADMIN_REMOVE:
-		r = admin_remove(a->sp, id, a->m, &a->who, &why);
-		report(a, id, r, "removed", NULL, &why);
+		r = admin_remove(a->sp, id, a->m, &why);
+		report(a, id, r, ADMIN_REMOVED, NULL, &why);
 		break;
 	case CLI_ADMIN_HOLD:
-		r = admin_hold(a->sp, id, a->m, &a->who, &why);
-		report(a, id, r, "placed on hold", "already on hold", &why);
+		r = admin_hold(a->sp, id, a->m, &why);
+		report(a, id, r, ADMIN_HELD, "already on hold", &why);
 		break;
 	case CLI_ADMIN_RELEASE:
-		r = admin_release(a->sp, id, a->m, &a->who, &why);
-		report(a, id, r, "released from hold", "not on hold", &why);
+		r = admin_release(a->sp, id, a->m, &why);
+		report(a, id, r, ADMIN_RELEASED, "not on hold", &why);
 		break;
 	default:
 		/* -M: released first (Exim thaws a frozen message too) */
-		r = admin_release(a->sp, id, a->m, &a->who, &why);
-		report(a, id, r, NULL, NULL, &why);
+		r = admin_release(a->sp, id, a->m, &why);
+		report(a, id, r, ADMIN_RELEASED, NULL, &why);
 		if ((r == ADMIN_DONE || r == ADMIN_ALREADY) && a->m == NULL) {
 			a->ids = xreallocarray(a->ids, a->nids + 1,
 			    sizeof(*a->ids));
@@ -173,6 +235,7 @@ mode_admin(const struct cli *cli, const struct conf *conf)
 		if (a.done == 0 && cli->admin != CLI_ADMIN_DELIVER)
 			log_user("%s: no message matches", a.flag);
 	}
+	flush(&a);
 	if (cli->admin == CLI_ADMIN_DELIVER)
 		deliver_now(&a, conf);
 	/* a listening runner takes released messages never tried at once */
@@ -181,6 +244,7 @@ mode_admin(const struct cli *cli, const struct conf *conf)
 	for (i = 0; i < a.nids; i++)
 		free(a.ids[i]);
 	free(a.ids);
+	free(a.unsynced);
 	free(login);
 	spool_close(a.sp);
 	if (fflush(stdout) != 0 && a.rc == EX_OK)

@@ -56,22 +56,18 @@ selected(const struct qfile *q, const struct admin_match *m)
 
 enum admin_result
 admin_remove(struct spool *sp, const char *id, const struct admin_match *m,
-    const struct admin_who *who, struct why *why)
+    struct why *why)
 {
 	enum admin_result r;
 	struct qfile q;
 
 	if ((r = find(sp, id, &q, why)) != ADMIN_DONE)
 		return r;
-	if (!selected(&q, m)) {
+	/* no report: reports pending in its state go with it */
+	if (!selected(&q, m))
 		r = ADMIN_SKIPPED;
-	} else if (qfile_remove(sp, &q, why) == -1) {
+	else if (qfile_remove_unsynced(sp, &q, why) == -1)
 		r = ADMIN_FAILED;
-	} else {
-		/* no report: reports pending in its state go with it */
-		log_info("%s: removed by uid %lu (%s)", q.id,
-		    (unsigned long)who->uid, who->name);
-	}
 	qfile_close(&q);
 	return r;
 }
@@ -103,27 +99,40 @@ move(struct spool *sp, const char *id, const struct admin_match *m,
 
 enum admin_result
 admin_hold(struct spool *sp, const char *id, const struct admin_match *m,
-    const struct admin_who *who, struct why *why)
+    struct why *why)
 {
-	enum admin_result r = move(sp, id, m, SPOOL_HOLD, "hold", why);
-
-	if (r == ADMIN_DONE)
-		log_info("%s: placed on hold by uid %lu (%s)", id,
-		    (unsigned long)who->uid, who->name);
-	return r;
+	return move(sp, id, m, SPOOL_HOLD, "hold", why);
 }
 
 enum admin_result
 admin_release(struct spool *sp, const char *id,
-    const struct admin_match *m, const struct admin_who *who,
-    struct why *why)
+    const struct admin_match *m, struct why *why)
 {
-	enum admin_result r = move(sp, id, m, SPOOL_QUEUE, "release", why);
+	return move(sp, id, m, SPOOL_QUEUE, "release", why);
+}
 
-	if (r == ADMIN_DONE)
-		log_info("%s: released from hold by uid %lu (%s)", id,
-		    (unsigned long)who->uid, who->name);
-	return r;
+int
+admin_sync(struct spool *sp, struct why *why)
+{
+	/* a change lost to a power cut would let a held or removed
+	 * message go out */
+	if (spool_sync_dir(sp, SPOOL_QUEUE, why) == -1 ||
+	    spool_sync_dir(sp, SPOOL_HOLD, why) == -1)
+		return -1;
+	return 0;
+}
+
+void
+admin_log(const char *id, enum admin_change c, const struct admin_who *who)
+{
+	static const char *const what[] = {
+		[ADMIN_REMOVED] = "removed",
+		[ADMIN_HELD] = "placed on hold",
+		[ADMIN_RELEASED] = "released from hold",
+	};
+
+	log_info("%s: %s by uid %lu (%s)", id, what[c],
+	    (unsigned long)who->uid, who->name);
 }
 
 struct batch {

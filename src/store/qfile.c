@@ -329,13 +329,21 @@ qfile_save_state(struct spool *sp, struct qfile *q, struct why *why)
 }
 
 int
-qfile_remove(struct spool *sp, struct qfile *q, struct why *why)
+qfile_remove_unsynced(struct spool *sp, struct qfile *q, struct why *why)
 {
 	char name[SPOOL_MAX_NAME + 1];
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
 	if (spool_remove(sp, q->dir, q->id, why) == -1 ||
 	    spool_remove(sp, q->dir, name, why) == -1)
+		return -1;
+	return 0;
+}
+
+int
+qfile_remove(struct spool *sp, struct qfile *q, struct why *why)
+{
+	if (qfile_remove_unsynced(sp, q, why) == -1)
 		return -1;
 	/* a removal lost to a power cut would bring the message back, and
 	 * it would be sent again */
@@ -345,8 +353,8 @@ qfile_remove(struct spool *sp, struct qfile *q, struct why *why)
 /*
  * The steps of qfile_move() under the move lock: link the state into
  * `to` (a spare one there is stale: the message is in q->dir, so its
- * state is the one beside it), rename the message, sync, unlink the old
- * state link.
+ * state is the one beside it), rename the message, unlink the old state
+ * link.
  */
 static int
 move_locked(struct spool *sp, struct qfile *q, enum spool_dir to,
@@ -363,13 +371,11 @@ move_locked(struct spool *sp, struct qfile *q, enum spool_dir to,
 		return -1;
 	q->dir = to;
 	crash_step("after-rename");
-	/* a move lost to a power cut would let a held message go out */
-	if (spool_sync_dir(sp, to, why) == -1 ||
-	    spool_sync_dir(sp, from, why) == -1)
-		return -1;
-	crash_step("after-sync");
 	/* a spare link left by a failure here is the runner's to remove */
-	return spool_remove(sp, from, state, why);
+	if (spool_remove(sp, from, state, why) == -1)
+		return -1;
+	crash_step("after-unlink");
+	return 0;
 }
 
 int

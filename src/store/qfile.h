@@ -101,15 +101,23 @@ int	qfile_save_state(struct spool *, struct qfile *, struct why *);
 /* Removes the message and its state (all recipients are done). */
 int	qfile_remove(struct spool *, struct qfile *, struct why *);
 /*
+ * The same without the fsync of the directory: for a caller that removes
+ * many (sendmail -Mrm -qS...) and syncs once (spool_sync_dir) before it
+ * tells anyone.
+ */
+int	qfile_remove_unsynced(struct spool *, struct qfile *, struct why *);
+/*
  * Moves the message and its state to dir `to` (hold/ or back to queue/),
  * under the lock the caller holds (q opened with one) and the spool's
  * move lock (spool_lock_moves). The state file is linked into `to`
- * first, then the message is renamed and both directories are synced,
- * then the old state link goes: a crash (SIGKILL) between any two steps
- * leaves the message in one directory with its state beside it, and at
- * most a spare state link that the runner removes (qfile_clean_states).
- * The crash steps are the current crash stage's after-link,
- * after-rename and after-sync.
+ * first, then the message is renamed, then the old state link goes: a
+ * crash (SIGKILL) between any two steps leaves the message in one
+ * directory with its state beside it, and at most a spare state link
+ * that the runner removes (qfile_clean_states). Nothing is synced: the
+ * caller syncs both directories (spool_sync_dir) before it tells anyone,
+ * once for a batch of moves; the journal commits the steps in order, as
+ * it does the two unlinks of qfile_remove(). The crash steps are the
+ * current crash stage's after-link, after-rename and after-unlink.
  */
 int	qfile_move(struct spool *, struct qfile *, enum spool_dir to,
 	    struct why *);

@@ -449,8 +449,8 @@ crash_move()
 	crash_move -Mf hold.after-rename
 }
 
-@test "admin crash: -Mf killed after syncing, before unlinking the old state" {
-	crash_move -Mf hold.after-sync
+@test "admin crash: -Mf killed after unlinking the old state, before the sync" {
+	crash_move -Mf hold.after-unlink
 }
 
 @test "admin crash: -Mt killed after linking the state into queue/" {
@@ -461,8 +461,8 @@ crash_move()
 	crash_move -Mt release.after-rename
 }
 
-@test "admin crash: -Mt killed after syncing, before unlinking the old state" {
-	crash_move -Mt release.after-sync
+@test "admin crash: -Mt killed after unlinking the old state, before the sync" {
+	crash_move -Mt release.after-unlink
 }
 
 # The lock race: a runner waits for a message's lock while the holder
@@ -505,4 +505,78 @@ crash_move()
 	[ "$status" -eq 75 ]
 	[[ "$output" == *"$T/spool/hold: mode 0755 owner $(id -u "$OWNER"), want mode 0700"* ]]
 	[ "$(stat -c %a "$T/spool/hold")" = 755 ]
+}
+
+@test "admin crash: a bulk -Mf killed before its sync told nothing; every message is still listed, once" {
+	for i in 1 2 3; do hsend "b$i" "r$i@x.example"; done
+	run as_owner env MINIMTA_CRASH_AT=admin.before-sync "$MINIMTA" \
+	    -C "$T/minimta.conf" -Mf -qR@x.example
+	hx_expect_killed admin.before-sync
+	# killed before it said anything
+	[[ "$output" != *"placed on hold"* ]]
+	out=$(om -bp)
+	echo "$out" >&2
+	[[ "$out" == *"-- 3 Kbytes in 3 Requests."* ]]
+	[ "$(held | wc -l)" -eq 3 ]
+	# all held already: the bulk -Mf looks at queued messages only
+	run om -Mf -qR@x.example
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-Mf: no message matches"* ]]
+	om -Mt -qR@x.example >/dev/null
+	hx_qrun
+	for i in 1 2 3; do [ "$(hx_subject_count "$RELAY_SPOOL" "b$i")" -eq 1 ]; done
+	settled
+}
+
+# fault SPEC ARGS...: minimta as the owner with faultio.so's SPEC armed
+# on the spool; `run`'s status and output. The fault must fire.
+fault()
+{
+	local spec=$1 so=$REPO/${BUILD:-build}/faultio.so
+	shift
+	[ -f "$so" ] || skip "no $so (make check builds it)"
+	if ! as_owner test -r "$so"; then
+		cp "$so" "$T/faultio.so"
+		chmod 0644 "$T/faultio.so"
+		so=$T/faultio.so
+	fi
+	: >"$T/faultlog"
+	chmod 0666 "$T/faultlog"
+	run as_owner env LD_PRELOAD="$so" MINIMTA_FAULT="$spec" \
+	    MINIMTA_FAULT_DIR="$SPOOL" MINIMTA_FAULT_LOG="$T/faultlog" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    "$MINIMTA" -C "$T/minimta.conf" "$@"
+	[ -s "$T/faultlog" ] || {
+		echo "fault $spec never fired: exit $status: $output" >&2
+		return 1
+	}
+}
+
+@test "admin: an fsync that fails is reported (75), never \"placed on hold\"" {
+	osend one@x.example
+	id=$(qids)
+	fault "fsync:EIO:1+:/hold" -Mf "$id"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"-Mf: $id: fsync $SPOOL/hold: Input/output error"* ]]
+	[[ "$output" != *"placed on hold"* ]]
+}
+
+@test "admin: a rename that fails leaves the message queued with its state; the spare link goes" {
+	hsend rn ok@x.example later@x.example
+	id=$(qids)
+	hx_qrun
+	fault "rename:EIO:1:/hold" -Mf "$id"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"-Mf: $id: rename queue/$id: hold/$id: Input/output error"* ]]
+	queued "$id"
+	# the state's link made before the rename is spare: a run removes it
+	[ -f "$T/spool/hold/$id.state" ]
+	to_relay2
+	hx_qrun
+	[ ! -e "$T/spool/hold/$id.state" ]
+	[ "$(hx_rcpt_count "$RELAY2_SPOOL" later@x.example)" -eq 1 ]
+	[ "$(hx_rcpt_count "$RELAY2_SPOOL" ok@x.example)" -eq 0 ]
+	settled
 }
