@@ -200,6 +200,9 @@ deliver_now(struct qadmin *a, const struct conf *conf)
 	if (runner_once(conf, a->sp, &o, &st, &next, &why) == -1) {
 		log_user("%s", why.text);
 		a->rc = EX_CONFIG;
+	} else if (a->m != NULL && a->done == 0 &&
+	    st.sent + st.deferred + st.bounced == 0) {
+		log_user("%s: no message matches", a->flag);
 	}
 }
 

@@ -289,6 +289,9 @@ print("ok")
 	run om -Mrm -qSnobody-sends-this
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"-Mrm: no message matches"* ]]
+	run om -M -qSnobody-sends-this
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-M: no message matches"* ]]
 	[ "$(nqueued)" -eq 2 ]
 	hx_qrun
 	[ "$(hx_subject_count "$RELAY_SPOOL" h1)" -eq 1 ]
