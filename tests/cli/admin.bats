@@ -583,3 +583,37 @@ fault()
 	[ "$(hx_rcpt_count "$RELAY2_SPOOL" ok@x.example)" -eq 0 ]
 	settled
 }
+
+# A drop file whose pickup was cut short (committed to queue/, not yet
+# unlinked) while the message was held meanwhile: the next pickup must
+# find it in hold/ and not queue it a second time.
+@test "admin: a drop file already picked up and held since is not queued again" {
+	id=$(nm -odq -f nobody@example.org one@x.example <"$(hx_msg twice)" 2>&1 |
+	    sed -n 's/.*: \([0-9A-V]\{14\}\): uid=.*/\1/p')
+	[ -n "$id" ]
+	run as_owner env MINIMTA_CRASH_AT=pickup.before-unlink "$MINIMTA" \
+	    -C "$T/minimta.conf" -q
+	hx_expect_killed pickup.before-unlink
+	[ -f "$T/spool/incoming/$id" ]
+	queued "$id"
+	# another pickup holds the drop file, so -Mf's own pickup skips it
+	mkfifo "$T/go"
+	flock -x "$T/spool/incoming/$id" cat "$T/go" &
+	locker=$!
+	DL_PIDS+=("$locker")
+	wait_until 5 grep -q "FLOCK  ADVISORY  WRITE $locker " /proc/locks
+	om -Mf "$id" >/dev/null
+	echo go >"$T/go"
+	wait "$locker"
+	is_held "$id"
+	[ -f "$T/spool/incoming/$id" ]
+	hx_qrun
+	log_has "incoming/$id: already queued as $id; removed" "$T/qlog"
+	[ ! -e "$T/spool/incoming/$id" ]
+	is_held "$id"
+	[ "$(relay_count)" -eq 0 ]
+	om -Mt "$id" >/dev/null
+	hx_qrun
+	[ "$(hx_subject_count "$RELAY_SPOOL" twice)" -eq 1 ]
+	settled
+}
