@@ -29,6 +29,16 @@ enum cli_mode {
 	CLI_ALIASES,		/* -bi, -I; the default for newaliases */
 	CLI_VERIFY,		/* -bv */
 	CLI_QUEUE,		/* -q... */
+	CLI_ADMIN,		/* -M, -Mrm, -Mf, -Mt: rcpts are queue ids */
+};
+
+/* Exim's spellings (sendmail.8 "QUEUE ADMINISTRATION"). */
+enum cli_admin {
+	CLI_ADMIN_NONE,
+	CLI_ADMIN_DELIVER,	/* -M: deliver now (releases first) */
+	CLI_ADMIN_REMOVE,	/* -Mrm */
+	CLI_ADMIN_HOLD,		/* -Mf: freeze */
+	CLI_ADMIN_RELEASE,	/* -Mt: thaw */
 };
 
 enum cli_delivery {
@@ -66,6 +76,8 @@ struct cli {
 	bool		 queue_foreground; /* -qf */
 	const char	*queue_id, *queue_rcpt, *queue_sender; /* -qI -qR -qS */
 	bool		 json;		/* -j: mailq as JSON lines */
+	enum cli_admin	 admin;		/* CLI_ADMIN: which; the queue ids
+					   are rcpts, or -qR/-qS select */
 	struct cli_override *overrides;	/* -O key=value, -oQdir, -oAfile */
 	size_t		 noverrides;
 	char		**rcpts;	/* array ours, strings from argv */
