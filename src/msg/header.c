@@ -256,6 +256,30 @@ header_is_bcc(const struct header *h)
 	return header_name_is(h, "Bcc") || header_name_is(h, "Resent-Bcc");
 }
 
+bool
+header_is_address_field(const struct header *h)
+{
+	static const char *const names[] = {
+		"From", "Sender", "Reply-To", "To", "Cc",
+		"Errors-To", "Return-Receipt-To",
+		"Disposition-Notification-To", "Mail-Followup-To",
+		"Mail-Reply-To",
+	};
+	const char *name = h->name;
+	size_t i, len = h->name_len;
+
+	/* RFC 5322 3.6.6: Resent-From:, Resent-Sender:, Resent-To:... */
+	if (len > 7 && strncasecmp(name, "Resent-", 7) == 0) {
+		name += 7;
+		len -= 7;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len &&
+		    strncasecmp(name, names[i], len) == 0)
+			return true;
+	return false;
+}
+
 static bool
 has_non_wsp(const char *s, size_t n)
 {
@@ -289,11 +313,18 @@ fold_line(struct buf *out, const char *s, size_t n, bool pad)
 		if (b > 0 && has_non_wsp(s, b)) {
 			pad = false;
 		} else {
-			/* No WSP: break, not inside a UTF-8 sequence. */
-			b = room;
-			for (k = 0; k < 3 && b > 1 &&
-			    ((unsigned char)s[b] & 0xc0) == 0x80; k++)
-				b--;
+			/* No WSP: break after the last comma (an address
+			 * list stays whole: qualified addresses can make
+			 * "a,b,c..." long), else anywhere, but not inside
+			 * a UTF-8 sequence. */
+			for (b = room; b > 1 && s[b - 1] != ','; b--)
+				continue;
+			if (b <= 1) {
+				b = room;
+				for (k = 0; k < 3 && b > 1 &&
+				    ((unsigned char)s[b] & 0xc0) == 0x80; k++)
+					b--;
+			}
 			pad = true;
 		}
 		buf_add(out, s, b);
@@ -501,4 +532,11 @@ header_rewrite_address(struct buf *out, const char *value, size_t len,
     const char *old, const char *new_addr)
 {
 	return addr_rewrite(out, value, len, old, new_addr);
+}
+
+size_t
+header_qualify(struct buf *out, const char *value, size_t len,
+    const char *domain)
+{
+	return addr_qualify_list(out, value, len, domain);
 }

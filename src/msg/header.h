@@ -106,11 +106,21 @@ enum addr_result header_recipients(const struct header_list *, size_t max,
 bool	header_is_bcc(const struct header *);
 
 /*
+ * The fields whose unqualified addresses a local submission qualifies
+ * (Postfix's local header rewriting): From:, Sender:, Reply-To:, To:,
+ * Cc:, their Resent- forms (Resent-Reply-To: included), and Errors-To:,
+ * Return-Receipt-To:, Disposition-Notification-To:, Mail-Followup-To:,
+ * Mail-Reply-To:. Not Bcc: (removed anyway).
+ */
+bool	header_is_address_field(const struct header *);
+
+/*
  * Appends field[0..len) to out with every line at most HEADER_LINE_MAX
  * octets: a longer line is folded before its last WSP within the limit
  * (so unfolding gives the original back); where there is none, it is
- * broken by inserting LF SP (as Postfix does), never inside a UTF-8
- * sequence. Existing folds are kept; CRLF becomes LF; the output ends
+ * broken by inserting LF SP (as Postfix does) after the last comma
+ * within the limit (an address list keeps its addresses whole), else at
+ * the limit, never inside a UTF-8 sequence. Existing folds are kept; CRLF becomes LF; the output ends
  * in LF.
  */
 void	header_write_folded(struct buf *out, const char *field, size_t len);
@@ -144,5 +154,13 @@ void	header_from_value(struct buf *out, const char *fullname,
  */
 size_t	header_rewrite_address(struct buf *out, const char *value,
 	    size_t len, const char *old, const char *new_addr);
+
+/*
+ * Appends value[0..len) to out with "@domain" after every unqualified
+ * address ("\\root" loses its backslash), all other bytes kept
+ * (addr_qualify_list). Returns the number qualified.
+ */
+size_t	header_qualify(struct buf *out, const char *value, size_t len,
+	    const char *domain);
 
 #endif

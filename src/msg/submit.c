@@ -184,9 +184,10 @@ drain(struct submit_ctx *c)
 		buf_reset(&c->out);
 }
 
+/* noalias: given as "\\name", the local name itself (sendmail) */
 static enum submit_result
 add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
-    const char *given_orcpt, struct why *why)
+    bool noalias, const char *given_orcpt, struct why *why)
 {
 	struct addr_list exp;
 	const char *orig = addr;
@@ -194,7 +195,7 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 	enum submit_result rc = SUBMIT_OK;
 
 	addr_list_init(&exp);
-	if (addr_is_local(addr) && al != NULL &&
+	if (addr_is_local(addr) && al != NULL && !noalias &&
 	    aliases_expand(al, addr, (size_t)c->conf->max_recipients,
 	    &exp, why) == -1) {
 		addr_list_free(&exp);
@@ -311,7 +312,8 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 	}
 	/* only unqualified names go through the aliases (DESIGN.md) */
 	for (i = 0; i < given.n && al == NULL; i++) {
-		if (addr_is_local(given.v[i]) && c->conf->aliases != NULL &&
+		if (addr_is_local(given.v[i]) &&
+		    !addr_list_noalias(&given, i) && c->conf->aliases != NULL &&
 		    aliases_load(c->conf->aliases, &al, &w) == -1) {
 			if (errno != ENOENT)
 				log_warn("aliases: %s: not used", w.text);
@@ -319,7 +321,8 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		}
 	}
 	for (i = 0; i < given.n && rc == SUBMIT_OK; i++)
-		rc = add_rcpt(c, al, given.v[i], orcpt[i], why);
+		rc = add_rcpt(c, al, given.v[i],
+		    addr_list_noalias(&given, i), orcpt[i], why);
 	for (i = 0; i < c->env.nrcpts; i++)
 		if (addr_is_8bit(c->env.rcpts[i].addr))
 			c->env.smtputf8 = true;
@@ -367,21 +370,33 @@ submit_received(const struct conf *conf, uid_t uid, const char *peer,
 }
 
 void
-submit_rewrite_from(struct buf *hb, const struct header *h, const char *given,
-    const char *qual_given, const char *sender)
+submit_rewrite_field(struct buf *hb, const struct header *h, const char *given,
+    const char *qual_given, const char *sender, const char *domain)
 {
-	struct buf v, t;
+	struct buf v, t, u;
+	const char *val = h->value;
+	size_t len = h->value_len, n = 0;
 
 	buf_init(&v);
 	buf_init(&t);
+	buf_init(&u);
+	if (given != NULL) {
+		n += header_rewrite_address(&t, val, len, given, sender);
+		n += header_rewrite_address(&u, t.data ? t.data : "", t.len,
+		    qual_given, sender);
+		val = u.data ? u.data : "";
+		len = u.len;
+	}
 	buf_add(&v, h->name, h->name_len);
 	buf_addc(&v, ':');
-	(void)header_rewrite_address(&t, h->value, h->value_len, given,
-	    sender);
-	(void)header_rewrite_address(&v, t.data ? t.data : "", t.len,
-	    qual_given, sender);
+	n += header_qualify(&v, val, len, domain);
 	buf_addc(&v, '\n');
-	header_write_folded(hb, v.data, v.len);
+	/* unchanged: as it came (an obs-field's "From :" stays) */
+	if (n == 0)
+		header_write_folded(hb, h->field, h->field_len);
+	else
+		header_write_folded(hb, v.data, v.len);
+	buf_free(&u);
 	buf_free(&t);
 	buf_free(&v);
 }
@@ -418,12 +433,17 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 			/* masquerading: the local sender's own address */
 			if (qual_given != NULL &&
 			    strcmp(c->sender, c->sender_given) != 0) {
-				submit_rewrite_from(hb, h, c->sender_given,
-				    qual_given, c->sender);
+				submit_rewrite_field(hb, h, c->sender_given,
+				    qual_given, c->sender, conf->domain);
 				continue;
 			}
 		}
-		header_write_folded(hb, h->field, h->field_len);
+		/* unqualified addresses get the domain, whoever submits */
+		if (header_is_address_field(h))
+			submit_rewrite_field(hb, h, NULL, NULL, NULL,
+			    conf->domain);
+		else
+			header_write_folded(hb, h->field, h->field_len);
 	}
 	mark = hb->len;
 	if (!from) {
