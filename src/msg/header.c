@@ -1,6 +1,7 @@
 /*
  * header.c: splitting, reading and writing RFC 5322 header fields.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,87 @@ header_recipients(const struct header_list *l, size_t max,
 		}
 	}
 	return ADDR_OK;
+}
+
+/* header_scan's states within a line */
+enum {
+	HEADER_SCAN_START,	/* at the start of a line */
+	HEADER_SCAN_NAME,	/* in a field name */
+	HEADER_SCAN_WSP,	/* obs-field: WSP between the name and ':' */
+	HEADER_SCAN_SKIP,	/* the rest of the line */
+};
+
+void
+header_scan_init(struct header_scan *hs, const char *name)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->name = name;
+	hs->name_len = strlen(name);
+	hs->state = HEADER_SCAN_START;
+}
+
+/* The field name ended at its colon. */
+static void
+scan_field(struct header_scan *hs)
+{
+	if (hs->match && hs->pos == hs->name_len)
+		hs->count++;
+	hs->seen_field = true;
+	hs->state = HEADER_SCAN_SKIP;
+}
+
+bool
+header_scan_feed(struct header_scan *hs, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !hs->done; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (hs->state) {
+		case HEADER_SCAN_START:
+			if (is_wsp((char)c)) {
+				/* a continuation, of a field above */
+				hs->done = !hs->seen_field;
+				hs->state = HEADER_SCAN_SKIP;
+			} else if (c >= 33 && c <= 126 && c != ':') {
+				hs->state = HEADER_SCAN_NAME;
+				hs->pos = 1;
+				hs->match = hs->name_len > 0 &&
+				    tolower(c) == tolower((unsigned char)
+				    hs->name[0]);
+			} else {
+				hs->done = true;  /* empty or not a field */
+			}
+			break;
+		case HEADER_SCAN_NAME:
+			if (c == ':') {
+				scan_field(hs);
+			} else if (is_wsp((char)c)) {
+				hs->state = HEADER_SCAN_WSP;
+			} else if (c >= 33 && c <= 126) {
+				hs->match = hs->match &&
+				    hs->pos < hs->name_len &&
+				    tolower(c) == tolower((unsigned char)
+				    hs->name[hs->pos]);
+				hs->pos++;
+			} else {
+				hs->done = true;
+			}
+			break;
+		case HEADER_SCAN_WSP:
+			if (c == ':')
+				scan_field(hs);
+			else if (!is_wsp((char)c))
+				hs->done = true;
+			break;
+		default:
+			if (c == '\n')
+				hs->state = HEADER_SCAN_START;
+			break;
+		}
+	}
+	return !hs->done;
 }
 
 bool

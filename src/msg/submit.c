@@ -579,6 +579,28 @@ read_header_block(struct submit_ctx *c, struct header_list *hl,
 	return SUBMIT_OK;
 }
 
+/*
+ * RFC 5321 6.3: a message that has passed through more hops than any
+ * sane route has is in a loop. The count includes the Received: line
+ * this submission (or pickup) adds, so that delivery, which counts the
+ * queued message's fields (loop.h), comes to the same verdict.
+ */
+static enum submit_result
+check_hops(const struct submit_ctx *c, const struct header_list *hl,
+    struct why *why)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < hl->n; i++)
+		if (header_name_is(&hl->v[i], "Received"))
+			n++;
+	if (n <= (size_t)c->conf->max_hops)
+		return SUBMIT_OK;
+	why_set(why, "mail loop: too many hops (%zu Received: header fields, "
+	    "max_hops %ld)", n, c->conf->max_hops);
+	return SUBMIT_LOOP;
+}
+
 /* Writes the headers we hold, then streams the body. */
 static enum submit_result
 write_message(struct submit_ctx *c, const struct header_list *hl,
@@ -646,6 +668,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 	c.canon.crlf_end = req->smtp_data && req->data_crlf;
 
 	if ((rc = read_header_block(&c, &hl, &body_off, why)) != SUBMIT_OK ||
+	    (rc = check_hops(&c, &hl, why)) != SUBMIT_OK ||
 	    (rc = check_request(req, why)) != SUBMIT_OK ||
 	    (rc = resolve_sender(&c, why)) != SUBMIT_OK ||
 	    (rc = collect_rcpts(&c, &hl, why)) != SUBMIT_OK)

@@ -71,6 +71,8 @@ enum submit_result {
 				   header, too many recipients */
 	SUBMIT_BAD_REQUEST,	/* no or bad recipients, bad sender, bad
 				   ENVID, NOTIFY or VERP */
+	SUBMIT_LOOP,		/* more Received: fields, with the one
+				   minimta adds, than max_hops */
 };
 
 /*

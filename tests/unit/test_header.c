@@ -503,6 +503,51 @@ static const struct af_case {
 	{ "Message-ID: a\n", false }, { "In-Reply-To: a\n", false },
 };
 
+/* header_scan: Received: fields counted, fed whole and byte by byte. */
+static const struct scan_case {
+	const char	*name, *in;
+	size_t		 count;
+	bool		 ended;		/* the header block ended in it */
+} scan_cases[] = {
+	{ "none", "Subject: x\n\nReceived: body\n", 0, true },
+	{ "three", "Received: a\nReceived: b\n c\nreceived: c\n\nb\n", 3,
+	    true },
+	{ "obs wsp", "Received \t: a\n", 1, false },
+	{ "longer name", "ReceivedX: a\nX-Received: b\nReceive: c\n", 0,
+	    false },
+	{ "no final lf", "Received: a\nReceived:", 2, false },
+	{ "non-field ends", "Received: a\nnot a field\nReceived: b\n", 1,
+	    true },
+	{ "leading continuation", " Received: a\nReceived: b\n", 0, true },
+	{ "mbox line", "From x\nReceived: b\n", 0, true },
+	{ "crlf empty line", "Received: a\n\r\nReceived: b\n", 1, true },
+	{ "empty", "", 0, false },
+	{ "name then lf", "Received\nReceived: b\n", 0, true },
+	{ "8-bit name", "Rec\xc3\xa9ived: a\nReceived: b\n", 0, true },
+};
+
+static void
+test_scan(void)
+{
+	struct header_scan hs;
+	size_t i, k;
+	bool more;
+
+	for (i = 0; i < sizeof(scan_cases) / sizeof(scan_cases[0]); i++) {
+		const struct scan_case *c = &scan_cases[i];
+		size_t n = strlen(c->in);
+
+		header_scan_init(&hs, "Received");
+		more = header_scan_feed(&hs, c->in, n);
+		UNIT_INT(c->name, hs.count, c->count);
+		UNIT_INT(c->name, !more, c->ended);
+		header_scan_init(&hs, "Received");
+		for (k = 0; k < n && header_scan_feed(&hs, c->in + k, 1); k++)
+			continue;
+		UNIT_INT(c->name, hs.count, c->count);
+	}
+}
+
 static void
 test_address_field(void)
 {
@@ -687,6 +732,7 @@ main(int argc, char **argv)
 	test_message_id();
 	test_rewrite();
 	test_address_field();
+	test_scan();
 	test_golden(argc > 1 ? argv[1] : "tests/data/header");
 	return unit_done("header");
 }
