@@ -581,15 +581,17 @@ read_header_block(struct submit_ctx *c, struct header_list *hl,
 
 /*
  * RFC 5321 6.3: a message that has passed through more hops than any
- * sane route has is in a loop. The count includes the Received: line
- * this submission (or pickup) adds, so that delivery, which counts the
- * queued message's fields (loop.h), comes to the same verdict.
+ * sane route has is in a loop. The count includes the Received: lines
+ * minimta adds (write_headers: ours for the owner and for an SMTP
+ * client; pickup's for a drop file: -bs on a socket by another user
+ * gets both), so that delivery, which counts the queued message's
+ * fields (loop.h), comes to the same verdict.
  */
 static enum submit_result
 check_hops(const struct submit_ctx *c, const struct header_list *hl,
-    struct why *why)
+    bool owner, struct why *why)
 {
-	size_t i, n = 1;
+	size_t i, n = (owner || c->req->peer != NULL ? 1 : 0) + (owner ? 0 : 1);
 
 	for (i = 0; i < hl->n; i++)
 		if (header_name_is(&hl->v[i], "Received"))
@@ -668,7 +670,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 	c.canon.crlf_end = req->smtp_data && req->data_crlf;
 
 	if ((rc = read_header_block(&c, &hl, &body_off, why)) != SUBMIT_OK ||
-	    (rc = check_hops(&c, &hl, why)) != SUBMIT_OK ||
+	    (rc = check_hops(&c, &hl, owner, why)) != SUBMIT_OK ||
 	    (rc = check_request(req, why)) != SUBMIT_OK ||
 	    (rc = resolve_sender(&c, why)) != SUBMIT_OK ||
 	    (rc = collect_rcpts(&c, &hl, why)) != SUBMIT_OK)

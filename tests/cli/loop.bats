@@ -144,6 +144,63 @@ no_peer() {
 	[ "$(qfiles | wc -l)" -eq 1 ]
 }
 
+# bs_socket MINIMTA ARGS... < DIALOGUE: runs "MINIMTA ARGS -bs" with a TCP
+# connection as its standard input and output (as minimta-smtp@.service
+# does: the session records its peer and adds its Received: line), sends
+# the dialogue and prints the replies.
+bs_socket() {
+	"$PYTHON" -c '
+import socket, subprocess, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+c = socket.create_connection(l.getsockname())
+s, _ = l.accept()
+p = subprocess.Popen(sys.argv[1:], stdin=s, stdout=s)
+s.close()
+c.sendall(sys.stdin.buffer.read())
+c.shutdown(socket.SHUT_WR)
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+p.wait()' "$@"
+}
+
+@test "loop: -bs on a socket by another user: both added Received: lines count, submission and delivery agree" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (setpriv to nobody)"
+	command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
+	if ! setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    test -x "$MINIMTA"; then
+		cp "$MINIMTA" "$T/minimta"
+		chmod 0755 "$T/minimta"
+		MINIMTA=$T/minimta
+	fi
+	start_smtpd relay
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT" "max_hops 5"
+	chmod 0644 "$T/minimta.conf"
+	mta -bp >/dev/null
+	# 3 given + the session's + pickup's = 5: accepted and sent; 4: refused
+	for n in 3 4; do
+		{
+			printf 'EHLO c\r\nMAIL FROM:<a@example.org>\r\n'
+			printf 'RCPT TO:<b%s@example.net>\r\nDATA\r\n' "$n"
+			hops_msg "$n" | sed 's/$/\r/'
+			printf '.\r\nQUIT\r\n'
+		} | bs_socket setpriv --reuid=nobody --regid=nogroup \
+		    --clear-groups "$MINIMTA" -C "$T/minimta.conf" -odq -bs \
+		    >"$T/out$n" 2>>"$T/log"
+	done
+	grep -q '^250 2\.0\.0 Ok: queued as ' "$T/out3"
+	grep -q $'^554 5\\.4\\.6 Error: mail loop: too many hops (6 Received: header fields, max_hops 5)\r$' "$T/out4"
+	qrun
+	log_has "to=<b3@example.net>, relay=$RELAY_HOST.*status=sent" "$T/qlog"
+	[ "$(grep -c '^Received:' "$RELAY_SPOOL/0001.eml")" -eq 5 ]
+	grep -q '^Received: from c (\[127\.0\.0\.1\])' "$RELAY_SPOOL/0001.eml"
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
+}
+
 @test "loop: a queued message over max_hops bounces with 5.4.6 at delivery, never sent" {
 	start_smtpd relay
 	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
