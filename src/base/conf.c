@@ -108,6 +108,9 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F_OPTIONAL },
 	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_VALUE_GB,
 	    F(bounce_size_limit), 0 },
+	{ "max_hops", CONF_T_INT, "50", 1, 1000, F(max_hops), 0 },
+	{ "mx_allow_loopback", CONF_T_BOOL, "no", 0, 0, F(mx_allow_loopback),
+	    0 },
 };
 
 #undef F

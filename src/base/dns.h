@@ -99,6 +99,8 @@ enum dns_result	dns_host(struct dns *, const char *name, int port,
 		    int timeout_ms, struct dns_hosts *out, struct why *);
 
 void		dns_hosts_free(struct dns_hosts *);
+/* Keeps the first n hosts (the most preferred), frees the rest. */
+void		dns_hosts_truncate(struct dns_hosts *, size_t n);
 
 /* ---- pure parts, exposed for the table tests ---- */
 

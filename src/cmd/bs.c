@@ -385,6 +385,10 @@ cmd_data(struct bs *b)
 	case SUBMIT_BAD_REQUEST:
 		reply(b, "554 5.5.4 Error: %s", why.text);
 		break;
+	case SUBMIT_LOOP:
+		/* sendmail: "554 Too many hops"; RFC 3463 5.4.6 */
+		reply(b, "554 5.4.6 Error: %s", why.text);
+		break;
 	case SUBMIT_RETRY:
 	case SUBMIT_INPUT:
 		reply(b, "451 4.3.0 Error: queue file write error: %s", why.text);

@@ -186,6 +186,7 @@ submit_exit(enum submit_result r)
 	case SUBMIT_INPUT:
 		return EX_IOERR;
 	case SUBMIT_BAD_MESSAGE:
+	case SUBMIT_LOOP:
 		return EX_DATAERR;
 	case SUBMIT_BAD_REQUEST:
 		return EX_USAGE;

@@ -17,6 +17,7 @@
 #include "dsnparam.h"
 #include "fileio.h"
 #include "log.h"
+#include "loop.h"
 #include "qfile.h"
 #include "report.h"
 #include "route.h"
@@ -496,6 +497,23 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	}
 }
 
+/* A loop (loop.h): the pending recipients o[0..n) bounce, unsent. */
+static void
+bounce_loop(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    const struct why *why, struct deliver_stats *st)
+{
+	size_t i;
+
+	d->msg_deferred = false;
+	for (i = 0; i < n; i++) {
+		o[i].result = SMTP_PERMFAIL;
+		(void)strlcpy(o[i].status, "5.4.6", sizeof(o[i].status));
+		set_text(&o[i], why->text);
+		o[i].remote = false;
+	}
+	record(d, q, o, n, true, st);
+}
+
 /* Messages the runner must finish (report_finish): reports are due. */
 static void
 note_final(struct deliver *d, const struct qfile *q)
@@ -539,8 +557,11 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 		n++;
 	}
 	d->msg_deferred = false;
-	if (n > 0) {
+	if (n > 0)
 		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
+	if (n > 0 && loop_hops(d->conf, &q, &why)) {
+		bounce_loop(d, &q, o, n, &why, st);
+	} else if (n > 0) {
 		attempt(d, &q, o, n, st);
 	} else if (qstate_all_done(&q.state)) {
 		save(d, &q);	/* a crash came between state and removal */

@@ -9,6 +9,7 @@
 #include "dns.h"
 #include "io.h"
 #include "log.h"
+#include "loop.h"
 #include "net.h"
 #include "oauth2.h"
 #include "session.h"
@@ -296,6 +297,12 @@ session_open(struct session_env *env, const char *domain,
 	    why);
 	switch (dr) {
 	case DNS_FOUND:
+		/* never a connection to ourselves (loop.h) */
+		if (loop_mx(conf, domain, &hosts, why)) {
+			(void)strlcpy(status, "5.4.6", 16);
+			dns_hosts_free(&hosts);
+			return SESSION_PERM;
+		}
 		*out = try_hosts(env, NULL, &hosts, &reach, why);
 		break;
 	case DNS_NULLMX:
