@@ -75,6 +75,8 @@ static const struct conf_key conf_keys[] = {
 	{ "mta_sts", CONF_T_BOOL, "yes", 0, 0, F(mta_sts), 0 },
 	{ "mta_sts_port", CONF_T_INT, "443", 1, 65535, F(mta_sts_port), 0 },
 	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
+	{ "oauth2_token_timeout", CONF_T_DURATION, "30s", 1, CONF_VALUE_HOUR,
+	    F(oauth2_token_timeout), 0 },
 	{ "aliases", CONF_T_STRING, CONF_DEFAULT_ALIASES, 0, 0, F(aliases),
 	    0 },
 	{ "resolver", CONF_T_RESOLVER, NULL, 0, 0, F(resolver),
@@ -110,6 +112,9 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F_OPTIONAL },
 	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_VALUE_GB,
 	    F(bounce_size_limit), 0 },
+	{ "max_hops", CONF_T_INT, "50", 1, 1000, F(max_hops), 0 },
+	{ "mx_allow_loopback", CONF_T_BOOL, "no", 0, 0, F(mx_allow_loopback),
+	    0 },
 };
 
 #undef F

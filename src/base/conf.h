@@ -56,12 +56,15 @@ struct conf {
 	size_t	 ntls_policies;
 	bool	 tls_verify, auth_plaintext;
 	bool	 t_args_remove;
+	bool	 mx_allow_loopback;	/* MX hosts on 127/8, ::1 are fine */
 	bool	 mta_sts;	/* MTA-STS for MX delivery */
 	long	 mta_sts_port;	/* HTTPS port of mta-sts.DOMAIN (443) */
 	enum log_dest log;
 	long	 smtp_port, concurrency, max_recipients;
+	long	 max_hops;		/* Received: fields before a loop */
 	time_t	 queue_lifetime, delay_warning, retry_min, retry_max;
 	time_t	 connect_timeout, command_timeout, data_timeout;
+	time_t	 oauth2_token_timeout;
 	size_t	 max_message_size, max_header_size, bounce_size_limit;
 };
 

@@ -130,6 +130,7 @@ mode_verify(const struct cli *cli, const struct conf *conf)
 			addr_list_free(&exp);
 			addr_list_init(&exp);
 			if (addr_is_local(a) && al != NULL &&
+			    !addr_list_noalias(&given, j) &&
 			    aliases_expand(al, a, 0, &exp, &why) == -1) {
 				printf("%s... alias error: %s\n", a, why.text);
 				rc = EX_DATAERR;

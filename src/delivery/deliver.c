@@ -14,8 +14,10 @@
 #include "deliver.h"
 #include "dns.h"
 #include "dsn.h"
+#include "dsnparam.h"
 #include "fileio.h"
 #include "log.h"
+#include "loop.h"
 #include "qfile.h"
 #include "report.h"
 #include "route.h"
@@ -261,8 +263,7 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	/* every queue file we write records it (L); SIZE= is an estimate
 	 * anyway (RFC 1870 4: the server checks again at the end) */
 	m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
-	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
-	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
+	m.ret = q->env.ret;
 	m.envid = q->env.envid;
 	m.read = fileio_read_cb;
 	m.read_arg = &q->fd;
@@ -356,13 +357,13 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_OK) {
 			finish(q, &o[i], d->sess && !d->sess->dsn &&
-			    report_wants(q, ENVELOPE_NOTIFY_SUCCESS),
+			    report_wants(q, DSNPARAM_NOTIFY_SUCCESS),
 			    QSTATE_REPORT_RELAYED);
 			log_outcome(d, q, &o[i], "sent");
 			st->sent++;
 		} else if (o[i].result == SMTP_PERMFAIL || expired) {
 			finish(q, &o[i],
-			    report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			    report_wants(q, DSNPARAM_NOTIFY_FAILURE) ||
 			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
 			log_outcome(d, q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");
@@ -501,6 +502,23 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	}
 }
 
+/* A loop (loop.h): the pending recipients o[0..n) bounce, unsent. */
+static void
+bounce_loop(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    const struct why *why, struct deliver_stats *st)
+{
+	size_t i;
+
+	d->msg_deferred = false;
+	for (i = 0; i < n; i++) {
+		o[i].result = SMTP_PERMFAIL;
+		(void)strlcpy(o[i].status, "5.4.6", sizeof(o[i].status));
+		set_text(&o[i], why->text);
+		o[i].remote = false;
+	}
+	record(d, q, o, n, true, st);
+}
+
 /* Messages the runner must finish (report_finish): reports are due. */
 static void
 note_final(struct deliver *d, const struct qfile *q)
@@ -544,8 +562,11 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 		n++;
 	}
 	d->msg_deferred = false;
-	if (n > 0) {
+	if (n > 0)
 		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
+	if (n > 0 && loop_hops(d->conf, &q, &why)) {
+		bounce_loop(d, &q, o, n, &why, st);
+	} else if (n > 0) {
 		attempt(d, &q, o, n, st);
 	} else if (qstate_all_done(&q.state)) {
 		save(d, &q);	/* a crash came between state and removal */

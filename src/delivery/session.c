@@ -9,7 +9,9 @@
 #include "dns.h"
 #include "io.h"
 #include "log.h"
+#include "loop.h"
 #include "net.h"
+#include "oauth2.h"
 #include "session.h"
 #include "smtp.h"
 #include "tls.h"
@@ -84,14 +86,15 @@ static int
 do_auth(const struct attempt *a, struct session *s, struct why *why)
 {
 	const struct conf *conf = a->env->conf;
-	const char *user = NULL, *pass = NULL;
+	struct authfile_account acct;
+	struct oauth2_login ol;
 	struct smtp_reply r;
 	int rc = 0;
 
 	if (a->url == NULL || a->env->auth == NULL)
 		return 0;
-	if (authfile_lookup(a->env->auth, a->url->host, a->url->port,
-	    a->url->user, &user, &pass) == -1 || user == NULL) {
+	if (authfile_find(a->env->auth, a->url->host, a->url->port,
+	    a->url->user, &acct) == -1 || acct.user == NULL) {
 		if (a->url->user != NULL) {
 			why_set(why, "no password for %s@%s in auth_file",
 			    a->url->user, a->url->host);
@@ -104,8 +107,14 @@ do_auth(const struct attempt *a, struct session *s, struct why *why)
 		    "(auth_plaintext is off)", s->relay);
 		return -1;
 	}
+	if (acct.token_cmd != NULL) {
+		ol = (struct oauth2_login){ acct.user, a->url->host,
+		    a->url->port, acct.token_cmd,
+		    (int)conf->oauth2_token_timeout * 1000, s->relay };
+		return oauth2_auth(s->smtp, &ol, why) == 0 ? 0 : -1;
+	}
 	smtp_reply_init(&r);
-	if (smtp_auth(s->smtp, user, pass, &r) != SMTP_OK) {
+	if (smtp_auth(s->smtp, acct.user, acct.pass, &r) != SMTP_OK) {
 		fail_reply(why, s->relay, "AUTH", &r);
 		rc = -1;
 	}
@@ -410,6 +419,12 @@ session_open(struct session_env *env, const char *domain,
 	    why);
 	switch (dr) {
 	case DNS_FOUND:
+		/* never a connection to ourselves (loop.h) */
+		if (loop_mx(conf, domain, &hosts, why)) {
+			(void)strlcpy(status, "5.4.6", 16);
+			dns_hosts_free(&hosts);
+			return SESSION_PERM;
+		}
 		if (tlspolicy_wants_sts(env, domain))
 			mtasts_lookup(env, domain, &sts);
 		*out = try_hosts(env, NULL, domain, &hosts, &sts, &reach,

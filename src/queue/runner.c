@@ -208,25 +208,22 @@ scan_entry(void *arg, const char *name)
 	return 0;
 }
 
-/* A state file whose message is gone (a crash between the two unlinks). */
+/*
+ * State files whose message is gone (a crash between the two unlinks of
+ * a removal, or the steps of a move to or from hold/), in queue/ and in
+ * hold/.
+ */
 static void
 clean_orphans(struct scan *s)
 {
-	char id[SPOOL_MAX_NAME + 1];
 	size_t i;
-	int fd;
 
-	for (i = 0; i < s->norphans; i++) {
-		(void)strlcpy(id, s->orphans[i], sizeof(id));
-		*strchr(id, '.') = '\0';
-		fd = spool_open_file(s->sp, SPOOL_QUEUE, id, NULL);
-		if (fd == -1 && errno == ENOENT)
-			(void)spool_remove(s->sp, SPOOL_QUEUE, s->orphans[i],
-			    NULL);
-		if (fd != -1)
-			(void)close(fd);
+	qfile_clean_states(s->sp, SPOOL_QUEUE, s->orphans, s->norphans);
+	/* hold/ is listed by full runs only, not by each -odb child */
+	if (s->opts->only_id == NULL)
+		qfile_clean_states(s->sp, SPOOL_HOLD, NULL, 0);
+	for (i = 0; i < s->norphans; i++)
 		free(s->orphans[i]);
-	}
 	free(s->orphans);
 }
 
@@ -581,6 +578,22 @@ scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
 	return rc;
 }
 
+/* -M: the messages named, without a listing of queue/. */
+static int
+run_ids(struct scan *s, struct deliver_stats *st, struct why *why)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->opts->nids && rc == 0; i++) {
+		(void)scan_entry(s, s->opts->ids[i]);
+		if (s->n >= RUNNER_BATCH)
+			run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	}
+	run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	return rc;
+}
+
 int
 runner_once(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct deliver_stats *st, time_t *next_due,
@@ -595,6 +608,12 @@ runner_once(const struct conf *conf, struct spool *sp,
 	s.now = time(NULL);
 	if (o->pickup)
 		(void)pickup_run(conf, sp);
+	if (o->ids != NULL) {
+		rc = run_ids(&s, st, why);
+		free(s.v);
+		*next_due = 0;
+		return rc;
+	}
 	if (o->fresh_only) {
 		rc = scan_fresh(&s, st, why);
 		free(s.v);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -27,6 +28,7 @@ static const struct {
 	[SPOOL_QUEUE] = { "queue", 0700 },
 	[SPOOL_INCOMING] = { "incoming", 03733 },
 	[SPOOL_CORRUPT] = { "corrupt", 0700 },
+	[SPOOL_HOLD] = { "hold", 0700 },
 	[SPOOL_MTASTS] = { "mta-sts", 0700 },
 };
 #define SPOOL_NDIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
@@ -38,6 +40,7 @@ struct spool {
 	enum spool_role	 role;
 	int		 top;			/* the spool directory */
 	int		 dirfd[SPOOL_NDIRS];	/* O_PATH, -1 until needed */
+	int		 movelock;	/* hold/ read-only, for flock; or -1 */
 };
 
 struct spool_file {
@@ -365,6 +368,7 @@ spool_open(const char *path, const struct spool_account *want,
 	sp->group = st.st_gid;
 	for (i = 0; i < SPOOL_NDIRS; i++)
 		sp->dirfd[i] = -1;
+	sp->movelock = -1;
 	if ((r = open_layout(sp, want, why)) != SPOOL_OPEN_OK) {
 		spool_close(sp);
 		return r;
@@ -384,6 +388,8 @@ spool_close(struct spool *sp)
 	for (i = 0; i < SPOOL_NDIRS; i++)
 		if (sp->dirfd[i] != -1)
 			(void)close(sp->dirfd[i]);
+	if (sp->movelock != -1)
+		(void)close(sp->movelock);
 	(void)close(sp->top);
 	free(sp->path);
 	free(sp);
@@ -754,6 +760,16 @@ spool_exists(struct spool *sp, enum spool_dir d, const char *name)
 	    0;
 }
 
+bool
+spool_is(struct spool *sp, enum spool_dir d, const char *name, int fd)
+{
+	struct stat a, b;
+	int dfd = dirfd_of(sp, d, NULL);
+
+	return dfd != -1 && fstatat(dfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 spool_remove(struct spool *sp, enum spool_dir d, const char *name,
     struct why *why)
@@ -767,6 +783,68 @@ spool_remove(struct spool *sp, enum spool_dir d, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+int
+spool_move(struct spool *sp, enum spool_dir from, enum spool_dir to,
+    const char *name, struct why *why)
+{
+	int ffd, tfd;
+
+	if (!name_ok(name))
+		panic("spool_move: bad name %s", name);
+	if ((ffd = dirfd_of(sp, from, why)) == -1 ||
+	    (tfd = dirfd_of(sp, to, why)) == -1)
+		return -1;
+	if (renameat2(ffd, name, tfd, name, RENAME_NOREPLACE) == -1) {
+		why_errno(why, "rename %s/%s: %s/%s", spool_dirs[from].name,
+		    name, spool_dirs[to].name, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_link(struct spool *sp, enum spool_dir from, enum spool_dir to,
+    const char *name, struct why *why)
+{
+	int ffd, tfd;
+
+	if (!name_ok(name))
+		panic("spool_link: bad name %s", name);
+	if ((ffd = dirfd_of(sp, from, why)) == -1 ||
+	    (tfd = dirfd_of(sp, to, why)) == -1)
+		return -1;
+	/* no AT_SYMLINK_FOLLOW: a symlink put there is linked, not its
+	 * target, and a reader opening it O_NOFOLLOW refuses it */
+	if (linkat(ffd, name, tfd, name, 0) == -1) {
+		why_errno(why, "link %s/%s: %s/%s", spool_dirs[from].name,
+		    name, spool_dirs[to].name, name);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+spool_lock_moves(struct spool *sp, bool exclusive)
+{
+	int r;
+
+	if (sp->movelock == -1 &&
+	    (sp->movelock = open_dir(sp, SPOOL_HOLD)) == -1)
+		return false;
+	/* shared: movers wait for a cleaner, which holds it briefly */
+	while ((r = flock(sp->movelock, exclusive ? LOCK_EX | LOCK_NB :
+	    LOCK_SH)) == -1 && errno == EINTR)
+		continue;
+	return r == 0;
+}
+
+void
+spool_unlock_moves(struct spool *sp)
+{
+	if (sp->movelock != -1)
+		(void)flock(sp->movelock, LOCK_UN);
 }
 
 int

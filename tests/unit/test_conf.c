@@ -67,7 +67,8 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(queue_lifetime) LONG(delay_warning) LONG(retry_min)
 	LONG(retry_max) LONG(connect_timeout) LONG(command_timeout)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
-	LONG(bounce_size_limit) LONG(mta_sts_port)
+	LONG(bounce_size_limit) LONG(oauth2_token_timeout) LONG(max_hops)
+	LONG(mta_sts_port)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
@@ -75,6 +76,8 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		buf_adds(b, c->mta_sts ? "yes" : "no");
 	else if (strcmp(key, "auth_plaintext") == 0)
 		buf_adds(b, c->auth_plaintext ? "yes" : "no");
+	else if (strcmp(key, "mx_allow_loopback") == 0)
+		buf_adds(b, c->mx_allow_loopback ? "yes" : "no");
 	else if (strcmp(key, "t_args") == 0)
 		buf_adds(b, c->t_args_remove ? "remove" : "add");
 	else if (strcmp(key, "log") == 0)
@@ -225,6 +228,18 @@ static const struct conf_case cases[] = {
 	    E("max_message_size: want a size (e.g. 512K, 50M, 1G)") },
 	{ "size MB", "max_message_size 5MB", "max_message_size",
 	    E("max_message_size: want a size (e.g. 512K, 50M, 1G)") },
+
+	/* loops (loop.h) */
+	{ "max_hops", "max_hops 25", "max_hops", "25" },
+	{ "max_hops 1", "max_hops 1", "max_hops", "1" },
+	{ "max_hops 0", "max_hops 0", "max_hops",
+	    E("max_hops: 0 is out of range (1..1000)") },
+	{ "max_hops 1001", "max_hops 1001", "max_hops",
+	    E("max_hops: 1001 is out of range (1..1000)") },
+	{ "mx_allow_loopback", "mx_allow_loopback yes", "mx_allow_loopback",
+	    "yes" },
+	{ "mx_allow_loopback bad", "mx_allow_loopback maybe",
+	    "mx_allow_loopback", E("mx_allow_loopback: want yes or no") },
 
 	/* enums */
 	{ "log stderr", "log stderr", "log", "stderr" },
@@ -428,8 +443,10 @@ test_defaults(void)
 		{ "log", "syslog" }, { "t_args", "add" },
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
-		{ "spool_owner", "(null)" }, { "tls_policy", "" },
-		{ "mta_sts", "yes" }, { "mta_sts_port", "443" },
+		{ "spool_owner", "(null)" }, { "oauth2_token_timeout", "30" },
+		{ "max_hops", "50" }, { "mx_allow_loopback", "no" },
+		{ "tls_policy", "" }, { "mta_sts", "yes" },
+		{ "mta_sts_port", "443" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
