@@ -5,8 +5,8 @@
  * Syntax: one "key value" per line; '#' starts a comment at the start of a
  * line or after white space; the value is the rest of the line with the
  * surrounding white space removed. A repeated single-valued key: the last
- * one wins; repeatable keys (smarthost, sender_map, tls_policy) add an entry each, and
- * an empty value empties their list.
+ * one wins; repeatable keys (smarthost, sender_map, tls_policy) add an
+ * entry each, and an empty value empties their list.
  *
  * conf_new() returns the table's defaults; conf_parse() is a pure function
  * over bytes (no I/O); conf_load() reads a file and calls it; conf_set()

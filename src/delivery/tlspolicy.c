@@ -141,9 +141,9 @@ tlspolicy_sts(const struct session_env *env, const struct mtasts *sts,
 		p->name = "mta-sts-testing";
 		p->sts_testing = true;
 		if (!listed)
-			log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS testing: "
-			    "MX host %s of %s is not in its policy", host,
-			    sts->domain);
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN,
+			    "MTA-STS testing: MX host %s of %s is not in its "
+			    "policy", host, sts->domain);
 		return 0;
 	}
 	if (!listed) {
