@@ -9,10 +9,16 @@
 #include "ratecount.h"
 #include "xmalloc.h"
 
+/*
+ * The window is cut into nbuckets - 1 buckets; the file keeps one more,
+ * so that the record reused for a new bucket is always one that has left
+ * the window (with exactly a window's worth, the bucket that straddles
+ * the window's start would be overwritten while it still counts).
+ */
 static time_t
 blen(const struct ratecount *rc)
 {
-	return rc->window / (time_t)rc->nbuckets;
+	return rc->window / (time_t)(rc->nbuckets - 1);
 }
 
 static bool
@@ -194,8 +200,8 @@ parse_head(const char **p, const char *end, struct ratecount *rc,
 	*p += ml;
 	if (number(p, end, RATECOUNT_WINDOW_MAX, &w) == -1 || w < 1 ||
 	    *p == end || *(*p)++ != ' ' ||
-	    number(p, end, RATECOUNT_BUCKETS_MAX, &nb) == -1 || nb < 1 ||
-	    *p == end || *(*p)++ != ' ' || w % nb != 0) {
+	    number(p, end, RATECOUNT_BUCKETS_MAX, &nb) == -1 || nb < 2 ||
+	    *p == end || *(*p)++ != ' ' || w % (nb - 1) != 0) {
 		why_set(why, "bad window or bucket count");
 		return -1;
 	}

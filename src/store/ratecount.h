@@ -7,10 +7,12 @@
  *	MINIMTA-RATE 1 WINDOW BUCKETS KEY\n
  *	SSSSSSSSSSSS CCCCCCCCC\n		BUCKETS records, 23 bytes each
  *
- * The window (seconds) is cut into BUCKETS buckets of WINDOW/BUCKETS
- * seconds; record i holds the bucket whose start S (a multiple of the
- * bucket length, 0 when never used) has (S / length) % BUCKETS == i, and
- * C, the messages counted in it. KEY is the relay key (ratecount_key:
+ * The window (seconds) is cut into BUCKETS - 1 buckets of
+ * WINDOW/(BUCKETS - 1) seconds, and the file keeps BUCKETS of them (one
+ * more than the window holds, so that a record is reused only once its
+ * bucket has left the window); record i holds the bucket whose start S
+ * (a multiple of the bucket length, 0 when never used) has (S / length) %
+ * BUCKETS == i, and C, the messages counted in it. KEY is the relay key (ratecount_key:
  * lower-case letters, digits, ".-_+@", other bytes as %XX). Every field
  * has a fixed width, so that one bucket is updated in place with one
  * write of RATECOUNT_REC_LEN bytes (ratecount_offset, ratecount_record),
@@ -34,7 +36,7 @@
 struct buf;
 
 #define RATECOUNT_MAGIC		"MINIMTA-RATE 1 "
-#define RATECOUNT_BUCKETS	360		/* what the writer uses */
+#define RATECOUNT_BUCKETS	361		/* what the writer uses */
 #define RATECOUNT_BUCKETS_MAX	3600		/* what the reader takes */
 #define RATECOUNT_WINDOW_MAX	(30L * 86400)
 #define RATECOUNT_REC_LEN	23
@@ -62,7 +64,7 @@ struct ratecount {
 /*
  * A fresh counter (every bucket empty) for the encoded key (at most
  * RATECOUNT_KEY_MAX bytes; longer ones are cut) over window seconds, in
- * RATECOUNT_BUCKETS buckets (window must be a multiple of it).
+ * RATECOUNT_BUCKETS records (window must be a multiple of one less).
  */
 void	ratecount_init(struct ratecount *, const char *key, time_t window);
 void	ratecount_free(struct ratecount *);

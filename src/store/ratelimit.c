@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crash.h"
 #include "ratecount.h"
 #include "ratelimit.h"
 #include "spool.h"
@@ -263,6 +264,16 @@ open_all(struct spool *sp, const struct ratelimit_use *u, size_t n,
 	return c;
 }
 
+/* One slot in c at now; -1 only when it backs a cap. */
+static int
+take_one(struct counter *c, time_t now, struct why *why)
+{
+	if (write_record(c, ratecount_add(&c->rc, now, 1), why) == -1)
+		return c->use->limit > 0 ? -1 : 0;
+	crash_point("ratelimit.after-write");
+	return sync_if(c, why);
+}
+
 enum ratelimit_result
 ratelimit_take(struct spool *sp, const struct ratelimit_use *u, size_t n,
     time_t now, unsigned long waiting, size_t *full, time_t *slot,
@@ -295,15 +306,13 @@ ratelimit_take(struct spool *sp, const struct ratelimit_use *u, size_t n,
 		res = RATELIMIT_FULL;
 	}
 	for (i = 0; i < n && res == RATELIMIT_OK; i++) {
-		if (c[i].fd == -1)
-			continue;
-		if ((write_record(&c[i], ratecount_add(&c[i].rc, now, 1),
-		    &w) == -1 || sync_if(&c[i], &w) == -1) &&
-		    c[i].use->limit > 0) {
+		if (c[i].fd != -1 && take_one(&c[i], now, &w) == -1) {
 			*why = w;
 			res = RATELIMIT_ERROR;
 		}
 	}
+	if (res == RATELIMIT_OK)
+		crash_point("ratelimit.after-take");
 out:
 	for (i = 0; i < n; i++)
 		close_one(&c[i]);

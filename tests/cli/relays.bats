@@ -178,7 +178,7 @@ reasons()
 	[ "$(n_got p)" -eq 5 ]
 	[ "$(nqueued)" -eq 7 ]
 	# the counter file, in the spool
-	head -1 "$T/spool/ratelimit/$P_HOST.h" | grep -qx "MINIMTA-RATE 1 3600 360 $P_HOST"
+	head -1 "$T/spool/ratelimit/$P_HOST.h" | grep -qx "MINIMTA-RATE 1 3600 361 $P_HOST"
 }
 
 @test "relays: two runners started together share the count" {
@@ -254,10 +254,10 @@ reasons()
 	qrun
 	[ "$(n_got p)" -eq 2 ]
 	f=$T/spool/ratelimit/$P_HOST.h
-	# two hours later: every bucket start moves back by two windows (the
-	# same record, so the file stays valid)
+	# an hour later: every bucket start moves back by the ring's length,
+	# 361 buckets of 10 s (the same record, so the file stays valid)
 	awk 'NR == 1 { print; next }
-	    { s = $1 + 0; if (s > 0) s -= 7200;
+	    { s = $1 + 0; if (s > 0) s -= 3610;
 	      printf "%012d %s\n", s, $2 }' "$f" >"$f.new"
 	cat "$f.new" >"$f"
 	qrun
@@ -278,8 +278,8 @@ reasons()
 	[ "$(n_got p)" -eq 1 ]
 	log_has "ratelimit/$P_HOST\.h: .*counted as full for one window" "$T/qlog"
 	reasons | grep -q "rate limit of $P_HOST reached (3/h)"
-	head -1 "$f" | grep -qx "MINIMTA-RATE 1 3600 360 $P_HOST"
-	[ "$(wc -c <"$f")" -eq $(( $(head -1 "$f" | wc -c) + 360 * 23 )) ]
+	head -1 "$f" | grep -qx "MINIMTA-RATE 1 3600 361 $P_HOST"
+	[ "$(wc -c <"$f")" -eq $(( $(head -1 "$f" | wc -c) + 361 * 23 )) ]
 }
 
 @test "relays: a user@host limit caps one account, a host limit all of them" {
@@ -335,4 +335,24 @@ EOF2
 	run "$MINIMTA" -C "$T/minimta.conf" -bv a@x.example
 	[ "$status" -eq 78 ]
 	[[ "$output" == *"relay_limit: want a rate N/h or N/d"* ]]
+}
+
+@test "relays: killed after counting, before sending: the message waits, the cap holds" {
+	start_smtpd p
+	dl_conf "" "relay_for example.org $(url p)" "relay_limit $P_HOST 2/h"
+	sendn 3 shop@example.org
+	for point in ratelimit.after-write ratelimit.after-take; do
+		rc=0
+		MINIMTA_CRASH_AT=$point:1 "$MINIMTA" -C "$T/minimta.conf" -q \
+		    2>>"$T/log" || rc=$?
+		# SIGKILL: 137 from the shell
+		[ "$rc" -eq 137 ]
+	done
+	# two slots were counted, nothing was sent, no lock was left held
+	[ "$(n_got p)" -eq 0 ]
+	qrun
+	[ "$(n_got p)" -eq 0 ]
+	[ "$(nqueued)" -eq 3 ]
+	reasons | grep -q "rate limit of $P_HOST reached (2/h)"
+	head -1 "$T/spool/ratelimit/$P_HOST.h" | grep -qx "MINIMTA-RATE 1 3600 361 $P_HOST"
 }

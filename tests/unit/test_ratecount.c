@@ -38,58 +38,60 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-	{ "fresh", "MINIMTA-RATE 1 3600 360 r.example\n", 360, 0, NULL,
+	{ "fresh", "MINIMTA-RATE 1 3600 361 r.example\n", 361, 0, NULL,
 	    NULL },
-	{ "one bucket", "MINIMTA-RATE 1 60 1 k\n", 1, 0,
-	    "000000000060 000000003\n", NULL },
-	/* 1700000000 / 10 % 360 = 80 */
-	{ "used bucket", "MINIMTA-RATE 1 3600 360 r.example\n", 360, 80,
+	{ "one bucket", "MINIMTA-RATE 1 60 2 k\n", 2, 0,
+	    "000000000120 000000003\n", NULL },
+	{ "one record", "MINIMTA-RATE 1 60 1 k\n", 1, 0, NULL,
+	    "bad window or bucket count" },
+	/* 1700000000 / 10 % 361 = 46 */
+	{ "used bucket", "MINIMTA-RATE 1 3600 361 r.example\n", 361, 46,
 	    "001700000000 000000007\n", NULL },
-	{ "bucket out of place", "MINIMTA-RATE 1 3600 360 r\n", 360, 81,
-	    "001700000000 000000007\n", "bucket 81: start 1700000000 out of "
+	{ "bucket out of place", "MINIMTA-RATE 1 3600 361 r\n", 361, 47,
+	    "001700000000 000000007\n", "bucket 47: start 1700000000 out of "
 	    "place" },
-	{ "start not on a bucket", "MINIMTA-RATE 1 3600 360 r\n", 360, 80,
-	    "001700000001 000000007\n", "bucket 80: start 1700000001 out of "
+	{ "start not on a bucket", "MINIMTA-RATE 1 3600 361 r\n", 361, 46,
+	    "001700000001 000000007\n", "bucket 46: start 1700000001 out of "
 	    "place" },
-	{ "count without start", "MINIMTA-RATE 1 3600 360 r\n", 360, 3,
+	{ "count without start", "MINIMTA-RATE 1 3600 361 r\n", 361, 3,
 	    "000000000000 000000001\n", "bucket 3: start 0 out of place" },
-	{ "bad digit", "MINIMTA-RATE 1 3600 360 r\n", 360, 3,
+	{ "bad digit", "MINIMTA-RATE 1 3600 361 r\n", 361, 3,
 	    "00000000000x 000000000\n", "bucket 3: bad record" },
-	{ "no newline", "MINIMTA-RATE 1 3600 360 r\n", 360, 3,
+	{ "no newline", "MINIMTA-RATE 1 3600 361 r\n", 361, 3,
 	    "000000000000 000000000 ", "bucket 3: bad record" },
-	{ "short record", "MINIMTA-RATE 1 3600 360 r\n", 360, 3,
-	    "00000000000 000000000\n", "8279 bytes of buckets, want 8280" },
-	{ "one record missing", "MINIMTA-RATE 1 3600 360 r\n", 359, 0, NULL,
-	    "8257 bytes of buckets, want 8280" },
-	{ "trailing byte", "MINIMTA-RATE 1 3600 360 r\n", 360, 359,
-	    "000000000000 000000000\nx", "8281 bytes of buckets, want 8280" },
-	{ "version 2", "MINIMTA-RATE 2 3600 360 r\n", 360, 0, NULL,
+	{ "short record", "MINIMTA-RATE 1 3600 361 r\n", 361, 3,
+	    "00000000000 000000000\n", "8302 bytes of buckets, want 8303" },
+	{ "one record missing", "MINIMTA-RATE 1 3600 361 r\n", 360, 0, NULL,
+	    "8280 bytes of buckets, want 8303" },
+	{ "trailing byte", "MINIMTA-RATE 1 3600 361 r\n", 361, 360,
+	    "000000000000 000000000\nx", "8304 bytes of buckets, want 8303" },
+	{ "version 2", "MINIMTA-RATE 2 3600 361 r\n", 361, 0, NULL,
 	    "not a rate counter (version 1)" },
 	{ "empty", "", 0, 0, NULL, "not a rate counter (version 1)" },
-	{ "window 0", "MINIMTA-RATE 1 0 1 r\n", 1, 0, NULL,
+	{ "window 0", "MINIMTA-RATE 1 0 2 r\n", 2, 0, NULL,
 	    "bad window or bucket count" },
-	{ "leading zero", "MINIMTA-RATE 1 03600 360 r\n", 360, 0, NULL,
+	{ "leading zero", "MINIMTA-RATE 1 03600 360 r\n", 361, 0, NULL,
 	    "bad window or bucket count" },
-	{ "window not divisible", "MINIMTA-RATE 1 3601 360 r\n", 360, 0, NULL,
+	{ "window not divisible", "MINIMTA-RATE 1 3601 360 r\n", 361, 0, NULL,
 	    "bad window or bucket count" },
-	{ "too many buckets", "MINIMTA-RATE 1 7200 3601 r\n", 0, 0, NULL,
+	{ "too many buckets", "MINIMTA-RATE 1 7200 3602 r\n", 0, 0, NULL,
 	    "bad window or bucket count" },
-	{ "window past 30 days", "MINIMTA-RATE 1 2592060 1 r\n", 1, 0, NULL,
+	{ "window past 30 days", "MINIMTA-RATE 1 2592060 2 r\n", 2, 0, NULL,
 	    "bad window or bucket count" },
-	{ "no key", "MINIMTA-RATE 1 3600 360 \n", 360, 0, NULL, "bad key" },
-	{ "key with space", "MINIMTA-RATE 1 3600 360 a b\n", 360, 0, NULL,
+	{ "no key", "MINIMTA-RATE 1 3600 361 \n", 361, 0, NULL, "bad key" },
+	{ "key with space", "MINIMTA-RATE 1 3600 361 a b\n", 361, 0, NULL,
 	    "bad key" },
-	{ "key upper case", "MINIMTA-RATE 1 3600 360 R.example\n", 360, 0,
+	{ "key upper case", "MINIMTA-RATE 1 3600 361 R.example\n", 361, 0,
 	    NULL, "bad key" },
-	{ "key escaped", "MINIMTA-RATE 1 3600 360 %25me@r\n", 360, 0, NULL,
+	{ "key escaped", "MINIMTA-RATE 1 3600 361 %25me@r\n", 361, 0, NULL,
 	    NULL },
-	{ "key escape not canonical", "MINIMTA-RATE 1 3600 360 %72\n", 360, 0,
+	{ "key escape not canonical", "MINIMTA-RATE 1 3600 361 %72\n", 361, 0,
 	    NULL, "bad key" },
-	{ "key leading dot escaped", "MINIMTA-RATE 1 3600 360 %2Er\n", 360, 0,
+	{ "key leading dot escaped", "MINIMTA-RATE 1 3600 361 %2Er\n", 361, 0,
 	    NULL, NULL },
-	{ "key leading dot", "MINIMTA-RATE 1 3600 360 .r\n", 360, 0, NULL,
+	{ "key leading dot", "MINIMTA-RATE 1 3600 361 .r\n", 361, 0, NULL,
 	    "bad key" },
-	{ "key lower-case escape", "MINIMTA-RATE 1 3600 360 %2er\n", 360, 0,
+	{ "key lower-case escape", "MINIMTA-RATE 1 3600 361 %2er\n", 361, 0,
 	    NULL, "bad key" },
 };
 
@@ -156,37 +158,47 @@ test_window(void)
 	/* give back: the bucket of the time it was taken */
 	i = ratecount_add(&rc, t0 + 1000, -1);
 	UNIT_INT("given back", ratecount_used(&rc, t0 + 1000), 6);
-	UNIT_INT("record index", i, (size_t)((t0 + 1000) / 10 % 360));
+	UNIT_INT("record index", i, (size_t)((t0 + 1000) / 10 % 361));
 	ratecount_record(&rc, i, rec);
 	UNIT_STR("record", rec, "001700001000 000000001\n");
 	(void)ratecount_add(&rc, t0 + 1000, -5);
 	UNIT_INT("never below 0", rc.b[i].count, 0);
 	(void)ratecount_add(&rc, t0 + 3605, -1);
 	UNIT_INT("other bucket: nothing", ratecount_used(&rc, t0 + 1000), 5);
-	/* a full window later the same record is reused */
+	/* a window later, the bucket straddling the window's start still
+	 * counts: its record is not the one the new bucket takes (found by
+	 * fuzz_ratelimit: with a window's worth of records it was) */
 	(void)ratecount_add(&rc, t0 + 3600 + 1, 1);
-	UNIT_INT("reused record", ratecount_used(&rc, t0 + 3600 + 1), 1);
+	UNIT_INT("straddling bucket kept", ratecount_used(&rc, t0 + 3600 + 1),
+	    6);
+	(void)ratecount_add(&rc, t0 + 3610 + 1, 1);
+	/* the first bucket has left: its record now holds t0 + 3610's */
+	UNIT_INT("reused record", ratecount_used(&rc, t0 + 3610 + 1), 2);
+	UNIT_INT("reused record start", rc.b[(t0 / 10) % 361].start,
+	    t0 + 3610);
 	/* the clock set back by more than a window forgets the future */
 	UNIT_INT("clock far back", ratecount_used(&rc, t0 - 4000), 0);
-	/* filled: counted as limit */
+	/* filled: the bucket of now counts as the limit (100, with the
+	 * one of t0 + 3610) */
 	(void)ratecount_fill(&rc, t0 + 3605, 100);
-	UNIT_INT("filled", ratecount_used(&rc, t0 + 3605), 100);
+	UNIT_INT("filled", ratecount_used(&rc, t0 + 3611), 101);
 	/* the record's offset points at its bytes */
 	buf_init(&b);
 	ratecount_encode(&rc, &b);
-	i = (size_t)((t0 + 3605) / 10 % 360);
+	i = (size_t)((t0 + 3605) / 10 % 361);
 	UNIT_CHECK("offset", memcmp(b.data + ratecount_offset(&rc, i),
 	    "001700003600 000000100\n", RATECOUNT_REC_LEN) == 0, "at %zu",
 	    ratecount_offset(&rc, i));
 	UNIT_INT("encoded parses", ratecount_parse(b.data, b.len, &p, &why),
 	    0);
-	UNIT_INT("parsed used", ratecount_used(&p, t0 + 3605), 100);
+	UNIT_INT("parsed used", ratecount_used(&p, t0 + 3611), 101);
 	ratecount_free(&p);
 	buf_free(&b);
 	ratecount_free(&rc);
 
 	ratecount_init(&rc, "r", 86400);
-	UNIT_INT("daily bucket length", rc.window / (time_t)rc.nbuckets, 240);
+	UNIT_INT("daily bucket length", rc.window / (time_t)(rc.nbuckets - 1),
+	    240);
 	(void)ratecount_add(&rc, t0, RATECOUNT_COUNT_MAX);
 	(void)ratecount_add(&rc, t0, 5);
 	UNIT_INT("count saturates", ratecount_used(&rc, t0),
