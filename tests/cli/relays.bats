@@ -356,3 +356,30 @@ EOF2
 	reasons | grep -q "rate limit of $P_HOST reached (2/h)"
 	head -1 "$T/spool/ratelimit/$P_HOST.h" | grep -qx "MINIMTA-RATE 1 3600 361 $P_HOST"
 }
+
+@test "relays: the daemon wakes for the slot and sends what waited for it" {
+	start_smtpd p
+	dl_conf "" "relay_for example.org $(url p)" "relay_limit $P_HOST 1/h"
+	mkdir -p -m 700 "$T/spool/ratelimit"
+	# one message counted 59m40s ago: the slot comes back in about 30s
+	# (its 10 s bucket counts until it has left the window)
+	now=$(date +%s)
+	s=$(( (now - 3580) / 10 * 10 ))
+	{
+		echo "MINIMTA-RATE 1 3600 361 $P_HOST"
+		for i in $(seq 0 360); do
+			if [ "$i" -eq $(( s / 10 % 361 )) ]; then
+				printf '%012d %09d\n' "$s" 1
+			else
+				printf '%012d %09d\n' 0 0
+			fi
+		done
+	} >"$T/spool/ratelimit/$P_HOST.h"
+	sendn 1 shop@example.org
+	dl_bg "$MINIMTA" -C "$T/minimta.conf" -q1h 2>>"$T/log"
+	wait_until 10 grep -Eq "status=deferred \(rate limit of $P_HOST reached \(1/h\); next slot in (19|2[0-9]|3[0-9])s\)" "$T/log"
+	[ "$(n_got p)" -eq 0 ]
+	# no trigger, no interval: the slot wakes it
+	wait_until 60 has_n p 1
+	wait_until 10 spool_empty
+}
