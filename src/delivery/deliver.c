@@ -28,7 +28,7 @@ struct deliver {
 	struct spool		*sp;
 	struct session_env	 env;
 	struct dest		*dest;		/* of the current batch */
-	struct session		*sess;		/* dest's, for this transaction */
+	struct session		*sess;		/* dest's, for a transaction */
 	bool			 msg_deferred;	/* of the current message */
 	bool			 msg_failed;	/* deferred, not for a cap */
 	time_t			 msg_slot;	/* its cap's next slot, or 0 */
@@ -328,9 +328,7 @@ static void
 record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     bool last, struct deliver_stats *st)
 {
-	time_t now = time(NULL);
-
-	time_t next;
+	time_t now = time(NULL), next;
 
 	settle(d, q, o, n, st);
 	if (last && d->msg_deferred) {

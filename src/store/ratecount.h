@@ -12,8 +12,9 @@
  * more than the window holds, so that a record is reused only once its
  * bucket has left the window); record i holds the bucket whose start S
  * (a multiple of the bucket length, 0 when never used) has (S / length) %
- * BUCKETS == i, and C, the messages counted in it. KEY is the relay key (ratecount_key:
- * lower-case letters, digits, ".-_+@", other bytes as %XX). Every field
+ * BUCKETS == i, and C, the messages counted in it. KEY is the relay
+ * key (ratecount_key: lower-case letters, digits, ".-_+@", other bytes as
+ * %XX). Every field
  * has a fixed width, so that one bucket is updated in place with one
  * write of RATECOUNT_REC_LEN bytes (ratecount_offset, ratecount_record),
  * and a file is valid only in its canonical form: parse(encode(x)) is x
