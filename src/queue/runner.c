@@ -618,6 +618,8 @@ runner_once(const struct conf *conf, struct spool *sp,
 		return rc;
 	}
 	spool_clean_temp(sp, SPOOL_QUEUE, 24 * 3600);
+	/* a counter's maker killed before its rename (ratelimit.h) */
+	spool_clean_temp(sp, SPOOL_RATELIMIT, 24 * 3600);
 	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL)
 		return -1;
 	/* batches of RUNNER_BATCH: memory stays flat as the queue grows */
