@@ -55,23 +55,17 @@ mode_aliases(const struct cli *cli, const struct conf *conf)
 	return errors > 0 ? EX_DATAERR : EX_OK;
 }
 
-/* ", limit 100/h, 2000/d" for each relay_limit that applies to u. */
+/* " (limit 100/h, 2000/d)": each relay_limit that applies to u. */
 static void
 show_limits(const struct conf *conf, const struct conf_url *u)
 {
-	size_t i, len = strlen(u->host);
-	const char *h;
 	bool first = true;
+	size_t i;
 
 	for (i = 0; i < conf->nlimits; i++) {
 		const struct conf_limit *l = &conf->limits[i];
 
-		h = strrchr(l->host, '@') != NULL ? strrchr(l->host, '@') + 1 :
-		    l->host;
-		if (strlen(h) != len || strncasecmp(h, u->host, len) != 0 ||
-		    (h != l->host && (u->user == NULL || strlen(u->user) !=
-		    (size_t)(h - 1 - l->host) || strncmp(u->user, l->host,
-		    (size_t)(h - 1 - l->host)) != 0)))
+		if (!route_limit_applies(l, u))
 			continue;
 		printf("%s%ld/%s", first ? " (limit " : ", ", l->count,
 		    l->window == 3600 ? "h" : "d");

@@ -76,14 +76,12 @@ add_use(struct relay *r, const char *key, time_t window, long limit)
 static void
 relay_uses(const struct conf *conf, struct relay *r, bool roundrobin)
 {
-	const char *host = strrchr(r->key, '@') != NULL ?
-	    strrchr(r->key, '@') + 1 : r->key;
 	size_t i;
 
 	for (i = 0; i < conf->nlimits; i++) {
 		const struct conf_limit *l = &conf->limits[i];
 
-		if (strcmp(l->host, r->key) == 0 || strcmp(l->host, host) == 0)
+		if (route_limit_applies(l, r->url))
 			add_use(r, l->host, l->window, l->count);
 	}
 	if (roundrobin)

@@ -182,3 +182,16 @@ route_plan_free(struct route_plan *p)
 	p->v = NULL;
 	p->n = 0;
 }
+
+bool
+route_limit_applies(const struct conf_limit *l, const struct conf_url *u)
+{
+	const char *at = strrchr(l->host, '@');
+	const char *h = at != NULL ? at + 1 : l->host;
+	size_t ulen = at != NULL ? (size_t)(at - l->host) : 0;
+
+	if (strcasecmp(h, u->host) != 0)
+		return false;
+	return at == NULL || (u->user != NULL && strlen(u->user) == ulen &&
+	    strncmp(u->user, l->host, ulen) == 0);
+}

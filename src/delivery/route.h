@@ -67,4 +67,12 @@ void	route_plan_free(struct route_plan *);
 bool	route_relays_of(const struct conf *, const char *key,
 	    struct route_relays *);
 
+/*
+ * A relay_limit applies to a relay URL when it names the URL's host, or
+ * its user@host (hosts compare without regard to case, users exactly).
+ */
+struct conf_limit;
+bool	route_limit_applies(const struct conf_limit *,
+	    const struct conf_url *);
+
 #endif

@@ -136,10 +136,34 @@ test_keys(void)
 	conf_free(c);
 }
 
+static void
+test_limits(void)
+{
+	struct conf *c = config("relay_limit R.example 10/h\n"
+	    "relay_limit me@r.example 1/h\nrelay_limit [::1] 5/d\n"
+	    "relay_for a.example smtp://r.EXAMPLE smtp://me@r.example "
+	    "smtp://Me@r.example smtp://[::1]:2525 smtp://q.example\n");
+	const struct conf_url *u = c->routes[0].relays;
+	const struct conf_limit *l = c->limits;
+
+	UNIT_INT("host: any case", route_limit_applies(&l[0], &u[0]), true);
+	UNIT_INT("host: every account", route_limit_applies(&l[0], &u[1]),
+	    true);
+	UNIT_INT("account: not the host", route_limit_applies(&l[1], &u[0]),
+	    false);
+	UNIT_INT("account", route_limit_applies(&l[1], &u[1]), true);
+	UNIT_INT("account: user exact", route_limit_applies(&l[1], &u[2]),
+	    false);
+	UNIT_INT("IPv6", route_limit_applies(&l[2], &u[3]), true);
+	UNIT_INT("other host", route_limit_applies(&l[0], &u[4]), false);
+	conf_free(c);
+}
+
 int
 main(void)
 {
 	test_plan();
 	test_keys();
+	test_limits();
 	return unit_done("route");
 }
