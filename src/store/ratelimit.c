@@ -38,11 +38,20 @@ fnv1a(const char *s)
 	return h;
 }
 
+/* As the file holds it: cut at RATECOUNT_KEY_MAX, as ratecount_init does. */
 static void
 encoded_key(const char *key, struct buf *b)
 {
 	buf_init(b);
 	ratecount_key(key, b);
+	if (b->len > RATECOUNT_KEY_MAX) {
+		/* never inside a %XX escape: the parser would refuse it */
+		b->len = RATECOUNT_KEY_MAX;
+		if (b->data[b->len - 1] == '%')
+			b->len -= 1;
+		else if (b->data[b->len - 2] == '%')
+			b->len -= 2;
+	}
 	buf_addc(b, '\0');
 }
 
