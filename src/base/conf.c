@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "conf.h"
+#include "conf_relay.h"
 #include "conf_url.h"
 #include "conf_value.h"
 #include "log.h"
@@ -36,6 +37,9 @@ enum conf_type {
 	CONF_T_RESOLVER,	/* ip[:port][,ip[:port]...] */
 	CONF_T_MASQ,		/* domain | user@domain */
 	CONF_T_ADDRESS,		/* a mail address */
+	CONF_T_ROUTE,		/* repeatable relay_for "SENDER URL..." */
+	CONF_T_LIMIT,		/* repeatable relay_limit "HOST N/h" */
+	CONF_T_ORDER,		/* failover | roundrobin */
 };
 
 /* An empty value unsets the key (NULL: "none") instead of an error. */
@@ -59,6 +63,10 @@ static const struct conf_key conf_keys[] = {
 	{ "spool_owner", CONF_T_STRING, NULL, 0, 0, F(spool_owner),
 	    CONF_F_OPTIONAL },
 	{ "smarthost", CONF_T_URLS, NULL, 0, 0, F(smarthosts), 0 },
+	{ "smarthost_order", CONF_T_ORDER, "failover", 0, 0,
+	    F(relay_roundrobin), 0 },
+	{ "relay_for", CONF_T_ROUTE, NULL, 0, 0, F(routes), 0 },
+	{ "relay_limit", CONF_T_LIMIT, NULL, 0, 0, F(limits), 0 },
 	{ "auth_file", CONF_T_STRING, NULL, 0, 0, F(auth_file),
 	    CONF_F_OPTIONAL },
 	{ "tls_verify", CONF_T_BOOL, "yes", 0, 0, F(tls_verify), 0 },
@@ -158,7 +166,8 @@ conf_key_repeatable(const char *key)
 	const struct conf_key *k = key != NULL ? conf_find(key) : NULL;
 
 	return k != NULL && (k->type == CONF_T_URLS ||
-	    k->type == CONF_T_SENDER_MAP);
+	    k->type == CONF_T_SENDER_MAP || k->type == CONF_T_ROUTE ||
+	    k->type == CONF_T_LIMIT);
 }
 
 /* Untrusted text for an error message: printable and capped. */
@@ -231,7 +240,11 @@ conf_clear_lists(struct conf *c, enum conf_type type)
 {
 	size_t i;
 
-	if (type == CONF_T_URLS) {
+	if (type == CONF_T_ROUTE) {
+		conf_relay_clear_routes(c);
+	} else if (type == CONF_T_LIMIT) {
+		conf_relay_clear_limits(c);
+	} else if (type == CONF_T_URLS) {
 		for (i = 0; i < c->nsmarthosts; i++)
 			conf_url_free(&c->smarthosts[i]);
 		free(c->smarthosts);
@@ -370,7 +383,7 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return -1;
 	}
 	if (*v == '\0') {
-		if (k->type == CONF_T_URLS || k->type == CONF_T_SENDER_MAP) {
+		if (conf_key_repeatable(k->key)) {
 			conf_clear_lists(c, k->type);
 			return 0;
 		}
@@ -415,6 +428,16 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	case CONF_T_SENDER_MAP:
 		return conf_add_sender_map(c, v, why);
+	case CONF_T_ROUTE:
+		return conf_relay_route_add(c, v, why);
+	case CONF_T_LIMIT:
+		return conf_relay_limit_add(c, v, why);
+	case CONF_T_ORDER:
+		if (conf_apply_choice(v, "failover", "roundrobin", &choice,
+		    why) == -1)
+			return -1;
+		*(bool *)field = choice == 1;
+		return 0;
 	default:
 		return conf_apply_string(c, k, v, why);
 	}
@@ -616,6 +639,23 @@ conf_system_hostname(void)
 	return out;
 }
 
+/* A relay URL that names a user needs auth_file for the password. */
+static int
+conf_check_user(const struct conf *c, const char *key,
+    const struct conf_url *u, struct why *why)
+{
+	const char *name = c->path != NULL ? c->path : "(defaults)";
+	struct buf sb;
+
+	if (u->user == NULL || c->auth_file != NULL)
+		return 0;
+	buf_init(&sb);
+	why_set(why, "%s: %s: %s names a user but auth_file is not set",
+	    name, key, conf_show(&sb, u->text));
+	buf_free(&sb);
+	return -1;
+}
+
 int
 conf_finish(struct conf *c, struct why *why)
 {
@@ -659,15 +699,17 @@ conf_finish(struct conf *c, struct why *why)
 		    "tls_cert_file" : "tls_key_file");
 		return -1;
 	}
-	for (i = 0; i < c->nsmarthosts; i++) {
-		if (c->smarthosts[i].user != NULL && c->auth_file == NULL) {
-			buf_init(&sb);
-			why_set(why, "%s: smarthost: %s names a user but "
-			    "auth_file is not set", name,
-			    conf_show(&sb, c->smarthosts[i].text));
-			buf_free(&sb);
+	for (i = 0; i < c->nsmarthosts; i++)
+		if (conf_check_user(c, "smarthost", &c->smarthosts[i],
+		    why) == -1)
 			return -1;
-		}
+	for (i = 0; i < c->nroutes; i++) {
+		size_t j;
+
+		for (j = 0; j < c->routes[i].nrelays; j++)
+			if (conf_check_user(c, "relay_for",
+			    &c->routes[i].relays[j], why) == -1)
+				return -1;
 	}
 	return 0;
 }
@@ -692,6 +734,8 @@ conf_free(struct conf *c)
 			break;
 		case CONF_T_URLS:
 		case CONF_T_SENDER_MAP:
+		case CONF_T_ROUTE:
+		case CONF_T_LIMIT:
 			conf_clear_lists(c, k->type);
 			break;
 		default:

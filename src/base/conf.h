@@ -5,7 +5,8 @@
  * Syntax: one "key value" per line; '#' starts a comment at the start of a
  * line or after white space; the value is the rest of the line with the
  * surrounding white space removed. A repeated single-valued key: the last
- * one wins; repeatable keys (smarthost, sender_map) add an entry each, and
+ * one wins; repeatable keys (smarthost, sender_map, relay_for,
+ * relay_limit) add an entry each, and
  * an empty value empties their list.
  *
  * conf_new() returns the table's defaults; conf_parse() is a pure function
@@ -41,6 +42,20 @@ struct conf_sender_map {
 	char	*address;	/* what its mail is sent as */
 };
 
+/* relay_for SENDER URL...: the relays of the mail of one sender. */
+struct conf_route {
+	char	*sender;	/* lower-cased domain, address, or "<>" */
+	struct conf_url *relays;
+	size_t	 nrelays;
+};
+
+/* relay_limit HOST N/h|N/d */
+struct conf_limit {
+	char	*host;		/* lower-cased host, or user@host */
+	long	 count;		/* N */
+	time_t	 window;	/* 3600 or 86400 */
+};
+
 struct conf {
 	char	*path;		/* name given to conf_parse / conf_load */
 	char	*hostname, *domain, *spool, *auth_file;
@@ -51,6 +66,11 @@ struct conf {
 	size_t	 nsmarthosts;
 	struct conf_sender_map *sender_maps;
 	size_t	 nsender_maps;
+	struct conf_route *routes;	/* relay_for */
+	size_t	 nroutes;
+	struct conf_limit *limits;	/* relay_limit */
+	size_t	 nlimits;
+	bool	 relay_roundrobin;	/* smarthost_order roundrobin */
 	bool	 tls_verify, auth_plaintext;
 	bool	 t_args_remove;
 	bool	 mx_allow_loopback;	/* MX hosts on 127/8, ::1 are fine */
@@ -80,7 +100,7 @@ int	conf_set(struct conf *, const char *key, const char *value,
  */
 int	conf_finish(struct conf *, struct why *);
 bool	conf_has_key(const char *key);
-/* smarthost, sender_map: each line adds an entry */
+/* smarthost, sender_map, relay_for, relay_limit: each line adds one */
 bool	conf_key_repeatable(const char *key);
 /* The i-th key of the table (for docs and tests), NULL past the end. */
 const char *conf_key_name(size_t i);

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "crash.h"
 #include "deliver.h"
+#include "dest.h"
 #include "dns.h"
 #include "dsn.h"
 #include "dsnparam.h"
@@ -20,7 +21,6 @@
 #include "loop.h"
 #include "qfile.h"
 #include "report.h"
-#include "route.h"
 #include "session.h"
 #include "smtp.h"
 #include "spool.h"
@@ -31,17 +31,15 @@ struct deliver {
 	const struct conf	*conf;
 	struct spool		*sp;
 	struct session_env	 env;
-	struct session		*sess;
-	char			*dest;
-	bool			 dest_down;	/* connecting failed */
-	bool			 dest_perm;
-	char			 down_status[16];
-	struct why		 down_why;
-	unsigned		 reconnects;
+	struct dest		*dest;		/* of the current batch */
+	struct session		*sess;		/* dest's, for a transaction */
 	bool			 msg_deferred;	/* of the current message */
 	double			 taken;		/* when the batch began: */
 	double			 taken_wall;	/* monotonic, and wall */
 	double			 arrival;	/* log.h delays= */
+	bool			 msg_failed;	/* deferred, not for a cap */
+	time_t			 msg_slot;	/* its cap's next slot, or 0 */
+	time_t			 next_try;	/* earliest set in the batch */
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
 };
@@ -54,6 +52,7 @@ struct outcome {
 	char			 status[DSN_STATUS_LEN];
 	char			*text;		/* reply or reason, cleaned */
 	bool			 remote;	/* a server said it */
+	bool			 capped;	/* waits for a relay's slot */
 	/* the session it was tried on (it may be gone when logging) */
 	char			 host[256];
 	char			 relay[320];
@@ -76,7 +75,8 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	if (conf->auth_file != NULL &&
 	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)
 		goto fail;
-	if (!conf->tls_verify && conf->nsmarthosts > 0)
+	if (!conf->tls_verify && (conf->nsmarthosts > 0 ||
+	    conf->nroutes > 0))
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "tls_verify is off: "
 		    "smarthost certificates are not verified");
 	return d;
@@ -90,11 +90,10 @@ deliver_free(struct deliver *d)
 {
 	if (d == NULL)
 		return;
-	session_close(d->sess, true);
+	dest_free(d->dest);
 	dns_free(d->env.dns);
 	tls_ctx_free(d->env.tls);
 	authfile_free(d->env.auth);
-	free(d->dest);
 	for (; d->nfinal > 0; d->nfinal--)
 		free(d->final[d->nfinal - 1]);
 	free(d->final);
@@ -155,26 +154,6 @@ backoff(const struct conf *conf, int attempts)
 	while (--attempts > 0 && t < conf->retry_max)
 		t *= 2;
 	return t < conf->retry_max ? t : conf->retry_max;
-}
-
-/* The session to dest, opened once per batch (one retry after a drop). */
-static struct session *
-get_session(struct deliver *d)
-{
-	enum session_result r;
-	struct why why;
-
-	if (d->sess != NULL || d->dest_down)
-		return d->sess;
-	r = session_open(&d->env, d->dest[0] ? d->dest : NULL, &d->sess,
-	    d->down_status, &why);
-	if (r == SESSION_OK)
-		return d->sess;
-	/* later messages of the batch are deferred without a new try */
-	d->dest_perm = r == SESSION_PERM;
-	d->dest_down = true;
-	d->down_why = why;
-	return NULL;
 }
 
 static void
@@ -357,7 +336,9 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			    QSTATE_REPORT_RELAYED);
 			log_outcome(d, q, &o[i], "sent");
 			st->sent++;
-		} else if (o[i].result == SMTP_PERMFAIL || expired) {
+		} else if (o[i].result == SMTP_PERMFAIL ||
+		    (expired && !o[i].capped)) {
+			/* a message waiting for a slot never expires */
 			finish(q, &o[i],
 			    report_wants(q, DSNPARAM_NOTIFY_FAILURE) ||
 			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
@@ -370,6 +351,7 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			    o[i].text);
 			log_outcome(d, q, &o[i], "deferred");
 			d->msg_deferred = true;
+			d->msg_failed = d->msg_failed || !o[i].capped;
 			st->deferred++;
 		}
 	}
@@ -401,43 +383,55 @@ static void
 record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     bool last, struct deliver_stats *st)
 {
-	time_t now = time(NULL);
+	time_t now = time(NULL), next;
 
 	settle(d, q, o, n, st);
 	if (last && d->msg_deferred) {
 		q->state.attempts++;
-		q->state.next_try = now + backoff(d->conf, q->state.attempts);
+		next = now + backoff(d->conf, q->state.attempts);
+		/* behind a cap: its slot (sooner, when a failure was too) */
+		if (d->msg_slot != 0 && (!d->msg_failed || d->msg_slot < next))
+			next = d->msg_slot;
+		q->state.next_try = next;
+		if (d->next_try == 0 || next < d->next_try)
+			d->next_try = next;
 	}
 	save(d, q);
 }
 
-/* The outcome of recipients not tried: the destination is down. */
+/* The outcome of recipients not tried: nothing could take them. */
 static void
-set_down(struct deliver *d, struct outcome *o, size_t n)
+set_down(struct deliver *d, struct outcome *o, size_t n,
+    enum dest_result r, const char *status, time_t next,
+    const struct why *why)
 {
 	size_t i;
 
+	if (r == DEST_CAPPED && (d->msg_slot == 0 || next < d->msg_slot))
+		d->msg_slot = next;
 	for (i = 0; i < n; i++) {
-		o[i].result = d->dest_perm ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
-		(void)strlcpy(o[i].status, d->down_status,
-		    sizeof(o[i].status));
-		set_text(&o[i], d->down_why.text);
+		o[i].result = r == DEST_PERM ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
+		(void)strlcpy(o[i].status, status, sizeof(o[i].status));
+		set_text(&o[i], why->text);
 		o[i].remote = false;
+		o[i].capped = r == DEST_CAPPED;
 	}
 }
 
-static void
-lost_session(struct deliver *d, const struct outcome *o)
+/* A session for the next transaction, or o[0..n) set as not tried. */
+static bool
+get_session(struct deliver *d, struct outcome *o, size_t n)
 {
-	/* the session is dead; try a new one for the next message */
-	session_close(d->sess, false);
-	d->sess = NULL;
-	if (++d->reconnects > 1) {
-		d->dest_down = true;
-		(void)strlcpy(d->down_status, "4.4.2", sizeof(d->down_status));
-		why_set(&d->down_why, "%s", o->text ? o->text :
-		    "connection lost");
-	}
+	enum dest_result r;
+	char status[16];
+	struct why why;
+	time_t next;
+
+	r = dest_session(d->dest, &d->sess, status, &next, &why);
+	if (r == DEST_OK)
+		return true;
+	set_down(d, o, n, r, status, next, &why);
+	return false;
 }
 
 /*
@@ -454,45 +448,54 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	double start = seconds(CLOCK_MONOTONIC), conn;
 	size_t i;
 
-	d->msg_deferred = false;
+	d->msg_deferred = d->msg_failed = false;
+	d->msg_slot = 0;
 	for (i = 0; i < n; i++) {
 		o[i].result = SMTP_TEMPFAIL;
 		set_text(&o[i], "not tried");
 	}
-	if (get_session(d) == NULL) {
-		conn = seconds(CLOCK_MONOTONIC) - start;
-		set_delays(d, o, n, start + conn, conn);
-		set_down(d, o, n);
-		record(d, q, o, n, true, st);
-		return;
-	}
-	/* 0 for a session that an earlier message opened */
-	conn = seconds(CLOCK_MONOTONIC) - start;
 	if (!verp) {
-		start = seconds(CLOCK_MONOTONIC);
-		res = transact(d, q, o, n, q->env.sender);
-		set_delays(d, o, n, start, conn);
-		if (res == SMTP_NETFAIL)
-			lost_session(d, &o[0]);
+		bool up = get_session(d, o, n);
+		double t = seconds(CLOCK_MONOTONIC);
+
+		/* 0 for a session that an earlier message opened */
+		conn = t - start;
+		if (up) {
+			res = transact(d, q, o, n, q->env.sender);
+			if (res == SMTP_NETFAIL)
+				dest_lost(d->dest, o[0].text);
+		}
+		set_delays(d, o, n, t, conn);
 		record(d, q, o, n, true, st);
 		return;
 	}
+	/* a transaction per recipient: each takes its own slot */
 	for (i = 0; i < n; i++) {
 		char *s;
+		bool up;
+		double t;
 
 		start = seconds(CLOCK_MONOTONIC);
 		if (res == SMTP_NETFAIL) {
 			/* the rest waits for the next run, as "not tried" */
-			set_delays(d, &o[i], n - i, start, conn);
+			set_delays(d, &o[i], n - i, start, 0);
+			record(d, q, &o[i], n - i, true, st);
+			return;
+		}
+		up = get_session(d, &o[i], n - i);
+		t = seconds(CLOCK_MONOTONIC);
+		conn = t - start;
+		if (!up) {
+			set_delays(d, &o[i], n - i, t, conn);
 			record(d, q, &o[i], n - i, true, st);
 			return;
 		}
 		s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
 		res = transact(d, q, &o[i], 1, s);
-		set_delays(d, &o[i], 1, start, conn);
+		set_delays(d, &o[i], 1, t, conn);
 		free(s);
 		if (res == SMTP_NETFAIL)
-			lost_session(d, &o[i]);
+			dest_lost(d->dest, o[i].text);
 		record(d, q, &o[i], 1, i + 1 == n, st);
 	}
 }
@@ -527,12 +530,14 @@ note_final(struct deliver *d, const struct qfile *q)
 }
 
 static void
-deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
+deliver_one(struct deliver *d, const struct deliver_item *it,
+    struct deliver_stats *st)
 {
+	const char *id = it->id;
 	struct outcome *o;
 	struct qfile q;
 	struct why why;
-	size_t i, n = 0, left = 0;
+	size_t i, k, n = 0, left = 0;
 
 	switch (qfile_open(d->sp, id, QFILE_WAITLOCK,
 	    (size_t)d->conf->max_recipients, &q, &why)) {
@@ -546,16 +551,17 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 	}
 	d->arrival = arrival(&q);
 	o = xcalloc(q.env.nrcpts, sizeof(*o));
-	for (i = 0; i < q.env.nrcpts; i++) {
-		if (!q.state.rcpts[i].done)
-			left++;
-		if (q.state.rcpts[i].done ||
-		    !route_is(d->conf, q.env.rcpts[i].addr, d->dest))
+	/* the recipients the runner routed here (route.h): no second rule */
+	for (k = 0; k < (it->rcpts != NULL ? it->nrcpts : q.env.nrcpts); k++) {
+		i = it->rcpts != NULL ? it->rcpts[k] : k;
+		if (i >= q.env.nrcpts || q.state.rcpts[i].done)
 			continue;
 		o[n].idx = i;
 		smtp_reply_init(&o[n].reply);
 		n++;
 	}
+	for (i = 0; i < q.env.nrcpts; i++)
+		left += !q.state.rcpts[i].done;
 	d->msg_deferred = false;
 	if (n > 0)
 		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
@@ -587,21 +593,24 @@ deliver_take_final(struct deliver *d, size_t *n)
 }
 
 void
-deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
-    volatile const int *stop, struct deliver_stats *st)
+deliver_batch(struct deliver *d, const char *dest,
+    const struct deliver_item *items, size_t n, volatile const int *stop,
+    struct deliver_stats *st)
 {
 	size_t i;
 
-	free(d->dest);
-	d->dest = xstrdup(dest);
-	d->dest_down = d->dest_perm = false;
-	d->reconnects = 0;
+	d->dest = dest_new(&d->env, d->sp, dest);
+	d->next_try = 0;
 	/* delays=: a ends here; b is the wait for the queue file's lock and
 	 * for the batch's earlier messages */
 	d->taken = seconds(CLOCK_MONOTONIC);
 	d->taken_wall = seconds(CLOCK_REALTIME);
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
-		deliver_one(d, ids[i], st);
-	session_close(d->sess, true);
+		deliver_one(d, &items[i], st);
+	dest_free(d->dest);
+	d->dest = NULL;
 	d->sess = NULL;
+	if (d->next_try != 0 && (st->next_try == 0 ||
+	    d->next_try < st->next_try))
+		st->next_try = d->next_try;
 }
