@@ -106,6 +106,14 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F_OPTIONAL },
 	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_VALUE_GB,
 	    F(bounce_size_limit), 0 },
+	/* the delivery journal (journal.h) and who may read it */
+	{ "journal_max_age", CONF_T_DURATION, "7d", 0, 365 * CONF_VALUE_DAY,
+	    F(journal_max_age), 0 },
+	{ "journal_max_size", CONF_T_SIZE, "64M", 65536, 64 * CONF_VALUE_GB,
+	    F(journal_max_size), 0 },
+	{ "status_group", CONF_T_STRING, NULL, 0, 0, F(status_group),
+	    CONF_F_OPTIONAL },
+	{ "print_queue_id", CONF_T_BOOL, "no", 0, 0, F(print_queue_id), 0 },
 };
 
 #undef F

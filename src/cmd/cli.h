@@ -78,6 +78,7 @@ struct cli {
 	bool		 queue_foreground; /* -qf */
 	const char	*queue_id, *queue_rcpt, *queue_sender; /* -qI -qR -qS */
 	bool		 json;		/* -j: mailq as JSON lines */
+	const char	*status_id;	/* mailq -s: queue id or Message-ID */
 	struct cli_override *overrides;	/* -O key=value, -oQdir, -oAfile */
 	size_t		 noverrides;
 	char		**rcpts;	/* array ours, strings from argv */

@@ -13,6 +13,7 @@
 #include "dns.h"
 #include "dsn.h"
 #include "fileio.h"
+#include "journal.h"
 #include "log.h"
 #include "qfile.h"
 #include "report.h"
@@ -37,6 +38,7 @@ struct deliver {
 	bool			 msg_deferred;	/* of the current message */
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
+	struct journal		*journal;	/* mailq -s: outcomes */
 };
 
 /* What happened to one recipient in this attempt. */
@@ -68,6 +70,7 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	if (conf->auth_file != NULL &&
 	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)
 		goto fail;
+	d->journal = journal_open(conf, true);
 	if (!conf->tls_verify && conf->nsmarthosts > 0)
 		log_warn("tls_verify is off: smarthost certificates are not "
 		    "verified");
@@ -90,6 +93,7 @@ deliver_free(struct deliver *d)
 	for (; d->nfinal > 0; d->nfinal--)
 		free(d->final[d->nfinal - 1]);
 	free(d->final);
+	journal_close(d->journal);
 	free(d);
 }
 
@@ -341,6 +345,34 @@ save(struct deliver *d, struct qfile *q)
 	}
 }
 
+/*
+ * The journal's record of outcomes o[0..n), as settle() decided them:
+ * done is final (sent, or bounced/expired), else deferred until
+ * next_try.
+ */
+static void
+journal_outcomes(struct deliver *d, const struct qfile *q,
+    const struct outcome *o, size_t n)
+{
+	struct journal_rec r = { 0 };
+	size_t i;
+
+	r.time = time(NULL);
+	r.id = q->id;
+	for (i = 0; i < n; i++) {
+		r.event = !q->state.rcpts[o[i].idx].done ? JOURNAL_DEFERRED :
+		    o[i].result == SMTP_OK ? JOURNAL_SENT :
+		    o[i].result == SMTP_PERMFAIL ? JOURNAL_BOUNCED :
+		    JOURNAL_EXPIRED;
+		r.rcpt = q->env.rcpts[o[i].idx].addr;
+		r.next = r.event == JOURNAL_DEFERRED ? q->state.next_try : 0;
+		r.dsn = o[i].status;
+		r.relay = o[i].relay[0] ? o[i].relay : NULL;
+		r.text = o[i].text;
+		journal_write(d->journal, &r);
+	}
+}
+
 /* Outcomes o[0..n) of one transaction (or none): recorded, then saved. */
 static void
 record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
@@ -353,6 +385,7 @@ record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		q->state.attempts++;
 		q->state.next_try = now + backoff(d->conf, q->state.attempts);
 	}
+	journal_outcomes(d, q, o, n);
 	save(d, q);
 }
 

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "header.h"
+#include "journal.h"
 #include "log.h"
 #include "qfile.h"
 #include "submit.h"
@@ -647,6 +648,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 		goto out;
 	}
 	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
+	if (owner)	/* drop files: pickup records them */
+		journal_queued(conf, sp, id);
 	log_info("%s: uid=%lu from=<%s> size=%zu nrcpt=%zu%s", id,
 	    (unsigned long)req->uid, c.sender, size, c.env.nrcpts,
 	    owner ? "" : " (dropped for pickup)");
