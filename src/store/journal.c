@@ -66,8 +66,11 @@ make_dir(int top)
 	if (mkdirat(top, tmp, 0700) == -1)
 		return -1;
 	fd = openat(top, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd != -1 && fchmod(fd, 02750) == 0 && (renameat2(top, tmp, top,
-	    JOURNAL_DIR, RENAME_NOREPLACE) == 0 || errno == EEXIST))
+	/* a runner that may not set the bit (systemd RestrictSUIDSGID)
+	 * still keeps a journal for itself; install makes it 2750 */
+	if (fd != -1 && (fchmod(fd, 02750) == 0 || fchmod(fd, 0750) == 0) &&
+	    (renameat2(top, tmp, top, JOURNAL_DIR, RENAME_NOREPLACE) == 0 ||
+	    errno == EEXIST))
 		r = 0;
 	if (fd != -1)
 		(void)close(fd);
