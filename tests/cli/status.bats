@@ -287,6 +287,7 @@ hour_name()
 	MINIMTA_FAULT_DIR=$(realpath "$T/spool") \
 	    MINIMTA_FAULT="write:ENOSPC:1+:/journal/" \
 	    MINIMTA_FAULT_LOG=$T/faultlog LD_PRELOAD=$fio \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 	    "$MINIMTA" -C "$T/minimta.conf" -q 2>"$T/qlog"
 	cat "$T/qlog" >>"$T/log"
 	# the fault fired, on the journal only
