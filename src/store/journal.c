@@ -30,7 +30,7 @@ struct journal {
 	int			 fd;		/* the current hour's file */
 	char			 name[JOURNAL_NAME_LEN + 1];
 	off_t			 others;	/* bytes of the other files */
-	bool			 pruned;	/* this handle pruned once */
+	bool			 repruned;	/* pruned again when full */
 	bool			 warned;	/* its failure was logged */
 };
 
@@ -159,18 +159,18 @@ list_hours(int dfd, struct hour_file **v, size_t *n)
 }
 
 /*
- * Removes the hours older than journal_max_age, then the oldest while
- * the journal is over journal_max_size (never the current hour's file);
- * sets j->others to what is left besides the current hour.
+ * With by_age, removes the hours older than journal_max_age; then the
+ * oldest while the journal is over journal_max_size (never the current
+ * hour's file); sets j->others to what is left besides the current hour,
+ * so that every writer keeps the whole journal within the bound.
  */
 static void
-prune(struct journal *j, time_t now)
+prune(struct journal *j, time_t now, bool by_age)
 {
 	struct hour_file *v;
 	off_t total = 0, cur = 0;
 	size_t n, i;
 
-	j->pruned = true;
 	if (list_hours(j->dfd, &v, &n) == -1) {
 		fail(j, "list", errno);
 		return;
@@ -178,8 +178,8 @@ prune(struct journal *j, time_t now)
 	for (i = 0; i < n; i++) {
 		bool current = strcmp(v[i].name, j->name) == 0;
 
-		if (!current && journal_name_time(v[i].name) + 3600 <=
-		    now - j->conf->journal_max_age) {
+		if (by_age && !current && journal_name_time(v[i].name) +
+		    3600 <= now - j->conf->journal_max_age) {
 			if (unlinkat(j->dfd, v[i].name, 0) == 0 ||
 			    errno == ENOENT) {
 				log_info("journal: removed %s: older than "
@@ -260,8 +260,7 @@ journal_open(const struct conf *conf, bool do_prune)
 		return j;
 	}
 	journal_name(time(NULL), j->name);
-	if (do_prune)
-		prune(j, time(NULL));
+	prune(j, time(NULL), do_prune);
 	return j;
 }
 
@@ -293,8 +292,9 @@ journal_write(struct journal *j, const struct journal_rec *r)
 	}
 	if (j->others + st.st_size + (off_t)b.len >
 	    (off_t)j->conf->journal_max_size) {
-		if (!j->pruned)
-			prune(j, r->time);
+		if (!j->repruned)
+			prune(j, r->time, false);
+		j->repruned = true;
 		if (j->dfd == -1 || j->others + st.st_size + (off_t)b.len >
 		    (off_t)j->conf->journal_max_size) {
 			if (!j->warned)

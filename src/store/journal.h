@@ -108,8 +108,10 @@ time_t	journal_name_time(const char *name);
 /*
  * The writer, for the spool owner. journal_open never fails: a journal
  * that cannot be opened (or journal_max_age 0) takes nothing, and says
- * why once in the log. With prune, old and excess hour files are removed
- * first (a queue run's writer; submissions leave it to the runner).
+ * why once in the log. Every writer measures the journal and removes the
+ * oldest hours while it is over journal_max_size; with prune, the hours
+ * older than journal_max_age go first (a queue run's writer; submission
+ * and pickup leave that to it).
  */
 struct journal;
 struct journal *journal_open(const struct conf *, bool prune);

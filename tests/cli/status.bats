@@ -256,6 +256,32 @@ hour_name()
 	[ "$(jrcpt a@x.example .status)" = sent ]
 }
 
+@test "status: a submission keeps the bound too; a current hour over it drops records, logged once" {
+	relay_conf "journal_max_size 64K"
+	mkdir -p "$T/spool"
+	"$MINIMTA" -C "$T/minimta.conf" -bp >/dev/null
+	mkdir -m 2750 "$T/spool/journal"
+	old=$(hour_name 5)
+	printf 'MINIMTA-JOURNAL 1\n' >"$T/spool/journal/$old"
+	truncate -s 60K "$T/spool/journal/$old"
+	now=$(hour_name 0)
+	printf 'MINIMTA-JOURNAL 1\n' >"$T/spool/journal/$now"
+	truncate -s 10K "$T/spool/journal/$now"
+	# no queue run: the submission itself removes the oldest hour
+	printf 'Subject: x\n\nb\n' | "$MINIMTA" -C "$T/minimta.conf" -odq \
+	    a@x.example b@x.example 2>"$T/slog"
+	[ ! -e "$T/spool/journal/$old" ]
+	grep -q $'\tqueued\t.*\ta@x.example\t' "$T/spool/journal/$now"
+	# the current hour alone over the bound: records are dropped, the
+	# message is queued all the same, one warning
+	truncate -s 65K "$T/spool/journal/$now"
+	printf 'Subject: x\n\nb\n' | "$MINIMTA" -C "$T/minimta.conf" -odq \
+	    a@x.example b@x.example 2>"$T/slog"
+	[ "$(stat -c %s "$T/spool/journal/$now")" -eq 66560 ]
+	[ "$(log_count "journal: $now: over journal_max_size \(65536 bytes\): records dropped" "$T/slog")" -eq 1 ]
+	[ "$(qids | wc -l)" -eq 2 ]
+}
+
 @test "status: a journal that cannot be written is logged once and never fails a delivery" {
 	relay_conf
 	# journal/ is a file: nothing can be created in it (root ignores
