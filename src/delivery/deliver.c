@@ -347,17 +347,21 @@ save(struct deliver *d, struct qfile *q)
 
 /*
  * The journal's record of outcomes o[0..n), as settle() decided them:
- * done is final (sent, or bounced/expired), else deferred until
- * next_try.
+ * done is final (sent, or bounced/expired), else deferred until the
+ * next try (that the last transaction of the attempt sets: VERP's
+ * earlier ones record what it will be).
  */
 static void
 journal_outcomes(struct deliver *d, const struct qfile *q,
-    const struct outcome *o, size_t n)
+    const struct outcome *o, size_t n, bool last)
 {
 	struct journal_rec r = { 0 };
+	time_t next = q->state.next_try;
 	size_t i;
 
 	r.time = time(NULL);
+	if (!last)
+		next = r.time + backoff(d->conf, q->state.attempts + 1);
 	r.id = q->id;
 	for (i = 0; i < n; i++) {
 		r.event = !q->state.rcpts[o[i].idx].done ? JOURNAL_DEFERRED :
@@ -365,7 +369,7 @@ journal_outcomes(struct deliver *d, const struct qfile *q,
 		    o[i].result == SMTP_PERMFAIL ? JOURNAL_BOUNCED :
 		    JOURNAL_EXPIRED;
 		r.rcpt = q->env.rcpts[o[i].idx].addr;
-		r.next = r.event == JOURNAL_DEFERRED ? q->state.next_try : 0;
+		r.next = r.event == JOURNAL_DEFERRED ? next : 0;
 		r.dsn = o[i].status;
 		r.relay = o[i].relay[0] ? o[i].relay : NULL;
 		r.text = o[i].text;
@@ -385,7 +389,7 @@ record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		q->state.attempts++;
 		q->state.next_try = now + backoff(d->conf, q->state.attempts);
 	}
-	journal_outcomes(d, q, o, n);
+	journal_outcomes(d, q, o, n, last);
 	save(d, q);
 }
 

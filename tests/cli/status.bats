@@ -141,6 +141,29 @@ msg_with_id()
 	    "$T/spool/journal/$f"
 }
 
+@test "status: VERP (one transaction per recipient): every deferred recipient has its next attempt" {
+	start_smtpd relay \
+	    --reject-rcpt "t@x.example=451 4.3.0 try again later" \
+	    --reject-rcpt "u@x.example=452 4.2.2 mailbox full"
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	id=$(msg_with_id '<verp@gw.example>' |
+	    "$MINIMTA" -C "$T/minimta.conf" -odq -v -XV -f list@example.org \
+	    t@x.example u@x.example a@x.example 2>>"$T/log")
+	qrun
+	run st "$id" -j
+	echo "$output"
+	next=$(sed -n 's/^W[0-9]*://p' "$T/spool/queue/$id.state")
+	[ -n "$next" ]
+	for r in t@x.example u@x.example; do
+		[ "$(jrcpt $r .status)" = deferred ]
+		n=$(jrcpt $r .next_attempt)
+		[ "$n" != null ]
+		[ $((n - next)) -ge -1 ] && [ $((n - next)) -le 1 ]
+	done
+	[ "$(jrcpt u@x.example .delay_reason)" = "452 4.2.2 mailbox full" ]
+	[ "$(jrcpt a@x.example .status)" = sent ]
+}
+
 @test "status: a message gone from the queue is still answered, by id and by Message-ID" {
 	relay_conf
 	id=$(msg_with_id '<gone.1@gw.example>' |
