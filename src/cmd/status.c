@@ -368,12 +368,8 @@ mode_status(const struct cli *cli, const struct conf *conf)
 		fatal(errno == EACCES ? EX_NOPERM : EX_IOERR, "mailq -s: %s",
 		    why.text);
 	}
-	if (s.nmsgs == 0 && s.by_id && waiting_for_pickup(conf, s.want) &&
-	    (s.msgs = xcalloc(1, sizeof(*s.msgs))) != NULL) {
-		s.nmsgs = 1;
-		(void)strlcpy(s.msgs[0].id, s.want, sizeof(s.msgs[0].id));
-		s.msgs[0].waiting = true;
-	}
+	if (s.nmsgs == 0 && s.by_id && waiting_for_pickup(conf, s.want))
+		add_msg(&s, s.want)->waiting = true;
 	buf_init(&out);
 	for (i = 0; i < s.nmsgs; i++) {
 		if (cli->json)
