@@ -385,19 +385,23 @@ journal_queued(const struct conf *conf, struct spool *sp, const char *id)
 }
 
 void
-journal_removed(const struct conf *conf, const struct qfile *q)
+journal_removed(const struct conf *conf, const struct qfile *q,
+    const char *by)
 {
 	struct journal_rec r = { 0 };
 	struct journal *j;
+	char *text;
 	size_t i;
 
 	if (conf->journal_max_age == 0)
 		return;
 	j = journal_open(conf, false);
+	text = by != NULL ? xasprintf("removed by %s", by) :
+	    xstrdup("removed by the administrator");
 	r.time = time(NULL);
 	r.event = JOURNAL_REMOVED;
 	r.id = q->id;
-	r.text = "removed by the administrator";
+	r.text = text;
 	for (i = 0; i < q->env.nrcpts; i++) {
 		if (q->state.rcpts[i].done)
 			continue;
@@ -405,6 +409,7 @@ journal_removed(const struct conf *conf, const struct qfile *q)
 		journal_write(j, &r);
 	}
 	journal_close(j);
+	free(text);
 }
 
 int

@@ -124,10 +124,13 @@ void	journal_close(struct journal *);
  */
 void	journal_queued(const struct conf *, struct spool *, const char *id);
 /*
- * Removed records for q's recipients not yet done: for the admin's
- * removal of a message (sendmail -Mrm), called before it is unlinked.
+ * Removed records for q's recipients not yet done ("removed by BY", e.g.
+ * the login name; NULL: "the administrator"): for the admin's removal of
+ * a message (sendmail -Mrm), called under its lock before it is
+ * unlinked. Failures are logged.
  */
-void	journal_removed(const struct conf *, const struct qfile *);
+void	journal_removed(const struct conf *, const struct qfile *,
+	    const char *by);
 
 /*
  * Root, before it becomes the spool owner: makes SPOOL/journal (or
