@@ -71,6 +71,8 @@ static const struct conf_key conf_keys[] = {
 	{ "tls_key_file", CONF_T_STRING, NULL, 0, 0, F(tls_key_file),
 	    CONF_F_OPTIONAL },
 	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
+	{ "oauth2_token_timeout", CONF_T_DURATION, "30s", 1, CONF_VALUE_HOUR,
+	    F(oauth2_token_timeout), 0 },
 	{ "aliases", CONF_T_STRING, CONF_DEFAULT_ALIASES, 0, 0, F(aliases),
 	    0 },
 	{ "resolver", CONF_T_RESOLVER, NULL, 0, 0, F(resolver),

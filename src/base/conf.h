@@ -57,6 +57,7 @@ struct conf {
 	long	 smtp_port, concurrency, max_recipients;
 	time_t	 queue_lifetime, delay_warning, retry_min, retry_max;
 	time_t	 connect_timeout, command_timeout, data_timeout;
+	time_t	 oauth2_token_timeout;
 	size_t	 max_message_size, max_header_size, bounce_size_limit;
 	time_t	 journal_max_age;	/* 0: no delivery journal */
 	size_t	 journal_max_size;

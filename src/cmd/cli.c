@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "dsnparam.h"
 #include "log.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -400,30 +401,15 @@ cli_opt_q(struct cli *out, struct cli_state *st, const char *arg,
 static enum cli_result
 cli_opt_N(struct cli *out, const char *v, struct why *why)
 {
-	char *copy = xstrdup(v), *p = copy, *w;
-	int bits = 0;
+	int bits = dsnparam_notify_parse(v, strlen(v));
 
-	while ((w = strsep(&p, ",")) != NULL) {
-		w += strspn(w, " ");
-		w[strcspn(w, " ")] = '\0';
-		if (strcasecmp(w, "never") == 0)
-			bits |= CLI_NOTIFY_NEVER;
-		else if (strcasecmp(w, "success") == 0)
-			bits |= CLI_NOTIFY_SUCCESS;
-		else if (strcasecmp(w, "failure") == 0)
-			bits |= CLI_NOTIFY_FAILURE;
-		else if (strcasecmp(w, "delay") == 0)
-			bits |= CLI_NOTIFY_DELAY;
-		else {
-			free(copy);
-			why_set(why, "-N: want never, or a list of delay, "
-			    "failure, success");
-			return CLI_USAGE;
-		}
-	}
-	free(copy);
-	if ((bits & CLI_NOTIFY_NEVER) && bits != CLI_NOTIFY_NEVER) {
+	if (bits == DSNPARAM_BAD_NEVER) {
 		why_set(why, "-N: never cannot be combined with other values");
+		return CLI_USAGE;
+	}
+	if (bits < 0) {
+		why_set(why, "-N: want never, or a list of delay, failure, "
+		    "success");
 		return CLI_USAGE;
 	}
 	out->notify = bits;
@@ -541,11 +527,8 @@ cli_flag(struct cli *out, struct cli_state *st, char c, const char **p,
 	case 'N':
 		return cli_opt_N(out, v, why);
 	case 'R':
-		if (strcasecmp(v, "full") == 0)
-			out->ret = CLI_RET_FULL;
-		else if (strcasecmp(v, "hdrs") == 0)
-			out->ret = CLI_RET_HDRS;
-		else {
+		if ((out->ret = dsnparam_ret_parse(v, strlen(v))) == -1) {
+			out->ret = DSNPARAM_RET_UNSET;
 			why_set(why, "-R: want full or hdrs");
 			return CLI_USAGE;
 		}

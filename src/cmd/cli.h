@@ -37,18 +37,6 @@ enum cli_delivery {
 	CLI_DELIVER_QUEUE,	/* -odq, also -odd */
 };
 
-/* -N bits; 0: not given (the server's default applies). */
-#define CLI_NOTIFY_NEVER	1
-#define CLI_NOTIFY_SUCCESS	2
-#define CLI_NOTIFY_FAILURE	4
-#define CLI_NOTIFY_DELAY	8
-
-enum cli_ret {
-	CLI_RET_UNSET,
-	CLI_RET_FULL,
-	CLI_RET_HDRS,
-};
-
 /* RFC 3461 4.4: an ENVID is at most 100 characters. */
 #define CLI_ENVID_MAX	100
 /* -q intervals: 1 second to 30 days. */
@@ -66,8 +54,8 @@ struct cli {
 	bool		 verbose;		/* -v */
 	const char	*sender;	/* -f/-r; "" for <> or ''; NULL */
 	const char	*fullname;	/* -F */
-	int		 notify;	/* -N bits */
-	enum cli_ret	 ret;		/* -R */
+	int		 notify;	/* -N: DSNPARAM_NOTIFY_* bits, 0 */
+	int		 ret;		/* -R: DSNPARAM_RET_* */
 	const char	*envid;		/* -V */
 	bool		 verp;		/* -XV */
 	char		 verp_delims[3]; /* -XVxy; default "+=" */

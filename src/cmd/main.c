@@ -15,6 +15,24 @@
 
 int	main(int, char **);
 
+/* Postfix's name for what this process does (log.h). */
+static enum log_prog
+program(enum cli_mode mode)
+{
+	switch (mode) {
+	case CLI_SMTP_STDIO:
+		return LOG_PROG_SMTPD;
+	case CLI_LIST:
+		return LOG_PROG_POSTQUEUE;
+	case CLI_ALIASES:
+		return LOG_PROG_POSTALIAS;
+	case CLI_QUEUE:
+		return LOG_PROG_QMGR;
+	default:
+		return LOG_PROG_SENDMAIL;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -34,6 +52,7 @@ main(int argc, char **argv)
 	}
 	if ((conf = mode_load_conf(&cli, &why)) == NULL)
 		fatal(EX_CONFIG, "%s", why.text);
+	log_set_prog(program(cli.mode));
 	log_set_dest(conf->log);
 	log_set_verbose(cli.verbose);
 

@@ -146,22 +146,6 @@ mode_login_name(void)
 	return xasprintf("uid%lu", (unsigned long)getuid());
 }
 
-static int
-cli_notify(const struct cli *cli)
-{
-	int n = 0;
-
-	if (cli->notify & CLI_NOTIFY_NEVER)
-		return ENVELOPE_NOTIFY_NEVER;
-	if (cli->notify & CLI_NOTIFY_SUCCESS)
-		n |= ENVELOPE_NOTIFY_SUCCESS;
-	if (cli->notify & CLI_NOTIFY_FAILURE)
-		n |= ENVELOPE_NOTIFY_FAILURE;
-	if (cli->notify & CLI_NOTIFY_DELAY)
-		n |= ENVELOPE_NOTIFY_DELAY;
-	return n;
-}
-
 /* -odi: the outcome of the delivery as an exit code. */
 static int
 interactive(const struct cli *cli, const struct conf *conf,
@@ -253,9 +237,8 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 	req.fullname = cli->fullname;
 	req.extract = cli->read_recipients;
 	req.dot_ends = !cli->ignore_dots;
-	req.notify = cli_notify(cli);
-	req.ret = cli->ret == CLI_RET_HDRS ? ENVELOPE_RET_HDRS :
-	    cli->ret == CLI_RET_FULL ? ENVELOPE_RET_FULL : ENVELOPE_RET_UNSET;
+	req.notify = cli->notify;
+	req.ret = cli->ret;
 	req.envid = cli->envid;
 	req.verp = cli->verp ? cli->verp_delims : NULL;
 	req.rcpts = cli->rcpts;

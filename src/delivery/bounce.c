@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crash.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "fileio.h"
 #include "log.h"
@@ -63,8 +64,9 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 		if (!any_failed(rcpts, n))
 			return 0;	/* delay or success news: nobody to tell */
 		if (conf->postmaster == NULL) {
-			log_warn("%s: undeliverable message from <>: report "
-			    "discarded (no postmaster configured)", q->id);
+			log_as(LOG_PROG_BOUNCE, LOG_LEVEL_WARN, "%s: "
+			    "undeliverable message from <>: report discarded "
+			    "(no postmaster configured)", q->id);
 			return 0;
 		}
 		to = conf->postmaster;
@@ -77,14 +79,14 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	/* RFC 6531: a UTF-8 address goes only with SMTPUTF8 */
 	env.smtputf8 = !ascii(to);
 	envelope_add_rcpt(&env, to, NULL);
-	env.notify = ENVELOPE_NOTIFY_NEVER;
+	env.notify = DSNPARAM_NOTIFY_NEVER;
 
 	info.reporting_mta = conf->hostname;
 	info.queue_id = q->id;
 	info.envid = q->env.envid;
 	info.arrival = q->env.arrival;
 	info.sender = to;
-	info.ret_hdrs = q->env.ret == ENVELOPE_RET_HDRS;
+	info.ret_hdrs = q->env.ret == DSNPARAM_RET_HDRS;
 	info.size_limit = conf->bounce_size_limit;
 	info.original_size = (size_t)q->size;
 	info.original_8bit = q->env.body_8bit;
@@ -106,10 +108,9 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 		goto out;
 	rc = -1;
 	crash_point("bounce.after-commit");
-	log_info("%s: sender %s notification: %s", bio.w.id,
-	    any_failed(rcpts, n) ? "non-delivery" : "delivery status", q->id);
-	log_info("%s: from=<>, size=%lld, nrcpt=1 (queue active)", bio.w.id,
-	    (long long)q->size);
+	log_msg_notice(q->id, *q->env.sender == '\0', any_failed(rcpts, n) ?
+	    LOG_REPORT_FAILED : rcpts[0].action == DSN_DELAYED ?
+	    LOG_REPORT_DELAYED : LOG_REPORT_RELAYED, bio.w.id);
 	(void)spool_trigger(sp);
 	rc = 0;
 out:

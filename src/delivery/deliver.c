@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "deliver.h"
 #include "dns.h"
 #include "dsn.h"
+#include "dsnparam.h"
 #include "fileio.h"
 #include "journal.h"
 #include "log.h"
@@ -36,6 +39,9 @@ struct deliver {
 	struct why		 down_why;
 	unsigned		 reconnects;
 	bool			 msg_deferred;	/* of the current message */
+	double			 taken;		/* when the batch began: */
+	double			 taken_wall;	/* monotonic, and wall */
+	double			 arrival;	/* log.h delays= */
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
 	struct journal		*journal;	/* mailq -s: outcomes */
@@ -53,6 +59,7 @@ struct outcome {
 	char			 host[256];
 	char			 relay[320];
 	char			 tls[160];
+	double			 delays[4];	/* log.h; a ([0]) at logging */
 };
 
 struct deliver *
@@ -72,8 +79,8 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 		goto fail;
 	d->journal = journal_open(conf, true);
 	if (!conf->tls_verify && conf->nsmarthosts > 0)
-		log_warn("tls_verify is off: smarthost certificates are not "
-		    "verified");
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "tls_verify is off: "
+		    "smarthost certificates are not verified");
 	return d;
 fail:
 	deliver_free(d);
@@ -95,6 +102,52 @@ deliver_free(struct deliver *d)
 	free(d->final);
 	journal_close(d->journal);
 	free(d);
+}
+
+/* Seconds on clock id (CLOCK_MONOTONIC cannot fail with a valid id). */
+static double
+seconds(clockid_t id)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * The arrival time for delay= and delays=: the queue file records it to
+ * the second; the file's modification time (its commit) refines it when
+ * it falls within that second, as it does unless writing the message
+ * took longer or a pickup came later.
+ */
+static double
+arrival(const struct qfile *q)
+{
+	struct stat st;
+
+	if (fstat(q->fd, &st) == 0 && st.st_mtim.tv_sec == q->env.arrival)
+		return (double)st.st_mtim.tv_sec +
+		    (double)st.st_mtim.tv_nsec / 1e9;
+	return (double)q->env.arrival;
+}
+
+/*
+ * Postfix's delays= parts b, c and d of outcomes o[0..n) (a is logged):
+ * since the batch began until the transaction began, less c;
+ * setting up the connection it went on (c); the transaction (d).
+ */
+static void
+set_delays(const struct deliver *d, struct outcome *o, size_t n,
+    double start, double conn)
+{
+	double now = seconds(CLOCK_MONOTONIC);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		o[i].delays[1] = start - d->taken - conn;
+		o[i].delays[2] = conn;
+		o[i].delays[3] = now - start;
+	}
 }
 
 static time_t
@@ -210,8 +263,7 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	/* every queue file we write records it (L); SIZE= is an estimate
 	 * anyway (RFC 1870 4: the server checks again at the end) */
 	m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
-	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
-	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
+	m.ret = q->env.ret;
 	m.envid = q->env.envid;
 	m.read = fileio_read_cb;
 	m.read_arg = &q->fd;
@@ -244,7 +296,7 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 }
 
 static void
-log_outcome(const struct qfile *q,
+log_outcome(const struct deliver *d, const struct qfile *q,
     const struct outcome *o, const char *status)
 {
 	struct log_delivery l = { 0 };
@@ -252,8 +304,9 @@ log_outcome(const struct qfile *q,
 	l.id = q->id;
 	l.to = q->env.rcpts[o->idx].addr;
 	l.relay = o->relay[0] ? o->relay : "none";
-	l.delay = difftime(time(NULL), q->env.arrival);
-	l.tls = o->tls[0] ? o->tls : NULL;
+	l.delay = seconds(CLOCK_REALTIME) - d->arrival;
+	memcpy(l.delays, o->delays, sizeof(l.delays));
+	l.delays[0] = d->taken_wall - d->arrival;
 	l.dsn = o->status;
 	l.status = status;
 	l.reply = o->text;
@@ -303,22 +356,22 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_OK) {
 			finish(q, &o[i], d->sess && !d->sess->dsn &&
-			    report_wants(q, ENVELOPE_NOTIFY_SUCCESS),
+			    report_wants(q, DSNPARAM_NOTIFY_SUCCESS),
 			    QSTATE_REPORT_RELAYED);
-			log_outcome(q, &o[i], "sent");
+			log_outcome(d, q, &o[i], "sent");
 			st->sent++;
 		} else if (o[i].result == SMTP_PERMFAIL || expired) {
 			finish(q, &o[i],
-			    report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			    report_wants(q, DSNPARAM_NOTIFY_FAILURE) ||
 			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
-			log_outcome(q, &o[i], o[i].result == SMTP_PERMFAIL ?
+			log_outcome(d, q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");
 			st->bounced++;
 		} else {
 			qstate_set_reason(&q->state, o[i].idx, o[i].status,
 			    o[i].remote && o[i].host[0] ? o[i].host : NULL,
 			    o[i].text);
-			log_outcome(q, &o[i], "deferred");
+			log_outcome(d, q, &o[i], "deferred");
 			d->msg_deferred = true;
 			st->deferred++;
 		}
@@ -334,12 +387,13 @@ save(struct deliver *d, struct qfile *q)
 	if (qstate_all_done(&q->state)) {
 		crash_point("deliver.before-remove");
 		if (qfile_remove(d->sp, q, &why) == -1)
-			log_error("%s: %s", q->id, why.text);
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", q->id,
+			    why.text);
 		else
-			log_info("%s: removed", q->id);
+			log_msg_removed(q->id);
 	} else if (qfile_save_state(d->sp, q, &why) == -1) {
-		log_error("%s: cannot save delivery state: %s", q->id,
-		    why.text);
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+		    "%s: cannot save delivery state: %s", q->id, why.text);
 	} else {
 		crash_point("deliver.after-state");
 	}
@@ -433,6 +487,7 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 {
 	bool verp = q->env.verp[0] != '\0' && *q->env.sender != '\0';
 	enum smtp_result res = SMTP_OK;
+	double start = seconds(CLOCK_MONOTONIC), conn;
 	size_t i;
 
 	d->msg_deferred = false;
@@ -441,12 +496,18 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		set_text(&o[i], "not tried");
 	}
 	if (get_session(d) == NULL) {
+		conn = seconds(CLOCK_MONOTONIC) - start;
+		set_delays(d, o, n, start + conn, conn);
 		set_down(d, o, n);
 		record(d, q, o, n, true, st);
 		return;
 	}
+	/* 0 for a session that an earlier message opened */
+	conn = seconds(CLOCK_MONOTONIC) - start;
 	if (!verp) {
+		start = seconds(CLOCK_MONOTONIC);
 		res = transact(d, q, o, n, q->env.sender);
+		set_delays(d, o, n, start, conn);
 		if (res == SMTP_NETFAIL)
 			lost_session(d, &o[0]);
 		record(d, q, o, n, true, st);
@@ -455,13 +516,16 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	for (i = 0; i < n; i++) {
 		char *s;
 
+		start = seconds(CLOCK_MONOTONIC);
 		if (res == SMTP_NETFAIL) {
 			/* the rest waits for the next run, as "not tried" */
+			set_delays(d, &o[i], n - i, start, conn);
 			record(d, q, &o[i], n - i, true, st);
 			return;
 		}
 		s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
 		res = transact(d, q, &o[i], 1, s);
+		set_delays(d, &o[i], 1, start, conn);
 		free(s);
 		if (res == SMTP_NETFAIL)
 			lost_session(d, &o[i]);
@@ -487,20 +551,23 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 	struct outcome *o;
 	struct qfile q;
 	struct why why;
-	size_t i, n = 0;
+	size_t i, n = 0, left = 0;
 
 	switch (qfile_open(d->sp, id, QFILE_WAITLOCK,
 	    (size_t)d->conf->max_recipients, &q, &why)) {
 	case QFILE_OK:
 		break;
 	case QFILE_BAD:
-		log_error("%s: %s", id, why.text);
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id, why.text);
 		return;
 	default:
 		return;
 	}
+	d->arrival = arrival(&q);
 	o = xcalloc(q.env.nrcpts, sizeof(*o));
 	for (i = 0; i < q.env.nrcpts; i++) {
+		if (!q.state.rcpts[i].done)
+			left++;
 		if (q.state.rcpts[i].done ||
 		    !route_is(d->conf, q.env.rcpts[i].addr, d->dest))
 			continue;
@@ -509,10 +576,12 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 		n++;
 	}
 	d->msg_deferred = false;
-	if (n > 0)
+	if (n > 0) {
+		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
 		attempt(d, &q, o, n, st);
-	else if (qstate_all_done(&q.state))
+	} else if (qstate_all_done(&q.state)) {
 		save(d, &q);	/* a crash came between state and removal */
+	}
 	note_final(d, &q);
 	for (i = 0; i < n; i++) {
 		smtp_reply_free(&o[i].reply);
@@ -543,6 +612,10 @@ deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
 	d->dest = xstrdup(dest);
 	d->dest_down = d->dest_perm = false;
 	d->reconnects = 0;
+	/* delays=: a ends here; b is the wait for the queue file's lock and
+	 * for the batch's earlier messages */
+	d->taken = seconds(CLOCK_MONOTONIC);
+	d->taken_wall = seconds(CLOCK_REALTIME);
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
 		deliver_one(d, ids[i], st);
 	session_close(d->sess, true);

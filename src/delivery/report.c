@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "crash.h"
 #include "dsn.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "log.h"
 #include "qfile.h"
@@ -15,7 +16,7 @@ bool
 report_wants(const struct qfile *q, int bit)
 {
 	if (q->env.notify == 0)
-		return bit != ENVELOPE_NOTIFY_SUCCESS;
+		return bit != DSNPARAM_NOTIFY_SUCCESS;
 	return (q->env.notify & bit) != 0;
 }
 
@@ -24,7 +25,7 @@ report_delay_due(const struct conf *conf, const struct qfile *q, time_t now)
 {
 	return conf->delay_warning > 0 && !q->state.warned &&
 	    now - q->env.arrival >= conf->delay_warning &&
-	    report_wants(q, ENVELOPE_NOTIFY_DELAY) && *q->env.sender != '\0';
+	    report_wants(q, DSNPARAM_NOTIFY_DELAY) && *q->env.sender != '\0';
 }
 
 /* The recipients with a report of kind pending (NONE: the deferred ones). */
@@ -79,7 +80,8 @@ one_kind(const struct conf *conf, struct spool *sp, struct qfile *q,
 	if (n == 0)
 		return false;
 	if (bounce_queue(conf, sp, q, v, n, &why) == -1) {
-		log_error("%s: cannot queue the %s, will retry: %s", q->id,
+		log_as(LOG_PROG_BOUNCE, LOG_LEVEL_ERROR,
+		    "%s: cannot queue the %s, will retry: %s", q->id,
 		    kind == QSTATE_REPORT_FAILED ? "bounce" :
 		    kind == QSTATE_REPORT_RELAYED ? "success report" :
 		    "delay warning", why.text);
@@ -106,24 +108,28 @@ report_finish(const struct conf *conf, struct spool *sp, const char *id)
 	case QFILE_OK:
 		break;
 	case QFILE_BAD:
-		log_error("%s: %s", id, why.text);
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id, why.text);
 		return;
 	default:
 		return;	/* gone: another runner finished it */
 	}
 	v = xcalloc(q.env.nrcpts ? q.env.nrcpts : 1, sizeof(*v));
 	changed = one_kind(conf, sp, &q, QSTATE_REPORT_FAILED, now, v);
+	if (changed && now - q.env.arrival >= conf->queue_lifetime)
+		log_msg_expired(id, q.env.sender);
 	changed |= one_kind(conf, sp, &q, QSTATE_REPORT_RELAYED, now, v);
 	if (report_delay_due(conf, &q, now))
 		changed |= one_kind(conf, sp, &q, QSTATE_REPORT_NONE, now, v);
 	if (changed && qstate_all_done(&q.state)) {
 		crash_point("deliver.before-remove");
 		if (qfile_remove(sp, &q, &why) == -1)
-			log_error("%s: %s", id, why.text);
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id,
+			    why.text);
 		else
-			log_info("%s: removed", id);
+			log_msg_removed(id);
 	} else if (changed && qfile_save_state(sp, &q, &why) == -1) {
-		log_error("%s: cannot save delivery state: %s", id, why.text);
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+		    "%s: cannot save delivery state: %s", id, why.text);
 	}
 	free(v);
 	qfile_close(&q);

@@ -10,6 +10,7 @@
 #include "io.h"
 #include "log.h"
 #include "net.h"
+#include "oauth2.h"
 #include "session.h"
 #include "smtp.h"
 #include "tls.h"
@@ -75,14 +76,15 @@ static int
 do_auth(const struct attempt *a, struct session *s, struct why *why)
 {
 	const struct conf *conf = a->env->conf;
-	const char *user = NULL, *pass = NULL;
+	struct authfile_account acct;
+	struct oauth2_login ol;
 	struct smtp_reply r;
 	int rc = 0;
 
 	if (a->url == NULL || a->env->auth == NULL)
 		return 0;
-	if (authfile_lookup(a->env->auth, a->url->host, a->url->port,
-	    a->url->user, &user, &pass) == -1 || user == NULL) {
+	if (authfile_find(a->env->auth, a->url->host, a->url->port,
+	    a->url->user, &acct) == -1 || acct.user == NULL) {
 		if (a->url->user != NULL) {
 			why_set(why, "no password for %s@%s in auth_file",
 			    a->url->user, a->url->host);
@@ -95,8 +97,14 @@ do_auth(const struct attempt *a, struct session *s, struct why *why)
 		    "(auth_plaintext is off)", s->relay);
 		return -1;
 	}
+	if (acct.token_cmd != NULL) {
+		ol = (struct oauth2_login){ acct.user, a->url->host,
+		    a->url->port, acct.token_cmd,
+		    (int)conf->oauth2_token_timeout * 1000, s->relay };
+		return oauth2_auth(s->smtp, &ol, why) == 0 ? 0 : -1;
+	}
 	smtp_reply_init(&r);
-	if (smtp_auth(s->smtp, user, pass, &r) != SMTP_OK) {
+	if (smtp_auth(s->smtp, acct.user, acct.pass, &r) != SMTP_OK) {
 		fail_reply(why, s->relay, "AUTH", &r);
 		rc = -1;
 	}
@@ -149,7 +157,8 @@ handshake(const struct attempt *a, struct session *s, struct why *why)
 	if (io_is_tls(s->io)) {
 		(void)snprintf(s->tls, sizeof(s->tls), "%s",
 		    io_tls_info(s->io) ? io_tls_info(s->io) : "TLS");
-		log_info("%s TLS connection established to %s: %s",
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
+		    "%s TLS connection established to %s: %s",
 		    verify ? "Verified" : "Anonymous", s->relay, s->tls);
 	}
 	if (do_auth(a, s, why) == -1)
@@ -244,7 +253,7 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 			a.salen = hosts->v[i].addrlens[j];
 			if ((s = try_address(&a, &reach, &w)) != NULL)
 				return s;
-			log_info("%s", w.text);
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "%s", w.text);
 			keep_reason(why, best_reach, &w, reach);
 		}
 	}
@@ -275,7 +284,8 @@ session_open(struct session_env *env, const char *domain,
 			if (dr == DNS_FOUND) {
 				*out = try_hosts(env, u, &hosts, &reach, why);
 			} else {
-				log_info("smarthost %s: %s", u->text, w.text);
+				log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
+				    "smarthost %s: %s", u->text, w.text);
 				keep_reason(why, &reach, &w, REACH_LOOKUP);
 			}
 			dns_hosts_free(&hosts);

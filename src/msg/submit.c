@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "conf.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "header.h"
 #include "journal.h"
@@ -42,6 +43,7 @@ struct submit_ctx {
 	struct envelope			 env;
 	struct rcpt_set			 seen;
 	size_t				 added;	/* header bytes we wrote */
+	char				*msgid;	/* Message-ID's value */
 };
 
 /* Equal for addresses addr_equal() calls equal: the local part as it is,
@@ -412,8 +414,11 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 			continue;
 		if (header_name_is(h, "Date"))
 			date = true;
-		else if (header_name_is(h, "Message-ID"))
+		else if (header_name_is(h, "Message-ID") && !msgid) {
 			msgid = true;
+			/* for the log line (cleanup's message-id=) */
+			c->msgid = xstrndup(h->value, h->value_len);
+		}
 		if (header_name_is(h, "From")) {
 			from = true;
 			/* masquerading: the local sender's own address */
@@ -444,8 +449,12 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 		buf_addc(hb, '\n');
 	}
 	if (!msgid) {
+		size_t at;
+
 		buf_adds(hb, "Message-ID: ");
+		at = hb->len;
 		header_message_id(hb, conf->hostname);
+		c->msgid = xstrndup(hb->data + at, hb->len - at);
 		buf_addc(hb, '\n');
 	}
 	c->added += hb->len - mark;
@@ -471,9 +480,7 @@ check_request(const struct submit_request *req, struct why *why)
 		    "characters)", SUBMIT_ENVID_MAX);
 		return SUBMIT_BAD_REQUEST;
 	}
-	if (req->notify < 0 || req->notify > 15 ||
-	    ((req->notify & ENVELOPE_NOTIFY_NEVER) &&
-	    req->notify != ENVELOPE_NOTIFY_NEVER)) {
+	if (req->notify != 0 && !dsnparam_notify_ok(req->notify)) {
 		why_set(why, "bad NOTIFY: NEVER goes alone");
 		return SUBMIT_BAD_REQUEST;
 	}
@@ -617,7 +624,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 	struct header_list hl;
 	struct qfile_writer qw = { 0 };
 	bool owner = spool_role(sp) == SPOOL_ROLE_OWNER;
-	size_t body_off = 0, size;
+	size_t body_off = 0;
 	enum submit_result rc;
 
 	header_list_init(&hl);
@@ -642,7 +649,6 @@ submit_message(const struct conf *conf, struct spool *sp,
 	rc = write_message(&c, &hl, body_off, owner, &qw, why);
 	if (rc != SUBMIT_OK)
 		goto out;
-	size = qfile_written(&qw);
 	if (qfile_commit(&qw, c.canon.body_8bit, why) == -1) {
 		rc = SUBMIT_RETRY;
 		goto out;
@@ -650,9 +656,16 @@ submit_message(const struct conf *conf, struct spool *sp,
 	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
 	if (owner)	/* drop files: pickup records them */
 		journal_queued(conf, sp, id);
-	log_info("%s: uid=%lu from=<%s> size=%zu nrcpt=%zu%s", id,
-	    (unsigned long)req->uid, c.sender, size, c.env.nrcpts,
-	    owner ? "" : " (dropped for pickup)");
+	/* one line that pflogsumm counts as received: a drop file's is
+	 * the pickup's, when the runner takes it in */
+	if (!owner)
+		log_msg_postdrop(id, (unsigned long)req->uid, c.sender);
+	else if (req->peer_ip != NULL)
+		log_msg_client(id, req->peer_ip);
+	else
+		log_msg_pickup(id, (unsigned long)req->uid, c.sender);
+	if (c.msgid != NULL)
+		log_msg_id(id, c.msgid, strlen(c.msgid));
 out:
 	if (rc != SUBMIT_OK)
 		drain(&c);
@@ -664,5 +677,6 @@ out:
 	free(c.chunk);
 	free(c.sender);
 	free(c.sender_given);
+	free(c.msgid);
 	return rc;
 }

@@ -49,8 +49,8 @@ struct submit_request {
 	bool		 smtp_data;	/* -bs DATA: dot-stuffed input */
 	bool		 data_crlf;	/* -bs: only <CRLF>.<CRLF> ends it */
 	bool		 sender_checked; /* sender is already an addr-spec */
-	int		 notify;	/* ENVELOPE_NOTIFY_* bits */
-	int		 ret;		/* ENVELOPE_RET_* */
+	int		 notify;	/* DSNPARAM_NOTIFY_* bits */
+	int		 ret;		/* DSNPARAM_RET_* */
 	const char	*envid;
 	const char	*verp;		/* two delimiters, or NULL */
 	char		**rcpts;	/* as given on the command line */
@@ -59,6 +59,7 @@ struct submit_request {
 	size_t		 nrcpts;
 	uid_t		 uid;		/* who submits (Received: line) */
 	const char	*peer;		/* -bs on a socket: "helo ([ip])" */
+	const char	*peer_ip;	/* and its address alone (the log) */
 	const char	*login;		/* their login name, for the sender */
 };
 

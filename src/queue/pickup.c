@@ -91,7 +91,8 @@ remove_drop(struct pickup_ctx *pc, const char *name)
 
 	/* if this fails, already_queued() stops a second pickup */
 	if (spool_remove(pc->sp, SPOOL_INCOMING, name, &w) == -1)
-		log_error("incoming/%s: %s", name, w.text);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR, "incoming/%s: %s",
+		    name, w.text);
 }
 
 /*
@@ -125,11 +126,13 @@ to_corrupt(struct pickup_ctx *pc, const char *name, const char *reason)
 	struct why w;
 
 	if (spool_to_corrupt(pc->sp, SPOOL_INCOMING, name, &w) == -1) {
-		log_error("incoming/%s: %s; %s", name, reason, w.text);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR, "incoming/%s: %s; %s",
+		    name, reason, w.text);
 		(void)spool_remove(pc->sp, SPOOL_INCOMING, name, NULL);
 		return;
 	}
-	log_warn("incoming/%s: moved to corrupt/: %s", name, reason);
+	log_as(LOG_PROG_PICKUP, LOG_LEVEL_WARN,
+	    "incoming/%s: moved to corrupt/: %s", name, reason);
 }
 
 /* The queue file's envelope: the drop file's, attributed to its owner. */
@@ -255,11 +258,13 @@ refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
 		r[i].diagnostic = why;
 	}
 	if (bounce_queue(pc->conf, pc->sp, q, r, q->env.nrcpts, &w) == -1) {
-		log_error("incoming/%s: refused (%s); pickup deferred: %s",
-		    q->id, why, w.text);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR,
+		    "incoming/%s: refused (%s); pickup deferred: %s", q->id,
+		    why, w.text);
 	} else {
-		log_warn("incoming/%s: refused: %s; returned to <%s>", q->id,
-		    why, q->env.sender);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_WARN,
+		    "incoming/%s: refused: %s; returned to <%s>", q->id, why,
+		    q->env.sender);
 		remove_drop(pc, q->id);
 	}
 	free(r);
@@ -278,8 +283,8 @@ pick_gated(struct pickup_ctx *pc, struct qfile *q)
 			return;
 		}
 		/* a crash (or a failed unlink) after the last pickup */
-		log_warn("incoming/%s: already queued as %s; removed", q->id,
-		    q->id);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_WARN,
+		    "incoming/%s: already queued as %s; removed", q->id, q->id);
 		remove_drop(pc, q->id);
 		return;
 	}
@@ -292,8 +297,8 @@ pick_gated(struct pickup_ctx *pc, struct qfile *q)
 	switch (queue_drop(pc, q, &w)) {
 	case PICKUP_QUEUED:
 		crash_point("pickup.after-commit");
-		log_info("%s: picked up incoming/%s from uid %lu", q->id,
-		    q->id, (unsigned long)q->owner);
+		log_msg_pickup(q->id, (unsigned long)q->owner,
+		    q->env.sender);
 		pc->queued++;
 		crash_point("pickup.before-unlink");
 		remove_drop(pc, q->id);
@@ -303,7 +308,8 @@ pick_gated(struct pickup_ctx *pc, struct qfile *q)
 		break;
 	case PICKUP_TAKEN:
 	case PICKUP_DEFER:
-		log_error("incoming/%s: pickup deferred: %s", q->id, w.text);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR,
+		    "incoming/%s: pickup deferred: %s", q->id, w.text);
 		break;
 	}
 }
@@ -326,7 +332,8 @@ pick_one(void *arg, const char *name)
 		to_corrupt(pc, name, w.text);
 		break;
 	case QFILE_RETRY:
-		log_error("incoming/%s: pickup deferred: %s", name, w.text);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR,
+		    "incoming/%s: pickup deferred: %s", name, w.text);
 		break;
 	case QFILE_GONE:
 	case QFILE_LOCKED:
@@ -343,6 +350,7 @@ pickup_run(const struct conf *conf, struct spool *sp)
 
 	spool_clean_temp(sp, SPOOL_INCOMING, PICKUP_TEMP_MAX_AGE);
 	if (spool_scan(sp, SPOOL_INCOMING, pick_one, &pc, &w) == -1)
-		log_error("pickup: %s", w.text);
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR, "pickup: %s",
+		    w.text);
 	return pc.queued;
 }

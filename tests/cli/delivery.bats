@@ -53,10 +53,10 @@ older_than()
 	# SIZE= is sent; RFC 1870 wants at least the bytes as sent
 	envf "$e" '.mail_options[]' | grep -q '^"SIZE=[0-9]*"$'
 	# the log: one line per recipient in Postfix's shape, then removal
-	re="^minimta\[[0-9]+\]: $id: to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 OK queued as 0001\)$"
+	re="^minimta/smtp\[[0-9]+\]: $id: to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=2\.0\.0, status=sent \(250 2\.0\.0 OK queued as 0001\)$"
 	log_has "$re" "$T/qlog"
 	log_has "$id: to=<b@y.example>, .* status=sent" "$T/qlog"
-	log_has "^minimta\[[0-9]+\]: $id: removed$" "$T/qlog"
+	log_has "^minimta/qmgr\[[0-9]+\]: $id: removed$" "$T/qlog"
 	spool_empty
 	run mta -bp
 	[ "$status" -eq 0 ]
@@ -166,13 +166,13 @@ older_than()
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
 	[ "$(envf "$RELAY_SPOOL/0001.env" .rcpt_tos)" = '["good@x.example"]' ]
 	log_has "$id: to=<good@x.example>, .*status=sent" "$T/qlog"
-	log_has "$id: to=<bad@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, dsn=5\.1\.1, status=bounced \(550 5\.1\.1 no such user\)" "$T/qlog"
+	log_has "^minimta/smtp\[[0-9]+\]: $id: to=<bad@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=5\.1\.1, status=bounced \(550 5\.1\.1 no such user\)$" "$T/qlog"
 	log_has "$id: removed" "$T/qlog"
 	# the report is queued, from <> to the sender
 	[ "$(nqueued)" -eq 1 ]
 	bid=$(qids)
 	[ "$bid" != "$id" ]
-	log_has "$bid: sender non-delivery notification: $id" "$T/qlog"
+	log_has "^minimta/bounce\[[0-9]+\]: $id: sender non-delivery notification: $bid$" "$T/qlog"
 	qrun
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 2 ]
 	e=$RELAY_SPOOL/0002.env
@@ -216,7 +216,7 @@ older_than()
 	send -f sender@example.org t@x.example ok@x.example
 	id=$(qids)
 	qrun
-	log_has "$id: to=<t@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, dsn=4\.3\.0, status=deferred \(451 4\.3\.0 try again later\)" "$T/qlog"
+	log_has "$id: to=<t@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=4\.3\.0, status=deferred \(451 4\.3\.0 try again later\)" "$T/qlog"
 	log_has "$id: to=<ok@x.example>, .*status=sent" "$T/qlog"
 	[ "$(qids)" = "$id" ]
 	qstate_of "$id" | grep -q 'try again later'
@@ -246,6 +246,7 @@ older_than()
 	wait_until 5 older_than 1 "$T/spool/queue/$id"
 	qrun
 	log_has "$id: to=<t@x.example>, .*dsn=4\.3\.0, status=expired \(451 4\.3\.0 try again later\)" "$T/qlog"
+	log_has "^minimta/qmgr\[[0-9]+\]: $id: from=<sender@example.org>, status=expired, returned to sender$" "$T/qlog"
 	log_has "$id: removed" "$T/qlog"
 	[ "$(nqueued)" -eq 1 ]
 	[ "$(qids)" != "$id" ]

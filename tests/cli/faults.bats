@@ -50,7 +50,7 @@ fault()
 	cat "$T/qlog" >&2
 	# DL_DUMP=DIR keeps each case's log for reading
 	if [ -n "${DL_DUMP:-}" ]; then cp "$T/qlog" "$DL_DUMP/$name.log"; fi
-	log_has "^minimta\[[0-9]+\]: $id: to=<a@x.example>, relay=[^,]+, delay=[0-9.]+, dsn=$dsn, status=$outcome \(.*$reason" "$T/qlog"
+	log_has "^minimta/smtp\[[0-9]+\]: $id: to=<a@x.example>, relay=[^,]+, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=$dsn, status=$outcome \(.*$reason" "$T/qlog"
 	[ "$(log_count "$id: to=" "$T/qlog")" -eq 1 ]
 	case $outcome in
 	deferred)
@@ -215,7 +215,7 @@ fault()
 
 @test "faults: a drop mid-transaction: the deferral's log line names the relay" {
 	fault drop-rcpt deferred '4\.4\.2' 'connection closed|closed by server' 1
-	log_has "to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, dsn=4\.4\.2, status=deferred" "$T/log"
+	log_has "to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=4\.4\.2, status=deferred" "$T/log"
 	run grep -q 'relay=none' "$T/log"
 	[ "$status" -eq 1 ]
 }

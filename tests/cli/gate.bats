@@ -72,7 +72,7 @@ v2_file() {
 	[ "$(qfiles | wc -l)" -eq 200 ]
 	[ -z "$(corrupt_files)" ]
 	# each drop file kept its id: the queue ids are the drop files'
-	[ "$(grep -c 'picked up incoming/' "$T/log")" -eq 200 ]
+	[ "$(grep -Ec '^minimta/pickup\[[0-9]+\]: [0-9A-V]+: uid=65534 from=<' "$T/log")" -eq 200 ]
 	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
 	qrun
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 200 ]
@@ -137,7 +137,7 @@ edge_delivered() {
 	[ "$status" -eq 0 ]
 	qrun
 	cat "$T/qlog"
-	grep -q 'picked up incoming/' "$T/qlog"
+	grep -Eq '^minimta/pickup\[[0-9]+\]: [0-9A-V]+: uid=[0-9]+ from=<' "$T/qlog"
 	[ -z "$(corrupt_files)" ]
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
 	spool_empty

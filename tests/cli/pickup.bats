@@ -49,7 +49,7 @@ run_pickup() {
 	[ "$(grep -cF "incoming/$name:" <<<"$output")" -eq 1 ]
 	[ ! -e "$IN/$name" ] && [ ! -L "$IN/$name" ]
 	[ -z "$(ls -A "$IN")" ]
-	[[ "$output" == *"picked up incoming/$GOOD from uid"* ]]
+	[[ "$output" == *"minimta/pickup["*"]: $GOOD: uid="* ]]
 	run qmsg
 	[[ "$output" == *"hello from the drop file"* ]]
 }
@@ -64,7 +64,7 @@ in_corrupt() {
 	run mta -q
 	[ "$status" -eq 0 ]
 	# the id the submitter was told is kept
-	[[ "$output" == *"$GOOD: picked up incoming/$GOOD from uid 65534"* ]]
+	[[ "$output" == *"minimta/pickup["*"]: $GOOD: uid=65534 from=<sender@example.net>"* ]]
 	[ -z "$(ls -A "$IN")" ]
 	run qenv
 	[[ "$output" == *$'\nU5:65534\nS18:sender@example.net\n'* ]]
@@ -100,7 +100,7 @@ in_corrupt() {
 	mkfifo "$IN/$BAD"
 	run_pickup "$BAD"
 	in_corrupt "$BAD"
-	[[ "$PICKUP_OUT" != *"picked up incoming/$BAD"* ]]
+	[[ "$PICKUP_OUT" != *"]: $BAD: uid="* ]]
 }
 
 @test "pickup: hostile: a hard link (two links)" {

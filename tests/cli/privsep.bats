@@ -51,7 +51,7 @@ as_owner() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"no queue runner is listening"*"sendmail -q"* ]]
-	[[ "$output" == *"(dropped for pickup)"* ]]
+	[[ "$output" =~ minimta/postdrop\[[0-9]+\]:\ [0-9A-V]+:\ uid=65534\ from=\<nobody@example.org\>\ \(dropped\ for\ pickup\) ]]
 	[ -z "$(ls -A "$T/spool/queue")" ]
 	files=$(ls -A "$T/spool/incoming")
 	[ "$(echo "$files" | wc -l)" -eq 1 ]
@@ -69,7 +69,7 @@ as_owner() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
 	run as_owner "$MINIMTA" -C "$T/minimta.conf" -q
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"picked up incoming/$files from uid 65534"* ]]
+	[[ "$output" == *"minimta/pickup["*"]: $files: uid=65534 from=<nobody@example.org>"* ]]
 	[ -z "$(ls -A "$T/spool/incoming")" ]
 	q=$(one_qfile)
 	[ "$(stat -c '%a %U' "$q")" = "600 $OWNER" ]
@@ -198,7 +198,7 @@ conf_without_owner() { sed -i '/^spool_owner /d' "$T/minimta.conf"; }
 	run "$MINIMTA" -C "$T/minimta.conf" -q
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"picked up incoming/"*"from uid 65534"* ]]
+	[[ "$output" =~ minimta/pickup\[[0-9]+\]:\ [0-9A-V]+:\ uid=65534\ from= ]]
 	[ "$(stat -c %U "$(one_qfile)")" = "$OWNER" ]
 }
 

@@ -100,7 +100,7 @@ arrived()
 	for p in "${pids[@]}"; do wait "$p" || true; done
 	cat "$T"/q[123] >>"$T/log"
 	# (main made 518 queue files of 200 drop files: defect 1)
-	echo "pickups logged: $(grep -c 'picked up incoming/' "$T/log")" >&2
+	echo "pickups logged: $(grep -Ec '^minimta/pickup\[[0-9]+\]: [0-9A-V]+: uid=' "$T/log")" >&2
 	# every drop file was taken, and went out once
 	[ -z "$(ls -A "$T/spool/incoming")" ]
 	received_once 200

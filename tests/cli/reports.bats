@@ -93,7 +93,7 @@ rcpt_counts()
 	log_has "$id: to=<a@one.dt>, .*status=bounced" "$T/qlog"
 	log_has "$id: to=<c@three.dt>, .*status=bounced" "$T/qlog"
 	log_has "$id: removed" "$T/qlog"
-	[ "$(log_count "sender non-delivery notification: $id" "$T/qlog")" \
+	[ "$(log_count "$id: sender non-delivery notification: " "$T/qlog")" \
 	    -eq 1 ]
 	f=$(one_qfile)
 	grep -q '^Ru@sender.dt\|^R.*u@sender.dt' "$f"
@@ -113,7 +113,7 @@ rcpt_counts()
 	qrun
 	log_has "$id: to=<a@slow1.dt>, .*status=deferred" "$T/qlog"
 	log_has "$id: to=<b@slow2.dt>, .*status=deferred" "$T/qlog"
-	[ "$(log_count "sender delivery status notification: $id" \
+	[ "$(log_count "$id: sender delay notification: " \
 	    "$T/qlog")" -eq 1 ]
 	w=$(qfiles | grep -v "$id")
 	f=$T/spool/queue/$w
@@ -123,7 +123,7 @@ rcpt_counts()
 	[ "$(grep -cx 'Action: delayed' "$f")" -eq 2 ]
 	# once per message: the next run sends no second warning
 	qrun
-	[ "$(log_count "sender delivery status notification" "$T/qlog")" \
+	[ "$(log_count "sender delay notification" "$T/qlog")" \
 	    -eq 0 ]
 }
 
@@ -139,7 +139,7 @@ rcpt_counts()
 	qrun
 	! grep -q 'RCPT TO:<bad@x.example>' <(tail -n +1 "$T/qlog") || false
 	[ "$(log_count "to=<bad@x.example>" "$T/qlog")" -eq 0 ]
-	log_has "sender non-delivery notification: $id" "$T/qlog"
+	log_has "$id: sender non-delivery notification: " "$T/qlog"
 	log_has "$id: removed" "$T/qlog"
 	f=$(one_qfile)
 	grep -qx 'Final-Recipient: rfc822; bad@x.example' "$f"

@@ -204,7 +204,7 @@ PY
 	run as_owner "$MINIMTA" -C "$T/minimta.conf" -q
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c 'from uid 65534' <<<"$output")" -eq 2 ]
+	[ "$(grep -Ec '^minimta/pickup\[[0-9]+\]: [0-9A-V]+: uid=65534 from=<' <<<"$output")" -eq 2 ]
 	wait_for_file "$RELAY_SPOOL/0002.eml"
 	first=$(grep -l '^Subject: over the socket' "$RELAY_SPOOL"/*.eml)
 	second=$(grep -l '^Subject: second' "$RELAY_SPOOL"/*.eml)

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "dsnparam.h"
 #include "unit.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -65,8 +66,8 @@ cli_show(struct buf *b, const struct cli *c)
 		buf_printf(b, " F=[%s]", c->fullname);
 	if (c->notify != 0)
 		buf_printf(b, " N=%d", c->notify);
-	if (c->ret != CLI_RET_UNSET)
-		buf_adds(b, c->ret == CLI_RET_FULL ? " R=full" : " R=hdrs");
+	if (c->ret != DSNPARAM_RET_UNSET)
+		buf_adds(b, c->ret == DSNPARAM_RET_FULL ? " R=full" : " R=hdrs");
 	if (c->envid != NULL)
 		buf_printf(b, " V=%s", c->envid);
 	if (c->verp)
@@ -193,6 +194,15 @@ static const struct cli_case cases[] = {
 	    "mode=submit N=4 rcpts=a" },
 	{ "-N never mixed", { "sendmail", "-N", "never,delay", "a", NULL },
 	    "USAGE: -N: never cannot be combined with other values" },
+	{ "-N blanks", { "sendmail", "-N", " delay , failure ", "a", NULL },
+	    "mode=submit N=12 rcpts=a" },
+	/* the word after a blank was dropped: "delay junk" was delay */
+	{ "-N two words", { "sendmail", "-N", "delay junk", "a", NULL },
+	    "USAGE: -N: want never, or a list of delay, failure, success" },
+	{ "-N empty word", { "sendmail", "-N", "delay,,failure", "a", NULL },
+	    "USAGE: -N: want never, or a list of delay, failure, success" },
+	{ "-N empty", { "sendmail", "-N", "", "a", NULL },
+	    "USAGE: -N: want never, or a list of delay, failure, success" },
 	{ "-N bad", { "sendmail", "-N", "sometimes", "a", NULL },
 	    "USAGE: -N: want never, or a list of delay, failure, success" },
 	{ "-R full", { "sendmail", "-R", "full", "a", NULL },

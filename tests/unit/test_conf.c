@@ -68,7 +68,8 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(queue_lifetime) LONG(delay_warning) LONG(retry_min)
 	LONG(retry_max) LONG(connect_timeout) LONG(command_timeout)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
-	LONG(bounce_size_limit) LONG(journal_max_age) LONG(journal_max_size)
+	LONG(bounce_size_limit) LONG(oauth2_token_timeout)
+	LONG(journal_max_age) LONG(journal_max_size)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
@@ -422,7 +423,8 @@ test_defaults(void)
 		{ "log", "syslog" }, { "t_args", "add" },
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
-		{ "spool_owner", "(null)" }, { "journal_max_age", "604800" },
+		{ "spool_owner", "(null)" }, { "oauth2_token_timeout", "30" },
+		{ "journal_max_age", "604800" },
 		{ "journal_max_size", "67108864" }, { "status_group", "(null)" },
 		{ "print_queue_id", "no" },
 	};
