@@ -39,8 +39,8 @@ static void
 fail(struct journal *j, const char *what, int err)
 {
 	if (!j->warned)
-		log_warn("journal: %s/%s: %s: %s; delivery goes on without "
-		    "it", j->conf->spool, JOURNAL_DIR, what, strerror(err));
+		log_warn("journal: %s/%s: %s: %s; going on without it",
+		    j->conf->spool, JOURNAL_DIR, what, strerror(err));
 	j->warned = true;
 	if (j->fd != -1)
 		(void)close(j->fd);
