@@ -119,6 +119,14 @@ static const struct conf_key conf_keys[] = {
 	{ "max_hops", CONF_T_INT, "50", 1, 1000, F(max_hops), 0 },
 	{ "mx_allow_loopback", CONF_T_BOOL, "no", 0, 0, F(mx_allow_loopback),
 	    0 },
+	/* the delivery journal (journal.h) and who may read it */
+	{ "journal_max_age", CONF_T_DURATION, "7d", 0, 365 * CONF_VALUE_DAY,
+	    F(journal_max_age), 0 },
+	{ "journal_max_size", CONF_T_SIZE, "64M", 65536, 64 * CONF_VALUE_GB,
+	    F(journal_max_size), 0 },
+	{ "status_group", CONF_T_STRING, NULL, 0, 0, F(status_group),
+	    CONF_F_OPTIONAL },
+	{ "print_queue_id", CONF_T_BOOL, "no", 0, 0, F(print_queue_id), 0 },
 };
 
 #undef F

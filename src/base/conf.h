@@ -81,6 +81,10 @@ struct conf {
 	time_t	 connect_timeout, command_timeout, data_timeout;
 	time_t	 oauth2_token_timeout;
 	size_t	 max_message_size, max_header_size, bounce_size_limit;
+	time_t	 journal_max_age;	/* 0: no delivery journal */
+	size_t	 journal_max_size;
+	char	*status_group;		/* may read mailq -s; NULL: none */
+	bool	 print_queue_id;	/* submission prints the id */
 };
 
 /* The defaults of the table; never NULL (fatal on OOM). */

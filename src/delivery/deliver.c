@@ -17,6 +17,7 @@
 #include "dsn.h"
 #include "dsnparam.h"
 #include "fileio.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "qfile.h"
@@ -42,6 +43,7 @@ struct deliver {
 	time_t			 next_try;	/* earliest set in the batch */
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
+	struct journal		*journal;	/* mailq -s: outcomes */
 };
 
 /* What happened to one recipient in this attempt. */
@@ -75,6 +77,7 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	if (conf->auth_file != NULL &&
 	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)
 		goto fail;
+	d->journal = journal_open(conf, true);
 	if (!conf->tls_verify && (conf->nsmarthosts > 0 ||
 	    conf->nroutes > 0))
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "tls_verify is off: "
@@ -97,6 +100,7 @@ deliver_free(struct deliver *d)
 	for (; d->nfinal > 0; d->nfinal--)
 		free(d->final[d->nfinal - 1]);
 	free(d->final);
+	journal_close(d->journal);
 	free(d);
 }
 
@@ -378,6 +382,38 @@ save(struct deliver *d, struct qfile *q)
 	}
 }
 
+/*
+ * The journal's record of outcomes o[0..n), as settle() decided them:
+ * done is final (sent, or bounced/expired), else deferred until the
+ * next try (that the last transaction of the attempt sets: VERP's
+ * earlier ones record what it will be).
+ */
+static void
+journal_outcomes(struct deliver *d, const struct qfile *q,
+    const struct outcome *o, size_t n, bool last)
+{
+	struct journal_rec r = { 0 };
+	time_t next = q->state.next_try;
+	size_t i;
+
+	r.time = time(NULL);
+	if (!last)
+		next = r.time + backoff(d->conf, q->state.attempts + 1);
+	r.id = q->id;
+	for (i = 0; i < n; i++) {
+		r.event = !q->state.rcpts[o[i].idx].done ? JOURNAL_DEFERRED :
+		    o[i].result == SMTP_OK ? JOURNAL_SENT :
+		    o[i].result == SMTP_PERMFAIL ? JOURNAL_BOUNCED :
+		    JOURNAL_EXPIRED;
+		r.rcpt = q->env.rcpts[o[i].idx].addr;
+		r.next = r.event == JOURNAL_DEFERRED ? next : 0;
+		r.dsn = o[i].status;
+		r.relay = o[i].relay[0] ? o[i].relay : NULL;
+		r.text = o[i].text;
+		journal_write(d->journal, &r);
+	}
+}
+
 /* Outcomes o[0..n) of one transaction (or none): recorded, then saved. */
 static void
 record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
@@ -396,6 +432,7 @@ record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		if (d->next_try == 0 || next < d->next_try)
 			d->next_try = next;
 	}
+	journal_outcomes(d, q, o, n, last);
 	save(d, q);
 }
 

@@ -51,6 +51,7 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		{ "masquerade", &c->masquerade },
 		{ "postmaster", &c->postmaster },
 		{ "spool_owner", &c->spool_owner },
+		{ "status_group", &c->status_group },
 	};
 	size_t i;
 
@@ -68,6 +69,7 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(retry_max) LONG(connect_timeout) LONG(command_timeout)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
 	LONG(bounce_size_limit) LONG(oauth2_token_timeout) LONG(max_hops)
+	LONG(journal_max_age) LONG(journal_max_size)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
@@ -75,6 +77,8 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		buf_adds(b, c->auth_plaintext ? "yes" : "no");
 	else if (strcmp(key, "mx_allow_loopback") == 0)
 		buf_adds(b, c->mx_allow_loopback ? "yes" : "no");
+	else if (strcmp(key, "print_queue_id") == 0)
+		buf_adds(b, c->print_queue_id ? "yes" : "no");
 	else if (strcmp(key, "t_args") == 0)
 		buf_adds(b, c->t_args_remove ? "remove" : "add");
 	else if (strcmp(key, "log") == 0)
@@ -234,6 +238,15 @@ static const struct conf_case cases[] = {
 	{ "size past", "max_header_size 1025M", "max_header_size",
 	    E("max_header_size: 1025M is out of range (1..1073741824)") },
 	{ "size 0 bounce", "bounce_size_limit 0", "bounce_size_limit", "0" },
+	{ "journal off", "journal_max_age 0", "journal_max_age", "0" },
+	{ "journal size at its floor", "journal_max_size 64K",
+	    "journal_max_size", "65536" },
+	{ "journal size under its floor", "journal_max_size 63K",
+	    "journal_max_size",
+	    E("journal_max_size: 63K is out of range (65536..68719476736)") },
+	{ "status_group", "status_group www-data", "status_group",
+	    "www-data" },
+	{ "print_queue_id", "print_queue_id yes", "print_queue_id", "yes" },
 	{ "size 0 message", "max_message_size 0", "max_message_size",
 	    E("max_message_size: 0 is out of range (1..1099511627776)") },
 	{ "size T", "max_message_size 5T", "max_message_size",
@@ -529,6 +542,9 @@ test_defaults(void)
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
 		{ "spool_owner", "(null)" }, { "oauth2_token_timeout", "30" },
 		{ "max_hops", "50" }, { "mx_allow_loopback", "no" },
+		{ "journal_max_age", "604800" },
+		{ "journal_max_size", "67108864" }, { "status_group", "(null)" },
+		{ "print_queue_id", "no" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
