@@ -39,7 +39,8 @@ static const struct cli_ignored cli_ignored_table[] = {
 	    "recipients" },
 	{ "-p", true, "protocol and host for Received: minimta records the "
 	    "submitting user" },
-	{ "-s", false, "save From_ lines: obsolete" },
+	{ "-s", false, "save From_ lines: obsolete (with -bp or mailq, -s ID "
+	    "asks for a message's delivery status)" },
 	{ "-U", false, "initial user submission: every submission is one" },
 	{ "-x", false, "obsolete; Postfix ignores it too" },
 	{ "-o7", false, "7-bit input: 8-bit bodies are kept and announced "
@@ -525,6 +526,15 @@ cli_flag(struct cli *out, struct cli_state *st, char c, const char **p,
 		return CLI_OK;
 	case 'I':
 		return cli_set_mode(out, st, CLI_ALIASES, "-I", why);
+	case 's':
+		/* mailq -s ID: delivery status (status.c); when submitting,
+		 * sendmail's "save From_ lines", ignored (the table) */
+		if (out->mode != CLI_LIST)
+			break;
+		if (cli_value(st, c, p, &v, why) != CLI_OK)
+			return CLI_USAGE;
+		out->status_id = v;
+		return CLI_OK;
 	case 'q':
 		v = *p;
 		*p = "";
@@ -666,6 +676,10 @@ cli_check(struct cli *out, struct cli_state *st, struct why *why)
 	if (out->json && out->mode != CLI_LIST) {
 		why_set(why, "-j: only when listing the queue (mailq, -bp), "
 		    "not with %s", mode);
+		return CLI_USAGE;
+	}
+	if (out->status_id != NULL && *out->status_id == '\0') {
+		why_set(why, "-s: give a queue id or a Message-ID");
 		return CLI_USAGE;
 	}
 	if (out->mode == CLI_ADMIN)

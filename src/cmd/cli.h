@@ -78,6 +78,7 @@ struct cli {
 	bool		 json;		/* -j: mailq as JSON lines */
 	enum cli_admin	 admin;		/* CLI_ADMIN: which; the queue ids
 					   are rcpts, or -qR/-qS select */
+	const char	*status_id;	/* mailq -s: queue id or Message-ID */
 	struct cli_override *overrides;	/* -O key=value, -oQdir, -oAfile */
 	size_t		 noverrides;
 	char		**rcpts;	/* array ours, strings from argv */

@@ -229,6 +229,8 @@ mode_list(const struct cli *cli, const struct conf *conf)
 {
 	struct listing l = { cli, conf, NULL, 0, 0, 0 };
 
+	if (cli->status_id != NULL)
+		return mode_status(cli, conf);
 	l.sp = mode_open_spool(conf, true, "mailq");
 	list_dir(&l, SPOOL_QUEUE);
 	list_dir(&l, SPOOL_HOLD);

@@ -19,6 +19,8 @@ struct spool;
 int	mode_submit(const struct cli *, const struct conf *);
 int	mode_smtp_stdio(const struct cli *, const struct conf *);
 int	mode_list(const struct cli *, const struct conf *);
+/* mailq -s ID (status.c): the delivery status of one message. */
+int	mode_status(const struct cli *, const struct conf *);
 int	mode_aliases(const struct cli *, const struct conf *);
 int	mode_verify(const struct cli *, const struct conf *);
 int	mode_queue(const struct cli *, const struct conf *);

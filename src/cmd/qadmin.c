@@ -34,6 +34,7 @@ struct change {
 
 struct qadmin {
 	const struct cli	*cli;
+	const struct conf	*conf;
 	struct spool		*sp;
 	struct admin_who	 who;
 	struct admin_match	 match;
@@ -160,7 +161,7 @@ act(void *arg, const char *id)
 	why.text[0] = '\0';
 	switch (a->cli->admin) {
 	case CLI_ADMIN_REMOVE:
-		r = admin_remove(a->sp, id, a->m, &why);
+		r = admin_remove(a->sp, a->conf, id, a->m, &a->who, &why);
 		report(a, id, r, ADMIN_REMOVED, NULL, &why);
 		break;
 	case CLI_ADMIN_HOLD:
@@ -217,6 +218,7 @@ mode_admin(const struct cli *cli, const struct conf *conf)
 
 	a.who.uid = getuid();
 	a.who.name = login;
+	a.conf = conf;
 	a.sp = mode_open_spool(conf, true, a.flag);
 	/* drop files too: a message is removable as soon as it is queued */
 	(void)pickup_run(conf, a.sp);

@@ -380,6 +380,34 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 }
 
 enum session_result
+session_open_relay(struct session_env *env, const struct conf_url *u,
+    struct session **out, char status[16], struct why *why)
+{
+	int timeout = (int)env->conf->command_timeout * 1000;
+	struct dns_hosts hosts = { 0 };
+	enum reach reach = REACH_NONE;
+	enum dns_result dr;
+	struct why w;
+
+	*out = NULL;
+	(void)strlcpy(status, "4.4.1", 16);
+	(void)strlcpy(env->status, "4.4.1", sizeof(env->status));
+	tlspolicy_note_domain(env, NULL);
+	why_set(why, "smarthost %s could not be reached", u->text);
+	dr = dns_host(env->dns, u->host, u->port, timeout, &hosts, &w);
+	if (dr == DNS_FOUND) {
+		*out = try_hosts(env, u, NULL, &hosts, NULL, &reach, why);
+		(void)strlcpy(status, env->status, 16);
+	} else {
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "smarthost %s: %s",
+		    u->text, w.text);
+		keep_reason(why, &reach, &w, REACH_LOOKUP);
+	}
+	dns_hosts_free(&hosts);
+	return *out ? SESSION_OK : SESSION_TEMP;
+}
+
+enum session_result
 session_open(struct session_env *env, const char *domain,
     struct session **out, char status[16], struct why *why)
 {
@@ -389,32 +417,12 @@ session_open(struct session_env *env, const char *domain,
 	enum reach reach = REACH_NONE;
 	struct mtasts sts = { 0 };
 	enum dns_result dr;
-	struct why w;
-	size_t i;
 
 	*out = NULL;
+	(void)strlcpy(status, "4.4.1", 16);
 	(void)strlcpy(env->status, "4.4.1", sizeof(env->status));
 	tlspolicy_note_domain(env, domain);
-	why_set(why, "no smarthost could be reached");
-	if (domain == NULL) {
-		for (i = 0; i < conf->nsmarthosts && *out == NULL; i++) {
-			const struct conf_url *u = &conf->smarthosts[i];
-
-			dr = dns_host(env->dns, u->host, u->port, timeout,
-			    &hosts, &w);
-			if (dr == DNS_FOUND) {
-				*out = try_hosts(env, u, NULL, &hosts, NULL,
-				    &reach, why);
-			} else {
-				log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
-				    "smarthost %s: %s", u->text, w.text);
-				keep_reason(why, &reach, &w, REACH_LOOKUP);
-			}
-			dns_hosts_free(&hosts);
-		}
-		(void)strlcpy(status, env->status, 16);
-		return *out ? SESSION_OK : SESSION_TEMP;
-	}
+	why_set(why, "no MX host could be reached");
 	dr = dns_mx(env->dns, domain, (int)conf->smtp_port, timeout, &hosts,
 	    why);
 	switch (dr) {

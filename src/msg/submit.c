@@ -14,6 +14,7 @@
 #include "dsnparam.h"
 #include "envelope.h"
 #include "header.h"
+#include "journal.h"
 #include "log.h"
 #include "qfile.h"
 #include "submit.h"
@@ -698,6 +699,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 		goto out;
 	}
 	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
+	if (owner)	/* drop files: pickup records them */
+		journal_queued(conf, sp, id);
 	/* one line that pflogsumm counts as received: a drop file's is
 	 * the pickup's, when the runner takes it in */
 	if (!owner)

@@ -7,6 +7,7 @@
 
 #include "admin.h"
 #include "crash.h"
+#include "journal.h"
 #include "log.h"
 #include "qfile.h"
 #include "spool.h"
@@ -55,8 +56,8 @@ selected(const struct qfile *q, const struct admin_match *m)
 }
 
 enum admin_result
-admin_remove(struct spool *sp, const char *id, const struct admin_match *m,
-    struct why *why)
+admin_remove(struct spool *sp, const struct conf *conf, const char *id,
+    const struct admin_match *m, const struct admin_who *who, struct why *why)
 {
 	enum admin_result r;
 	struct qfile q;
@@ -64,10 +65,14 @@ admin_remove(struct spool *sp, const char *id, const struct admin_match *m,
 	if ((r = find(sp, id, &q, why)) != ADMIN_DONE)
 		return r;
 	/* no report: reports pending in its state go with it */
-	if (!selected(&q, m))
+	if (!selected(&q, m)) {
 		r = ADMIN_SKIPPED;
-	else if (qfile_remove_unsynced(sp, &q, why) == -1)
-		r = ADMIN_FAILED;
+	} else {
+		/* before the unlink: a crash between them re-records it */
+		journal_removed(conf, &q, who->name);
+		if (qfile_remove_unsynced(sp, &q, why) == -1)
+			r = ADMIN_FAILED;
+	}
 	qfile_close(&q);
 	return r;
 }

@@ -39,6 +39,8 @@ struct spool;
 
 /* Who acts: logged with each change (the uid before root became the
  * spool owner). name is borrowed. */
+struct conf;
+
 struct admin_who {
 	uid_t		 uid;
 	const char	*name;
@@ -58,8 +60,10 @@ enum admin_result {
 	ADMIN_FAILED,		/* the system failed: why says */
 };
 
-enum admin_result admin_remove(struct spool *, const char *id,
-	    const struct admin_match *, struct why *);
+/* The journal (journal.h) records who removed it, under conf. */
+enum admin_result admin_remove(struct spool *, const struct conf *,
+	    const char *id, const struct admin_match *,
+	    const struct admin_who *, struct why *);
 enum admin_result admin_hold(struct spool *, const char *id,
 	    const struct admin_match *, struct why *);
 enum admin_result admin_release(struct spool *, const char *id,

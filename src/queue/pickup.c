@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "crash.h"
 #include "envelope.h"
+#include "journal.h"
 #include "log.h"
 #include "pickup.h"
 #include "qfile.h"
@@ -235,6 +236,8 @@ queue_drop(struct pickup_ctx *pc, struct qfile *q, struct why *why)
 	if (qfile_commit(&w, cn.body_8bit, why) == -1)
 		res = PICKUP_DEFER;
 	(void)crash_stage(stage);
+	if (res == PICKUP_QUEUED)
+		journal_queued(pc->conf, pc->sp, q->id);
 out:
 	buf_free(&hb);
 	envelope_free(&env);

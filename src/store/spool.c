@@ -24,12 +24,14 @@
 static const struct {
 	const char	*name;
 	mode_t		 mode;
+	bool		 lazy;	/* made at first use, not at spool_open */
 } spool_dirs[] = {
-	[SPOOL_QUEUE] = { "queue", 0700 },
-	[SPOOL_INCOMING] = { "incoming", 03733 },
-	[SPOOL_CORRUPT] = { "corrupt", 0700 },
-	[SPOOL_HOLD] = { "hold", 0700 },
-	[SPOOL_MTASTS] = { "mta-sts", 0700 },
+	[SPOOL_QUEUE] = { "queue", 0700, false },
+	[SPOOL_INCOMING] = { "incoming", 03733, false },
+	[SPOOL_CORRUPT] = { "corrupt", 0700, false },
+	[SPOOL_HOLD] = { "hold", 0700, false },
+	[SPOOL_RATELIMIT] = { "ratelimit", 0700, true },
+	[SPOOL_MTASTS] = { "mta-sts", 0700, false },
 };
 #define SPOOL_NDIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
 
@@ -160,6 +162,8 @@ make_layout(struct spool *sp, struct why *why)
 	size_t i;
 
 	for (i = 0; i < SPOOL_NDIRS; i++) {
+		if (spool_dirs[i].lazy)
+			continue;
 		if (fstatat(sp->top, spool_dirs[i].name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT &&
 		    make_node(sp, spool_dirs[i].name, spool_dirs[i].mode,
@@ -1029,4 +1033,110 @@ spool_trigger_listen(struct spool *sp, struct why *why)
 	if ((fd = open_trigger(sp, O_RDWR)) == -1)
 		why_errno(why, "open %s/trigger", sp->path);
 	return fd;
+}
+
+/* A lazy directory (owner only): made when missing, then checked. */
+static int
+lazy_dir(struct spool *sp, enum spool_dir d, struct why *why)
+{
+	struct stat st;
+
+	if (sp->dirfd[d] != -1)
+		return sp->dirfd[d];
+	if (fstatat(sp->top, spool_dirs[d].name, &st, AT_SYMLINK_NOFOLLOW) ==
+	    -1 && errno == ENOENT && make_node(sp, spool_dirs[d].name,
+	    spool_dirs[d].mode, false, why) == -1)
+		return -1;
+	if (check_dir(sp, spool_dirs[d].name, spool_dirs[d].mode, why) == -1)
+		return -1;
+	return dirfd_of(sp, d, why);
+}
+
+/* dir/name for reading and writing: a regular file with one link. */
+static int
+open_rw(int dfd, enum spool_dir d, const char *name, struct why *why)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		why_errno(why, "open %s/%s", spool_dirs[d].name, name);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		why_set(why, "open %s/%s: not a regular file with one link",
+		    spool_dirs[d].name, name);
+		(void)close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Makes dir/name whole: a temporary file of our own (".name.PID": no
+ * other process writes it; one left by a crashed process of the same pid
+ * is replaced), fsync, rename without replacing (another process that
+ * made it first wins), fsync the directory.
+ */
+static int
+make_counter(struct spool *sp, int dfd, enum spool_dir d, const char *name,
+    const void *init, size_t len, struct why *why)
+{
+	char tmp[SPOOL_MAX_NAME + 32];
+	int fd, rc = -1;
+	ssize_t w;
+
+	(void)snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		why_errno(why, "create %s/%s", spool_dirs[d].name, tmp);
+		return -1;
+	}
+	while ((w = write(fd, init, len)) == -1 && errno == EINTR)
+		continue;
+	if (w != (ssize_t)len || fsync(fd) == -1) {
+		if (w >= 0 && w != (ssize_t)len)
+			errno = EIO;
+		why_errno(why, "write %s/%s", spool_dirs[d].name, tmp);
+		(void)close(fd);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		why_errno(why, "close %s/%s", spool_dirs[d].name, tmp);
+		goto out;
+	}
+	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == -1 &&
+	    errno != EEXIST) {
+		why_errno(why, "rename %s/%s", spool_dirs[d].name, tmp);
+		goto out;
+	}
+	rc = spool_sync_dir(sp, d, why);
+out:
+	(void)unlinkat(dfd, tmp, 0);	/* ENOENT once renamed */
+	return rc;
+}
+
+int
+spool_counter_open(struct spool *sp, enum spool_dir d, const char *name,
+    const void *init, size_t len, struct why *why)
+{
+	int dfd, fd;
+
+	if (!name_ok(name)) {
+		why_set(why, "open %s/%s: bad name", spool_dirs[d].name, name);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dfd = lazy_dir(sp, d, why)) == -1)
+		return -1;
+	if ((fd = open_rw(dfd, d, name, why)) != -1 || errno != ENOENT)
+		return fd;
+	if (make_counter(sp, dfd, d, name, init, len, why) == -1)
+		return -1;
+	return open_rw(dfd, d, name, why);
 }

@@ -34,6 +34,7 @@ enum spool_dir {
 	SPOOL_INCOMING,
 	SPOOL_CORRUPT,
 	SPOOL_HOLD,
+	SPOOL_RATELIMIT,	/* 0700, made at first use: relay counters */
 	SPOOL_MTASTS,	/* mta-sts/: cached MTA-STS policies, by domain */
 };
 
@@ -163,6 +164,15 @@ void	spool_iter_close(struct spool_iter *);
  * writer's leftovers).
  */
 void	spool_clean_temp(struct spool *, enum spool_dir, time_t max_age);
+
+/*
+ * A small file updated in place (a rate counter): dir/name opened for
+ * reading and writing, without following links, a regular file with one
+ * link; when missing, the directory and the file (with the len bytes
+ * of init, committed whole) are made first. Owner only. -1 with why.
+ */
+int	spool_counter_open(struct spool *, enum spool_dir, const char *name,
+	    const void *init, size_t len, struct why *);
 
 /* Wakes a listening runner: 0 if one was listening, -1 (ENXIO) if not. */
 int	spool_trigger(struct spool *);

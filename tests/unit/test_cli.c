@@ -99,6 +99,8 @@ cli_show(struct buf *b, const struct cli *c)
 		    "deliver" : c->admin == CLI_ADMIN_REMOVE ? "rm" :
 		    c->admin == CLI_ADMIN_HOLD ? "hold" :
 		    c->admin == CLI_ADMIN_RELEASE ? "release" : "?");
+	if (c->status_id != NULL)
+		buf_printf(b, " s=%s", c->status_id);
 	for (i = 0; i < c->noverrides; i++)
 		buf_printf(b, " O:%s=%s", c->overrides[i].key,
 		    c->overrides[i].value);
@@ -123,6 +125,22 @@ static const struct cli_case cases[] = {
 	{ "-bp -j", { "sendmail", "-bpj", NULL },
 	    "USAGE: unknown option: -bpj" },
 	{ "-bp then -j", { "sendmail", "-bp", "-j", NULL }, "mode=list json" },
+
+	/* -s: mailq's delivery status; sendmail's ignored flag elsewhere */
+	{ "mailq -s id", { "mailq", "-s", "1LHC3QOBGO4C3S", NULL },
+	    "mode=list s=1LHC3QOBGO4C3S" },
+	{ "mailq -sID -j", { "mailq", "-s1LHC3QOBGO4C3S", "-j", NULL },
+	    "mode=list json s=1LHC3QOBGO4C3S" },
+	{ "-bp -s msgid", { "sendmail", "-bp", "-s", "<a@b>", NULL },
+	    "mode=list s=<a@b>" },
+	{ "mailq -s without a value", { "mailq", "-s", NULL },
+	    "USAGE: option requires a value: -s" },
+	{ "mailq -s empty", { "mailq", "-s", "", NULL },
+	    "USAGE: -s: give a queue id or a Message-ID" },
+	{ "sendmail -s ignored", { "sendmail", "-s", "a@b", NULL },
+	    "mode=submit rcpts=a@b" },
+	{ "sendmail -s before -bp", { "sendmail", "-s", "x", "-bp", NULL },
+	    "USAGE: -bp takes no recipients" },
 
 	/* command lines real callers use */
 	{ "cron", { "/usr/sbin/sendmail", "-FCronDaemon", "-i", "-B8BITMIME",
