@@ -15,6 +15,9 @@
 #                 iproute2 (ss, used by wait_for_port) coreutils (timeout)
 #                 time (/usr/bin/time -v, peak RSS in tests and bench)
 #                 jq (the delivery tests read smtpd.py's envelope JSON)
+#                 ldnsutils (ldns-keygen, ldns-signzone: tlspolicy.bats signs
+#                 its DANE test zones, served by a validating unbound through
+#                 tests/lib/dnssec-server.sh)
 #   logs:         pflogsumm (tests/cli/logs.bats runs the real one over a
 #                 test run's log: Postfix's program names and line shapes;
 #                 it needs perl and libdate-calc-perl, not postfix)
@@ -39,7 +42,8 @@ set -u
 
 PACKAGES="build-essential pkg-config libssl-dev libc-ares-dev libbsd-dev
 openssl ca-certificates python3 python3-aiosmtpd bats strace unbound
-util-linux procps iproute2 coreutils time jq clang libclang-rt-14-dev git
+util-linux procps iproute2 coreutils time jq ldnsutils clang libclang-rt-14-dev
+git
 php-cli php-symfony-mailer git-email libmailtools-perl systemd
 dpkg-dev debhelper lintian debootstrap man-db pflogsumm"
 # Fallback if apt-cache cannot tell us (Debian 12's postfix 3.7).

@@ -40,6 +40,7 @@ enum conf_type {
 	CONF_T_ROUTE,		/* repeatable relay_for "SENDER URL..." */
 	CONF_T_LIMIT,		/* repeatable relay_limit "HOST N/h" */
 	CONF_T_ORDER,		/* failover | roundrobin */
+	CONF_T_TLS_POLICY,	/* repeatable "domain level" */
 };
 
 /* An empty value unsets the key (NULL: "none") instead of an error. */
@@ -78,6 +79,9 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F_OPTIONAL },
 	{ "tls_key_file", CONF_T_STRING, NULL, 0, 0, F(tls_key_file),
 	    CONF_F_OPTIONAL },
+	{ "tls_policy", CONF_T_TLS_POLICY, NULL, 0, 0, F(tls_policies), 0 },
+	{ "mta_sts", CONF_T_BOOL, "yes", 0, 0, F(mta_sts), 0 },
+	{ "mta_sts_port", CONF_T_INT, "443", 1, 65535, F(mta_sts_port), 0 },
 	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
 	{ "oauth2_token_timeout", CONF_T_DURATION, "30s", 1, CONF_VALUE_HOUR,
 	    F(oauth2_token_timeout), 0 },
@@ -175,7 +179,7 @@ conf_key_repeatable(const char *key)
 
 	return k != NULL && (k->type == CONF_T_URLS ||
 	    k->type == CONF_T_SENDER_MAP || k->type == CONF_T_ROUTE ||
-	    k->type == CONF_T_LIMIT);
+	    k->type == CONF_T_LIMIT || k->type == CONF_T_TLS_POLICY);
 }
 
 /* Untrusted text for an error message: printable and capped. */
@@ -258,6 +262,12 @@ conf_clear_lists(struct conf *c, enum conf_type type)
 		free(c->smarthosts);
 		c->smarthosts = NULL;
 		c->nsmarthosts = 0;
+	} else if (type == CONF_T_TLS_POLICY) {
+		for (i = 0; i < c->ntls_policies; i++)
+			free(c->tls_policies[i].domain);
+		free(c->tls_policies);
+		c->tls_policies = NULL;
+		c->ntls_policies = 0;
 	} else {
 		for (i = 0; i < c->nsender_maps; i++) {
 			free(c->sender_maps[i].user);
@@ -382,6 +392,7 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
     struct why *why)
 {
 	void *field = (char *)c + k->off;
+	struct conf_tls_policy tp;
 	struct conf_url u;
 	int choice;
 	bool b;
@@ -436,6 +447,11 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return 0;
 	case CONF_T_SENDER_MAP:
 		return conf_add_sender_map(c, v, why);
+	case CONF_T_TLS_POLICY:
+		if (conf_tlspol_parse(v, &tp, why) == -1)
+			return -1;
+		conf_tlspol_add(&c->tls_policies, &c->ntls_policies, &tp);
+		return 0;
 	case CONF_T_ROUTE:
 		return conf_relay_route_add(c, v, why);
 	case CONF_T_LIMIT:
@@ -744,6 +760,7 @@ conf_free(struct conf *c)
 		case CONF_T_SENDER_MAP:
 		case CONF_T_ROUTE:
 		case CONF_T_LIMIT:
+		case CONF_T_TLS_POLICY:
 			conf_clear_lists(c, k->type);
 			break;
 		default:

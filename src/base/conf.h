@@ -6,8 +6,8 @@
  * line or after white space; the value is the rest of the line with the
  * surrounding white space removed. A repeated single-valued key: the last
  * one wins; repeatable keys (smarthost, sender_map, relay_for,
- * relay_limit) add an entry each, and
- * an empty value empties their list.
+ * relay_limit, tls_policy) add an entry each, and an empty value empties
+ * their list.
  *
  * conf_new() returns the table's defaults; conf_parse() is a pure function
  * over bytes (no I/O); conf_load() reads a file and calls it; conf_set()
@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "conf_tlspol.h"	/* struct conf_tls_policy */
 #include "conf_url.h"		/* struct conf_url for conf.smarthosts */
 #include "log.h"
 
@@ -71,9 +72,13 @@ struct conf {
 	struct conf_limit *limits;	/* relay_limit */
 	size_t	 nlimits;
 	bool	 relay_roundrobin;	/* smarthost_order roundrobin */
+	struct conf_tls_policy *tls_policies;	/* tls_policy lines */
+	size_t	 ntls_policies;
 	bool	 tls_verify, auth_plaintext;
 	bool	 t_args_remove;
 	bool	 mx_allow_loopback;	/* MX hosts on 127/8, ::1 are fine */
+	bool	 mta_sts;	/* MTA-STS for MX delivery */
+	long	 mta_sts_port;	/* HTTPS port of mta-sts.DOMAIN (443) */
 	enum log_dest log;
 	long	 smtp_port, concurrency, max_recipients;
 	long	 max_hops;		/* Received: fields before a loop */
@@ -104,7 +109,8 @@ int	conf_set(struct conf *, const char *key, const char *value,
  */
 int	conf_finish(struct conf *, struct why *);
 bool	conf_has_key(const char *key);
-/* smarthost, sender_map, relay_for, relay_limit: each line adds one */
+/* smarthost, sender_map, relay_for, relay_limit, tls_policy: each line
+ * adds one */
 bool	conf_key_repeatable(const char *key);
 /* The i-th key of the table (for docs and tests), NULL past the end. */
 const char *conf_key_name(size_t i);

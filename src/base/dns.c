@@ -28,8 +28,11 @@
 #define DNS_T_CNAME	5
 #define DNS_T_MX	15
 #define DNS_T_AAAA	28
+#define DNS_T_TLSA	52
+#define DNS_T_TXT	16
 #define DNS_C_IN	1
 #define DNS_MX_MAX	100	/* MX records looked at before ordering */
+#define DNS_EDNS_SIZE	1232	/* our EDNS UDP size (DNS flag day 2020) */
 
 struct dns {
 	ares_channel	ch;
@@ -56,6 +59,10 @@ struct dns_lookup {
 	const char		*reason;	/* static text */
 	unsigned char		*abuf;	/* MX: copy of the answer */
 	int			 alen;
+	bool			 ad;	/* every answer so far had AD */
+	bool			 answered;	/* a reply was parsed */
+	struct dns_tlsa		*tlsa;	/* TLSA: the records go here */
+	struct dns_txt		*txt;	/* TXT: the records go here */
 	struct sockaddr_storage	 addrs[DNS_MAX_ADDRS];
 	socklen_t		 addrlens[DNS_MAX_ADDRS];
 	size_t			 naddrs;
@@ -116,7 +123,7 @@ dns_new(const char *servers, struct why *why)
 	 */
 	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS |
 	    ARES_FLAG_NOCHECKRESP;
-	opt.ednspsz = 1232;
+	opt.ednspsz = DNS_EDNS_SIZE;
 	opt.timeout = 1000;	/* ms per try; c-ares doubles it per round */
 	opt.tries = 3;
 	rc = ares_init_options(&d->ch, &opt, ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ |
@@ -274,6 +281,11 @@ dns_scan(struct dns_lookup *l, const unsigned char *abuf, int alen,
 			if ((rtype == DNS_T_A && rdlen == 4) ||
 			    (rtype == DNS_T_AAAA && rdlen == 16))
 				dns_add_addr(l, rtype, p);
+			if (rtype == DNS_T_TLSA && l->tlsa != NULL)
+				(void)dns_tlsa_add(l->tlsa, p,
+				    (size_t)rdlen);	/* counted there */
+			if (rtype == DNS_T_TXT && l->txt != NULL)
+				dns_txt_add(l->txt, p, (size_t)rdlen);
 			found++;
 		}
 		p += rdlen;
@@ -289,10 +301,56 @@ bad:
 
 static void	dns_cb(void *, int, int, unsigned char *, int);
 
+/*
+ * ares_send() hands over any reply as ARES_SUCCESS; the status
+ * ares_query() would have made of its RCODE (ares_query.c's qcallback).
+ */
+static int
+dns_rcode_status(const unsigned char *abuf)
+{
+	unsigned ancount = (unsigned)(abuf[6] << 8 | abuf[7]);
+
+	switch (abuf[3] & 0x0f) {
+	case 0:		/* NOERROR */
+		return ancount > 0 ? ARES_SUCCESS : ARES_ENODATA;
+	case 1:		/* FORMERR */
+		return ARES_EFORMERR;
+	case 2:		/* SERVFAIL */
+		return ARES_ESERVFAIL;
+	case 3:		/* NXDOMAIN */
+		return ARES_ENOTFOUND;
+	case 4:		/* NOTIMP */
+		return ARES_ENOTIMP;
+	case 5:		/* REFUSED */
+		return ARES_EREFUSED;
+	default:
+		return ARES_EBADRESP;
+	}
+}
+
+/*
+ * ares_query() with the AD bit set in the query (RFC 6840 5.7): a
+ * validating resolver then says in its reply whether it validated the
+ * answer, which DANE needs (RFC 7672 2.2). EDNS as the channel has it.
+ */
 static void
 dns_start(struct dns_lookup *l)
 {
-	ares_query(l->d->ch, l->qname, DNS_C_IN, l->type, dns_cb, l);
+	unsigned char *q = NULL;
+	int qlen = 0, rc;
+
+	rc = ares_create_query(l->qname, DNS_C_IN, l->type, 0, 1, &q, &qlen,
+	    DNS_EDNS_SIZE);
+	if (rc != ARES_SUCCESS || q == NULL || qlen < 12) {
+		if (q != NULL)
+			ares_free_string(q);
+		dns_cb(l, rc != ARES_SUCCESS ? rc : ARES_EBADQUERY, 0, NULL,
+		    0);
+		return;
+	}
+	q[3] |= 0x20;	/* AD */
+	ares_send(l->d->ch, q, qlen, dns_cb, l);
+	ares_free_string(q);
 }
 
 static void
@@ -352,6 +410,13 @@ dns_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	int n;
 
 	(void)timeouts;	/* the deadline is ours, not a count of tries */
+	if (abuf != NULL && alen >= 12) {
+		/* NXDOMAIN and NODATA count too (validated denial) */
+		l->ad = l->ad && (abuf[3] & 0x20) != 0;
+		l->answered = true;
+		if (status == ARES_SUCCESS)
+			status = dns_rcode_status(abuf);
+	}
 	if ((status != ARES_SUCCESS && status != ARES_ENODATA) ||
 	    abuf == NULL) {
 		dns_fail(l, status);
@@ -399,6 +464,7 @@ dns_lookup_init(struct dns_lookup *l, struct dns *d, const char *name,
 		n--;
 	l->qname = xstrndup(name, n);
 	l->type = type;
+	l->ad = true;
 	d->pending++;
 	dns_start(l);
 }
@@ -670,7 +736,7 @@ dns_mx_records(const struct dns_lookup *l, struct ares_mx_reply **mx,
 static int
 dns_mx_stage(struct dns *d, const char *domain, const char *cd,
     int64_t deadline, struct ares_mx_reply **mx, struct dns_mxrec *v,
-    size_t *n, enum dns_result *res, struct why *why)
+    size_t *n, bool *secure, enum dns_result *res, struct why *why)
 {
 	struct dns_lookup l;
 	size_t numeric = 0, bad = 0;
@@ -679,6 +745,7 @@ dns_mx_stage(struct dns *d, const char *domain, const char *cd,
 	dns_lookup_init(&l, d, domain, DNS_T_MX);
 	dns_run(d, deadline);
 	*n = 0;
+	*secure = l.answered && l.ad;
 	switch (l.res) {
 	case DNS_LK_FOUND:
 		break;
@@ -739,10 +806,11 @@ dns_mx(struct dns *d, const char *domain, int port, int timeout_ms,
 	enum dns_result res = DNS_FOUND;
 	socklen_t len;
 	size_t n;
-	bool temp;
+	bool temp, secure = false;
 
 	out->v = NULL;
 	out->n = 0;
+	out->secure = false;
 	cd = dns_util_clean(&b, domain);
 	if (domain[0] == '[' && dns_ip_literal(domain, port, &ss, &len)) {
 		/* A domain literal (RFC 5321 4.1.3) needs no lookup. */
@@ -754,10 +822,12 @@ dns_mx(struct dns *d, const char *domain, int port, int timeout_ms,
 		why_set(why, "MX lookup for %s: bad domain name", cd);
 		goto out;
 	}
-	if (dns_mx_stage(d, domain, cd, deadline, &mx, v, &n, &res, why) == -1)
+	if (dns_mx_stage(d, domain, cd, deadline, &mx, v, &n, &secure, &res,
+	    why) == -1)
 		goto out;
 	dns_resolve_hosts(d, v, n, port, deadline, out, &temp, &reason,
 	    &rname);
+	out->secure = secure;
 	if (out->n == 0) {
 		res = temp ? DNS_RETRY : DNS_NOTFOUND;
 		if (n == 1 && v[0].name == domain && !temp)
@@ -772,5 +842,111 @@ out:
 		ares_free_data(mx);
 	buf_free(&b);
 	buf_free(&b2);
+	return res;
+}
+
+enum dns_tlsa_result
+dns_tlsa(struct dns *d, const char *host, int port, int timeout_ms,
+    struct dns_tlsa *out, struct why *why)
+{
+	struct dns_lookup l;
+	struct buf b = { 0 };
+	enum dns_tlsa_result res;
+	char *name;
+	const char *cn;
+
+	memset(out, 0, sizeof(*out));
+	name = xasprintf("_%d._tcp.%s", port, host);
+	cn = dns_util_clean(&b, name);
+	if (!dns_util_name_ok(name)) {
+		why_set(why, "TLSA lookup for %s: bad name", cn);
+		res = DNS_TLSA_RETRY;
+		goto out;
+	}
+	dns_lookup_init(&l, d, name, DNS_T_TLSA);
+	l.tlsa = out;
+	dns_run(d, dns_now_ms() + timeout_ms);
+	switch (l.res) {
+	case DNS_LK_FOUND:
+		res = !l.ad ? DNS_TLSA_INSECURE : out->n > 0 ?
+		    DNS_TLSA_USABLE : DNS_TLSA_UNUSABLE;
+		why_set(why, "TLSA lookup for %s: %zu usable, %zu unusable "
+		    "record%s%s", cn, out->n, out->unusable,
+		    out->n + out->unusable == 1 ? "" : "s",
+		    l.ad ? "" : " (not validated)");
+		break;
+	case DNS_LK_NODATA:
+	case DNS_LK_NXDOMAIN:
+		res = l.answered && l.ad ? DNS_TLSA_NONE : DNS_TLSA_INSECURE;
+		why_set(why, "TLSA lookup for %s: no records%s", cn,
+		    res == DNS_TLSA_NONE ? "" : " (not validated)");
+		break;
+	case DNS_LK_BAD:
+	case DNS_LK_TEMP:
+	default:
+		res = DNS_TLSA_RETRY;
+		why_set(why, "TLSA lookup for %s: %s", cn, l.reason);
+		break;
+	}
+	if (res != DNS_TLSA_USABLE)
+		dns_tlsa_free(out);
+	dns_lookup_free(&l);
+out:
+	free(name);
+	buf_free(&b);
+	return res;
+}
+
+void
+dns_txt_free(struct dns_txt *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->n; i++)
+		free(t->v[i]);
+	t->n = 0;
+}
+
+enum dns_result
+dns_txt(struct dns *d, const char *name, int timeout_ms,
+    struct dns_txt *out, struct why *why)
+{
+	struct dns_lookup l;
+	struct buf b = { 0 };
+	enum dns_result res;
+	const char *cn;
+
+	memset(out, 0, sizeof(*out));
+	cn = dns_util_clean(&b, name);
+	if (!dns_util_name_ok(name)) {
+		why_set(why, "TXT lookup for %s: bad name", cn);
+		buf_free(&b);
+		return DNS_NOTFOUND;
+	}
+	dns_lookup_init(&l, d, name, DNS_T_TXT);
+	l.txt = out;
+	dns_run(d, dns_now_ms() + timeout_ms);
+	switch (l.res) {
+	case DNS_LK_FOUND:
+		res = DNS_FOUND;
+		break;
+	case DNS_LK_NODATA:
+	case DNS_LK_NXDOMAIN:
+	case DNS_LK_BAD:
+		res = DNS_NOTFOUND;
+		why_set(why, "TXT lookup for %s: %s", cn, l.reason);
+		break;
+	case DNS_LK_TEMP:
+	default:
+		res = DNS_RETRY;
+		why_set(why, "TXT lookup for %s: %s", cn, l.reason);
+		break;
+	}
+	if (res != DNS_FOUND)
+		dns_txt_free(out);
+	dns_lookup_free(&l);
+	buf_free(&b);
 	return res;
 }

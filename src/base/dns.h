@@ -78,6 +78,12 @@ struct dns_host {
 struct dns_hosts {
 	struct dns_host	*v;
 	size_t		 n;
+	/*
+	 * dns_mx(): the MX answer (or, without MX records, the NODATA
+	 * answer) came with the AD bit: the resolver validated it with
+	 * DNSSEC (RFC 7672 2.2: DANE applies only then).
+	 */
+	bool		 secure;
 };
 
 /*
@@ -101,6 +107,67 @@ enum dns_result	dns_host(struct dns *, const char *name, int port,
 void		dns_hosts_free(struct dns_hosts *);
 /* Keeps the first n hosts (the most preferred), frees the rest. */
 void		dns_hosts_truncate(struct dns_hosts *, size_t n);
+
+/*
+ * TLSA records of an SMTP server (RFC 6698, RFC 7672 2.2), for DANE.
+ * Every query sets the AD bit (RFC 6840 5.7), and a reply counts as
+ * validated only when the resolver sets AD in it: the resolver must
+ * validate DNSSEC and be trusted, local or on a trusted path (RFC 7672
+ * 8.1), since anyone on the path could set the bit.
+ */
+#define DNS_TLSA_MAX		16	/* usable records kept */
+#define DNS_TLSA_DATA_MAX	8192	/* bytes of association data */
+
+struct dns_tlsa_rec {
+	unsigned char	 usage, selector, mtype;
+	unsigned char	*data;
+	size_t		 len;
+};
+
+struct dns_tlsa {
+	struct dns_tlsa_rec	*v;		/* usable records */
+	size_t			 n;
+	size_t			 unusable;	/* records left out */
+};
+
+enum dns_tlsa_result {
+	DNS_TLSA_USABLE,	/* validated, at least one usable record */
+	DNS_TLSA_UNUSABLE,	/* validated records, none usable */
+	DNS_TLSA_NONE,		/* validated: no TLSA records (NXDOMAIN or
+				 * NODATA) */
+	DNS_TLSA_INSECURE,	/* the answer was not validated (no AD) */
+	DNS_TLSA_RETRY,		/* SERVFAIL (also a bogus answer), timeout,
+				 * malformed reply */
+};
+
+/*
+ * TLSA of _PORT._tcp.HOST, following CNAMEs (every answer of the chain
+ * must be validated). out is caller-owned: dns_tlsa_free() it after any
+ * result. why says what for DNS_TLSA_RETRY (and a short note otherwise).
+ */
+/*
+ * TXT records of name (MTA-STS's _mta-sts.DOMAIN): each record's
+ * character-strings joined, as RFC 7208 3.3 and RFC 8461 3.1 read them;
+ * at most DNS_TXT_MAX records of DNS_TXT_LEN bytes each are kept.
+ * DNS_FOUND (records in out), DNS_NOTFOUND (NXDOMAIN, NODATA), DNS_RETRY.
+ * Free out with dns_txt_free() after any result.
+ */
+#define DNS_TXT_MAX	16
+#define DNS_TXT_LEN	4096
+
+struct dns_txt {
+	char	*v[DNS_TXT_MAX];	/* NUL-terminated, may hold NULs */
+	size_t	 len[DNS_TXT_MAX];
+	size_t	 n;
+};
+
+enum dns_result	dns_txt(struct dns *, const char *name, int timeout_ms,
+		    struct dns_txt *out, struct why *);
+void	dns_txt_free(struct dns_txt *);
+
+enum dns_tlsa_result dns_tlsa(struct dns *, const char *host, int port,
+	    int timeout_ms, struct dns_tlsa *out, struct why *);
+void	dns_tlsa_free(struct dns_tlsa *);
 
 /* ---- pure parts, exposed for the table tests ---- */
 
@@ -157,5 +224,26 @@ bool	dns_hostname_ok(const char *name);
  */
 bool	dns_ip_literal(const char *name, int port,
 	    struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * One TLSA RDATA (len bytes, untrusted): 1 when it is usable for SMTP and
+ * was added to out (at most DNS_TLSA_MAX are kept), 0 when it is not
+ * (out->unusable counts it), -1 when it is malformed (under 4 bytes:
+ * counted as unusable too). Usable (RFC 7672 3.1.3, RFC 7671 5): usage
+ * DANE-TA(2) or DANE-EE(3), selector Cert(0) or SPKI(1), matching type
+ * Full(0) with 1..DNS_TLSA_DATA_MAX bytes, SHA2-256(1) with 32 or
+ * SHA2-512(2) with 64. PKIX-TA(0) and PKIX-EE(1) are unusable in SMTP.
+ */
+int	dns_tlsa_add(struct dns_tlsa *out, const unsigned char *rd,
+	    size_t len);
+
+/*
+ * One TXT RDATA (len bytes, untrusted) added to out as its
+ * character-strings joined: a length byte then that many bytes, each; a
+ * last string cut short by the RDATA's end gives what is there; the
+ * result is capped at DNS_TXT_LEN bytes. Past DNS_TXT_MAX records the
+ * RDATA is ignored.
+ */
+void	dns_txt_add(struct dns_txt *out, const unsigned char *rd, size_t len);
 
 #endif

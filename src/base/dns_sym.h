@@ -11,6 +11,7 @@
 
 #define DNS_SYM_LIST(X)							\
 	X(ares_cancel)							\
+	X(ares_create_query)						\
 	X(ares_destroy)							\
 	X(ares_expand_name)						\
 	X(ares_free_data)						\
@@ -23,7 +24,7 @@
 	X(ares_library_init)						\
 	X(ares_parse_mx_reply)						\
 	X(ares_process_fd)						\
-	X(ares_query)							\
+	X(ares_send)							\
 	X(ares_set_servers_ports)					\
 	X(ares_strerror)						\
 	X(ares_timeout)							
@@ -36,6 +37,7 @@ static struct {
 } dns_sym;
 
 #define ares_cancel		(*dns_sym.p_ares_cancel)
+#define ares_create_query	(*dns_sym.p_ares_create_query)
 #define ares_destroy		(*dns_sym.p_ares_destroy)
 #define ares_expand_name	(*dns_sym.p_ares_expand_name)
 #define ares_free_data		(*dns_sym.p_ares_free_data)
@@ -48,7 +50,7 @@ static struct {
 #define ares_library_init	(*dns_sym.p_ares_library_init)
 #define ares_parse_mx_reply	(*dns_sym.p_ares_parse_mx_reply)
 #define ares_process_fd		(*dns_sym.p_ares_process_fd)
-#define ares_query		(*dns_sym.p_ares_query)
+#define ares_send		(*dns_sym.p_ares_send)
 #define ares_set_servers_ports	(*dns_sym.p_ares_set_servers_ports)
 #define ares_strerror		(*dns_sym.p_ares_strerror)
 #define ares_timeout		(*dns_sym.p_ares_timeout)

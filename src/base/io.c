@@ -35,6 +35,7 @@ struct io {
 	struct buf	 wbuf;
 	int		 timeout_ms;
 	bool		 dead;		/* a failure left it unusable */
+	bool		 eof;		/* the peer closed its side */
 	struct why	 dead_why;
 	void		(*trace)(void *, char, const char *, size_t);
 	void		*trace_arg;
@@ -133,6 +134,12 @@ io_tls_verified(const struct io *io)
 	return io->tls_up && tls_conn_verified(io->tls);
 }
 
+bool
+io_tls_dane(const struct io *io)
+{
+	return io->tls_up && tls_conn_dane(io->tls);
+}
+
 /* Marks the connection unusable; later operations report why. */
 static int
 io_die(struct io *io, const struct why *why)
@@ -215,12 +222,42 @@ io_fill(struct io *io, int64_t deadline, struct why *why)
 			return -1;
 	}
 	if (n == 0) {
+		io->eof = true;
 		why_set(why, "connection closed by server");
 		return -1;
 	}
 	io->rbuf.len += (size_t)n;
 	io->rbuf.data[io->rbuf.len] = '\0';
 	return 1;
+}
+
+int
+io_read_all(struct io *io, struct buf *out, size_t max, struct why *why)
+{
+	int64_t deadline = net_deadline(io->timeout_ms);
+	struct why w;
+	size_t avail;
+
+	buf_reset(out);
+	if (io->dead) {
+		*why = io->dead_why;
+		return -1;
+	}
+	for (;;) {
+		avail = io_pending(io);
+		if (out->len + avail > max) {
+			why_set(why, "more than %zu bytes from server", max);
+			return io_die(io, why);
+		}
+		buf_add(out, io->rbuf.data + io->rpos, avail);
+		io->rpos += avail;
+		if (io_fill(io, deadline, &w) == -1) {
+			if (io->eof)
+				return 0;
+			*why = w;
+			return -1;
+		}
+	}
 }
 
 int

@@ -68,6 +68,13 @@ int	io_getline_until(struct io *, struct buf *out, size_t max,
 	    int64_t deadline, struct why *);
 
 /*
+ * Reads everything until the peer closes (max bytes at most: more fails
+ * with "more than N bytes from server"), all within one deadline (the
+ * io_set_timeout one). out is reset first. 0, or -1 with why.
+ */
+int	io_read_all(struct io *, struct buf *out, size_t max, struct why *);
+
+/*
  * Buffers bytes for writing. Once the buffer holds IO_WBUF_MAX bytes it is
  * written out (within the deadline); a failure then is remembered, later
  * writes are dropped, and the next io_flush reports it.
@@ -101,6 +108,8 @@ const char *io_tls_info(const struct io *);
 const char *io_tls_verify(const struct io *);
 /* True when the certificate verified (chain and the name checked). */
 bool	io_tls_verified(const struct io *);
+/* True when DANE verified it (tls_ctx_dane). */
+bool	io_tls_dane(const struct io *);
 
 /*
  * Optional trace hook for `sendmail -v`: called with each line read

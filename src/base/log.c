@@ -373,6 +373,8 @@ log_delivery(const struct log_delivery *d)
 	log_clean(&b, d->reply ? d->reply : "", d->reply ?
 	    strlen(d->reply) : 0, LOG_REPLY_MAX);
 	buf_addc(&b, ')');
+	if (d->tls != NULL && d->tls[0] != '\0')
+		buf_printf(&b, ", tls=%s", d->tls);
 	log_line(LOG_PROG_SMTP, d->dsn[0] == '2' ? LOG_INFO : LOG_WARNING,
 	    "%s", buf_cstr(&b));
 	buf_free(&b);

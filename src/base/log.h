@@ -121,7 +121,11 @@ void	log_msg_notice(const char *id, bool postmaster, enum log_report,
  * dsn=X.Y.Z, status=sent (reply)". relay and orig_to may be NULL; the
  * reply is cleaned and capped here. Nothing goes between delays= and
  * status= that Postfix does not write there: pflogsumm's pattern would
- * not match (TLS has its own line, as in Postfix). delays are Postfix's
+ * not match (TLS has its own line, as in Postfix). The TLS outcome and
+ * policy (tls, "verified policy=verify TLSv1.3 with cipher ...", or NULL)
+ * come last, after the reply: ", tls=...", where pflogsumm's patterns
+ * (status=deferred \(([^)]+), status=bounced \((.+)\)) do not look,
+ * and tls never holds a parenthesis. delays are Postfix's
  * four parts of delay (sendmail.8 LOGGING says what each is in minimta);
  * they print as Postfix prints them (two significant digits, 0 under
  * 10 ms, whole seconds from 10 s).
@@ -136,6 +140,7 @@ struct log_delivery {
 	const char	*dsn;
 	const char	*status;	/* sent, deferred, bounced, expired */
 	const char	*reply;
+	const char	*tls;		/* NULL: no tls= field */
 };
 void	log_delivery(const struct log_delivery *);
 

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,7 +38,11 @@
 #endif
 
 struct tls_ctx {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	bool		 dane_ready;	/* SSL_CTX_dane_enable done */
+	char		*dane_base;
+	struct tls_tlsa	*dane;		/* data owned */
+	size_t		 ndane;
 };
 
 struct tls_conn {
@@ -45,6 +50,8 @@ struct tls_conn {
 	bool	 enforce;	/* verify_name given: fail the handshake */
 	bool	 verified;
 	bool	 failed;	/* fatal error: no close_notify */
+	bool	 dane;		/* DANE records given */
+	bool	 dane_ok;	/* and one matched */
 	char	 info[128];
 	char	 vtext[256];
 };
@@ -198,13 +205,88 @@ tls_ctx_new(const struct tls_config *cf, struct why *why)
 	return t;
 }
 
+static void
+tls_dane_clear(struct tls_ctx *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ndane; i++)
+		free((void *)(uintptr_t)t->dane[i].data);
+	free(t->dane);
+	free(t->dane_base);
+	t->dane = NULL;
+	t->dane_base = NULL;
+	t->ndane = 0;
+}
+
 void
 tls_ctx_free(struct tls_ctx *t)
 {
 	if (t == NULL)
 		return;
+	tls_dane_clear(t);
 	SSL_CTX_free(t->ctx);
 	free(t);
+}
+
+int
+tls_ctx_dane(struct tls_ctx *t, const char *base, const struct tls_tlsa *v,
+    size_t n, struct why *why)
+{
+	unsigned char *data;
+	char r[256];
+	size_t i;
+
+	tls_dane_clear(t);
+	if (n == 0)
+		return 0;
+	ERR_clear_error();
+	if (!t->dane_ready && SSL_CTX_dane_enable(t->ctx) <= 0) {
+		tls_reason(r, sizeof(r));
+		why_set(why, "TLS setup: DANE: %s", r);
+		return -1;
+	}
+	t->dane_ready = true;
+	t->dane_base = xstrdup(base);
+	t->dane = xcalloc(n, sizeof(*t->dane));
+	for (i = 0; i < n; i++) {
+		t->dane[i] = v[i];
+		data = xmalloc(v[i].len > 0 ? v[i].len : 1);
+		memcpy(data, v[i].data, v[i].len);
+		t->dane[i].data = data;
+	}
+	t->ndane = n;
+	return 0;
+}
+
+/*
+ * DANE on one connection: 0, -1 (the OpenSSL error queue says why), or
+ * -2 when no record is usable.
+ */
+static int
+tls_conn_dane_setup(struct tls_conn *c, const struct tls_ctx *t)
+{
+	size_t i, usable = 0;
+
+	if (SSL_dane_enable(c->ssl, t->dane_base) <= 0)
+		return -1;
+	/* RFC 7672 3.1.1: DANE-EE(3) binds the key; no name to check */
+	(void)SSL_dane_set_flags(c->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < t->ndane; i++) {
+		const struct tls_tlsa *a = &t->dane[i];
+
+		/* RFC 7672 3.1.3: PKIX-TA(0)/PKIX-EE(1) are not for SMTP */
+		if (a->usage != 2 && a->usage != 3)
+			continue;
+		/* > 0 usable, 0 unusable (skipped), < 0 an error */
+		if (SSL_dane_tlsa_add(c->ssl, a->usage, a->selector, a->mtype,
+		    a->data, a->len) > 0)
+			usable++;
+	}
+	ERR_clear_error();	/* unusable records leave errors behind */
+	c->dane = true;
+	c->enforce = true;
+	return usable == 0 ? -2 : 0;
 }
 
 static bool
@@ -250,6 +332,22 @@ tls_conn_new(struct tls_ctx *t, int fd, const char *sni,
 	if (sni != NULL && !tls_is_ip(sni) &&
 	    SSL_set_tlsext_host_name(c->ssl, sni) != 1)
 		goto fail;
+	if (t->ndane > 0) {
+		/* the TLSA base domain is the name (SSL_dane_enable) */
+		switch (tls_conn_dane_setup(c, t)) {
+		case 0:
+			break;
+		case -2:
+			why_set(why, "TLS setup: no usable DANE TLSA record");
+			tls_conn_free(c);
+			return NULL;
+		default:
+			goto fail;
+		}
+		SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+		(void)strlcpy(c->vtext, "no certificate", sizeof(c->vtext));
+		return c;
+	}
 	/* Without a verify name, still check the SNI name for the log. */
 	name = verify_name != NULL ? verify_name : sni;
 	if (name != NULL && tls_set_name(c->ssl, name) != 1)
@@ -324,6 +422,7 @@ tls_result(struct tls_conn *c, int ret, int saved, const char *action,
 static void
 tls_describe(struct tls_conn *c)
 {
+	uint8_t usage, selector, mtype;
 	long vr;
 
 	(void)snprintf(c->info, sizeof(c->info), "%s with cipher %s",
@@ -332,6 +431,15 @@ tls_describe(struct tls_conn *c)
 	if (SSL_get0_peer_certificate(c->ssl) == NULL) {
 		(void)strlcpy(c->vtext, "no certificate", sizeof(c->vtext));
 		c->verified = false;
+	} else if (vr == X509_V_OK && c->dane &&
+	    SSL_get0_dane_authority(c->ssl, NULL, NULL) >= 0 &&
+	    SSL_get0_dane_tlsa(c->ssl, &usage, &selector, &mtype, NULL,
+	    NULL) >= 0) {
+		(void)snprintf(c->vtext, sizeof(c->vtext),
+		    "certificate verified by DANE (TLSA %u %u %u)", usage,
+		    selector, mtype);
+		c->verified = true;
+		c->dane_ok = true;
 	} else if (vr == X509_V_OK) {
 		(void)strlcpy(c->vtext, "certificate verified",
 		    sizeof(c->vtext));
@@ -441,6 +549,12 @@ bool
 tls_conn_verified(const struct tls_conn *c)
 {
 	return c->verified;
+}
+
+bool
+tls_conn_dane(const struct tls_conn *c)
+{
+	return c->dane_ok;
 }
 
 /* The base64 alphabet, for the checks EVP_DecodeBlock does not make. */

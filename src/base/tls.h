@@ -41,6 +41,13 @@ struct tls_config {
 };
 
 struct tls_ctx;		/* SSL_CTX, client side */
+
+/* One TLSA record (RFC 6698 2.1), borrowed. */
+struct tls_tlsa {
+	unsigned char		 usage, selector, mtype;
+	const unsigned char	*data;
+	size_t			 len;
+};
 struct tls_conn;	/* one SSL on an fd; used only by io.c */
 
 /* Results of the non-blocking steps (besides >= 0 for success). */
@@ -53,6 +60,18 @@ enum {
 /* NULL with why ("load TLS CA file /x: ...") on bad CA, cert or key. */
 struct tls_ctx *tls_ctx_new(const struct tls_config *, struct why *);
 void	tls_ctx_free(struct tls_ctx *);
+
+/*
+ * DANE (RFC 7672) for the connections made from ctx from now on, until
+ * called again (n == 0 turns it off): the certificate must match one of
+ * the n TLSA records v (DANE-TA(2) or DANE-EE(3); the caller leaves the
+ * others out, RFC 7672 3.1.3) and, for DANE-TA, the name base (the MX
+ * host, the TLSA base domain); DANE-EE records skip the name check (RFC
+ * 7672 3.1.1). base and v are copied into each connection at
+ * tls_conn_new(). -1 with why when OpenSSL refuses a record set.
+ */
+int	tls_ctx_dane(struct tls_ctx *, const char *base,
+	    const struct tls_tlsa *v, size_t n, struct why *);
 
 /*
  * One client connection on fd (not owned: the caller closes it after
@@ -99,6 +118,8 @@ int	tls_conn_shutdown(struct tls_conn *);
 const char *tls_conn_info(const struct tls_conn *);
 const char *tls_conn_verify_text(const struct tls_conn *);
 bool	tls_conn_verified(const struct tls_conn *);
+/* The handshake verified the peer with DANE (a TLSA record matched). */
+bool	tls_conn_dane(const struct tls_conn *);
 
 /*
  * base64 (RFC 4648 section 4) through OpenSSL's EVP_EncodeBlock and

@@ -20,6 +20,7 @@
 	X(SSL_CIPHER_get_name)						\
 	X(SSL_CTX_check_private_key)					\
 	X(SSL_CTX_ctrl)							\
+	X(SSL_CTX_dane_enable)						\
 	X(SSL_CTX_free)							\
 	X(SSL_CTX_load_verify_locations)				\
 	X(SSL_CTX_new)							\
@@ -30,7 +31,12 @@
 	X(SSL_CTX_use_certificate_chain_file)				\
 	X(SSL_connect)							\
 	X(SSL_ctrl)							\
+	X(SSL_dane_enable)						\
+	X(SSL_dane_set_flags)						\
+	X(SSL_dane_tlsa_add)						\
 	X(SSL_free)							\
+	X(SSL_get0_dane_authority)					\
+	X(SSL_get0_dane_tlsa)						\
 	X(SSL_get0_param)						\
 	X(SSL_get0_peer_certificate)					\
 	X(SSL_get_current_cipher)					\
@@ -66,6 +72,7 @@ static struct {
 #define SSL_CIPHER_get_name		(*tls_sym.p_SSL_CIPHER_get_name)
 #define SSL_CTX_check_private_key	(*tls_sym.p_SSL_CTX_check_private_key)
 #define SSL_CTX_ctrl			(*tls_sym.p_SSL_CTX_ctrl)
+#define SSL_CTX_dane_enable		(*tls_sym.p_SSL_CTX_dane_enable)
 #define SSL_CTX_free			(*tls_sym.p_SSL_CTX_free)
 #define SSL_CTX_load_verify_locations (*tls_sym.p_SSL_CTX_load_verify_locations)
 #define SSL_CTX_new			(*tls_sym.p_SSL_CTX_new)
@@ -78,7 +85,12 @@ static struct {
 	(*tls_sym.p_SSL_CTX_use_certificate_chain_file)
 #define SSL_connect			(*tls_sym.p_SSL_connect)
 #define SSL_ctrl			(*tls_sym.p_SSL_ctrl)
+#define SSL_dane_enable			(*tls_sym.p_SSL_dane_enable)
+#define SSL_dane_set_flags		(*tls_sym.p_SSL_dane_set_flags)
+#define SSL_dane_tlsa_add		(*tls_sym.p_SSL_dane_tlsa_add)
 #define SSL_free			(*tls_sym.p_SSL_free)
+#define SSL_get0_dane_authority		(*tls_sym.p_SSL_get0_dane_authority)
+#define SSL_get0_dane_tlsa		(*tls_sym.p_SSL_get0_dane_tlsa)
 #define SSL_get0_param			(*tls_sym.p_SSL_get0_param)
 #define SSL_get0_peer_certificate	(*tls_sym.p_SSL_get0_peer_certificate)
 #define SSL_get_current_cipher		(*tls_sym.p_SSL_get_current_cipher)

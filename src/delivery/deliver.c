@@ -71,6 +71,7 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	d->conf = conf;
 	d->sp = sp;
 	d->env.conf = conf;
+	d->env.spool = sp;
 	d->env.verbose = verbose;
 	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL)
 		goto fail;
@@ -290,6 +291,7 @@ log_outcome(const struct deliver *d, const struct qfile *q,
 	l.dsn = o->status;
 	l.status = status;
 	l.reply = o->text;
+	l.tls = o->tls;
 	log_delivery(&l);
 }
 
@@ -450,6 +452,9 @@ set_down(struct deliver *d, struct outcome *o, size_t n,
 		o[i].result = r == DEST_PERM ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
 		(void)strlcpy(o[i].status, status, sizeof(o[i].status));
 		set_text(&o[i], why->text);
+		/* a cap deferral tried nothing: no TLS policy to tell */
+		(void)strlcpy(o[i].tls, r == DEST_CAPPED ? "" :
+		    d->env.tls_note, sizeof(o[i].tls));
 		o[i].remote = false;
 		o[i].capped = r == DEST_CAPPED;
 	}

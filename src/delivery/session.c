@@ -15,6 +15,8 @@
 #include "session.h"
 #include "smtp.h"
 #include "tls.h"
+#include "mtasts.h"
+#include "tlspolicy.h"
 #include "xmalloc.h"
 
 struct attempt {
@@ -23,7 +25,14 @@ struct attempt {
 	const char		*host;
 	const struct sockaddr	*sa;
 	socklen_t		 salen;
+	/* the TLS policy of this attempt (tlspolicy_for) */
+	struct tlspolicy	 pol;
+	bool			 plaintext;	/* the "may" fallback try */
+	bool			 starttls_failed;	/* fallback allowed */
+	char			 status[16];	/* of a failure */
 };
+
+#define note tlspolicy_trace
 
 static void
 trace(void *arg, char dir, const char *line, size_t len)
@@ -61,8 +70,8 @@ fail_reply(struct why *why, const char *relay, const char *stage,
  * costs milliseconds, which each delivery worker would otherwise pay even
  * when no server offers STARTTLS.
  */
-static struct tls_ctx *
-tls_for(struct session_env *env, struct why *why)
+struct tls_ctx *
+session_tls_ctx(struct session_env *env, struct why *why)
 {
 	const struct conf *conf = env->conf;
 	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
@@ -113,22 +122,78 @@ do_auth(const struct attempt *a, struct session *s, struct why *why)
 	return rc;
 }
 
+/*
+ * STARTTLS under the attempt's policy: 0 done, -1 failed (why, and
+ * a->starttls_failed when the policy lets us retry in plaintext).
+ */
+static int
+starttls(struct attempt *a, struct session *s, const char *sni,
+    struct smtp_reply *r, struct why *why)
+{
+	const struct tlspolicy *p = &a->pol;
+	struct tls_ctx *ctx;
+	enum smtp_result res;
+	struct why w;
+
+	if ((ctx = session_tls_ctx(a->env, why)) == NULL)
+		return -1;
+	if (tls_ctx_dane(ctx, a->host, p->tlsa, p->ntlsa, why) == -1)
+		return -1;
+	res = smtp_starttls(s->smtp, ctx, sni, p->verify ? p->verify_name :
+	    NULL, r, why);
+	(void)tls_ctx_dane(ctx, NULL, NULL, 0, &w);	/* off: cannot fail */
+	if (res == SMTP_OK)
+		return 0;
+	if (r->code != 0 && !r->local) {
+		fail_reply(why, s->relay, "STARTTLS", r);
+	} else {
+		w = *why;
+		why_set(why, "%s: %s", s->relay, w.text);
+	}
+	/* 454, or a handshake that failed without a certificate check */
+	a->starttls_failed = p->fallback && (res != SMTP_NETFAIL ||
+	    !p->verify);
+	(void)strlcpy(a->status, res != SMTP_NETFAIL ? "4.7.4" : "4.7.5",
+	    sizeof(a->status));
+	return -1;
+}
+
+/* s->tls: "LEVEL policy=POLICY[ fallback][ TLSv1.3 with cipher ...]" */
+static void
+describe_tls(const struct attempt *a, struct session *s)
+{
+	const char *level = "none", *info = io_tls_info(s->io);
+
+	if (io_is_tls(s->io))
+		level = io_tls_dane(s->io) ? "dane" : a->pol.verify ?
+		    "verified" : "encrypted";
+	else if (a->url != NULL && !a->plaintext) {
+		/* a smarthost in plaintext under smtp://: as before */
+		s->tls[0] = '\0';
+		return;
+	}
+	(void)snprintf(s->tls, sizeof(s->tls), "%s policy=%s%s%s%s", level,
+	    a->pol.name, a->plaintext ? " fallback" : "", info ? " " : "",
+	    info ? info : "");
+}
+
 /* Brings one connected session through greeting, EHLO, TLS and AUTH. */
 static int
-handshake(const struct attempt *a, struct session *s, struct why *why)
+handshake(struct attempt *a, struct session *s, struct why *why)
 {
-	const struct conf *conf = a->env->conf;
+	const struct tlspolicy *p = &a->pol;
 	enum conf_scheme scheme = a->url ? a->url->scheme : CONF_SMTP;
-	bool verify = a->url != NULL && conf->tls_verify;
 	const char *sni = is_ip_literal(a->host) ? NULL : a->host;
 	struct smtp_reply r;
 	int rc = -1;
 
 	smtp_reply_init(&r);
-	if (scheme == CONF_SMTPS && (tls_for(a->env, why) == NULL ||
-	    io_starttls(s->io, a->env->tls, sni, verify ? a->host : NULL,
-	    why) == -1))
+	if (scheme == CONF_SMTPS && (session_tls_ctx(a->env, why) == NULL ||
+	    io_starttls(s->io, a->env->tls, sni, p->verify ? p->verify_name :
+	    NULL, why) == -1)) {
+		(void)strlcpy(a->status, "4.7.5", sizeof(a->status));
 		goto out;
+	}
 	if (smtp_greeting(s->smtp, &r) != SMTP_OK) {
 		fail_reply(why, s->relay, "the initial greeting", &r);
 		goto out;
@@ -137,31 +202,31 @@ handshake(const struct attempt *a, struct session *s, struct why *why)
 		fail_reply(why, s->relay, "EHLO", &r);
 		goto out;
 	}
-	if (scheme != CONF_SMTPS && smtp_has(s->smtp, SMTP_EXT_STARTTLS)) {
-		if (tls_for(a->env, why) == NULL)
+	if (scheme != CONF_SMTPS && p->starttls && !a->plaintext &&
+	    smtp_has(s->smtp, SMTP_EXT_STARTTLS)) {
+		if (starttls(a, s, sni, &r, why) == -1)
 			goto out;
-		if (smtp_starttls(s->smtp, a->env->tls, sni,
-		    verify ? a->host : NULL, &r, why) != SMTP_OK) {
-			if (r.code != 0 && !r.local)
-				fail_reply(why, s->relay, "STARTTLS", &r);
-			goto out;
-		}
 		if (smtp_ehlo(s->smtp, &r) != SMTP_OK) {
 			fail_reply(why, s->relay, "EHLO after STARTTLS", &r);
 			goto out;
 		}
-	} else if (scheme == CONF_SMTP_STARTTLS) {
+	} else if (scheme != CONF_SMTPS && p->required) {
 		why_set(why, "host %s does not offer STARTTLS, which %s "
-		    "requires", s->relay, a->url->text);
+		    "requires", s->relay, p->why_required);
+		(void)strlcpy(a->status, "4.7.4", sizeof(a->status));
 		goto out;
 	}
-	if (io_is_tls(s->io)) {
-		(void)snprintf(s->tls, sizeof(s->tls), "%s",
-		    io_tls_info(s->io) ? io_tls_info(s->io) : "TLS");
+	describe_tls(a, s);
+	if (p->sts_testing && !io_tls_verified(s->io))
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS testing: %s: %s",
+		    s->relay, io_is_tls(s->io) ? io_tls_verify(s->io) :
+		    "no TLS");
+	if (io_is_tls(s->io))
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
 		    "%s TLS connection established to %s: %s",
-		    verify ? "Verified" : "Anonymous", s->relay, s->tls);
-	}
+		    io_tls_dane(s->io) ? "Verified (DANE)" : p->verify ?
+		    "Verified" : "Anonymous", s->relay, io_tls_info(s->io) ?
+		    io_tls_info(s->io) : "TLS");
 	if (do_auth(a, s, why) == -1)
 		goto out;
 	s->dsn = smtp_has(s->smtp, SMTP_EXT_DSN);
@@ -194,8 +259,25 @@ keep_reason(struct why *best, enum reach *best_reach, const struct why *w,
 	}
 }
 
+/* The same, with the attempt's status (a TLS policy failure: 4.7.x). */
+static void
+keep_status(struct session_env *env, enum reach reach, enum reach best,
+    const struct attempt *a)
+{
+	if (reach < best)
+		return;
+	(void)strlcpy(env->status, a->status[0] ? a->status : "4.4.1",
+	    sizeof(env->status));
+	/* a smarthost's line names its TLS policy when TLS failed */
+	if (a->url == NULL || a->status[0] != '\0')
+		(void)snprintf(env->tls_note, sizeof(env->tls_note),
+		    "none policy=%s", a->pol.name);
+	else
+		env->tls_note[0] = '\0';
+}
+
 static struct session *
-try_address(const struct attempt *a, enum reach *reach, struct why *why)
+try_address(struct attempt *a, enum reach *reach, struct why *why)
 {
 	const struct conf *conf = a->env->conf;
 	struct smtp_params p = { 0 };
@@ -234,31 +316,67 @@ try_address(const struct attempt *a, enum reach *reach, struct why *why)
 }
 
 /*
+ * One address under the policy; when STARTTLS fails where the policy
+ * allows it ("may", no AUTH), a new connection without STARTTLS, as
+ * Postfix does: the server would otherwise defer the mail on every run.
+ */
+static struct session *
+try_policy(struct attempt *a, enum reach *reach, struct why *why)
+{
+	struct session *s;
+
+	a->plaintext = a->starttls_failed = false;
+	a->status[0] = '\0';
+	if ((s = try_address(a, reach, why)) != NULL ||
+	    !a->starttls_failed)
+		return s;
+	log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "STARTTLS failed: %s; trying "
+	    "again in plaintext (tls_policy %s)", why->text, a->pol.name);
+	note(a->env, "STARTTLS failed: %s: plaintext (policy %s)",
+	    why->text, a->pol.name);
+	a->plaintext = true;
+	a->status[0] = '\0';
+	return try_address(a, reach, why);
+}
+
+/*
  * Tries every address of every host; NULL with why from the attempt
  * that got furthest (the last of those).
  */
 static struct session *
 try_hosts(struct session_env *env, const struct conf_url *url,
-    const struct dns_hosts *hosts, enum reach *best_reach, struct why *why)
+    const char *domain, const struct dns_hosts *hosts,
+    const struct mtasts *sts, enum reach *best_reach, struct why *why)
 {
 	struct attempt a = { .env = env, .url = url };
-	struct session *s;
+	struct session *s = NULL;
 	enum reach reach;
 	struct why w;
 	size_t i, j;
 
-	for (i = 0; i < hosts->n; i++) {
+	for (i = 0; i < hosts->n && s == NULL; i++) {
 		a.host = url ? url->host : hosts->v[i].name;
+		if (tlspolicy_for(env, url, domain, hosts, sts, a.host,
+		    &a.pol, &w) == -1) {
+			/* a TLSA lookup failed: this host must wait */
+			(void)strlcpy(a.status, "4.7.5", sizeof(a.status));
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "%s", w.text);
+			keep_status(env, REACH_SERVER, *best_reach, &a);
+			keep_reason(why, best_reach, &w, REACH_SERVER);
+			continue;
+		}
 		for (j = 0; j < hosts->v[i].naddrs; j++) {
 			a.sa = (const struct sockaddr *)&hosts->v[i].addrs[j];
 			a.salen = hosts->v[i].addrlens[j];
-			if ((s = try_address(&a, &reach, &w)) != NULL)
-				return s;
+			if ((s = try_policy(&a, &reach, &w)) != NULL)
+				break;
 			log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "%s", w.text);
+			keep_status(env, reach, *best_reach, &a);
 			keep_reason(why, best_reach, &w, reach);
 		}
+		tlspolicy_free(&a.pol);
 	}
-	return NULL;
+	return s;
 }
 
 enum session_result
@@ -273,10 +391,13 @@ session_open_relay(struct session_env *env, const struct conf_url *u,
 
 	*out = NULL;
 	(void)strlcpy(status, "4.4.1", 16);
+	(void)strlcpy(env->status, "4.4.1", sizeof(env->status));
+	tlspolicy_note_domain(env, NULL);
 	why_set(why, "smarthost %s could not be reached", u->text);
 	dr = dns_host(env->dns, u->host, u->port, timeout, &hosts, &w);
 	if (dr == DNS_FOUND) {
-		*out = try_hosts(env, u, &hosts, &reach, why);
+		*out = try_hosts(env, u, NULL, &hosts, NULL, &reach, why);
+		(void)strlcpy(status, env->status, 16);
 	} else {
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "smarthost %s: %s",
 		    u->text, w.text);
@@ -294,10 +415,13 @@ session_open(struct session_env *env, const char *domain,
 	int timeout = (int)conf->command_timeout * 1000;
 	struct dns_hosts hosts = { 0 };
 	enum reach reach = REACH_NONE;
+	struct mtasts sts = { 0 };
 	enum dns_result dr;
 
 	*out = NULL;
 	(void)strlcpy(status, "4.4.1", 16);
+	(void)strlcpy(env->status, "4.4.1", sizeof(env->status));
+	tlspolicy_note_domain(env, domain);
 	why_set(why, "no MX host could be reached");
 	dr = dns_mx(env->dns, domain, (int)conf->smtp_port, timeout, &hosts,
 	    why);
@@ -309,7 +433,12 @@ session_open(struct session_env *env, const char *domain,
 			dns_hosts_free(&hosts);
 			return SESSION_PERM;
 		}
-		*out = try_hosts(env, NULL, &hosts, &reach, why);
+		if (tlspolicy_wants_sts(env, domain))
+			mtasts_lookup(env, domain, &sts);
+		*out = try_hosts(env, NULL, domain, &hosts, &sts, &reach,
+		    why);
+		mtasts_free(&sts);
+		(void)strlcpy(status, env->status, 16);
 		break;
 	case DNS_NULLMX:
 		(void)strlcpy(status, "5.1.10", 16);
@@ -319,6 +448,9 @@ session_open(struct session_env *env, const char *domain,
 		break;
 	case DNS_RETRY:
 		(void)strlcpy(status, "4.4.3", 16);
+		break;
+	default:
+		(void)strlcpy(status, "4.4.1", 16);
 		break;
 	}
 	dns_hosts_free(&hosts);

@@ -31,6 +31,7 @@ static const struct {
 	[SPOOL_CORRUPT] = { "corrupt", 0700, false },
 	[SPOOL_HOLD] = { "hold", 0700, false },
 	[SPOOL_RATELIMIT] = { "ratelimit", 0700, true },
+	[SPOOL_MTASTS] = { "mta-sts", 0700, false },
 };
 #define SPOOL_NDIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
 

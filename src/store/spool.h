@@ -35,6 +35,7 @@ enum spool_dir {
 	SPOOL_CORRUPT,
 	SPOOL_HOLD,
 	SPOOL_RATELIMIT,	/* 0700, made at first use: relay counters */
+	SPOOL_MTASTS,	/* mta-sts/: cached MTA-STS policies, by domain */
 };
 
 enum spool_role {

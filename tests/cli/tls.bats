@@ -39,7 +39,7 @@ auth_file()
 	envf "$e" .tls | grep -Eq '"TLSv1\.[23]"'
 	cipher=$(jq -r .tls_cipher "$e")
 	log_has "Verified TLS connection established to $RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT: TLSv1\.[23] with cipher $cipher" "$T/qlog"
-	log_has "^minimta/smtp\[[0-9]+\]: $id: to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, delays=[0-9./]+, dsn=2\.0\.0, status=sent" "$T/qlog"
+	log_has "^minimta/smtp\[[0-9]+\]: $id: to=<a@x.example>, relay=$RELAY_HOST\[$RELAY_HOST\]:$RELAY_PORT, delay=[0-9.]+, delays=[0-9./]+, dsn=2\.0\.0, status=sent \(.*\), tls=verified policy=may TLSv1\.[23] with cipher $cipher$" "$T/qlog"
 	# STARTTLS came before any mail command
 	grep -q "STARTTLS" "$RELAY_LOG"
 	spool_empty
@@ -54,7 +54,7 @@ auth_file()
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
 	envf "$RELAY_SPOOL/0001.env" .tls | grep -Eq '"TLSv1\.[23]"'
 	log_has "^minimta/smtp\[[0-9]+\]: Verified TLS connection established to .*: TLSv1\.[23] with cipher " "$T/qlog"
-	log_has "$id: to=<a@x.example>, .*status=sent" "$T/qlog"
+	log_has "$id: to=<a@x.example>, .*status=sent \(.*\), tls=verified policy=verify TLSv1\.[23] with cipher " "$T/qlog"
 	spool_empty
 }
 

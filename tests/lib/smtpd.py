@@ -19,6 +19,9 @@ Options:
   --starttls CERT KEY    offer STARTTLS with this certificate
   --require-starttls     refuse mail commands before STARTTLS (530)
   --implicit-tls CERT KEY  TLS from the first byte (smtps)
+  --tls-max VERSION      the highest TLS version offered: 1.0 or 1.1 make
+                         an old server that minimta's TLS 1.2 minimum cannot
+                         talk to (Debian's OpenSSL needs SECLEVEL 0 for them)
   --client-ca FILE       ask for a client certificate (optional) and verify
                          it against FILE; its subject is recorded
   --auth USER:PASS       accept this login (repeatable); offers AUTH PLAIN
@@ -373,9 +376,16 @@ def oauth_excluded(opts):
     return out
 
 
-def tls_context(cert, key, client_ca):
+def tls_context(cert, key, client_ca, tls_max=None):
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
+    if tls_max:
+        # TLS 1.0/1.1 need SHA-1 signatures, refused above SECLEVEL 0
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = {"1.0": ssl.TLSVersion.TLSv1,
+                               "1.1": ssl.TLSVersion.TLSv1_1,
+                               "1.2": ssl.TLSVersion.TLSv1_2}[tls_max]
     if client_ca:
         ctx.load_verify_locations(client_ca)
         ctx.verify_mode = ssl.CERT_OPTIONAL
@@ -396,6 +406,7 @@ def parse_args(argv):
     p.add_argument("--require-starttls", action="store_true")
     p.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--client-ca")
+    p.add_argument("--tls-max", choices=["1.0", "1.1", "1.2"])
     p.add_argument("--auth", action="append")
     p.add_argument("--auth-require", action="store_true")
     p.add_argument("--auth-without-tls", action="store_true")
@@ -425,9 +436,11 @@ async def serve(opts):
     starttls_ctx = None
     implicit_ctx = None
     if opts.starttls:
-        starttls_ctx = tls_context(*opts.starttls, opts.client_ca)
+        starttls_ctx = tls_context(*opts.starttls, opts.client_ca,
+                                   opts.tls_max)
     if opts.implicit_tls:
-        implicit_ctx = tls_context(*opts.implicit_tls, opts.client_ca)
+        implicit_ctx = tls_context(*opts.implicit_tls, opts.client_ca,
+                                   opts.tls_max)
 
     def factory():
         return Server(handler, opts, implicit_ctx is not None,

@@ -70,9 +70,12 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
 	LONG(bounce_size_limit) LONG(oauth2_token_timeout) LONG(max_hops)
 	LONG(journal_max_age) LONG(journal_max_size)
+	LONG(mta_sts_port)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
+	else if (strcmp(key, "mta_sts") == 0)
+		buf_adds(b, c->mta_sts ? "yes" : "no");
 	else if (strcmp(key, "auth_plaintext") == 0)
 		buf_adds(b, c->auth_plaintext ? "yes" : "no");
 	else if (strcmp(key, "mx_allow_loopback") == 0)
@@ -117,6 +120,11 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		for (i = 0; i < c->nsender_maps; i++)
 			buf_printf(b, "%s%s=%s", i ? " " : "",
 			    c->sender_maps[i].user, c->sender_maps[i].address);
+	} else if (strcmp(key, "tls_policy") == 0) {
+		for (i = 0; i < c->ntls_policies; i++)
+			buf_printf(b, "%s%s=%s", i ? " " : "",
+			    c->tls_policies[i].domain,
+			    conf_tlspol_name(c->tls_policies[i].level));
 	} else
 		buf_printf(b, "no such key in the test: %s", key);
 }
@@ -276,6 +284,17 @@ static const struct conf_case cases[] = {
 	{ "t_args bad", "t_args keep", "t_args",
 	    E("t_args: want add or remove") },
 
+	/* tls_policy (conf_tlspol.c; test_tlspol has the details) */
+	{ "tls_policy", "tls_policy example.org verify\n"
+	    "tls_policy * dane\ntls_policy Example.org. none\n", "tls_policy",
+	    "example.org=none *=dane" },
+	{ "tls_policy empty clears", "tls_policy a.b may\ntls_policy\n",
+	    "tls_policy", "" },
+	{ "tls_policy bad level", "tls_policy a.b secure", "tls_policy",
+	    E("tls_policy: want none, may, encrypt, verify or dane after the "
+	    "domain") },
+	{ "tls_policy no level", "tls_policy a.b", "tls_policy",
+	    E("tls_policy: want \"DOMAIN none|may|encrypt|verify|dane\"") },
 	/* smarthost URLs */
 	{ "url smtp", "smarthost smtp://relay.example.org", "smarthost",
 	    "smtp|-|relay.example.org|25|smtp://relay.example.org" },
@@ -545,6 +564,8 @@ test_defaults(void)
 		{ "journal_max_age", "604800" },
 		{ "journal_max_size", "67108864" }, { "status_group", "(null)" },
 		{ "print_queue_id", "no" },
+		{ "tls_policy", "" }, { "mta_sts", "yes" },
+		{ "mta_sts_port", "443" },
 	};
 	struct conf *c = conf_new();
 	size_t i;

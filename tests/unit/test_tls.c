@@ -21,10 +21,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -469,6 +472,126 @@ try_implicit(const char *cert, const char *ca, const char *sni,
 	return rc;
 }
 
+/* SHA-256 of a certificate (selector 0) or its key (selector 1). */
+static void
+cert_digest(const char *name, int selector, unsigned char out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int n = 0;
+	X509 *x = NULL;
+	FILE *f;
+	int len;
+
+	f = fopen(path(name), "r");
+	if (f == NULL || (x = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
+		printf("ERROR read %s\n", name);
+		exit(2);
+	}
+	(void)fclose(f);
+	len = selector == 0 ? i2d_X509(x, &der) :
+	    i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	if (len <= 0 || EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(),
+	    NULL) != 1 || n != 32) {
+		printf("ERROR digest %s\n", name);
+		exit(2);
+	}
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+/*
+ * Implicit TLS with DANE records v[0..n) for base (tls_ctx_dane); the CA
+ * store holds otherca only, so PKIX alone cannot succeed.
+ */
+static int
+try_dane(const char *cert, const char *base, const struct tls_tlsa *v,
+    size_t n, struct why *why, int *srv_rc)
+{
+	struct srv s = { SRV_IMPLICIT, cert, false, 0, { 0 } };
+	struct tls_ctx *ctx = ctx_with_ca("otherca.crt");
+	struct buf line = { 0 };
+	struct io *io;
+	int rc;
+
+	if (tls_ctx_dane(ctx, base, v, n, why) == -1) {
+		tls_ctx_free(ctx);
+		*srv_rc = 0;
+		return -3;
+	}
+	srv_start(&s);
+	io = srv_connect(&s);
+	rc = io_starttls(io, ctx, base, NULL, why);
+	if (rc == 0) {
+		if (io_getline(io, &line, 512, why) == 0)
+			(void)snprintf(why->text, sizeof(why->text),
+			    "%s | %s%s", line.data, io_tls_verify(io),
+			    io_tls_dane(io) ? " | dane" : "");
+		io_printf(io, "QUIT\r\n");
+		if (io_flush(io, why) == -1 ||
+		    io_getline(io, &line, 512, why) == -1)
+			rc = -2;
+	}
+	io_free(io);
+	*srv_rc = srv_wait(&s);
+	tls_ctx_free(ctx);
+	buf_free(&line);
+	return rc;
+}
+
+static void
+test_dane(void)
+{
+	unsigned char spki[32], wrong[32], full[32];
+	struct tls_tlsa r[2];
+	struct why why;
+	int rc, src;
+
+	cert_digest("self.crt", 1, spki);
+	cert_digest("wrong.crt", 1, wrong);
+	cert_digest("self.crt", 0, full);
+
+	/* DANE-EE(3) SPKI SHA-256: a self-signed certificate passes */
+	r[0] = (struct tls_tlsa){ 3, 1, 1, spki, 32 };
+	rc = try_dane("self", "localhost", r, 1, &why, &src);
+	UNIT_INT("dane-ee rc", rc, 0);
+	UNIT_STR("dane-ee", why.text, "220 sni=localhost client=none | "
+	    "certificate verified by DANE (TLSA 3 1 1) | dane");
+	UNIT_INT("dane-ee server", src, 0);
+
+	/* DANE-EE(3) Cert: the same, whatever the name (RFC 7672 3.1.1) */
+	r[0] = (struct tls_tlsa){ 3, 0, 1, full, 32 };
+	rc = try_dane("self", "mx.elsewhere.example", r, 1, &why, &src);
+	UNIT_INT("dane-ee cert other name rc", rc, 0);
+
+	/* a record of another key: refused */
+	r[0] = (struct tls_tlsa){ 3, 1, 1, wrong, 32 };
+	rc = try_dane("self", "localhost", r, 1, &why, &src);
+	UNIT_INT("dane mismatch rc", rc, -1);
+	UNIT_CHECK("dane mismatch", strcasecmp(why.text, "TLS handshake: "
+	    "certificate verify failed: no matching DANE TLSA records") == 0,
+	    "got \"%s\"", why.text);
+
+	/* one record of two matches */
+	r[1] = (struct tls_tlsa){ 3, 1, 1, spki, 32 };
+	rc = try_dane("self", "localhost", r, 2, &why, &src);
+	UNIT_INT("dane second matches rc", rc, 0);
+
+	/* only a PKIX-EE(1) record: nothing usable, no connection */
+	r[0] = (struct tls_tlsa){ 1, 1, 1, spki, 32 };
+	rc = try_dane("self", "localhost", r, 1, &why, &src);
+	UNIT_INT("dane unusable rc", rc, -1);
+	UNIT_STR("dane unusable", why.text,
+	    "TLS setup: no usable DANE TLSA record");
+
+	/* n == 0: DANE off again, PKIX as before (otherca: fails) */
+	r[0] = (struct tls_tlsa){ 3, 1, 1, spki, 32 };
+	rc = try_dane("srv", "localhost", r, 0, &why, &src);
+	UNIT_INT("dane off rc", rc, 0);
+	UNIT_STR("dane off", why.text, "220 sni=localhost client=none | "
+	    "certificate verify failed: unable to get local issuer "
+	    "certificate");
+}
+
 static void
 test_verify(void)
 {
@@ -776,6 +899,7 @@ main(void)
 	make_pki();
 	test_ctx_errors();
 	test_verify();
+	test_dane();
 	test_starttls_data();
 	test_inject();
 	test_handshake_timeout();
