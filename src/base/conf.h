@@ -58,6 +58,7 @@ struct conf {
 	bool	 t_args_remove;
 	bool	 mta_sts;	/* MTA-STS for MX delivery */
 	long	 mta_sts_port;	/* HTTPS port of mta-sts.DOMAIN (443) */
+	time_t	 mta_sts_timeout;	/* the whole policy fetch */
 	enum log_dest log;
 	long	 smtp_port, concurrency, max_recipients;
 	time_t	 queue_lifetime, delay_warning, retry_min, retry_max;
