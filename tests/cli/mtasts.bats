@@ -147,11 +147,13 @@ policy()
 	} >"$WWW/mta-sts.$dom.txt"
 }
 
-# https_server: mtasts-https.py on $HTTPSADDR:443 serving $WWW.
+# https_server [CERT KEY]: mtasts-https.py on $HTTPSADDR:443 serving
+# $WWW, with the certificate for the mta-sts.* names by default.
 https_server()
 {
 	_servers_launch https mtasts-https.py --host "$HTTPSADDR" --port 443 \
-	    --cert "$MTSDIR/https.pem" --key "$MTSDIR/https.key" --dir "$WWW"
+	    --cert "${1:-$MTSDIR/https.pem}" --key "${2:-$MTSDIR/https.key}" \
+	    --dir "$WWW"
 }
 
 # fetches DOMAIN: how many policy requests for DOMAIN the server answered.
@@ -263,6 +265,30 @@ received()
 	log_has "$id: to=<u@tst\.mts>, .*dsn=2\.0\.0, status=sent \(.*\), tls=encrypted policy=mta-sts-testing " "$T/qlog"
 	log_has "MTA-STS testing: MX host mx-other\.test of tst\.mts is not in its policy" "$T/qlog"
 	log_has "MTA-STS testing: mx-other\.test\[127\.0\.0\.3\]:$MXPORT: certificate verify failed" "$T/qlog"
+}
+
+@test "mtasts: testing, MX in the policy without STARTTLS: sent in plaintext, the failure logged" {
+	policy enf.mts testing mx.test
+	https_server
+	mts_conf
+	mx_server plain
+	run_to enf.mts
+	received 1 no
+	log_has "$id: to=<u@enf\.mts>, .*dsn=2\.0\.0, status=sent \(.*\), tls=none policy=mta-sts-testing$" "$T/qlog"
+	log_has "MTA-STS testing: mx\.test\[127\.0\.0\.3\]:$MXPORT: no TLS$" "$T/qlog"
+	! grep -q 'is not in its policy' "$T/qlog" || false
+}
+
+@test "mtasts: a policy server whose certificate is not for mta-sts.DOMAIN: no policy, logged, not cached" {
+	policy enf.mts enforce nothing.example
+	https_server "$CA_DIR/wrongname.pem" "$CA_DIR/wrongname.key"
+	mts_conf
+	mx_server plain
+	run_to enf.mts
+	received 1 no
+	log_has "MTA-STS policy of enf\.mts: https://mta-sts\.enf\.mts/\.well-known/mta-sts\.txt: .*certificate verify failed" "$T/qlog"
+	log_has "$id: to=<u@enf\.mts>, .*status=sent \(.*\), tls=none policy=may$" "$T/qlog"
+	[ ! -e "$T/spool/mta-sts/enf.mts" ]
 }
 
 @test "mtasts: the second run uses the cached policy: no HTTPS request" {
