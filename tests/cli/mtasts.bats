@@ -414,3 +414,20 @@ received()
 	log_has "$id: to=<u@enf\.mts>, .*status=sent \(.*\), tls=encrypted policy=encrypt " "$T/qlog"
 	[ "$(fetches enf.mts)" -eq 0 ]
 }
+
+@test "mtasts: an explicit tls_policy DOMAIN may wins too (the way past a broken policy); * may does not" {
+	policy enf.mts enforce nothing.example
+	https_server
+	mts_conf "tls_policy enf.mts may"
+	mx_server plain
+	run_to enf.mts
+	received 1 no
+	log_has "$id: to=<u@enf\.mts>, .*status=sent \(.*\), tls=none policy=may$" "$T/qlog"
+	[ "$(fetches enf.mts)" -eq 0 ]
+	# "* may" is the default spelled out: the domain's policy applies
+	mts_conf "tls_policy * may"
+	run_to enf.mts
+	received 1
+	log_has "$id: to=<u@enf\.mts>, relay=none, .*dsn=4\.7\.5, status=deferred \(MX host mx\.test is not in the MTA-STS policy of enf\.mts \(enforce\)\), tls=none policy=mta-sts$" "$T/qlog"
+	[ "$(fetches enf.mts)" -eq 1 ]
+}
