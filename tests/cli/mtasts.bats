@@ -147,6 +147,16 @@ policy()
 	} >"$WWW/mta-sts.$dom.txt"
 }
 
+# padded_policy SIZE: an enforce policy naming nothing.example, SIZE
+# bytes long, filled up by an extension field (ignored: RFC 8461 3.2).
+padded_policy()
+{
+	local head=$'version: STSv1\nmode: enforce\nmx: nothing.example\nmax_age: 86400\nx-pad: '
+	printf '%s' "$head"
+	head -c $(($1 - ${#head} - 1)) /dev/zero | tr '\0' '#'
+	printf '\n'
+}
+
 # https_server [CERT KEY]: mtasts-https.py on $HTTPSADDR:443 serving
 # $WWW, with the certificate for the mta-sts.* names by default.
 https_server()
@@ -345,14 +355,7 @@ received()
 }
 
 @test "mtasts: a policy one byte over 64 KiB: no policy, logged, sent as may" {
-	local head='version: STSv1\nmode: enforce\nmx: nothing.example\nmax_age: 86400\nx-pad: '
-	{
-		printf "$head"
-		head -c $((65536 - $(printf "$head" | wc -c))) /dev/zero |
-		    tr '\0' '#'
-		printf '\n'
-	} >"$WWW/mta-sts.cap.mts.txt"
-	[ "$(wc -c <"$WWW/mta-sts.cap.mts.txt")" -eq 65537 ]
+	padded_policy 65537 >"$WWW/mta-sts.cap.mts.txt"
 	https_server
 	mts_conf
 	mx_server plain
@@ -363,15 +366,7 @@ received()
 }
 
 @test "mtasts: a policy of exactly 64 KiB applies" {
-	# an extension field (ignored: RFC 8461 3.2) fills it up
-	local head='version: STSv1\nmode: enforce\nmx: nothing.example\nmax_age: 86400\nx-pad: '
-	{
-		printf "$head"
-		head -c $((65536 - 1 - $(printf "$head" | wc -c))) /dev/zero |
-		    tr '\0' '#'
-		printf '\n'
-	} >"$WWW/mta-sts.cap.mts.txt"
-	[ "$(wc -c <"$WWW/mta-sts.cap.mts.txt")" -eq 65536 ]
+	padded_policy 65536 >"$WWW/mta-sts.cap.mts.txt"
 	https_server
 	mts_conf
 	mx_server plain
