@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "conf.h"
+#include "conf_relay.h"
 #include "conf_url.h"
 #include "conf_value.h"
 #include "log.h"
@@ -36,6 +37,9 @@ enum conf_type {
 	CONF_T_RESOLVER,	/* ip[:port][,ip[:port]...] */
 	CONF_T_MASQ,		/* domain | user@domain */
 	CONF_T_ADDRESS,		/* a mail address */
+	CONF_T_ROUTE,		/* repeatable relay_for "SENDER URL..." */
+	CONF_T_LIMIT,		/* repeatable relay_limit "HOST N/h" */
+	CONF_T_ORDER,		/* failover | roundrobin */
 	CONF_T_TLS_POLICY,	/* repeatable "domain level" */
 };
 
@@ -60,6 +64,10 @@ static const struct conf_key conf_keys[] = {
 	{ "spool_owner", CONF_T_STRING, NULL, 0, 0, F(spool_owner),
 	    CONF_F_OPTIONAL },
 	{ "smarthost", CONF_T_URLS, NULL, 0, 0, F(smarthosts), 0 },
+	{ "smarthost_order", CONF_T_ORDER, "failover", 0, 0,
+	    F(relay_roundrobin), 0 },
+	{ "relay_for", CONF_T_ROUTE, NULL, 0, 0, F(routes), 0 },
+	{ "relay_limit", CONF_T_LIMIT, NULL, 0, 0, F(limits), 0 },
 	{ "auth_file", CONF_T_STRING, NULL, 0, 0, F(auth_file),
 	    CONF_F_OPTIONAL },
 	{ "tls_verify", CONF_T_BOOL, "yes", 0, 0, F(tls_verify), 0 },
@@ -77,6 +85,8 @@ static const struct conf_key conf_keys[] = {
 	{ "mta_sts_timeout", CONF_T_DURATION, "30s", 1, 5 * CONF_VALUE_MIN,
 	    F(mta_sts_timeout), 0 },
 	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
+	{ "oauth2_token_timeout", CONF_T_DURATION, "30s", 1, CONF_VALUE_HOUR,
+	    F(oauth2_token_timeout), 0 },
 	{ "aliases", CONF_T_STRING, CONF_DEFAULT_ALIASES, 0, 0, F(aliases),
 	    0 },
 	{ "resolver", CONF_T_RESOLVER, NULL, 0, 0, F(resolver),
@@ -112,6 +122,17 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F_OPTIONAL },
 	{ "bounce_size_limit", CONF_T_SIZE, "50K", 0, CONF_VALUE_GB,
 	    F(bounce_size_limit), 0 },
+	{ "max_hops", CONF_T_INT, "50", 1, 1000, F(max_hops), 0 },
+	{ "mx_allow_loopback", CONF_T_BOOL, "no", 0, 0, F(mx_allow_loopback),
+	    0 },
+	/* the delivery journal (journal.h) and who may read it */
+	{ "journal_max_age", CONF_T_DURATION, "7d", 0, 365 * CONF_VALUE_DAY,
+	    F(journal_max_age), 0 },
+	{ "journal_max_size", CONF_T_SIZE, "64M", 65536, 64 * CONF_VALUE_GB,
+	    F(journal_max_size), 0 },
+	{ "status_group", CONF_T_STRING, NULL, 0, 0, F(status_group),
+	    CONF_F_OPTIONAL },
+	{ "print_queue_id", CONF_T_BOOL, "no", 0, 0, F(print_queue_id), 0 },
 };
 
 #undef F
@@ -159,7 +180,8 @@ conf_key_repeatable(const char *key)
 	const struct conf_key *k = key != NULL ? conf_find(key) : NULL;
 
 	return k != NULL && (k->type == CONF_T_URLS ||
-	    k->type == CONF_T_SENDER_MAP || k->type == CONF_T_TLS_POLICY);
+	    k->type == CONF_T_SENDER_MAP || k->type == CONF_T_ROUTE ||
+	    k->type == CONF_T_LIMIT || k->type == CONF_T_TLS_POLICY);
 }
 
 /* Untrusted text for an error message: printable and capped. */
@@ -232,7 +254,11 @@ conf_clear_lists(struct conf *c, enum conf_type type)
 {
 	size_t i;
 
-	if (type == CONF_T_URLS) {
+	if (type == CONF_T_ROUTE) {
+		conf_relay_clear_routes(c);
+	} else if (type == CONF_T_LIMIT) {
+		conf_relay_clear_limits(c);
+	} else if (type == CONF_T_URLS) {
 		for (i = 0; i < c->nsmarthosts; i++)
 			conf_url_free(&c->smarthosts[i]);
 		free(c->smarthosts);
@@ -378,8 +404,7 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		return -1;
 	}
 	if (*v == '\0') {
-		if (k->type == CONF_T_URLS || k->type == CONF_T_SENDER_MAP ||
-		    k->type == CONF_T_TLS_POLICY) {
+		if (conf_key_repeatable(k->key)) {
 			conf_clear_lists(c, k->type);
 			return 0;
 		}
@@ -428,6 +453,16 @@ conf_apply(struct conf *c, const struct conf_key *k, const char *v,
 		if (conf_tlspol_parse(v, &tp, why) == -1)
 			return -1;
 		conf_tlspol_add(&c->tls_policies, &c->ntls_policies, &tp);
+		return 0;
+	case CONF_T_ROUTE:
+		return conf_relay_route_add(c, v, why);
+	case CONF_T_LIMIT:
+		return conf_relay_limit_add(c, v, why);
+	case CONF_T_ORDER:
+		if (conf_apply_choice(v, "failover", "roundrobin", &choice,
+		    why) == -1)
+			return -1;
+		*(bool *)field = choice == 1;
 		return 0;
 	default:
 		return conf_apply_string(c, k, v, why);
@@ -630,6 +665,23 @@ conf_system_hostname(void)
 	return out;
 }
 
+/* A relay URL that names a user needs auth_file for the password. */
+static int
+conf_check_user(const struct conf *c, const char *key,
+    const struct conf_url *u, struct why *why)
+{
+	const char *name = c->path != NULL ? c->path : "(defaults)";
+	struct buf sb;
+
+	if (u->user == NULL || c->auth_file != NULL)
+		return 0;
+	buf_init(&sb);
+	why_set(why, "%s: %s: %s names a user but auth_file is not set",
+	    name, key, conf_show(&sb, u->text));
+	buf_free(&sb);
+	return -1;
+}
+
 int
 conf_finish(struct conf *c, struct why *why)
 {
@@ -673,15 +725,17 @@ conf_finish(struct conf *c, struct why *why)
 		    "tls_cert_file" : "tls_key_file");
 		return -1;
 	}
-	for (i = 0; i < c->nsmarthosts; i++) {
-		if (c->smarthosts[i].user != NULL && c->auth_file == NULL) {
-			buf_init(&sb);
-			why_set(why, "%s: smarthost: %s names a user but "
-			    "auth_file is not set", name,
-			    conf_show(&sb, c->smarthosts[i].text));
-			buf_free(&sb);
+	for (i = 0; i < c->nsmarthosts; i++)
+		if (conf_check_user(c, "smarthost", &c->smarthosts[i],
+		    why) == -1)
 			return -1;
-		}
+	for (i = 0; i < c->nroutes; i++) {
+		size_t j;
+
+		for (j = 0; j < c->routes[i].nrelays; j++)
+			if (conf_check_user(c, "relay_for",
+			    &c->routes[i].relays[j], why) == -1)
+				return -1;
 	}
 	return 0;
 }
@@ -706,6 +760,8 @@ conf_free(struct conf *c)
 			break;
 		case CONF_T_URLS:
 		case CONF_T_SENDER_MAP:
+		case CONF_T_ROUTE:
+		case CONF_T_LIMIT:
 		case CONF_T_TLS_POLICY:
 			conf_clear_lists(c, k->type);
 			break;

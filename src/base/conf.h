@@ -5,8 +5,9 @@
  * Syntax: one "key value" per line; '#' starts a comment at the start of a
  * line or after white space; the value is the rest of the line with the
  * surrounding white space removed. A repeated single-valued key: the last
- * one wins; repeatable keys (smarthost, sender_map, tls_policy) add an entry each, and
- * an empty value empties their list.
+ * one wins; repeatable keys (smarthost, sender_map, relay_for,
+ * relay_limit, tls_policy) add an entry each, and an empty value empties
+ * their list.
  *
  * conf_new() returns the table's defaults; conf_parse() is a pure function
  * over bytes (no I/O); conf_load() reads a file and calls it; conf_set()
@@ -42,6 +43,20 @@ struct conf_sender_map {
 	char	*address;	/* what its mail is sent as */
 };
 
+/* relay_for SENDER URL...: the relays of the mail of one sender. */
+struct conf_route {
+	char	*sender;	/* lower-cased domain, address, or "<>" */
+	struct conf_url *relays;
+	size_t	 nrelays;
+};
+
+/* relay_limit HOST N/h|N/d */
+struct conf_limit {
+	char	*host;		/* lower-cased host, or user@host */
+	long	 count;		/* N */
+	time_t	 window;	/* 3600 or 86400 */
+};
+
 struct conf {
 	char	*path;		/* name given to conf_parse / conf_load */
 	char	*hostname, *domain, *spool, *auth_file;
@@ -52,18 +67,30 @@ struct conf {
 	size_t	 nsmarthosts;
 	struct conf_sender_map *sender_maps;
 	size_t	 nsender_maps;
+	struct conf_route *routes;	/* relay_for */
+	size_t	 nroutes;
+	struct conf_limit *limits;	/* relay_limit */
+	size_t	 nlimits;
+	bool	 relay_roundrobin;	/* smarthost_order roundrobin */
 	struct conf_tls_policy *tls_policies;	/* tls_policy lines */
 	size_t	 ntls_policies;
 	bool	 tls_verify, auth_plaintext;
 	bool	 t_args_remove;
+	bool	 mx_allow_loopback;	/* MX hosts on 127/8, ::1 are fine */
 	bool	 mta_sts;	/* MTA-STS for MX delivery */
 	long	 mta_sts_port;	/* HTTPS port of mta-sts.DOMAIN (443) */
 	time_t	 mta_sts_timeout;	/* the whole policy fetch */
 	enum log_dest log;
 	long	 smtp_port, concurrency, max_recipients;
+	long	 max_hops;		/* Received: fields before a loop */
 	time_t	 queue_lifetime, delay_warning, retry_min, retry_max;
 	time_t	 connect_timeout, command_timeout, data_timeout;
+	time_t	 oauth2_token_timeout;
 	size_t	 max_message_size, max_header_size, bounce_size_limit;
+	time_t	 journal_max_age;	/* 0: no delivery journal */
+	size_t	 journal_max_size;
+	char	*status_group;		/* may read mailq -s; NULL: none */
+	bool	 print_queue_id;	/* submission prints the id */
 };
 
 /* The defaults of the table; never NULL (fatal on OOM). */
@@ -83,7 +110,8 @@ int	conf_set(struct conf *, const char *key, const char *value,
  */
 int	conf_finish(struct conf *, struct why *);
 bool	conf_has_key(const char *key);
-/* smarthost, sender_map, tls_policy: each line adds an entry */
+/* smarthost, sender_map, relay_for, relay_limit, tls_policy: each line
+ * adds one */
 bool	conf_key_repeatable(const char *key);
 /* The i-th key of the table (for docs and tests), NULL past the end. */
 const char *conf_key_name(size_t i);

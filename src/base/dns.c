@@ -165,17 +165,23 @@ dns_free(struct dns *d)
 }
 
 void
-dns_hosts_free(struct dns_hosts *h)
+dns_hosts_truncate(struct dns_hosts *h, size_t n)
 {
-	size_t i;
-
 	if (h == NULL)
 		return;
-	for (i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].addrs);
-		free(h->v[i].addrlens);
+	for (; h->n > n; h->n--) {
+		free(h->v[h->n - 1].name);
+		free(h->v[h->n - 1].addrs);
+		free(h->v[h->n - 1].addrlens);
 	}
+}
+
+void
+dns_hosts_free(struct dns_hosts *h)
+{
+	if (h == NULL)
+		return;
+	dns_hosts_truncate(h, 0);
 	free(h->v);
 	h->v = NULL;
 	h->n = 0;

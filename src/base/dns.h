@@ -105,6 +105,8 @@ enum dns_result	dns_host(struct dns *, const char *name, int port,
 		    int timeout_ms, struct dns_hosts *out, struct why *);
 
 void		dns_hosts_free(struct dns_hosts *);
+/* Keeps the first n hosts (the most preferred), frees the rest. */
+void		dns_hosts_truncate(struct dns_hosts *, size_t n);
 
 /*
  * TLSA records of an SMTP server (RFC 6698, RFC 7672 2.2), for DANE.

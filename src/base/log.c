@@ -24,6 +24,7 @@ static const char *const log_progs[] = {
 	[LOG_PROG_BOUNCE] = "bounce",
 	[LOG_PROG_POSTQUEUE] = "postqueue",
 	[LOG_PROG_POSTALIAS] = "postalias",
+	[LOG_PROG_POSTSUPER] = "postsuper",
 };
 #define LOG_NPROGS	(sizeof(log_progs) / sizeof(log_progs[0]))
 

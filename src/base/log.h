@@ -45,6 +45,7 @@ enum log_prog {
 	LOG_PROG_BOUNCE,	/* reports to the sender */
 	LOG_PROG_POSTQUEUE,	/* mailq */
 	LOG_PROG_POSTALIAS,	/* newaliases */
+	LOG_PROG_POSTSUPER,	/* -Mrm, -Mf, -Mt, -M */
 };
 
 enum log_level {

@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "dynload.h"
+#include "log.h"
 #include "tls.h"
 #include "tls_sym.h"
 #include "why.h"
@@ -552,4 +555,84 @@ bool
 tls_conn_dane(const struct tls_conn *c)
 {
 	return c->dane_ok;
+}
+
+/* The base64 alphabet, for the checks EVP_DecodeBlock does not make. */
+static int
+tls_b64_value(char c)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != '\0' ? strchr(tab, c) : NULL;
+
+	return p != NULL ? (int)(p - tab) : -1;
+}
+
+int
+tls_base64_encode(struct buf *out, const void *in, size_t len,
+    struct why *why)
+{
+	size_t n = (len + 2) / 3 * 4;
+	int got;
+
+	if (len > TLS_BASE64_MAX) {
+		why_set(why, "base64: %zu bytes is too long", len);
+		return -1;
+	}
+	if (tls_sym_load(why) == -1)
+		return -1;
+	if (len == 0)
+		return 0;
+	/* EVP_EncodeBlock writes a NUL after the text */
+	buf_reserve(out, n + 1);
+	got = EVP_EncodeBlock((unsigned char *)out->data + out->len, in,
+	    (int)len);
+	if (got < 0 || (size_t)got != n)
+		panic("EVP_EncodeBlock: %d bytes for %zu", got, len);
+	out->len += n;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int
+tls_base64_decode(struct buf *out, const char *in, size_t len,
+    struct why *why)
+{
+	size_t i, pad = 0, n = len / 4 * 3;
+	int got;
+
+	if (len > TLS_BASE64_MAX) {
+		why_set(why, "base64: %zu bytes is too long", len);
+		return -1;
+	}
+	if (tls_sym_load(why) == -1)
+		return -1;
+	/*
+	 * Strict, as RFC 4648 3.3 asks of SASL: whole groups, padding only
+	 * at the end; EVP_DecodeBlock would skip white space, and it counts
+	 * the padding as zero bytes.
+	 */
+	while (pad < 2 && pad < len && in[len - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < len - pad; i++)
+		if (tls_b64_value(in[i]) < 0)
+			break;
+	/* and no bits past the data (RFC 4648 3.5) */
+	if (len % 4 != 0 || i != len - pad || (pad > 0 &&
+	    (tls_b64_value(in[i - 1]) & (pad == 1 ? 3 : 15)) != 0)) {
+		why_set(why, "base64: malformed");
+		return -1;
+	}
+	if (len == 0)
+		return 0;
+	buf_reserve(out, n + 1);
+	got = EVP_DecodeBlock((unsigned char *)out->data + out->len,
+	    (const unsigned char *)in, (int)len);
+	if (got < 0 || (size_t)got != n) {
+		why_set(why, "base64: malformed");
+		return -1;
+	}
+	out->len += n - pad;
+	out->data[out->len] = '\0';
+	return 0;
 }

@@ -30,6 +30,7 @@
 
 #include "compat.h"
 
+struct buf;
 struct why;
 
 struct tls_config {
@@ -119,5 +120,17 @@ const char *tls_conn_verify_text(const struct tls_conn *);
 bool	tls_conn_verified(const struct tls_conn *);
 /* The handshake verified the peer with DANE (a TLSA record matched). */
 bool	tls_conn_dane(const struct tls_conn *);
+
+/*
+ * base64 (RFC 4648 section 4) through OpenSSL's EVP_EncodeBlock and
+ * EVP_DecodeBlock, for SASL (auth.c): AUTH runs over TLS, so OpenSSL is
+ * loaded anyway (these load it if not). Both append to out and return 0,
+ * or -1 with why: OpenSSL could not be loaded, the input is longer than
+ * TLS_BASE64_MAX, or (decode) it is not strict base64: whole groups of
+ * four, padding only at the end, no white space.
+ */
+#define TLS_BASE64_MAX	(1024 * 1024)
+int	tls_base64_encode(struct buf *, const void *, size_t, struct why *);
+int	tls_base64_decode(struct buf *, const char *, size_t, struct why *);
 
 #endif

@@ -15,6 +15,8 @@
 	X(ERR_clear_error)						\
 	X(ERR_peek_error)						\
 	X(ERR_reason_error_string)					\
+	X(EVP_DecodeBlock)						\
+	X(EVP_EncodeBlock)						\
 	X(SSL_CIPHER_get_name)						\
 	X(SSL_CTX_check_private_key)					\
 	X(SSL_CTX_ctrl)							\
@@ -65,6 +67,8 @@ static struct {
 #define ERR_clear_error			(*tls_sym.p_ERR_clear_error)
 #define ERR_peek_error			(*tls_sym.p_ERR_peek_error)
 #define ERR_reason_error_string		(*tls_sym.p_ERR_reason_error_string)
+#define EVP_DecodeBlock			(*tls_sym.p_EVP_DecodeBlock)
+#define EVP_EncodeBlock			(*tls_sym.p_EVP_EncodeBlock)
 #define SSL_CIPHER_get_name		(*tls_sym.p_SSL_CIPHER_get_name)
 #define SSL_CTX_check_private_key	(*tls_sym.p_SSL_CTX_check_private_key)
 #define SSL_CTX_ctrl			(*tls_sym.p_SSL_CTX_ctrl)

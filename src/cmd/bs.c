@@ -5,7 +5,6 @@
  * queue id only once committed. No STARTTLS or AUTH: the peer is a local
  * process already known by its uid.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "fileio.h"
 #include "log.h"
@@ -204,7 +204,7 @@ reset(struct bs *b)
 	b->sender = NULL;
 	b->envid = NULL;
 	b->notify = 0;
-	b->ret = ENVELOPE_RET_UNSET;
+	b->ret = DSNPARAM_RET_UNSET;
 }
 
 /* "<addr> params": the address (caller frees) and where params start. */
@@ -229,37 +229,26 @@ path_arg(const char *s, const char **params, bool allow_null)
 
 /*
  * The xtext (RFC 3461 4) value starting at p, up to the next space,
- * decoded (+XX); NULL when malformed or when it decodes to a control
- * character (submit.c checks what it keeps again).
+ * decoded; NULL when malformed or when it decodes to a control or
+ * non-ASCII byte (submit.c checks what it keeps again).
  */
 static char *
 xtext_value(const char *p)
 {
-	size_t i, n = strcspn(p, " ");
 	struct buf b;
+	size_t i;
 
 	buf_init(&b);
-	for (i = 0; i < n; i++) {
-		unsigned int c;
-
-		if (p[i] == '+' && i + 2 < n && isxdigit((unsigned char)
-		    p[i + 1]) && isxdigit((unsigned char)p[i + 2]) &&
-		    sscanf(p + i + 1, "%2x", &c) == 1) {
-			if (c < 0x21 || c > 0x7e) {
-				buf_free(&b);
-				return NULL;
-			}
-			buf_addc(&b, (char)c);
-			i += 2;
-		} else if (p[i] == '+' || (unsigned char)p[i] < 0x21 ||
-		    (unsigned char)p[i] > 0x7e || p[i] == '=') {
-			buf_free(&b);
-			return NULL;
-		} else {
-			buf_addc(&b, p[i]);
-		}
-	}
+	if (dsnparam_xtext_decode(&b, p, strcspn(p, " ")) == -1)
+		goto bad;
+	for (i = 0; i < b.len; i++)
+		if ((unsigned char)b.data[i] < 0x20 ||
+		    (unsigned char)b.data[i] > 0x7e)
+			goto bad;
 	return buf_release(&b);
+bad:
+	buf_free(&b);
+	return NULL;
 }
 
 /* ORCPT=type;xtext (RFC 3461 4.2) as "type;address", or NULL. */
@@ -276,6 +265,7 @@ cmd_mail(struct bs *b, const char *arg)
 {
 	const char *params, *p;
 	char *addr;
+	int ret;
 
 	if (b->sender != NULL) {
 		reply(b, "503 5.5.1 Error: nested MAIL command");
@@ -287,11 +277,15 @@ cmd_mail(struct bs *b, const char *arg)
 	}
 	b->sender = addr;
 	for (p = params; (p = strchr(p, ' ')) != NULL; p++) {
-		if (strncasecmp(p + 1, "RET=HDRS", 8) == 0)
-			b->ret = ENVELOPE_RET_HDRS;
-		else if (strncasecmp(p + 1, "RET=FULL", 8) == 0)
-			b->ret = ENVELOPE_RET_FULL;
-		else if (strncasecmp(p + 1, "ENVID=", 6) == 0) {
+		if (strncasecmp(p + 1, "RET=", 4) == 0) {
+			if ((ret = dsnparam_ret_parse(p + 5,
+			    strcspn(p + 5, " "))) == -1) {
+				reply(b, "501 5.5.4 Bad RET");
+				reset(b);
+				return;
+			}
+			b->ret = ret;
+		} else if (strncasecmp(p + 1, "ENVID=", 6) == 0) {
 			free(b->envid);
 			b->envid = xtext_value(p + 7);
 			if (b->envid == NULL || !submit_envid_ok(b->envid)) {
@@ -307,39 +301,6 @@ cmd_mail(struct bs *b, const char *arg)
 		}
 	}
 	reply(b, "250 2.1.0 Ok");
-}
-
-/* RFC 3461 4.1: NEVER, or a list of SUCCESS, FAILURE, DELAY; -1 if bad. */
-static int
-notify_param(const char *v)
-{
-	static const struct {
-		const char	*word;
-		int		 bit;
-	} words[] = {
-		{ "NEVER", ENVELOPE_NOTIFY_NEVER },
-		{ "SUCCESS", ENVELOPE_NOTIFY_SUCCESS },
-		{ "FAILURE", ENVELOPE_NOTIFY_FAILURE },
-		{ "DELAY", ENVELOPE_NOTIFY_DELAY },
-	};
-	size_t n = strcspn(v, " "), i, k, w;
-	int bits = 0;
-
-	for (i = 0; i < n; i = k + 1) {
-		for (k = i; k < n && v[k] != ','; k++)
-			continue;
-		for (w = 0; w < sizeof(words) / sizeof(words[0]); w++)
-			if (strlen(words[w].word) == k - i &&
-			    strncasecmp(v + i, words[w].word, k - i) == 0)
-				break;
-		if (w == sizeof(words) / sizeof(words[0]))
-			return -1;
-		bits |= words[w].bit;
-	}
-	if (bits == 0 || ((bits & ENVELOPE_NOTIFY_NEVER) &&
-	    bits != ENVELOPE_NOTIFY_NEVER))
-		return -1;
-	return bits;
 }
 
 static void
@@ -363,7 +324,8 @@ cmd_rcpt(struct bs *b, const char *arg)
 		return;
 	}
 	if ((p = strcasestr(params, " NOTIFY=")) != NULL &&
-	    (notify = notify_param(p + 8)) == -1) {
+	    (notify = dsnparam_notify_parse(p + 8, strcspn(p + 8, " "))) <
+	    0) {
 		free(addr);
 		reply(b, "501 5.5.4 Bad NOTIFY");
 		return;
@@ -422,6 +384,10 @@ cmd_data(struct bs *b)
 		break;
 	case SUBMIT_BAD_REQUEST:
 		reply(b, "554 5.5.4 Error: %s", why.text);
+		break;
+	case SUBMIT_LOOP:
+		/* sendmail: "554 Too many hops"; RFC 3463 5.4.6 */
+		reply(b, "554 5.4.6 Error: %s", why.text);
 		break;
 	case SUBMIT_RETRY:
 	case SUBMIT_INPUT:

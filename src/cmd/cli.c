@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "dsnparam.h"
 #include "log.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -32,14 +33,14 @@ static const struct cli_ignored cli_ignored_table[] = {
 	    "same way" },
 	{ "-h", true, "initial hop count: minimta counts Received: headers" },
 	{ "-L", true, "syslog tag: minimta always logs as minimta" },
-	{ "-M", true, "macro definitions: minimta has no macros" },
 	{ "-m", false, "\"me too\": minimta never drops the sender from an "
 	    "alias expansion" },
 	{ "-n", false, "no aliasing: aliases apply only to unqualified "
 	    "recipients" },
 	{ "-p", true, "protocol and host for Received: minimta records the "
 	    "submitting user" },
-	{ "-s", false, "save From_ lines: obsolete" },
+	{ "-s", false, "save From_ lines: obsolete (with -bp or mailq, -s ID "
+	    "asks for a message's delivery status)" },
 	{ "-U", false, "initial user submission: every submission is one" },
 	{ "-x", false, "obsolete; Postfix ignores it too" },
 	{ "-o7", false, "7-bit input: 8-bit bodies are kept and announced "
@@ -332,6 +333,47 @@ cli_opt_b(struct cli *out, struct cli_state *st, const char *v,
 	return cli_unknown(flag, why);
 }
 
+/*
+ * -M, -Mrm, -Mf, -Mt: Exim's queue administration, the whole argument
+ * (never sendmail 8's macro definitions -Mxvalue, which they would
+ * shadow; Exim's other -M flags are refused, so that -Mvh ID does not
+ * queue a message to ID).
+ */
+static enum cli_result
+cli_opt_M(struct cli *out, struct cli_state *st, const char *v,
+    struct why *why)
+{
+	static const struct {
+		const char	*v;
+		enum cli_admin	 a;
+	} acts[] = {
+		{ "", CLI_ADMIN_DELIVER },
+		{ "rm", CLI_ADMIN_REMOVE },
+		{ "f", CLI_ADMIN_HOLD },
+		{ "t", CLI_ADMIN_RELEASE },
+	};
+	char raw[24], flag[24];
+	size_t i;
+
+	(void)snprintf(raw, sizeof(raw), "-M%.16s", v);
+	cli_flag_name(flag, sizeof(flag), raw);
+	for (i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+		if (strcmp(v, acts[i].v) == 0)
+			break;
+	if (i == sizeof(acts) / sizeof(acts[0])) {
+		why_set(why, "%s: not supported (minimta knows -M, -Mrm, -Mf "
+		    "and -Mt, each followed by queue ids)", flag);
+		return CLI_USAGE;
+	}
+	if (out->admin != CLI_ADMIN_NONE && out->admin != acts[i].a) {
+		why_set(why, "conflicting modes: %s and %s", st->mode_flag,
+		    flag);
+		return CLI_USAGE;
+	}
+	out->admin = acts[i].a;
+	return cli_set_mode(out, st, CLI_ADMIN, flag, why);
+}
+
 /* -q, -q30m, -qf, -qIid, -qRrcpt, -qSsender: all attached. */
 static enum cli_result
 cli_opt_q(struct cli *out, struct cli_state *st, const char *arg,
@@ -399,30 +441,15 @@ cli_opt_q(struct cli *out, struct cli_state *st, const char *arg,
 static enum cli_result
 cli_opt_N(struct cli *out, const char *v, struct why *why)
 {
-	char *copy = xstrdup(v), *p = copy, *w;
-	int bits = 0;
+	int bits = dsnparam_notify_parse(v, strlen(v));
 
-	while ((w = strsep(&p, ",")) != NULL) {
-		w += strspn(w, " ");
-		w[strcspn(w, " ")] = '\0';
-		if (strcasecmp(w, "never") == 0)
-			bits |= CLI_NOTIFY_NEVER;
-		else if (strcasecmp(w, "success") == 0)
-			bits |= CLI_NOTIFY_SUCCESS;
-		else if (strcasecmp(w, "failure") == 0)
-			bits |= CLI_NOTIFY_FAILURE;
-		else if (strcasecmp(w, "delay") == 0)
-			bits |= CLI_NOTIFY_DELAY;
-		else {
-			free(copy);
-			why_set(why, "-N: want never, or a list of delay, "
-			    "failure, success");
-			return CLI_USAGE;
-		}
-	}
-	free(copy);
-	if ((bits & CLI_NOTIFY_NEVER) && bits != CLI_NOTIFY_NEVER) {
+	if (bits == DSNPARAM_BAD_NEVER) {
 		why_set(why, "-N: never cannot be combined with other values");
+		return CLI_USAGE;
+	}
+	if (bits < 0) {
+		why_set(why, "-N: want never, or a list of delay, failure, "
+		    "success");
 		return CLI_USAGE;
 	}
 	out->notify = bits;
@@ -499,10 +526,23 @@ cli_flag(struct cli *out, struct cli_state *st, char c, const char **p,
 		return CLI_OK;
 	case 'I':
 		return cli_set_mode(out, st, CLI_ALIASES, "-I", why);
+	case 's':
+		/* mailq -s ID: delivery status (status.c); when submitting,
+		 * sendmail's "save From_ lines", ignored (the table) */
+		if (out->mode != CLI_LIST)
+			break;
+		if (cli_value(st, c, p, &v, why) != CLI_OK)
+			return CLI_USAGE;
+		out->status_id = v;
+		return CLI_OK;
 	case 'q':
 		v = *p;
 		*p = "";
 		return cli_opt_q(out, st, st->argv[st->i], v, why);
+	case 'M':
+		v = *p;
+		*p = "";
+		return cli_opt_M(out, st, v, why);
 	default:
 		break;
 	}
@@ -531,11 +571,8 @@ cli_flag(struct cli *out, struct cli_state *st, char c, const char **p,
 	case 'N':
 		return cli_opt_N(out, v, why);
 	case 'R':
-		if (strcasecmp(v, "full") == 0)
-			out->ret = CLI_RET_FULL;
-		else if (strcasecmp(v, "hdrs") == 0)
-			out->ret = CLI_RET_HDRS;
-		else {
+		if ((out->ret = dsnparam_ret_parse(v, strlen(v))) == -1) {
+			out->ret = DSNPARAM_RET_UNSET;
 			why_set(why, "-R: want full or hdrs");
 			return CLI_USAGE;
 		}
@@ -588,6 +625,30 @@ cli_mode_name(const struct cli *out, const struct cli_state *st)
 	}
 }
 
+/* -M...: queue ids as arguments, or a -qR/-qS selection; not both. */
+static enum cli_result
+cli_check_admin(const struct cli *out, const char *mode, struct why *why)
+{
+	bool select = out->queue_rcpt != NULL || out->queue_sender != NULL;
+
+	if (out->queue_id != NULL) {
+		why_set(why, "-qI: not with %s: give the queue ids as "
+		    "arguments", mode);
+		return CLI_USAGE;
+	}
+	if (out->nrcpts > 0 && select) {
+		why_set(why, "%s: give queue ids or select with -qR/-qS, not "
+		    "both", mode);
+		return CLI_USAGE;
+	}
+	if (out->nrcpts == 0 && !select) {
+		why_set(why, "%s: give the queue ids, or select messages with "
+		    "-qR or -qS", mode);
+		return CLI_USAGE;
+	}
+	return CLI_OK;
+}
+
 /* The second pass: combinations that make no sense. */
 static enum cli_result
 cli_check(struct cli *out, struct cli_state *st, struct why *why)
@@ -598,8 +659,9 @@ cli_check(struct cli *out, struct cli_state *st, struct why *why)
 		if (!st->explicit_mode && out->mode == CLI_SUBMIT)
 			(void)cli_set_mode(out, st, CLI_QUEUE,
 			    st->filter_flag, why);
-		else if (out->mode != CLI_QUEUE && out->mode != CLI_LIST) {
-			why_set(why, "%s: only with -q or -bp, not with %s",
+		else if (out->mode != CLI_QUEUE && out->mode != CLI_LIST &&
+		    out->mode != CLI_ADMIN) {
+			why_set(why, "%s: only with -q, -bp or -M, not with %s",
 			    st->filter_flag, mode);
 			return CLI_USAGE;
 		}
@@ -616,6 +678,12 @@ cli_check(struct cli *out, struct cli_state *st, struct why *why)
 		    "not with %s", mode);
 		return CLI_USAGE;
 	}
+	if (out->status_id != NULL && *out->status_id == '\0') {
+		why_set(why, "-s: give a queue id or a Message-ID");
+		return CLI_USAGE;
+	}
+	if (out->mode == CLI_ADMIN)
+		return cli_check_admin(out, mode, why);
 	if (out->nrcpts > 0 && out->mode != CLI_SUBMIT &&
 	    out->mode != CLI_VERIFY) {
 		why_set(why, "%s takes no recipients", mode);
@@ -637,22 +705,24 @@ cli_check(struct cli *out, struct cli_state *st, struct why *why)
 static enum cli_result
 cli_rcpts(struct cli *out, struct why *why)
 {
+	const char *what = out->mode == CLI_ADMIN ? "queue id" : "recipient";
 	size_t j;
 
 	for (j = 0; j < out->nrcpts; j++) {
 		const char *r = out->rcpts[j];
 
 		if (r[0] == '\0') {
-			why_set(why, "empty recipient argument");
+			why_set(why, "empty %s argument", what);
 			return CLI_USAGE;
 		}
 		if (strcmp(r, "-") == 0) {
-			why_set(why, "recipient - is not an address");
+			why_set(why, "%s - is not %s", what,
+			    out->mode == CLI_ADMIN ? "valid" : "an address");
 			return CLI_USAGE;
 		}
 		if (cli_has_control(r)) {
-			why_set(why, "recipient %zu contains a control "
-			    "character", j + 1);
+			why_set(why, "%s %zu contains a control character",
+			    what, j + 1);
 			return CLI_USAGE;
 		}
 	}

@@ -29,24 +29,22 @@ enum cli_mode {
 	CLI_ALIASES,		/* -bi, -I; the default for newaliases */
 	CLI_VERIFY,		/* -bv */
 	CLI_QUEUE,		/* -q... */
+	CLI_ADMIN,		/* -M, -Mrm, -Mf, -Mt: rcpts are queue ids */
+};
+
+/* Exim's spellings (sendmail.8 "QUEUE ADMINISTRATION"). */
+enum cli_admin {
+	CLI_ADMIN_NONE,
+	CLI_ADMIN_DELIVER,	/* -M: deliver now (releases first) */
+	CLI_ADMIN_REMOVE,	/* -Mrm */
+	CLI_ADMIN_HOLD,		/* -Mf: freeze */
+	CLI_ADMIN_RELEASE,	/* -Mt: thaw */
 };
 
 enum cli_delivery {
 	CLI_DELIVER_BACKGROUND,	/* -odb, the default */
 	CLI_DELIVER_INTERACTIVE, /* -odi */
 	CLI_DELIVER_QUEUE,	/* -odq, also -odd */
-};
-
-/* -N bits; 0: not given (the server's default applies). */
-#define CLI_NOTIFY_NEVER	1
-#define CLI_NOTIFY_SUCCESS	2
-#define CLI_NOTIFY_FAILURE	4
-#define CLI_NOTIFY_DELAY	8
-
-enum cli_ret {
-	CLI_RET_UNSET,
-	CLI_RET_FULL,
-	CLI_RET_HDRS,
 };
 
 /* RFC 3461 4.4: an ENVID is at most 100 characters. */
@@ -66,8 +64,8 @@ struct cli {
 	bool		 verbose;		/* -v */
 	const char	*sender;	/* -f/-r; "" for <> or ''; NULL */
 	const char	*fullname;	/* -F */
-	int		 notify;	/* -N bits */
-	enum cli_ret	 ret;		/* -R */
+	int		 notify;	/* -N: DSNPARAM_NOTIFY_* bits, 0 */
+	int		 ret;		/* -R: DSNPARAM_RET_* */
 	const char	*envid;		/* -V */
 	bool		 verp;		/* -XV */
 	char		 verp_delims[3]; /* -XVxy; default "+=" */
@@ -78,6 +76,9 @@ struct cli {
 	bool		 queue_foreground; /* -qf */
 	const char	*queue_id, *queue_rcpt, *queue_sender; /* -qI -qR -qS */
 	bool		 json;		/* -j: mailq as JSON lines */
+	enum cli_admin	 admin;		/* CLI_ADMIN: which; the queue ids
+					   are rcpts, or -qR/-qS select */
+	const char	*status_id;	/* mailq -s: queue id or Message-ID */
 	struct cli_override *overrides;	/* -O key=value, -oQdir, -oAfile */
 	size_t		 noverrides;
 	char		**rcpts;	/* array ours, strings from argv */

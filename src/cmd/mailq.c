@@ -50,20 +50,8 @@ cmp_id(const void *a, const void *b)
 static bool
 selected(const struct cli *cli, const struct qfile *q)
 {
-	size_t i;
-
-	if (cli->queue_id != NULL && strstr(q->id, cli->queue_id) == NULL)
-		return false;
-	if (cli->queue_sender != NULL &&
-	    strstr(q->env.sender, cli->queue_sender) == NULL)
-		return false;
-	if (cli->queue_rcpt == NULL)
-		return true;
-	for (i = 0; i < q->env.nrcpts; i++)
-		if (!q->state.rcpts[i].done &&
-		    strstr(q->env.rcpts[i].addr, cli->queue_rcpt) != NULL)
-			return true;
-	return false;
+	return qfile_selected(q, cli->queue_id, cli->queue_rcpt,
+	    cli->queue_sender);
 }
 
 static void
@@ -93,8 +81,8 @@ print_json(const struct qfile *q, bool waiting)
 	buf_init(&b);
 	buf_printf(&b, "{\"queue_name\": \"%s\", \"queue_id\": \"%s\", "
 	    "\"arrival_time\": %lld, \"message_size\": %lld, \"sender\": ",
-	    waiting ? "maildrop" : q->state.attempts > 0 ? "deferred" :
-	    "active", q->id,
+	    waiting ? "maildrop" : q->dir == SPOOL_HOLD ? "hold" :
+	    q->state.attempts > 0 ? "deferred" : "active", q->id,
 	    (long long)q->env.arrival, (long long)q->size);
 	json_string(&b, q->env.sender);
 	buf_adds(&b, ", \"recipients\": [");
@@ -127,7 +115,9 @@ print_entry(const struct qfile *q, bool waiting)
 
 	(void)localtime_r(&q->env.arrival, &tm);
 	(void)strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm);
-	printf("%-14s%c %8lld %-20.20s %s\n", q->id, ' ', (long long)q->size,
+	/* Postfix's mark of a held message: '!' after the id */
+	printf("%-14s%c %8lld %-20.20s %s\n", q->id,
+	    q->dir == SPOOL_HOLD ? '!' : ' ', (long long)q->size,
 	    when, q->env.sender[0] ? q->env.sender : "MAILER-DAEMON");
 	if (waiting)
 		printf("(waiting for pickup by the queue runner)\n");
@@ -173,8 +163,9 @@ show(struct listing *l, struct qfile *q, bool waiting)
 }
 
 static void
-show_ids(struct listing *l, struct id_list *ids, bool drop)
+show_ids(struct listing *l, struct id_list *ids, enum spool_dir dir)
 {
+	bool drop = dir == SPOOL_INCOMING;
 	enum qfile_result r;
 	struct qfile q;
 	struct why why;
@@ -187,7 +178,8 @@ show_ids(struct listing *l, struct id_list *ids, bool drop)
 		 * what pickup will take */
 		r = drop ? pickup_gate(l->conf, l->sp, ids->v[i],
 		    QFILE_NOLOCK, &q, &why) :
-		    qfile_open(l->sp, ids->v[i], QFILE_NOLOCK, 0, &q, &why);
+		    qfile_open_in(l->sp, dir, ids->v[i], QFILE_NOLOCK, &q,
+		    &why);
 		if (r == QFILE_OK) {
 			show(l, &q, drop);
 			qfile_close(&q);
@@ -195,9 +187,10 @@ show_ids(struct listing *l, struct id_list *ids, bool drop)
 			/* log lines begin with the queue id (DESIGN.md) */
 			log_warn("%s: mailq: %s", ids->v[i], why.text);
 			if (!l->cli->json)
-				printf("%-14s  (unreadable: %s; the queue "
-				    "runner moves it to corrupt/)\n\n",
-				    ids->v[i], why.text);
+				printf("%-14s  (unreadable: %s; %s moves it "
+				    "to corrupt/)\n\n", ids->v[i], why.text,
+				    dir == SPOOL_HOLD ? "sendmail -Mt or -Mrm" :
+				    "the queue runner");
 			l->unreadable++;
 		}
 		free(ids->v[i]);
@@ -206,7 +199,8 @@ show_ids(struct listing *l, struct id_list *ids, bool drop)
 }
 
 /*
- * queue/ (accepted) or incoming/ (drop files waiting for pickup), sorted
+ * queue/ (accepted), hold/ (held) or incoming/ (drop files waiting for
+ * pickup), sorted
  * by id (arrival order) in batches of MAILQ_BATCH, so that memory stays
  * flat however long the queue is.
  */
@@ -224,7 +218,7 @@ list_dir(struct listing *l, enum spool_dir dir)
 		while (ids.n < MAILQ_BATCH &&
 		    (name = spool_iter_next(it)) != NULL)
 			(void)collect(&ids, name);
-		show_ids(l, &ids, dir == SPOOL_INCOMING);
+		show_ids(l, &ids, dir);
 	} while (name != NULL);
 	spool_iter_close(it);
 	free(ids.v);
@@ -235,8 +229,11 @@ mode_list(const struct cli *cli, const struct conf *conf)
 {
 	struct listing l = { cli, conf, NULL, 0, 0, 0 };
 
+	if (cli->status_id != NULL)
+		return mode_status(cli, conf);
 	l.sp = mode_open_spool(conf, true, "mailq");
 	list_dir(&l, SPOOL_QUEUE);
+	list_dir(&l, SPOOL_HOLD);
 	list_dir(&l, SPOOL_INCOMING);
 	if (!cli->json) {
 		if (l.shown == 0 && l.unreadable == 0)

@@ -28,6 +28,8 @@ program(enum cli_mode mode)
 		return LOG_PROG_POSTALIAS;
 	case CLI_QUEUE:
 		return LOG_PROG_QMGR;
+	case CLI_ADMIN:
+		return LOG_PROG_POSTSUPER;
 	default:
 		return LOG_PROG_SENDMAIL;
 	}
@@ -74,6 +76,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_QUEUE:
 		rc = mode_queue(&cli, conf);
+		break;
+	case CLI_ADMIN:
+		rc = mode_admin(&cli, conf);
 		break;
 	default:
 		rc = EX_SOFTWARE;

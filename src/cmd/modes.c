@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "fileio.h"
+#include "journal.h"
 #include "log.h"
 #include "modes.h"
 #include "runner.h"
@@ -83,6 +85,28 @@ spool_account_of(const struct conf *conf, struct spool_account *a)
 	a->gid = pw->pw_gid;
 }
 
+/*
+ * Root, before it becomes the spool owner, gives the journal directory
+ * its status_group (journal.h): the owner may not. A missing spool is
+ * made by spool_open; its journal gets the group on root's next start.
+ */
+static void
+journal_setup_as_root(const struct conf *conf)
+{
+	struct group *gr;
+	struct why why;
+
+	if (geteuid() != 0 || conf->status_group == NULL ||
+	    conf->journal_max_age == 0)
+		return;
+	if ((gr = getgrnam(conf->status_group)) == NULL)
+		fatal(EX_CONFIG, "%s: status_group: %s: no such group",
+		    conf->path != NULL ? conf->path : "-O", conf->status_group);
+	if (journal_root_setup(conf->spool, gr->gr_gid, &why) == -1 &&
+	    errno != ENOENT)
+		log_warn("%s", why.text);
+}
+
 struct spool *
 mode_open_spool(const struct conf *conf, bool need_owner, const char *what)
 {
@@ -98,6 +122,7 @@ mode_open_spool(const struct conf *conf, bool need_owner, const char *what)
 	struct why why;
 
 	spool_account_of(conf, &want);
+	journal_setup_as_root(conf);
 	/* root becomes the spool owner inside, before touching the spool */
 	if ((r = spool_open(conf->spool, &want, &sp, &why)) != SPOOL_OPEN_OK)
 		fatal(exits[r], "%s", why.text);
@@ -119,22 +144,6 @@ mode_login_name(void)
 	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name != '\0')
 		return xstrdup(pw->pw_name);
 	return xasprintf("uid%lu", (unsigned long)getuid());
-}
-
-static int
-cli_notify(const struct cli *cli)
-{
-	int n = 0;
-
-	if (cli->notify & CLI_NOTIFY_NEVER)
-		return ENVELOPE_NOTIFY_NEVER;
-	if (cli->notify & CLI_NOTIFY_SUCCESS)
-		n |= ENVELOPE_NOTIFY_SUCCESS;
-	if (cli->notify & CLI_NOTIFY_FAILURE)
-		n |= ENVELOPE_NOTIFY_FAILURE;
-	if (cli->notify & CLI_NOTIFY_DELAY)
-		n |= ENVELOPE_NOTIFY_DELAY;
-	return n;
 }
 
 /* -odi: the outcome of the delivery as an exit code. */
@@ -202,6 +211,7 @@ submit_exit(enum submit_result r)
 	case SUBMIT_INPUT:
 		return EX_IOERR;
 	case SUBMIT_BAD_MESSAGE:
+	case SUBMIT_LOOP:
 		return EX_DATAERR;
 	case SUBMIT_BAD_REQUEST:
 		return EX_USAGE;
@@ -228,9 +238,8 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 	req.fullname = cli->fullname;
 	req.extract = cli->read_recipients;
 	req.dot_ends = !cli->ignore_dots;
-	req.notify = cli_notify(cli);
-	req.ret = cli->ret == CLI_RET_HDRS ? ENVELOPE_RET_HDRS :
-	    cli->ret == CLI_RET_FULL ? ENVELOPE_RET_FULL : ENVELOPE_RET_UNSET;
+	req.notify = cli->notify;
+	req.ret = cli->ret;
 	req.envid = cli->envid;
 	req.verp = cli->verp ? cli->verp_delims : NULL;
 	req.rcpts = cli->rcpts;
@@ -245,6 +254,11 @@ mode_submit(const struct cli *cli, const struct conf *conf)
 			log_warn("submission from uid %lu refused: %s",
 			    (unsigned long)req.uid, why.text);
 	} else {
+		/* for a gateway's "mailq -s ID" later (sendmail.8) */
+		if ((cli->verbose || conf->print_queue_id) &&
+		    (printf("%s\n", id) < 0 || fflush(stdout) == EOF))
+			log_warn("%s: queued; its id could not be printed",
+			    id);
 		rc = mode_after_submit(cli, conf, sp, id);
 	}
 	free(login);

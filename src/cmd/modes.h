@@ -2,7 +2,8 @@
  * modes: the entry points main() dispatches to, one per mode of the
  * command line. Each returns the process exit code (sysexits.h).
  * modes.c holds submission (-bm) and the queue run (-q); mailq.c the
- * listing (-bp); bs.c SMTP on stdin (-bs); aliases_cmd.c -bi and -bv.
+ * listing (-bp); bs.c SMTP on stdin (-bs); aliases_cmd.c -bi and -bv;
+ * qadmin.c queue administration (-M...).
  */
 #ifndef MODES_H
 #define MODES_H
@@ -18,9 +19,13 @@ struct spool;
 int	mode_submit(const struct cli *, const struct conf *);
 int	mode_smtp_stdio(const struct cli *, const struct conf *);
 int	mode_list(const struct cli *, const struct conf *);
+/* mailq -s ID (status.c): the delivery status of one message. */
+int	mode_status(const struct cli *, const struct conf *);
 int	mode_aliases(const struct cli *, const struct conf *);
 int	mode_verify(const struct cli *, const struct conf *);
 int	mode_queue(const struct cli *, const struct conf *);
+/* -M, -Mrm, -Mf, -Mt (qadmin.c). */
+int	mode_admin(const struct cli *, const struct conf *);
 
 /*
  * Loads the configuration: -C, else MINIMTA_CONF, else the default path

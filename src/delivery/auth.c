@@ -1,100 +1,44 @@
 /*
- * auth: SASL PLAIN and LOGIN responses, base64. See auth.h.
+ * auth: SASL PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER responses. See auth.h.
  */
-#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "auth.h"
 #include "buf.h"
+#include "tls.h"
+#include "why.h"
 
-static const char auth_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void
-auth_base64_encode(struct buf *out, const void *in, size_t len)
+/* Encodes raw into out, then wipes raw (it holds a secret). */
+static int
+auth_encode(struct buf *out, struct buf *raw, struct why *why)
 {
-	const unsigned char *p = in;
-	char q[4];
-	uint32_t v;
-	size_t i;
+	int rc;
 
-	if (len == 0)
-		return;
-	buf_reserve(out, (len + 2) / 3 * 4);
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		q[0] = auth_b64[v >> 18 & 63];
-		q[1] = auth_b64[v >> 12 & 63];
-		q[2] = auth_b64[v >> 6 & 63];
-		q[3] = auth_b64[v & 63];
-		buf_add(out, q, 4);
-	}
-	if (i < len) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		q[0] = auth_b64[v >> 18 & 63];
-		q[1] = auth_b64[v >> 12 & 63];
-		q[2] = i + 1 < len ? auth_b64[v >> 6 & 63] : '=';
-		q[3] = '=';
-		buf_add(out, q, 4);
-	}
+	rc = tls_base64_encode(out, raw->data, raw->len, why);
+	if (raw->data != NULL)
+		explicit_bzero(raw->data, raw->cap);
+	buf_free(raw);
+	return rc;
 }
 
-static int
-auth_b64_value(char c)
+/* SASL fields are framed by NUL (PLAIN) or ^A (the OAuth mechanisms). */
+static bool
+auth_field_ok(const char *what, const char *s, struct why *why)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			why_set(why, "AUTH: the %s holds a control character",
+			    what);
+			return false;
+		}
+	}
+	return true;
 }
 
 int
-auth_base64_decode(struct buf *out, const char *in, size_t len)
-{
-	unsigned char b[3];
-	uint32_t v;
-	size_t i, j, pad;
-	int d;
-
-	if (len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		pad = 0;
-		v = 0;
-		for (j = 0; j < 4; j++) {
-			/* '=' only as the last one or two of the last group */
-			if (in[i + j] == '=' && i + 4 == len && j >= 2 &&
-			    (j == 3 || in[i + 3] == '=')) {
-				pad++;
-				v <<= 6;
-				continue;
-			}
-			if (pad > 0 || (d = auth_b64_value(in[i + j])) < 0)
-				return -1;
-			v = v << 6 | (uint32_t)d;
-		}
-		b[0] = (unsigned char)(v >> 16);
-		b[1] = (unsigned char)(v >> 8);
-		b[2] = (unsigned char)v;
-		/* Bits past the data must be zero (RFC 4648 3.5). */
-		if ((pad == 1 && b[2] != 0) || (pad == 2 && (v & 0xffff) != 0))
-			return -1;
-		buf_add(out, b, 3 - pad);
-	}
-	return 0;
-}
-
-void
-auth_plain(struct buf *out, const char *user, const char *pass)
+auth_plain(struct buf *out, const char *user, const char *pass,
+    struct why *why)
 {
 	struct buf raw;
 
@@ -103,14 +47,12 @@ auth_plain(struct buf *out, const char *user, const char *pass)
 	buf_adds(&raw, user);
 	buf_addc(&raw, '\0');
 	buf_adds(&raw, pass);
-	auth_base64_encode(out, raw.data, raw.len);
-	explicit_bzero(raw.data, raw.cap);
-	buf_free(&raw);
+	return auth_encode(out, &raw, why);
 }
 
 int
 auth_login_response(struct buf *out, unsigned step, const char *user,
-    const char *pass)
+    const char *pass, struct why *why)
 {
 	const char *s;
 
@@ -122,9 +64,74 @@ auth_login_response(struct buf *out, unsigned step, const char *user,
 		s = pass;
 		break;
 	default:
+		why_set(why, "AUTH LOGIN: a third challenge");
 		return -1;
 	}
 	/* An empty answer to a challenge is an empty line (RFC 4954 4). */
-	auth_base64_encode(out, s, strlen(s));
-	return 0;
+	return tls_base64_encode(out, s, strlen(s), why);
+}
+
+bool
+auth_token_ok(const char *t)
+{
+	size_t n = 0;
+
+	for (; *t != '\0'; t++, n++)
+		if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)
+			return false;
+	return n > 0 && n <= AUTH_TOKEN_MAX;
+}
+
+int
+auth_xoauth2(struct buf *out, const char *user, const char *token,
+    struct why *why)
+{
+	struct buf raw;
+
+	if (!auth_field_ok("user", user, why) ||
+	    !auth_field_ok("token", token, why))
+		return -1;
+	buf_init(&raw);
+	buf_adds(&raw, "user=");
+	buf_adds(&raw, user);
+	buf_adds(&raw, "\001auth=Bearer ");
+	buf_adds(&raw, token);
+	buf_adds(&raw, "\001\001");
+	return auth_encode(out, &raw, why);
+}
+
+int
+auth_oauthbearer(struct buf *out, const char *user, const char *host,
+    int port, const char *token, struct why *why)
+{
+	struct buf raw;
+	const char *p;
+
+	if (!auth_field_ok("user", user, why) ||
+	    !auth_field_ok("host", host, why) ||
+	    !auth_field_ok("token", token, why))
+		return -1;
+	buf_init(&raw);
+	/* gs2-header (RFC 5801 4): no channel binding, the authzid */
+	buf_adds(&raw, "n,a=");
+	for (p = user; *p != '\0'; p++) {
+		if (*p == ',')
+			buf_adds(&raw, "=2C");
+		else if (*p == '=')
+			buf_adds(&raw, "=3D");
+		else
+			buf_addc(&raw, *p);
+	}
+	buf_printf(&raw, ",\001host=%s\001port=%d\001auth=Bearer ", host,
+	    port);
+	buf_adds(&raw, token);
+	buf_adds(&raw, "\001\001");
+	return auth_encode(out, &raw, why);
+}
+
+int
+auth_challenge(struct buf *out, const char *b64, size_t len,
+    struct why *why)
+{
+	return tls_base64_decode(out, b64, len, why);
 }

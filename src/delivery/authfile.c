@@ -25,7 +25,8 @@ struct authfile_entry {
 	char	*host;		/* without [] */
 	int	 port;		/* 0: any */
 	char	*user;
-	char	*pass;
+	char	*pass;		/* NULL for an oauth2 line */
+	char	**argv;		/* the token command, or NULL */
 };
 
 struct authfile {
@@ -45,7 +46,7 @@ authfile_wipe(char *s)
 void
 authfile_free(struct authfile *a)
 {
-	size_t i;
+	size_t i, j;
 
 	if (a == NULL)
 		return;
@@ -53,6 +54,10 @@ authfile_free(struct authfile *a)
 		free(a->v[i].host);
 		free(a->v[i].user);
 		authfile_wipe(a->v[i].pass);
+		for (j = 0; a->v[i].argv != NULL && a->v[i].argv[j] != NULL;
+		    j++)
+			free(a->v[i].argv[j]);
+		free(a->v[i].argv);
 	}
 	free(a->v);
 	free(a);
@@ -73,7 +78,65 @@ authfile_add(struct authfile *a, char *host, int port, char *user,
 	a->v[a->n].port = port;
 	a->v[a->n].user = user;
 	a->v[a->n].pass = pass;
+	a->v[a->n].argv = NULL;
 	a->n++;
+}
+
+/* A host field: "[v6]" loses its brackets; host:port is refused. */
+static char *
+authfile_host(const char *host, struct why *why)
+{
+	size_t len = strlen(host);
+
+	if (host[0] == '[' && len > 2 && host[len - 1] == ']')
+		return xstrndup(host + 1, len - 2);
+	if (strchr(host, ':') != NULL) {
+		why_set(why, "host:port is only allowed in the URL form");
+		return NULL;
+	}
+	return xstrdup(host);
+}
+
+/* "oauth2 host user /path/to/command [arg ...]" (at least four fields) */
+static int
+authfile_oauth2(struct authfile *a, char *line, struct why *why)
+{
+	char **argv = NULL, *p = line, *w, *host;
+	size_t n = 0, i;
+
+	for (;;) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break;
+		w = p;
+		p += strcspn(p, " \t");
+		if (*p != '\0')
+			*p++ = '\0';
+		argv = xreallocarray(argv, n + 2, sizeof(*argv));
+		argv[n++] = w;
+		argv[n] = NULL;
+	}
+	if (n < 4) {
+		why_set(why, "want \"oauth2 host user /path/to/command "
+		    "[arg ...]\"");
+		goto fail;
+	}
+	if (argv[3][0] != '/') {
+		why_set(why, "the token command must be an absolute path");
+		goto fail;
+	}
+	if ((host = authfile_host(argv[1], why)) == NULL)
+		goto fail;
+	authfile_add(a, host, 0, xstrdup(argv[2]), NULL);
+	/* the command's argv: fields 3.. of the line, copied */
+	for (i = 3; i < n; i++)
+		argv[i - 3] = xstrdup(argv[i]);
+	argv[n - 3] = NULL;
+	a->v[a->n - 1].argv = argv;
+	return 0;
+fail:
+	free(argv);
+	return -1;
 }
 
 /* "host user password": three fields, why gets the reason only. */
@@ -81,7 +144,7 @@ static int
 authfile_plain(struct authfile *a, char *line, struct why *why)
 {
 	char *f[3], *p = line, *host;
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < 3; i++) {
 		p += strspn(p, " \t");
@@ -100,17 +163,9 @@ authfile_plain(struct authfile *a, char *line, struct why *why)
 		    "space needs the URL form, with %%20)");
 		return -1;
 	}
-	host = f[0];
-	len = strlen(host);
-	if (host[0] == '[' && len > 2 && host[len - 1] == ']') {
-		host++;
-		len -= 2;
-	} else if (strchr(host, ':') != NULL) {
-		why_set(why, "host:port is only allowed in the URL form");
+	if ((host = authfile_host(f[0], why)) == NULL)
 		return -1;
-	}
-	authfile_add(a, xstrndup(host, len), 0, xstrdup(f[1]),
-	    xstrdup(f[2]));
+	authfile_add(a, host, 0, xstrdup(f[1]), xstrdup(f[2]));
 	return 0;
 }
 
@@ -133,6 +188,20 @@ authfile_url(struct authfile *a, const char *line, struct why *why)
 	u.host = u.user = NULL;
 	conf_url_free(&u);
 	return 0;
+}
+
+static size_t
+authfile_fields(const char *s)
+{
+	size_t n = 0;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			return n;
+		n++;
+		s += strcspn(s, " \t");
+	}
 }
 
 struct authfile *
@@ -176,6 +245,9 @@ authfile_parse(const char *name, const char *text, size_t len,
 			s[--n] = '\0';
 		if (*s == '\0' || *s == '#')
 			rc = 0;
+		else if (strncmp(s, "oauth2", 6) == 0 && (s[6] == ' ' ||
+		    s[6] == '\t') && authfile_fields(s) >= 4)
+			rc = authfile_oauth2(a, s, &reason);
 		else if (strstr(s, "://") != NULL &&
 		    strcspn(s, " \t") > (size_t)(strstr(s, "://") - s))
 			rc = authfile_url(a, s, &reason);
@@ -271,8 +343,8 @@ authfile_strip(const char *host, size_t *len)
 }
 
 int
-authfile_lookup(const struct authfile *a, const char *host, int port,
-    const char *user_or_NULL, const char **user, const char **pass)
+authfile_find(const struct authfile *a, const char *host, int port,
+    const char *user_or_NULL, struct authfile_account *out)
 {
 	const char *h;
 	size_t i, len;
@@ -289,9 +361,23 @@ authfile_lookup(const struct authfile *a, const char *host, int port,
 			continue;
 		if (user_or_NULL != NULL && strcmp(e->user, user_or_NULL) != 0)
 			continue;
-		*user = e->user;
-		*pass = e->pass;
+		out->user = e->user;
+		out->pass = e->pass;
+		out->token_cmd = e->argv;
 		return 0;
 	}
 	return -1;
+}
+
+int
+authfile_lookup(const struct authfile *a, const char *host, int port,
+    const char *user_or_NULL, const char **user, const char **pass)
+{
+	struct authfile_account acct;
+
+	if (authfile_find(a, host, port, user_or_NULL, &acct) == -1)
+		return -1;
+	*user = acct.user;
+	*pass = acct.pass;
+	return 0;
 }

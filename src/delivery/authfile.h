@@ -6,10 +6,14 @@
  * a line, since a password may hold '#'):
  *	host user password
  *	smtp+starttls://user:pass@host:587	(user and password %-encoded)
+ *	oauth2 host user /path/to/command [arg ...]
  * In the first form the password cannot hold white space; use the URL
- * form with %20. A URL line matches its host, and its port when it names
- * one; a plain line matches its host on any port. The first matching
- * line wins.
+ * form with %20. The third names the command whose standard output is
+ * the account's OAuth2 access token (XOAUTH2, OAUTHBEARER: oauth2.h); it
+ * has four fields or more, so it cannot be taken for the first, which
+ * has exactly three. A URL line matches its host, and its port when it
+ * names one; the other lines match their host on any port. The first
+ * matching line wins.
  *
  * authfile_parse() is a pure function over bytes; authfile_load() checks
  * the file first: a regular file, owned by the effective uid or root, with
@@ -45,6 +49,14 @@ struct authfile *authfile_load(const char *path, struct why *);
  */
 int	authfile_lookup(const struct authfile *, const char *host, int port,
 	    const char *user_or_NULL, const char **user, const char **pass);
+/* The same, with the whole account; *pass is NULL for an oauth2 line. */
+struct authfile_account {
+	const char	*user;
+	const char	*pass;		/* NULL: a token command instead */
+	char *const	*token_cmd;	/* argv, NULL-terminated, or NULL */
+};
+int	authfile_find(const struct authfile *, const char *host, int port,
+	    const char *user_or_NULL, struct authfile_account *);
 size_t	authfile_count(const struct authfile *);
 void	authfile_free(struct authfile *);
 

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "crash.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "fileio.h"
 #include "log.h"
@@ -78,14 +79,14 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	/* RFC 6531: a UTF-8 address goes only with SMTPUTF8 */
 	env.smtputf8 = !ascii(to);
 	envelope_add_rcpt(&env, to, NULL);
-	env.notify = ENVELOPE_NOTIFY_NEVER;
+	env.notify = DSNPARAM_NOTIFY_NEVER;
 
 	info.reporting_mta = conf->hostname;
 	info.queue_id = q->id;
 	info.envid = q->env.envid;
 	info.arrival = q->env.arrival;
 	info.sender = to;
-	info.ret_hdrs = q->env.ret == ENVELOPE_RET_HDRS;
+	info.ret_hdrs = q->env.ret == DSNPARAM_RET_HDRS;
 	info.size_limit = conf->bounce_size_limit;
 	info.original_size = (size_t)q->size;
 	info.original_8bit = q->env.body_8bit;

@@ -12,13 +12,16 @@
 #include "conf.h"
 #include "crash.h"
 #include "deliver.h"
+#include "dest.h"
 #include "dns.h"
 #include "dsn.h"
+#include "dsnparam.h"
 #include "fileio.h"
+#include "journal.h"
 #include "log.h"
+#include "loop.h"
 #include "qfile.h"
 #include "report.h"
-#include "route.h"
 #include "session.h"
 #include "smtp.h"
 #include "spool.h"
@@ -29,20 +32,18 @@ struct deliver {
 	const struct conf	*conf;
 	struct spool		*sp;
 	struct session_env	 env;
-	struct session		*sess;
-	char			*dest;
-	bool			 dest_down;	/* connecting failed */
-	bool			 dest_perm;
-	char			 down_status[16];
-	char			 down_tls[64];	/* "none policy=verify" */
-	struct why		 down_why;
-	unsigned		 reconnects;
+	struct dest		*dest;		/* of the current batch */
+	struct session		*sess;		/* dest's, for a transaction */
 	bool			 msg_deferred;	/* of the current message */
 	double			 taken;		/* when the batch began: */
 	double			 taken_wall;	/* monotonic, and wall */
 	double			 arrival;	/* log.h delays= */
+	bool			 msg_failed;	/* deferred, not for a cap */
+	time_t			 msg_slot;	/* its cap's next slot, or 0 */
+	time_t			 next_try;	/* earliest set in the batch */
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
+	struct journal		*journal;	/* mailq -s: outcomes */
 };
 
 /* What happened to one recipient in this attempt. */
@@ -53,6 +54,7 @@ struct outcome {
 	char			 status[DSN_STATUS_LEN];
 	char			*text;		/* reply or reason, cleaned */
 	bool			 remote;	/* a server said it */
+	bool			 capped;	/* waits for a relay's slot */
 	/* the session it was tried on (it may be gone when logging) */
 	char			 host[256];
 	char			 relay[320];
@@ -76,7 +78,9 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	if (conf->auth_file != NULL &&
 	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)
 		goto fail;
-	if (!conf->tls_verify && conf->nsmarthosts > 0)
+	d->journal = journal_open(conf, true);
+	if (!conf->tls_verify && (conf->nsmarthosts > 0 ||
+	    conf->nroutes > 0))
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "tls_verify is off: "
 		    "smarthost certificates are not verified");
 	return d;
@@ -90,14 +94,14 @@ deliver_free(struct deliver *d)
 {
 	if (d == NULL)
 		return;
-	session_close(d->sess, true);
+	dest_free(d->dest);
 	dns_free(d->env.dns);
 	tls_ctx_free(d->env.tls);
 	authfile_free(d->env.auth);
-	free(d->dest);
 	for (; d->nfinal > 0; d->nfinal--)
 		free(d->final[d->nfinal - 1]);
 	free(d->final);
+	journal_close(d->journal);
 	free(d);
 }
 
@@ -155,27 +159,6 @@ backoff(const struct conf *conf, int attempts)
 	while (--attempts > 0 && t < conf->retry_max)
 		t *= 2;
 	return t < conf->retry_max ? t : conf->retry_max;
-}
-
-/* The session to dest, opened once per batch (one retry after a drop). */
-static struct session *
-get_session(struct deliver *d)
-{
-	enum session_result r;
-	struct why why;
-
-	if (d->sess != NULL || d->dest_down)
-		return d->sess;
-	r = session_open(&d->env, d->dest[0] ? d->dest : NULL, &d->sess,
-	    d->down_status, &why);
-	if (r == SESSION_OK)
-		return d->sess;
-	/* later messages of the batch are deferred without a new try */
-	d->dest_perm = r == SESSION_PERM;
-	d->dest_down = true;
-	d->down_why = why;
-	(void)strlcpy(d->down_tls, d->env.tls_note, sizeof(d->down_tls));
-	return NULL;
 }
 
 static void
@@ -261,8 +244,7 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	/* every queue file we write records it (L); SIZE= is an estimate
 	 * anyway (RFC 1870 4: the server checks again at the end) */
 	m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
-	m.ret = q->env.ret == ENVELOPE_RET_HDRS ? SMTP_RET_HDRS :
-	    q->env.ret == ENVELOPE_RET_FULL ? SMTP_RET_FULL : SMTP_RET_NONE;
+	m.ret = q->env.ret;
 	m.envid = q->env.envid;
 	m.read = fileio_read_cb;
 	m.read_arg = &q->fd;
@@ -356,13 +338,15 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_OK) {
 			finish(q, &o[i], d->sess && !d->sess->dsn &&
-			    report_wants(q, ENVELOPE_NOTIFY_SUCCESS),
+			    report_wants(q, DSNPARAM_NOTIFY_SUCCESS),
 			    QSTATE_REPORT_RELAYED);
 			log_outcome(d, q, &o[i], "sent");
 			st->sent++;
-		} else if (o[i].result == SMTP_PERMFAIL || expired) {
+		} else if (o[i].result == SMTP_PERMFAIL ||
+		    (expired && !o[i].capped)) {
+			/* a message waiting for a slot never expires */
 			finish(q, &o[i],
-			    report_wants(q, ENVELOPE_NOTIFY_FAILURE) ||
+			    report_wants(q, DSNPARAM_NOTIFY_FAILURE) ||
 			    postmaster_copy(d, q, &o[i]), QSTATE_REPORT_FAILED);
 			log_outcome(d, q, &o[i], o[i].result == SMTP_PERMFAIL ?
 			    "bounced" : "expired");
@@ -373,6 +357,7 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			    o[i].text);
 			log_outcome(d, q, &o[i], "deferred");
 			d->msg_deferred = true;
+			d->msg_failed = d->msg_failed || !o[i].capped;
 			st->deferred++;
 		}
 	}
@@ -399,49 +384,96 @@ save(struct deliver *d, struct qfile *q)
 	}
 }
 
+/*
+ * The journal's record of outcomes o[0..n), as settle() decided them:
+ * done is final (sent, or bounced/expired), else deferred until the
+ * next try (that the last transaction of the attempt sets: VERP's
+ * earlier ones record what it will be).
+ */
+static void
+journal_outcomes(struct deliver *d, const struct qfile *q,
+    const struct outcome *o, size_t n, bool last)
+{
+	struct journal_rec r = { 0 };
+	time_t next = q->state.next_try;
+	size_t i;
+
+	r.time = time(NULL);
+	if (!last)
+		next = r.time + backoff(d->conf, q->state.attempts + 1);
+	r.id = q->id;
+	for (i = 0; i < n; i++) {
+		r.event = !q->state.rcpts[o[i].idx].done ? JOURNAL_DEFERRED :
+		    o[i].result == SMTP_OK ? JOURNAL_SENT :
+		    o[i].result == SMTP_PERMFAIL ? JOURNAL_BOUNCED :
+		    JOURNAL_EXPIRED;
+		r.rcpt = q->env.rcpts[o[i].idx].addr;
+		r.next = r.event == JOURNAL_DEFERRED ? next : 0;
+		r.dsn = o[i].status;
+		r.relay = o[i].relay[0] ? o[i].relay : NULL;
+		r.text = o[i].text;
+		journal_write(d->journal, &r);
+	}
+}
+
 /* Outcomes o[0..n) of one transaction (or none): recorded, then saved. */
 static void
 record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     bool last, struct deliver_stats *st)
 {
-	time_t now = time(NULL);
+	time_t now = time(NULL), next;
 
 	settle(d, q, o, n, st);
 	if (last && d->msg_deferred) {
 		q->state.attempts++;
-		q->state.next_try = now + backoff(d->conf, q->state.attempts);
+		next = now + backoff(d->conf, q->state.attempts);
+		/* behind a cap: its slot (sooner, when a failure was too) */
+		if (d->msg_slot != 0 && (!d->msg_failed || d->msg_slot < next))
+			next = d->msg_slot;
+		q->state.next_try = next;
+		if (d->next_try == 0 || next < d->next_try)
+			d->next_try = next;
 	}
+	journal_outcomes(d, q, o, n, last);
 	save(d, q);
 }
 
-/* The outcome of recipients not tried: the destination is down. */
+/* The outcome of recipients not tried: nothing could take them. */
 static void
-set_down(struct deliver *d, struct outcome *o, size_t n)
+set_down(struct deliver *d, struct outcome *o, size_t n,
+    enum dest_result r, const char *status, time_t next,
+    const struct why *why)
 {
 	size_t i;
 
+	if (r == DEST_CAPPED && (d->msg_slot == 0 || next < d->msg_slot))
+		d->msg_slot = next;
 	for (i = 0; i < n; i++) {
-		o[i].result = d->dest_perm ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
-		(void)strlcpy(o[i].status, d->down_status,
-		    sizeof(o[i].status));
-		set_text(&o[i], d->down_why.text);
-		(void)strlcpy(o[i].tls, d->down_tls, sizeof(o[i].tls));
+		o[i].result = r == DEST_PERM ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
+		(void)strlcpy(o[i].status, status, sizeof(o[i].status));
+		set_text(&o[i], why->text);
+		/* a cap deferral tried nothing: no TLS policy to tell */
+		(void)strlcpy(o[i].tls, r == DEST_CAPPED ? "" :
+		    d->env.tls_note, sizeof(o[i].tls));
 		o[i].remote = false;
+		o[i].capped = r == DEST_CAPPED;
 	}
 }
 
-static void
-lost_session(struct deliver *d, const struct outcome *o)
+/* A session for the next transaction, or o[0..n) set as not tried. */
+static bool
+get_session(struct deliver *d, struct outcome *o, size_t n)
 {
-	/* the session is dead; try a new one for the next message */
-	session_close(d->sess, false);
-	d->sess = NULL;
-	if (++d->reconnects > 1) {
-		d->dest_down = true;
-		(void)strlcpy(d->down_status, "4.4.2", sizeof(d->down_status));
-		why_set(&d->down_why, "%s", o->text ? o->text :
-		    "connection lost");
-	}
+	enum dest_result r;
+	char status[16];
+	struct why why;
+	time_t next;
+
+	r = dest_session(d->dest, &d->sess, status, &next, &why);
+	if (r == DEST_OK)
+		return true;
+	set_down(d, o, n, r, status, next, &why);
+	return false;
 }
 
 /*
@@ -458,47 +490,73 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	double start = seconds(CLOCK_MONOTONIC), conn;
 	size_t i;
 
-	d->msg_deferred = false;
+	d->msg_deferred = d->msg_failed = false;
+	d->msg_slot = 0;
 	for (i = 0; i < n; i++) {
 		o[i].result = SMTP_TEMPFAIL;
 		set_text(&o[i], "not tried");
 	}
-	if (get_session(d) == NULL) {
-		conn = seconds(CLOCK_MONOTONIC) - start;
-		set_delays(d, o, n, start + conn, conn);
-		set_down(d, o, n);
-		record(d, q, o, n, true, st);
-		return;
-	}
-	/* 0 for a session that an earlier message opened */
-	conn = seconds(CLOCK_MONOTONIC) - start;
 	if (!verp) {
-		start = seconds(CLOCK_MONOTONIC);
-		res = transact(d, q, o, n, q->env.sender);
-		set_delays(d, o, n, start, conn);
-		if (res == SMTP_NETFAIL)
-			lost_session(d, &o[0]);
+		bool up = get_session(d, o, n);
+		double t = seconds(CLOCK_MONOTONIC);
+
+		/* 0 for a session that an earlier message opened */
+		conn = t - start;
+		if (up) {
+			res = transact(d, q, o, n, q->env.sender);
+			if (res == SMTP_NETFAIL)
+				dest_lost(d->dest, o[0].text);
+		}
+		set_delays(d, o, n, t, conn);
 		record(d, q, o, n, true, st);
 		return;
 	}
+	/* a transaction per recipient: each takes its own slot */
 	for (i = 0; i < n; i++) {
 		char *s;
+		bool up;
+		double t;
 
 		start = seconds(CLOCK_MONOTONIC);
 		if (res == SMTP_NETFAIL) {
 			/* the rest waits for the next run, as "not tried" */
-			set_delays(d, &o[i], n - i, start, conn);
+			set_delays(d, &o[i], n - i, start, 0);
+			record(d, q, &o[i], n - i, true, st);
+			return;
+		}
+		up = get_session(d, &o[i], n - i);
+		t = seconds(CLOCK_MONOTONIC);
+		conn = t - start;
+		if (!up) {
+			set_delays(d, &o[i], n - i, t, conn);
 			record(d, q, &o[i], n - i, true, st);
 			return;
 		}
 		s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
 		res = transact(d, q, &o[i], 1, s);
-		set_delays(d, &o[i], 1, start, conn);
+		set_delays(d, &o[i], 1, t, conn);
 		free(s);
 		if (res == SMTP_NETFAIL)
-			lost_session(d, &o[i]);
+			dest_lost(d->dest, o[i].text);
 		record(d, q, &o[i], 1, i + 1 == n, st);
 	}
+}
+
+/* A loop (loop.h): the pending recipients o[0..n) bounce, unsent. */
+static void
+bounce_loop(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    const struct why *why, struct deliver_stats *st)
+{
+	size_t i;
+
+	d->msg_deferred = false;
+	for (i = 0; i < n; i++) {
+		o[i].result = SMTP_PERMFAIL;
+		(void)strlcpy(o[i].status, "5.4.6", sizeof(o[i].status));
+		set_text(&o[i], why->text);
+		o[i].remote = false;
+	}
+	record(d, q, o, n, true, st);
 }
 
 /* Messages the runner must finish (report_finish): reports are due. */
@@ -514,12 +572,14 @@ note_final(struct deliver *d, const struct qfile *q)
 }
 
 static void
-deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
+deliver_one(struct deliver *d, const struct deliver_item *it,
+    struct deliver_stats *st)
 {
+	const char *id = it->id;
 	struct outcome *o;
 	struct qfile q;
 	struct why why;
-	size_t i, n = 0, left = 0;
+	size_t i, k, n = 0, left = 0;
 
 	switch (qfile_open(d->sp, id, QFILE_WAITLOCK,
 	    (size_t)d->conf->max_recipients, &q, &why)) {
@@ -533,19 +593,23 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 	}
 	d->arrival = arrival(&q);
 	o = xcalloc(q.env.nrcpts, sizeof(*o));
-	for (i = 0; i < q.env.nrcpts; i++) {
-		if (!q.state.rcpts[i].done)
-			left++;
-		if (q.state.rcpts[i].done ||
-		    !route_is(d->conf, q.env.rcpts[i].addr, d->dest))
+	/* the recipients the runner routed here (route.h): no second rule */
+	for (k = 0; k < (it->rcpts != NULL ? it->nrcpts : q.env.nrcpts); k++) {
+		i = it->rcpts != NULL ? it->rcpts[k] : k;
+		if (i >= q.env.nrcpts || q.state.rcpts[i].done)
 			continue;
 		o[n].idx = i;
 		smtp_reply_init(&o[n].reply);
 		n++;
 	}
+	for (i = 0; i < q.env.nrcpts; i++)
+		left += !q.state.rcpts[i].done;
 	d->msg_deferred = false;
-	if (n > 0) {
+	if (n > 0)
 		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
+	if (n > 0 && loop_hops(d->conf, &q, &why)) {
+		bounce_loop(d, &q, o, n, &why, st);
+	} else if (n > 0) {
 		attempt(d, &q, o, n, st);
 	} else if (qstate_all_done(&q.state)) {
 		save(d, &q);	/* a crash came between state and removal */
@@ -571,21 +635,24 @@ deliver_take_final(struct deliver *d, size_t *n)
 }
 
 void
-deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
-    volatile const int *stop, struct deliver_stats *st)
+deliver_batch(struct deliver *d, const char *dest,
+    const struct deliver_item *items, size_t n, volatile const int *stop,
+    struct deliver_stats *st)
 {
 	size_t i;
 
-	free(d->dest);
-	d->dest = xstrdup(dest);
-	d->dest_down = d->dest_perm = false;
-	d->reconnects = 0;
+	d->dest = dest_new(&d->env, d->sp, dest);
+	d->next_try = 0;
 	/* delays=: a ends here; b is the wait for the queue file's lock and
 	 * for the batch's earlier messages */
 	d->taken = seconds(CLOCK_MONOTONIC);
 	d->taken_wall = seconds(CLOCK_REALTIME);
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
-		deliver_one(d, ids[i], st);
-	session_close(d->sess, true);
+		deliver_one(d, &items[i], st);
+	dest_free(d->dest);
+	d->dest = NULL;
 	d->sess = NULL;
+	if (d->next_try != 0 && (st->next_try == 0 ||
+	    d->next_try < st->next_try))
+		st->next_try = d->next_try;
 }

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "why.h"
 
@@ -25,15 +26,29 @@ struct deliver_stats {
 	size_t	sent;
 	size_t	deferred;
 	size_t	bounced;
+	time_t	next_try;	/* earliest set on a deferred message; 0 */
+};
+
+/* A message of a batch and the recipients the runner routed there. */
+struct deliver_item {
+	const char	*id;
+	const size_t	*rcpts;		/* indices; NULL: all pending */
+	size_t		 nrcpts;
 };
 
 /* NULL with why when TLS or auth_file setup fails (a config error). */
 struct deliver *deliver_new(const struct conf *, struct spool *,
 	    bool verbose, struct why *);
 void	deliver_free(struct deliver *);
-/* dest: a route_dest() key. Stops early when *stop becomes true. */
-void	deliver_batch(struct deliver *, const char *dest, char **ids,
-	    size_t n, volatile const int *stop, struct deliver_stats *);
+/*
+ * dest: a route.h destination key; items: its messages, each with the
+ * recipients route_plan() gave that key. Stops early when *stop becomes
+ * true. A message deferred because every relay of its route is at its
+ * cap gets its slot as next try, and is not expired while it waits.
+ */
+void	deliver_batch(struct deliver *, const char *dest,
+	    const struct deliver_item *items, size_t n,
+	    volatile const int *stop, struct deliver_stats *);
 /*
  * The ids of the messages delivered so far that have reports due (for
  * report_finish() once the run's jobs are over); the caller frees them

@@ -195,8 +195,8 @@ mtasts_fetch(struct session_env *env, const char *domain, struct buf *out,
 				rc = mtasts_get(env, host, &hosts.v[i], k,
 				    deadline, out, &w);
 			if (rc == -1)
-				why_set(why, "https://%s/.well-known/mta-sts.txt:"
-				    " %s", host, w.text);
+				why_set(why, "https://%s/.well-known/"
+				    "mta-sts.txt: %s", host, w.text);
 		}
 	}
 out:
@@ -267,8 +267,8 @@ mtasts_lookup(struct session_env *env, const char *domain,
 			goto out;
 		}
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS policy of %s: "
-		    "%s%s", domain, why.text, cached ? "; using the cached one" :
-		    "");
+		    "%s%s", domain, why.text, cached ?
+		    "; using the cached one" : "");
 		tlspolicy_trace(env, "MTA-STS: fetch failed: %s", why.text);
 	}
 	if (cached && mtasts_use(out, ctext.data, ctext.len, &why) == 0)

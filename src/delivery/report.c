@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "crash.h"
 #include "dsn.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "log.h"
 #include "qfile.h"
@@ -15,7 +16,7 @@ bool
 report_wants(const struct qfile *q, int bit)
 {
 	if (q->env.notify == 0)
-		return bit != ENVELOPE_NOTIFY_SUCCESS;
+		return bit != DSNPARAM_NOTIFY_SUCCESS;
 	return (q->env.notify & bit) != 0;
 }
 
@@ -24,7 +25,7 @@ report_delay_due(const struct conf *conf, const struct qfile *q, time_t now)
 {
 	return conf->delay_warning > 0 && !q->state.warned &&
 	    now - q->env.arrival >= conf->delay_warning &&
-	    report_wants(q, ENVELOPE_NOTIFY_DELAY) && *q->env.sender != '\0';
+	    report_wants(q, DSNPARAM_NOTIFY_DELAY) && *q->env.sender != '\0';
 }
 
 /* The recipients with a report of kind pending (NONE: the deferred ones). */

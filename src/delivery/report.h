@@ -26,7 +26,7 @@ struct conf;
 struct spool;
 struct qfile;
 
-/* The sender asked for this kind of news (ENVELOPE_NOTIFY_*). */
+/* The sender asked for this kind of news (DSNPARAM_NOTIFY_*). */
 bool	report_wants(const struct qfile *, int notify_bit);
 /* A delay warning is due for q (deferred recipients, not yet warned). */
 bool	report_delay_due(const struct conf *, const struct qfile *, time_t);

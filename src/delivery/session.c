@@ -9,7 +9,9 @@
 #include "dns.h"
 #include "io.h"
 #include "log.h"
+#include "loop.h"
 #include "net.h"
+#include "oauth2.h"
 #include "session.h"
 #include "smtp.h"
 #include "tls.h"
@@ -84,14 +86,15 @@ static int
 do_auth(const struct attempt *a, struct session *s, struct why *why)
 {
 	const struct conf *conf = a->env->conf;
-	const char *user = NULL, *pass = NULL;
+	struct authfile_account acct;
+	struct oauth2_login ol;
 	struct smtp_reply r;
 	int rc = 0;
 
 	if (a->url == NULL || a->env->auth == NULL)
 		return 0;
-	if (authfile_lookup(a->env->auth, a->url->host, a->url->port,
-	    a->url->user, &user, &pass) == -1 || user == NULL) {
+	if (authfile_find(a->env->auth, a->url->host, a->url->port,
+	    a->url->user, &acct) == -1 || acct.user == NULL) {
 		if (a->url->user != NULL) {
 			why_set(why, "no password for %s@%s in auth_file",
 			    a->url->user, a->url->host);
@@ -104,8 +107,14 @@ do_auth(const struct attempt *a, struct session *s, struct why *why)
 		    "(auth_plaintext is off)", s->relay);
 		return -1;
 	}
+	if (acct.token_cmd != NULL) {
+		ol = (struct oauth2_login){ acct.user, a->url->host,
+		    a->url->port, acct.token_cmd,
+		    (int)conf->oauth2_token_timeout * 1000, s->relay };
+		return oauth2_auth(s->smtp, &ol, why) == 0 ? 0 : -1;
+	}
 	smtp_reply_init(&r);
-	if (smtp_auth(s->smtp, user, pass, &r) != SMTP_OK) {
+	if (smtp_auth(s->smtp, acct.user, acct.pass, &r) != SMTP_OK) {
 		fail_reply(why, s->relay, "AUTH", &r);
 		rc = -1;
 	}
@@ -371,6 +380,34 @@ try_hosts(struct session_env *env, const struct conf_url *url,
 }
 
 enum session_result
+session_open_relay(struct session_env *env, const struct conf_url *u,
+    struct session **out, char status[16], struct why *why)
+{
+	int timeout = (int)env->conf->command_timeout * 1000;
+	struct dns_hosts hosts = { 0 };
+	enum reach reach = REACH_NONE;
+	enum dns_result dr;
+	struct why w;
+
+	*out = NULL;
+	(void)strlcpy(status, "4.4.1", 16);
+	(void)strlcpy(env->status, "4.4.1", sizeof(env->status));
+	tlspolicy_note_domain(env, NULL);
+	why_set(why, "smarthost %s could not be reached", u->text);
+	dr = dns_host(env->dns, u->host, u->port, timeout, &hosts, &w);
+	if (dr == DNS_FOUND) {
+		*out = try_hosts(env, u, NULL, &hosts, NULL, &reach, why);
+		(void)strlcpy(status, env->status, 16);
+	} else {
+		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO, "smarthost %s: %s",
+		    u->text, w.text);
+		keep_reason(why, &reach, &w, REACH_LOOKUP);
+	}
+	dns_hosts_free(&hosts);
+	return *out ? SESSION_OK : SESSION_TEMP;
+}
+
+enum session_result
 session_open(struct session_env *env, const char *domain,
     struct session **out, char status[16], struct why *why)
 {
@@ -380,36 +417,22 @@ session_open(struct session_env *env, const char *domain,
 	enum reach reach = REACH_NONE;
 	struct mtasts sts = { 0 };
 	enum dns_result dr;
-	struct why w;
-	size_t i;
 
 	*out = NULL;
+	(void)strlcpy(status, "4.4.1", 16);
 	(void)strlcpy(env->status, "4.4.1", sizeof(env->status));
 	tlspolicy_note_domain(env, domain);
-	why_set(why, "no smarthost could be reached");
-	if (domain == NULL) {
-		for (i = 0; i < conf->nsmarthosts && *out == NULL; i++) {
-			const struct conf_url *u = &conf->smarthosts[i];
-
-			dr = dns_host(env->dns, u->host, u->port, timeout,
-			    &hosts, &w);
-			if (dr == DNS_FOUND) {
-				*out = try_hosts(env, u, NULL, &hosts, NULL,
-				    &reach, why);
-			} else {
-				log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
-				    "smarthost %s: %s", u->text, w.text);
-				keep_reason(why, &reach, &w, REACH_LOOKUP);
-			}
-			dns_hosts_free(&hosts);
-		}
-		(void)strlcpy(status, env->status, 16);
-		return *out ? SESSION_OK : SESSION_TEMP;
-	}
+	why_set(why, "no MX host could be reached");
 	dr = dns_mx(env->dns, domain, (int)conf->smtp_port, timeout, &hosts,
 	    why);
 	switch (dr) {
 	case DNS_FOUND:
+		/* never a connection to ourselves (loop.h) */
+		if (loop_mx(conf, domain, &hosts, why)) {
+			(void)strlcpy(status, "5.4.6", 16);
+			dns_hosts_free(&hosts);
+			return SESSION_PERM;
+		}
 		if (tlspolicy_wants_sts(env, domain))
 			mtasts_lookup(env, domain, &sts);
 		*out = try_hosts(env, NULL, domain, &hosts, &sts, &reach,

@@ -1,6 +1,7 @@
 /*
  * session: an SMTP session to one destination, ready for transactions:
- * the smarthosts in order (failover), or the domain's MX hosts in
+ * one relay (the choice among a route's relays is dest.c's), or the
+ * domain's MX hosts in
  * preference order, each address in turn, until one greets, says EHLO,
  * does STARTTLS under the TLS policy of each host (tlspolicy.h: for
  * smarthosts the URL scheme and tls_verify, for MX hosts tls_policy and
@@ -54,7 +55,7 @@ enum session_result {
 	SESSION_PERM,
 };
 
-/* domain NULL: the smarthosts. status gets an RFC 3463 code. */
+/* To the MX hosts of domain. status gets an RFC 3463 code. */
 enum session_result session_open(struct session_env *,
 	    const char *domain, struct session **, char status[16],
 	    struct why *);
@@ -64,6 +65,11 @@ enum session_result session_open(struct session_env *,
  */
 struct tls_ctx *session_tls_ctx(struct session_env *, struct why *);
 
+/* To one relay (a smarthost or relay_for URL): OK or TEMP. */
+struct conf_url;
+enum session_result session_open_relay(struct session_env *,
+	    const struct conf_url *, struct session **, char status[16],
+	    struct why *);
 /* QUIT (when quit) and free; NULL is fine. */
 void	session_close(struct session *, bool quit);
 

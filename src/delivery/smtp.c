@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "crash.h"
+#include "dsnparam.h"
 #include "io.h"
 #include "net.h"
 #include "smtp.h"
@@ -144,6 +145,9 @@ smtp_flush(struct smtp_session *s, struct smtp_reply *r, const char *what)
 	return SMTP_OK;
 }
 
+/* For smtp_read: 235 (done) or 334 (a challenge) are both right. */
+#define SMTP_EXPECT_SASL	0
+
 /*
  * Reads one reply within timeout_ms: the whole reply, however many lines
  * (one deadline per line would let a slow server hold us for hours, a
@@ -182,7 +186,8 @@ smtp_read(struct smtp_session *s, int timeout_ms, int expect,
 		}
 		break;
 	}
-	if (r->code / 100 == expect)
+	if (r->code / 100 == expect || (expect == SMTP_EXPECT_SASL &&
+	    (r->code / 100 == 2 || r->code / 100 == 3)))
 		return SMTP_OK;
 	if (r->code / 100 == 4)
 		return SMTP_TEMPFAIL;
@@ -278,25 +283,34 @@ smtp_secret(struct smtp_session *s, const char *prefix, struct buf *secret,
 	buf_reset(secret);
 }
 
+/* A local 530 for an AUTH we do not send; why: the reason. */
+static enum smtp_result
+smtp_auth_refused(struct smtp_reply *r, const char *why)
+{
+	smtp_reply_set(r, 530, "5.7.0", "AUTH not attempted: %s", why);
+	return SMTP_PERMFAIL;
+}
+
 enum smtp_result
 smtp_auth(struct smtp_session *s, const char *user, const char *pass,
     struct smtp_reply *r)
 {
 	enum smtp_result res;
 	struct buf secret;
+	struct why w;
 	unsigned step;
 
 	if (smtp_check_dead(s, r) != SMTP_OK)
 		return SMTP_NETFAIL;
 	/* DESIGN: AUTH is never sent in clear text, unless configured */
-	if (!io_is_tls(s->io) && !s->p.auth_plaintext) {
-		smtp_reply_set(r, 530, "5.7.0",
-		    "AUTH not attempted: the connection is not encrypted");
-		return SMTP_PERMFAIL;
-	}
+	if (!io_is_tls(s->io) && !s->p.auth_plaintext)
+		return smtp_auth_refused(r, "the connection is not encrypted");
 	buf_init(&secret);
 	if (smtp_has(s, SMTP_EXT_AUTH_PLAIN)) {
-		auth_plain(&secret, user, pass);
+		if (auth_plain(&secret, user, pass, &w) == -1) {
+			res = smtp_auth_refused(r, w.text);
+			goto out;
+		}
 		smtp_secret(s, "AUTH PLAIN ", &secret, "AUTH PLAIN <hidden>");
 		res = smtp_flush(s, r, "AUTH");
 		if (res == SMTP_OK)
@@ -305,9 +319,8 @@ smtp_auth(struct smtp_session *s, const char *user, const char *pass,
 		goto out;
 	}
 	if (!smtp_has(s, SMTP_EXT_AUTH_LOGIN)) {
-		smtp_reply_set(r, 530, "5.7.0", "AUTH not attempted: the "
-		    "server offers neither PLAIN nor LOGIN");
-		res = SMTP_PERMFAIL;
+		res = smtp_auth_refused(r, "the server offers neither PLAIN "
+		    "nor LOGIN");
 		goto out;
 	}
 	smtp_cmd(s, NULL, "AUTH LOGIN");
@@ -317,7 +330,12 @@ smtp_auth(struct smtp_session *s, const char *user, const char *pass,
 		res = smtp_read(s, s->p.command_timeout_ms, 3, r, NULL, "AUTH");
 		if (res != SMTP_OK)
 			goto out;
-		(void)auth_login_response(&secret, step, user, pass);
+		if (auth_login_response(&secret, step, user, pass, &w) == -1) {
+			/* mid-exchange: the session cannot go on */
+			res = smtp_dead(s, r, "4.7.0", "AUTH LOGIN: %s",
+			    w.text);
+			goto out;
+		}
 		smtp_secret(s, "", &secret, "<hidden>");
 	}
 	if ((res = smtp_flush(s, r, "AUTH")) == SMTP_OK)
@@ -327,6 +345,43 @@ out:
 		explicit_bzero(secret.data, secret.cap);
 	buf_free(&secret);
 	return res;
+}
+
+enum smtp_result
+smtp_auth_sasl(struct smtp_session *s, const char *mech, struct buf *ir,
+    const char *on_challenge, struct smtp_reply *r, struct buf *challenge)
+{
+	enum smtp_result res;
+	struct buf shown;
+	char prefix[64];
+
+	if (smtp_check_dead(s, r) != SMTP_OK)
+		return SMTP_NETFAIL;
+	if (!io_is_tls(s->io) && !s->p.auth_plaintext)
+		return smtp_auth_refused(r, "the connection is not encrypted");
+	buf_init(&shown);
+	buf_printf(&shown, "AUTH %s <hidden>", mech);
+	(void)snprintf(prefix, sizeof(prefix), "AUTH %s ", mech);
+	smtp_secret(s, prefix, ir, buf_cstr(&shown));
+	buf_free(&shown);
+	if ((res = smtp_flush(s, r, "AUTH")) != SMTP_OK)
+		return res;
+	res = smtp_read(s, s->p.command_timeout_ms, SMTP_EXPECT_SASL, r, NULL,
+	    "AUTH");
+	if (res != SMTP_OK || r->code / 100 == 2)
+		return res;
+	/*
+	 * 334: the server's error (RFC 7628 3.2.2: base64 JSON); the client
+	 * ends the exchange (OAUTHBEARER: ^A, XOAUTH2: an empty line) and
+	 * the server answers with the failure.
+	 */
+	buf_reset(challenge);
+	(void)auth_challenge(challenge, r->text.data != NULL ? r->text.data :
+	    "", r->text.len, NULL);
+	smtp_cmd(s, NULL, "%s", on_challenge);
+	if ((res = smtp_flush(s, r, "AUTH")) != SMTP_OK)
+		return res;
+	return smtp_read(s, s->p.command_timeout_ms, 2, r, NULL, "AUTH");
 }
 
 enum smtp_result
@@ -386,20 +441,6 @@ smtp_addr_ok(const char *a)
 	return true;
 }
 
-/* RFC 3461 4: xtext, "+XX" for '+', '=', and anything not 33..126. */
-static void
-smtp_xtext(struct buf *b, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
-			buf_printf(b, "+%02X", *p);
-		else
-			buf_addc(b, (char)*p);
-	}
-}
-
 static void
 smtp_queue_mail(struct smtp_session *s, const struct smtp_msg *m)
 {
@@ -414,13 +455,11 @@ smtp_queue_mail(struct smtp_session *s, const struct smtp_msg *m)
 		buf_adds(b, " BODY=8BITMIME");
 	if (m->smtputf8)
 		buf_adds(b, " SMTPUTF8");
-	if (dsn && m->ret == SMTP_RET_FULL)
-		buf_adds(b, " RET=FULL");
-	else if (dsn && m->ret == SMTP_RET_HDRS)
-		buf_adds(b, " RET=HDRS");
+	if (dsn && dsnparam_ret_name(m->ret) != NULL)
+		buf_printf(b, " RET=%s", dsnparam_ret_name(m->ret));
 	if (dsn && m->envid != NULL && *m->envid != '\0') {
 		buf_adds(b, " ENVID=");
-		smtp_xtext(b, m->envid);
+		dsnparam_xtext_encode(b, m->envid, strlen(m->envid));
 	}
 	smtp_trace(s, '>', b->data, b->len);
 	buf_add(b, "\r\n", 2);
@@ -430,50 +469,18 @@ smtp_queue_mail(struct smtp_session *s, const struct smtp_msg *m)
 static void
 smtp_queue_rcpt(struct smtp_session *s, const struct smtp_rcpt *rc)
 {
-	static const struct {
-		int		 bit;
-		const char	*name;
-	} notify[] = {
-		{ SMTP_NOTIFY_SUCCESS, "SUCCESS" },
-		{ SMTP_NOTIFY_FAILURE, "FAILURE" },
-		{ SMTP_NOTIFY_DELAY, "DELAY" },
-	};
 	struct buf *b = &s->cmd;
-	const char *semi, *sep = " NOTIFY=", *q;
-	size_t i;
 
 	buf_reset(b);
 	buf_printf(b, "RCPT TO:<%s>", rc->addr);
-	if (smtp_has(s, SMTP_EXT_DSN) && rc->notify != 0) {
-		if (rc->notify & SMTP_NOTIFY_NEVER) {
-			buf_adds(b, " NOTIFY=NEVER");
-		} else {
-			for (i = 0; i < sizeof(notify) / sizeof(notify[0]);
-			    i++) {
-				if ((rc->notify & notify[i].bit) == 0)
-					continue;
-				buf_printf(b, "%s%s", sep, notify[i].name);
-				sep = ",";
-			}
-		}
+	if (smtp_has(s, SMTP_EXT_DSN) && dsnparam_notify_ok(rc->notify)) {
+		buf_adds(b, " NOTIFY=");
+		dsnparam_notify_format(b, rc->notify);
 	}
 	if (smtp_has(s, SMTP_EXT_DSN) && rc->orcpt != NULL &&
 	    *rc->orcpt != '\0') {
-		/* addr-type ";" xtext (RFC 3461 4.2); the type is an atom. */
-		semi = strchr(rc->orcpt, ';');
-		for (q = rc->orcpt; semi != NULL && q < semi; q++)
-			if (!((*q >= 'a' && *q <= 'z') ||
-			    (*q >= 'A' && *q <= 'Z') ||
-			    (*q >= '0' && *q <= '9') || *q == '-'))
-				semi = NULL;
-		if (semi != NULL && semi > rc->orcpt) {
-			buf_adds(b, " ORCPT=");
-			buf_add(b, rc->orcpt, (size_t)(semi - rc->orcpt) + 1);
-			smtp_xtext(b, semi + 1);
-		} else {
-			buf_adds(b, " ORCPT=rfc822;");
-			smtp_xtext(b, rc->orcpt);
-		}
+		buf_adds(b, " ORCPT=");
+		dsnparam_orcpt_encode(b, rc->orcpt);
 	}
 	smtp_trace(s, '>', b->data, b->len);
 	buf_add(b, "\r\n", 2);

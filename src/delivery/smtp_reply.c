@@ -292,6 +292,10 @@ smtp_reply_auth(struct smtp_ehlo *e, const char *s, const char *end)
 			e->exts |= SMTP_EXT_AUTH_PLAIN;
 		else if (smtp_reply_is(w, len, "LOGIN"))
 			e->exts |= SMTP_EXT_AUTH_LOGIN;
+		else if (smtp_reply_is(w, len, "XOAUTH2"))
+			e->exts |= SMTP_EXT_AUTH_XOAUTH2;
+		else if (smtp_reply_is(w, len, "OAUTHBEARER"))
+			e->exts |= SMTP_EXT_AUTH_OAUTHBEARER;
 	}
 }
 

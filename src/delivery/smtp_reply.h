@@ -64,6 +64,8 @@ enum smtp_ext {
 	SMTP_EXT_STARTTLS	= 1u << 6,	/* RFC 3207 */
 	SMTP_EXT_AUTH_PLAIN	= 1u << 7,	/* RFC 4954, RFC 4616 */
 	SMTP_EXT_AUTH_LOGIN	= 1u << 8,	/* draft-murchison-sasl-login */
+	SMTP_EXT_AUTH_XOAUTH2	= 1u << 9,	/* Google's, Microsoft's */
+	SMTP_EXT_AUTH_OAUTHBEARER = 1u << 10,	/* RFC 7628 */
 };
 
 struct smtp_ehlo {

@@ -34,12 +34,13 @@ tlspolicy_trace(const struct session_env *env, const char *fmt, ...)
 static bool
 tlspolicy_auth(const struct session_env *env, const struct conf_url *u)
 {
-	const char *user = NULL, *pass = NULL;
+	struct authfile_account acct;
 
 	if (u->user != NULL)
 		return true;
-	return env->auth != NULL && authfile_lookup(env->auth, u->host,
-	    u->port, NULL, &user, &pass) == 0 && user != NULL;
+	/* a password or an OAuth2 token command: as do_auth finds it */
+	return env->auth != NULL && authfile_find(env->auth, u->host,
+	    u->port, NULL, &acct) == 0 && acct.user != NULL;
 }
 
 static void
@@ -140,9 +141,9 @@ tlspolicy_sts(const struct session_env *env, const struct mtasts *sts,
 		p->name = "mta-sts-testing";
 		p->sts_testing = true;
 		if (!listed)
-			log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS testing: "
-			    "MX host %s of %s is not in its policy", host,
-			    sts->domain);
+			log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN,
+			    "MTA-STS testing: MX host %s of %s is not in its "
+			    "policy", host, sts->domain);
 		return 0;
 	}
 	if (!listed) {

@@ -24,6 +24,7 @@ addr_list_init(struct addr_list *l)
 	l->v = NULL;
 	l->n = 0;
 	l->cap = 0;
+	l->noalias = NULL;
 }
 
 void
@@ -36,23 +37,43 @@ addr_list_free(struct addr_list *l)
 	for (i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
+	free(l->noalias);
 	addr_list_init(l);
 }
 
 static void
-addr_list_push(struct addr_list *l, char *s)
+addr_list_push(struct addr_list *l, char *s, bool noalias)
 {
+	size_t i;
+
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+		if (l->noalias != NULL)
+			l->noalias = xreallocarray(l->noalias, l->cap,
+			    sizeof(*l->noalias));
 	}
+	if (noalias && l->noalias == NULL) {
+		l->noalias = xreallocarray(NULL, l->cap,
+		    sizeof(*l->noalias));
+		for (i = 0; i < l->n; i++)
+			l->noalias[i] = false;
+	}
+	if (l->noalias != NULL)
+		l->noalias[l->n] = noalias;
 	l->v[l->n++] = s;
+}
+
+bool
+addr_list_noalias(const struct addr_list *l, size_t i)
+{
+	return l->noalias != NULL && i < l->n && l->noalias[i];
 }
 
 void
 addr_list_add(struct addr_list *l, const char *s)
 {
-	addr_list_push(l, xstrdup(s));
+	addr_list_push(l, xstrdup(s), false);
 }
 
 static void
@@ -67,7 +88,8 @@ addr_list_truncate(struct addr_list *l, size_t n)
 enum tok_type {
 	TOK_END,
 	TOK_ERR,
-	TOK_ATOM,	/* atext and dots: "john", "a.b", "." */
+	TOK_ATOM,	/* atext and dots: "john", "a.b", "."; or, with
+			   bslash, "\\root" (start at the backslash) */
 	TOK_QSTR,	/* quoted string, decoded into lex.text */
 	TOK_DLIT,	/* domain literal, content decoded into lex.text */
 	TOK_SPECIAL,	/* < > @ , ; : */
@@ -76,6 +98,7 @@ enum tok_type {
 struct tok {
 	enum tok_type	 type;
 	char		 c;		/* TOK_SPECIAL */
+	bool		 bslash;	/* TOK_ATOM after a backslash */
 	size_t		 start, end;	/* offsets in the input */
 };
 
@@ -180,6 +203,7 @@ lex_read(struct lex *lx, struct tok *t)
 	if (!lex_cfws(lx))
 		return lex_fail(lx, t, lx->err, lx->err_pos);
 	t->start = t->end = lx->pos;
+	t->bslash = false;
 	if (lx->pos >= lx->len) {
 		t->type = TOK_END;
 		return TOK_END;
@@ -203,7 +227,15 @@ lex_read(struct lex *lx, struct tok *t)
 	case ']':
 		return lex_fail(lx, t, "unbalanced ']'", lx->pos);
 	case '\\':
-		return lex_fail(lx, t, "backslash outside quotes", lx->pos);
+		/* "\\root": sendmail's unaliased local name; the parser
+		 * takes it as the first word of an addr-spec only */
+		if (lx->pos + 1 >= lx->len || !addr_syntax_atext(
+		    (unsigned char)lx->s[lx->pos + 1]))
+			return lex_fail(lx, t, "backslash outside quotes",
+			    lx->pos);
+		t->bslash = true;
+		c = (unsigned char)lx->s[++lx->pos];
+		break;
 	default:
 		break;
 	}
@@ -255,6 +287,7 @@ struct parser {
 	size_t		 nspans, capspans;
 	bool		 want_spans;
 	struct buf	 local;		/* the decoded local part */
+	bool		 bslash;	/* it was given as "\\name" */
 	struct buf	 addr;		/* the canonical address */
 	enum addr_result result;
 	struct why	*why;
@@ -294,6 +327,7 @@ parse_words(struct parser *p, bool *joined, size_t *start, size_t *end)
 	bool prev_dot = false;
 
 	buf_reset(&p->local);
+	p->bslash = false;
 	*joined = true;
 	for (;;) {
 		t = lex_peek(&p->lx);
@@ -307,6 +341,17 @@ parse_words(struct parser *p, bool *joined, size_t *start, size_t *end)
 		if (t->type == TOK_ATOM) {
 			const char *a = p->lx.s + t->start;
 			size_t alen = t->end - t->start;
+
+			if (t->bslash) {
+				if (n > 0) {
+					(void)parse_fail(p, "backslash outside "
+					    "quotes", t->start);
+					return SIZE_MAX;
+				}
+				p->bslash = true;
+				a++;
+				alen--;
+			}
 
 			if (n > 0 && !prev_dot && a[0] != '.')
 				*joined = false;
@@ -378,7 +423,8 @@ emit(struct parser *p, size_t start, size_t end)
 		why_set(p->why, "more than %zu addresses", p->max);
 		return false;
 	}
-	addr_list_push(p->out, xstrndup(p->addr.data, p->addr.len));
+	addr_list_push(p->out, xstrndup(p->addr.data, p->addr.len),
+	    p->bslash);
 	if (p->want_spans) {
 		if (p->nspans == p->capspans) {
 			p->capspans = p->capspans ? p->capspans * 2 : 8;
@@ -412,6 +458,9 @@ finish_addr_spec(struct parser *p, size_t start, size_t end)
 	if (lex_error(p, t))
 		return false;
 	if (tok_is(t, '@')) {
+		if (p->bslash)
+			return parse_fail(p, "backslash before a qualified "
+			    "address", start);
 		lex_take(&p->lx);
 		buf_addc(&p->addr, '@');
 		if (!parse_domain(p, &end))
@@ -491,6 +540,8 @@ parse_element(struct parser *p, bool in_group)
 	if (n == SIZE_MAX)
 		return false;
 	t = lex_peek(&p->lx);
+	if (p->bslash && (tok_is(t, '<') || tok_is(t, ':')))
+		return parse_fail(p, "backslash outside quotes", start);
 	if (tok_is(t, '<')) {
 		size_t open = t->start;
 
@@ -627,6 +678,41 @@ addr_rewrite(struct buf *out, const char *value, size_t len, const char *old,
 			continue;
 		buf_add(out, value + pos, p.spans[i].start - pos);
 		buf_adds(out, new_addr);
+		pos = p.spans[i].end;
+		n++;
+	}
+	buf_add(out, value + pos, len - pos);
+out:
+	parser_free(&p);
+	addr_list_free(&l);
+	return n;
+}
+
+size_t
+addr_qualify_list(struct buf *out, const char *value, size_t len,
+    const char *domain)
+{
+	struct parser p;
+	struct addr_list l;
+	size_t i, pos = 0, n = 0, start;
+
+	addr_list_init(&l);
+	parser_init(&p, value, len, SIZE_MAX, &l, NULL);
+	p.want_spans = true;
+	if (domain == NULL || *domain == '\0' || parse_list(&p) != ADDR_OK) {
+		buf_add(out, value, len);
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (!addr_is_local(l.v[i]))
+			continue;
+		/* the span is the local part as written: keep it, but not
+		 * the backslash (not RFC 5322 syntax) */
+		start = p.spans[i].start + (addr_list_noalias(&l, i) ? 1 : 0);
+		buf_add(out, value + pos, p.spans[i].start - pos);
+		buf_add(out, value + start, p.spans[i].end - start);
+		buf_addc(out, '@');
+		buf_adds(out, domain);
 		pos = p.spans[i].end;
 		n++;
 	}

@@ -35,16 +35,24 @@ struct why;
 #define ADDR_LOCAL_MAX	64
 #define ADDR_MAX	254
 
-/* Owned strings; addr_list_free() releases them and the vector. */
+/*
+ * Owned strings; addr_list_free() releases them and the vector. noalias
+ * is NULL until an entry needs it: then noalias[i] is true when v[i] was
+ * given as "\name" (addr_parse_list), sendmail's way to say "this local
+ * name, not its alias".
+ */
 struct addr_list {
 	char	**v;
 	size_t	  n, cap;
+	bool	 *noalias;
 };
 
 void	addr_list_init(struct addr_list *);
 void	addr_list_free(struct addr_list *);
 /* Appends a copy of the string. */
 void	addr_list_add(struct addr_list *, const char *);
+/* True when entry i was given as "\name". */
+bool	addr_list_noalias(const struct addr_list *, size_t i);
 
 enum addr_result {
 	ADDR_OK,
@@ -59,8 +67,11 @@ enum addr_result {
  * "undisclosed-recipients:;", also without the final ';' at the end),
  * nested comments with quoted pairs, quoted local parts, obsolete routes
  * (<@relay:user@host>, the route is dropped), domain literals, CFWS
- * around dots, empty list elements ("a@b,,c@d"), "<>" (no address), and
- * unqualified local names ("root", "Root <root>").
+ * around dots, empty list elements ("a@b,,c@d"), "<>" (no address),
+ * unqualified local names ("root", "Root <root>"), and local names
+ * escaped with a backslash ("\root", "<\root>": sendmail's "do not
+ * alias"; given as "root" with addr_list_noalias() true; a backslash
+ * anywhere else, or before a qualified address, is rejected).
  * Rejected: a missing comma between addresses, an unterminated quoted
  * string, comment, domain literal or angle address, control characters
  * and invalid UTF-8 in an address, nested groups, empty domain labels.
@@ -108,5 +119,16 @@ bool	addr_equal(const char *a, const char *b);
  */
 size_t	addr_rewrite(struct buf *out, const char *value, size_t len,
 	    const char *old, const char *new_addr);
+
+/*
+ * Copies value[0..len) to out with "@domain" appended to every
+ * unqualified address (the backslash of "\root" dropped), every other
+ * byte (display names, comments, groups, quoted local parts, folding)
+ * as it was. A value that addr_parse_list() rejects, or a NULL or empty
+ * domain, is copied unchanged. Returns the number of addresses
+ * qualified. (Postfix's append_at_myorigin for header addresses.)
+ */
+size_t	addr_qualify_list(struct buf *out, const char *value, size_t len,
+	    const char *domain);
 
 #endif

@@ -660,6 +660,10 @@ aliases_exp_target(struct aliases_exp *x, const char *t, int depth)
 	int rc;
 
 	if (strncmp(t, ALIASES_INCLUDE, ALIASES_INCLUDE_LEN) != 0) {
+		/* "root: \\root, admin": sendmail's way to deliver to the
+		 * name itself, not its alias (nor "\\root" as an address) */
+		if (t[0] == '\\' && t[1] != '\0')
+			return aliases_emit(x, t + 1);
 		if (strchr(t, '@') != NULL)
 			return aliases_emit(x, t);
 		return aliases_exp_name(x, t, depth);

@@ -1,6 +1,7 @@
 /*
  * header.c: splitting, reading and writing RFC 5322 header fields.
  */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,10 +251,115 @@ header_recipients(const struct header_list *l, size_t max,
 	return ADDR_OK;
 }
 
+/* header_scan's states within a line */
+enum {
+	HEADER_SCAN_START,	/* at the start of a line */
+	HEADER_SCAN_NAME,	/* in a field name */
+	HEADER_SCAN_WSP,	/* obs-field: WSP between the name and ':' */
+	HEADER_SCAN_SKIP,	/* the rest of the line */
+};
+
+void
+header_scan_init(struct header_scan *hs, const char *name)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->name = name;
+	hs->name_len = strlen(name);
+	hs->state = HEADER_SCAN_START;
+}
+
+/* The field name ended at its colon. */
+static void
+scan_field(struct header_scan *hs)
+{
+	if (hs->match && hs->pos == hs->name_len)
+		hs->count++;
+	hs->seen_field = true;
+	hs->state = HEADER_SCAN_SKIP;
+}
+
+bool
+header_scan_feed(struct header_scan *hs, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !hs->done; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (hs->state) {
+		case HEADER_SCAN_START:
+			if (is_wsp((char)c)) {
+				/* a continuation, of a field above */
+				hs->done = !hs->seen_field;
+				hs->state = HEADER_SCAN_SKIP;
+			} else if (c >= 33 && c <= 126 && c != ':') {
+				hs->state = HEADER_SCAN_NAME;
+				hs->pos = 1;
+				hs->match = hs->name_len > 0 &&
+				    tolower(c) == tolower((unsigned char)
+				    hs->name[0]);
+			} else {
+				hs->done = true;  /* empty or not a field */
+			}
+			break;
+		case HEADER_SCAN_NAME:
+			if (c == ':') {
+				scan_field(hs);
+			} else if (is_wsp((char)c)) {
+				hs->state = HEADER_SCAN_WSP;
+			} else if (c >= 33 && c <= 126) {
+				hs->match = hs->match &&
+				    hs->pos < hs->name_len &&
+				    tolower(c) == tolower((unsigned char)
+				    hs->name[hs->pos]);
+				hs->pos++;
+			} else {
+				hs->done = true;
+			}
+			break;
+		case HEADER_SCAN_WSP:
+			if (c == ':')
+				scan_field(hs);
+			else if (!is_wsp((char)c))
+				hs->done = true;
+			break;
+		default:
+			if (c == '\n')
+				hs->state = HEADER_SCAN_START;
+			break;
+		}
+	}
+	return !hs->done;
+}
+
 bool
 header_is_bcc(const struct header *h)
 {
 	return header_name_is(h, "Bcc") || header_name_is(h, "Resent-Bcc");
+}
+
+bool
+header_is_address_field(const struct header *h)
+{
+	static const char *const names[] = {
+		"From", "Sender", "Reply-To", "To", "Cc",
+		"Errors-To", "Return-Receipt-To",
+		"Disposition-Notification-To", "Mail-Followup-To",
+		"Mail-Reply-To",
+	};
+	const char *name = h->name;
+	size_t i, len = h->name_len;
+
+	/* RFC 5322 3.6.6: Resent-From:, Resent-Sender:, Resent-To:... */
+	if (len > 7 && strncasecmp(name, "Resent-", 7) == 0) {
+		name += 7;
+		len -= 7;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == len &&
+		    strncasecmp(name, names[i], len) == 0)
+			return true;
+	return false;
 }
 
 static bool
@@ -289,11 +395,18 @@ fold_line(struct buf *out, const char *s, size_t n, bool pad)
 		if (b > 0 && has_non_wsp(s, b)) {
 			pad = false;
 		} else {
-			/* No WSP: break, not inside a UTF-8 sequence. */
-			b = room;
-			for (k = 0; k < 3 && b > 1 &&
-			    ((unsigned char)s[b] & 0xc0) == 0x80; k++)
-				b--;
+			/* No WSP: break after the last comma (an address
+			 * list stays whole: qualified addresses can make
+			 * "a,b,c..." long), else anywhere, but not inside
+			 * a UTF-8 sequence. */
+			for (b = room; b > 1 && s[b - 1] != ','; b--)
+				continue;
+			if (b <= 1) {
+				b = room;
+				for (k = 0; k < 3 && b > 1 &&
+				    ((unsigned char)s[b] & 0xc0) == 0x80; k++)
+					b--;
+			}
 			pad = true;
 		}
 		buf_add(out, s, b);
@@ -501,4 +614,11 @@ header_rewrite_address(struct buf *out, const char *value, size_t len,
     const char *old, const char *new_addr)
 {
 	return addr_rewrite(out, value, len, old, new_addr);
+}
+
+size_t
+header_qualify(struct buf *out, const char *value, size_t len,
+    const char *domain)
+{
+	return addr_qualify_list(out, value, len, domain);
 }

@@ -102,16 +102,51 @@ const struct header *header_find(const struct header_list *,
 enum addr_result header_recipients(const struct header_list *, size_t max,
 	    struct addr_list *out, struct why *);
 
+/*
+ * Counting the fields of one name in a header block that arrives in
+ * pieces (delivery reads a queued message in chunks): header_scan_init
+ * with the name ("Received"), then header_scan_feed until it returns
+ * false, at the end of the header block by header_block_len()'s rule
+ * (an empty line, or a line that is neither a field nor the
+ * continuation of one). Lines end in LF (the stored form: a CR is an
+ * ordinary byte, so a CRLF empty line ends the block as a non-field
+ * line does). count is the number of fields so far; name is borrowed.
+ */
+struct header_scan {
+	const char	*name;
+	size_t		 name_len;
+	size_t		 count;
+	size_t		 pos;		/* name bytes matched on this line */
+	int		 state;
+	bool		 match;		/* the line's name so far is name */
+	bool		 seen_field;
+	bool		 done;
+};
+
+void	header_scan_init(struct header_scan *, const char *name);
+/* Returns false once the header block has ended (the rest is body). */
+bool	header_scan_feed(struct header_scan *, const char *s, size_t n);
+
 /* Bcc: and Resent-Bcc: (removed before queueing). */
 bool	header_is_bcc(const struct header *);
+
+/*
+ * The fields whose unqualified addresses a local submission qualifies
+ * (Postfix's local header rewriting): From:, Sender:, Reply-To:, To:,
+ * Cc:, their Resent- forms (Resent-Reply-To: included), and Errors-To:,
+ * Return-Receipt-To:, Disposition-Notification-To:, Mail-Followup-To:,
+ * Mail-Reply-To:. Not Bcc: (removed anyway).
+ */
+bool	header_is_address_field(const struct header *);
 
 /*
  * Appends field[0..len) to out with every line at most HEADER_LINE_MAX
  * octets: a longer line is folded before its last WSP within the limit
  * (so unfolding gives the original back); where there is none, it is
- * broken by inserting LF SP (as Postfix does), never inside a UTF-8
- * sequence. Existing folds are kept; CRLF becomes LF; the output ends
- * in LF.
+ * broken by inserting LF SP (as Postfix does) after the last comma
+ * within the limit (an address list keeps its addresses whole), else at
+ * the limit, never inside a UTF-8 sequence. Existing folds are kept;
+ * CRLF becomes LF; the output ends in LF.
  */
 void	header_write_folded(struct buf *out, const char *field, size_t len);
 
@@ -144,5 +179,13 @@ void	header_from_value(struct buf *out, const char *fullname,
  */
 size_t	header_rewrite_address(struct buf *out, const char *value,
 	    size_t len, const char *old, const char *new_addr);
+
+/*
+ * Appends value[0..len) to out with "@domain" after every unqualified
+ * address ("\\root" loses its backslash), all other bytes kept
+ * (addr_qualify_list). Returns the number qualified.
+ */
+size_t	header_qualify(struct buf *out, const char *value, size_t len,
+	    const char *domain);
 
 #endif

@@ -11,8 +11,10 @@
 #include "buf.h"
 #include "canon.h"
 #include "conf.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "header.h"
+#include "journal.h"
 #include "log.h"
 #include "qfile.h"
 #include "submit.h"
@@ -185,9 +187,10 @@ drain(struct submit_ctx *c)
 		buf_reset(&c->out);
 }
 
+/* noalias: given as "\\name", the local name itself (sendmail) */
 static enum submit_result
 add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
-    const char *given_orcpt, struct why *why)
+    bool noalias, const char *given_orcpt, struct why *why)
 {
 	struct addr_list exp;
 	const char *orig = addr;
@@ -195,7 +198,7 @@ add_rcpt(struct submit_ctx *c, struct aliases *al, const char *addr,
 	enum submit_result rc = SUBMIT_OK;
 
 	addr_list_init(&exp);
-	if (addr_is_local(addr) && al != NULL &&
+	if (addr_is_local(addr) && al != NULL && !noalias &&
 	    aliases_expand(al, addr, (size_t)c->conf->max_recipients,
 	    &exp, why) == -1) {
 		addr_list_free(&exp);
@@ -312,7 +315,8 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 	}
 	/* only unqualified names go through the aliases (DESIGN.md) */
 	for (i = 0; i < given.n && al == NULL; i++) {
-		if (addr_is_local(given.v[i]) && c->conf->aliases != NULL &&
+		if (addr_is_local(given.v[i]) &&
+		    !addr_list_noalias(&given, i) && c->conf->aliases != NULL &&
 		    aliases_load(c->conf->aliases, &al, &w) == -1) {
 			if (errno != ENOENT)
 				log_warn("aliases: %s: not used", w.text);
@@ -320,7 +324,8 @@ collect_rcpts(struct submit_ctx *c, const struct header_list *hl,
 		}
 	}
 	for (i = 0; i < given.n && rc == SUBMIT_OK; i++)
-		rc = add_rcpt(c, al, given.v[i], orcpt[i], why);
+		rc = add_rcpt(c, al, given.v[i],
+		    addr_list_noalias(&given, i), orcpt[i], why);
 	for (i = 0; i < c->env.nrcpts; i++)
 		if (addr_is_8bit(c->env.rcpts[i].addr))
 			c->env.smtputf8 = true;
@@ -368,21 +373,33 @@ submit_received(const struct conf *conf, uid_t uid, const char *peer,
 }
 
 void
-submit_rewrite_from(struct buf *hb, const struct header *h, const char *given,
-    const char *qual_given, const char *sender)
+submit_rewrite_field(struct buf *hb, const struct header *h, const char *given,
+    const char *qual_given, const char *sender, const char *domain)
 {
-	struct buf v, t;
+	struct buf v, t, u;
+	const char *val = h->value;
+	size_t len = h->value_len, n = 0;
 
 	buf_init(&v);
 	buf_init(&t);
+	buf_init(&u);
+	if (given != NULL) {
+		n += header_rewrite_address(&t, val, len, given, sender);
+		n += header_rewrite_address(&u, t.data ? t.data : "", t.len,
+		    qual_given, sender);
+		val = u.data ? u.data : "";
+		len = u.len;
+	}
 	buf_add(&v, h->name, h->name_len);
 	buf_addc(&v, ':');
-	(void)header_rewrite_address(&t, h->value, h->value_len, given,
-	    sender);
-	(void)header_rewrite_address(&v, t.data ? t.data : "", t.len,
-	    qual_given, sender);
+	n += header_qualify(&v, val, len, domain);
 	buf_addc(&v, '\n');
-	header_write_folded(hb, v.data, v.len);
+	/* unchanged: as it came (an obs-field's "From :" stays) */
+	if (n == 0)
+		header_write_folded(hb, h->field, h->field_len);
+	else
+		header_write_folded(hb, v.data, v.len);
+	buf_free(&u);
 	buf_free(&t);
 	buf_free(&v);
 }
@@ -422,12 +439,17 @@ write_headers(struct submit_ctx *c, const struct header_list *hl,
 			/* masquerading: the local sender's own address */
 			if (qual_given != NULL &&
 			    strcmp(c->sender, c->sender_given) != 0) {
-				submit_rewrite_from(hb, h, c->sender_given,
-				    qual_given, c->sender);
+				submit_rewrite_field(hb, h, c->sender_given,
+				    qual_given, c->sender, conf->domain);
 				continue;
 			}
 		}
-		header_write_folded(hb, h->field, h->field_len);
+		/* unqualified addresses get the domain, whoever submits */
+		if (header_is_address_field(h))
+			submit_rewrite_field(hb, h, NULL, NULL, NULL,
+			    conf->domain);
+		else
+			header_write_folded(hb, h->field, h->field_len);
 	}
 	mark = hb->len;
 	if (!from) {
@@ -478,9 +500,7 @@ check_request(const struct submit_request *req, struct why *why)
 		    "characters)", SUBMIT_ENVID_MAX);
 		return SUBMIT_BAD_REQUEST;
 	}
-	if (req->notify < 0 || req->notify > 15 ||
-	    ((req->notify & ENVELOPE_NOTIFY_NEVER) &&
-	    req->notify != ENVELOPE_NOTIFY_NEVER)) {
+	if (req->notify != 0 && !dsnparam_notify_ok(req->notify)) {
 		why_set(why, "bad NOTIFY: NEVER goes alone");
 		return SUBMIT_BAD_REQUEST;
 	}
@@ -567,6 +587,30 @@ read_header_block(struct submit_ctx *c, struct header_list *hl,
 	return SUBMIT_OK;
 }
 
+/*
+ * RFC 5321 6.3: a message that has passed through more hops than any
+ * sane route has is in a loop. The count includes the Received: lines
+ * minimta adds (write_headers: ours for the owner and for an SMTP
+ * client; pickup's for a drop file: -bs on a socket by another user
+ * gets both), so that delivery, which counts the queued message's
+ * fields (loop.h), comes to the same verdict.
+ */
+static enum submit_result
+check_hops(const struct submit_ctx *c, const struct header_list *hl,
+    bool owner, struct why *why)
+{
+	size_t i, n = (owner || c->req->peer != NULL ? 1 : 0) + (owner ? 0 : 1);
+
+	for (i = 0; i < hl->n; i++)
+		if (header_name_is(&hl->v[i], "Received"))
+			n++;
+	if (n <= (size_t)c->conf->max_hops)
+		return SUBMIT_OK;
+	why_set(why, "mail loop: too many hops (%zu Received: header fields, "
+	    "max_hops %ld)", n, c->conf->max_hops);
+	return SUBMIT_LOOP;
+}
+
 /* Writes the headers we hold, then streams the body. */
 static enum submit_result
 write_message(struct submit_ctx *c, const struct header_list *hl,
@@ -634,6 +678,7 @@ submit_message(const struct conf *conf, struct spool *sp,
 	c.canon.crlf_end = req->smtp_data && req->data_crlf;
 
 	if ((rc = read_header_block(&c, &hl, &body_off, why)) != SUBMIT_OK ||
+	    (rc = check_hops(&c, &hl, owner, why)) != SUBMIT_OK ||
 	    (rc = check_request(req, why)) != SUBMIT_OK ||
 	    (rc = resolve_sender(&c, why)) != SUBMIT_OK ||
 	    (rc = collect_rcpts(&c, &hl, why)) != SUBMIT_OK)
@@ -654,6 +699,8 @@ submit_message(const struct conf *conf, struct spool *sp,
 		goto out;
 	}
 	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
+	if (owner)	/* drop files: pickup records them */
+		journal_queued(conf, sp, id);
 	/* one line that pflogsumm counts as received: a drop file's is
 	 * the pickup's, when the runner takes it in */
 	if (!owner)

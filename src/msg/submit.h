@@ -3,7 +3,8 @@
  * the pickup of drop files). Reads the message through a caller-given
  * source, turns it into the stored form (canon.c), rewrites the header
  * block (Bcc: removed; Date:, Message-ID:, From: added when missing; a
- * Received: line naming the submitting uid; local senders mapped), takes
+ * Received: line naming the submitting uid; local senders mapped;
+ * unqualified addresses in address fields qualified), takes
  * the -t recipients, and commits a queue file (spool owner) or a drop file
  * (anyone else). Policy: returns a result class and fills why; SUBMIT_OK
  * only once the file is committed. The callers map the class: the command
@@ -49,8 +50,8 @@ struct submit_request {
 	bool		 smtp_data;	/* -bs DATA: dot-stuffed input */
 	bool		 data_crlf;	/* -bs: only <CRLF>.<CRLF> ends it */
 	bool		 sender_checked; /* sender is already an addr-spec */
-	int		 notify;	/* ENVELOPE_NOTIFY_* bits */
-	int		 ret;		/* ENVELOPE_RET_* */
+	int		 notify;	/* DSNPARAM_NOTIFY_* bits */
+	int		 ret;		/* DSNPARAM_RET_* */
 	const char	*envid;
 	const char	*verp;		/* two delimiters, or NULL */
 	char		**rcpts;	/* as given on the command line */
@@ -71,6 +72,8 @@ enum submit_result {
 				   header, too many recipients */
 	SUBMIT_BAD_REQUEST,	/* no or bad recipients, bad sender, bad
 				   ENVID, NOTIFY or VERP */
+	SUBMIT_LOOP,		/* more Received: fields, with the one
+				   minimta adds, than max_hops */
 };
 
 /*
@@ -96,12 +99,17 @@ void	submit_received(const struct conf *, uid_t, const char *peer,
 char	*submit_map_sender(const struct conf *, const char *);
 
 /*
- * Masquerading of a From: field h: appends it to hb with every address
- * equal to given (the sender as given) or to qual_given (the same,
- * qualified with the host name) replaced by sender (the mapped one),
- * folded as header_write_folded does.
+ * Rewrites an address field h (header_is_address_field) of a local
+ * submission into hb: masquerading first, when given is not NULL (the
+ * From: field: every address equal to given, the sender as given, or to
+ * qual_given, the same qualified with the host name, becomes sender, the
+ * mapped one), then every address still unqualified gets "@domain"
+ * (header_qualify). Display names, comments, groups and folds are kept;
+ * the field is folded as header_write_folded does, and written as it
+ * came when nothing changed.
  */
-void	submit_rewrite_from(struct buf *hb, const struct header *h,
-	    const char *given, const char *qual_given, const char *sender);
+void	submit_rewrite_field(struct buf *hb, const struct header *h,
+	    const char *given, const char *qual_given, const char *sender,
+	    const char *domain);
 
 #endif

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "crash.h"
 #include "envelope.h"
+#include "journal.h"
 #include "log.h"
 #include "pickup.h"
 #include "qfile.h"
@@ -95,19 +96,21 @@ remove_drop(struct pickup_ctx *pc, const char *name)
 }
 
 /*
- * True when queue/NAME is this very drop file, picked up before (a crash
- * or a failed unlink after the commit): same submitter, sender and
- * recipients.
+ * True when queue/NAME (or hold/NAME: held since) is this very drop
+ * file, picked up before (a crash or a failed unlink after the commit):
+ * same submitter, sender and recipients.
  */
 static bool
-already_queued(struct pickup_ctx *pc, const struct qfile *drop)
+already_queued(struct pickup_ctx *pc, enum spool_dir d,
+    const struct qfile *drop)
 {
 	struct qfile q;
 	struct why w;
 	bool same;
 	size_t i;
 
-	if (qfile_open(pc->sp, drop->id, QFILE_NOLOCK, 0, &q, &w) != QFILE_OK)
+	if (qfile_open_in(pc->sp, d, drop->id, QFILE_NOLOCK, &q, &w) !=
+	    QFILE_OK)
 		return false;
 	same = q.env.uid == (long)drop->owner &&
 	    strcmp(q.env.sender, drop->env.sender) == 0 &&
@@ -233,6 +236,8 @@ queue_drop(struct pickup_ctx *pc, struct qfile *q, struct why *why)
 	if (qfile_commit(&w, cn.body_8bit, why) == -1)
 		res = PICKUP_DEFER;
 	(void)crash_stage(stage);
+	if (res == PICKUP_QUEUED)
+		journal_queued(pc->conf, pc->sp, q->id);
 out:
 	buf_free(&hb);
 	envelope_free(&env);
@@ -270,12 +275,14 @@ refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
 static void
 pick_gated(struct pickup_ctx *pc, struct qfile *q)
 {
+	enum spool_dir d = SPOOL_QUEUE;
 	char reason[128];
 	ssize_t bad;
 	struct why w;
 
-	if (spool_exists(pc->sp, SPOOL_QUEUE, q->id)) {
-		if (!already_queued(pc, q)) {
+	if (spool_exists(pc->sp, d, q->id) ||
+	    spool_exists(pc->sp, (d = SPOOL_HOLD), q->id)) {
+		if (!already_queued(pc, d, q)) {
 			to_corrupt(pc, q->id, "named like a queued message");
 			return;
 		}

@@ -36,9 +36,12 @@
 static volatile sig_atomic_t runner_stop;
 static volatile sig_atomic_t runner_reload;
 
+/* A message and the recipients route_plan() gave one destination. */
 struct pair {
 	char	*dest;
 	char	*id;
+	size_t	*rcpts;		/* NULL: all pending (not opened) */
+	size_t	 nrcpts;
 };
 
 /* Ids of messages with reports due, collected over a batch. */
@@ -62,7 +65,7 @@ struct scan {
 
 struct job {
 	const char	*dest;
-	char		**ids;
+	struct deliver_item *items;
 	size_t		 n;
 };
 
@@ -90,15 +93,19 @@ finals_take(struct finals *f, char **v, size_t n)
 	f->n += n;
 }
 
+/* Takes dest and rcpts (NULL: all pending). */
 static void
-add_pair(struct scan *s, const char *dest, const char *id)
+add_pair(struct scan *s, char *dest, const char *id, size_t *rcpts,
+    size_t nrcpts)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 256;
 		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
 	}
-	s->v[s->n].dest = xstrdup(dest);
+	s->v[s->n].dest = dest;
 	s->v[s->n].id = xstrdup(id);
+	s->v[s->n].rcpts = rcpts;
+	s->v[s->n].nrcpts = nrcpts;
 	s->n++;
 }
 
@@ -108,7 +115,7 @@ needs_look(const struct scan *s)
 	const struct runner_opts *o = s->opts;
 
 	return o->due_only || o->only_rcpt || o->only_sender ||
-	    s->conf->nsmarthosts == 0;
+	    s->conf->nsmarthosts == 0 || route_by_sender(s->conf);
 }
 
 static int
@@ -118,28 +125,25 @@ cmp_str(const void *a, const void *b)
 }
 
 /*
- * One pair per distinct destination of the pending recipients: each is
- * routed once, and the sort finds the duplicates (n log n, not n^2: a
- * message may have max_recipients domains).
+ * One pair per destination of the pending recipients (route_plan, the
+ * rule delivery uses too: it takes these recipients without routing
+ * again).
  */
 static void
 add_dests(struct scan *s, const struct qfile *q, const char *id)
 {
-	char **dests = xcalloc(q->env.nrcpts + 1, sizeof(*dests));
-	size_t i, n = 0;
+	struct route_plan p;
+	size_t i;
 
-	for (i = 0; i < q->env.nrcpts; i++)
-		if (!q->state.rcpts[i].done)
-			dests[n++] = route_dest(s->conf, q->env.rcpts[i].addr);
-	qsort(dests, n, sizeof(*dests), cmp_str);
-	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp(dests[i], dests[i - 1]) != 0)
-			add_pair(s, dests[i], id);
-	if (n == 0)
-		add_pair(s, ROUTE_SMARTHOST, id);	/* finish it */
-	for (i = 0; i < n; i++)
-		free(dests[i]);
-	free(dests);
+	route_plan(s->conf, q, &p);
+	for (i = 0; i < p.n; i++) {
+		add_pair(s, p.v[i].key, id, p.v[i].idx, p.v[i].n);
+		p.v[i].key = NULL;
+		p.v[i].idx = NULL;
+	}
+	if (p.n == 0)	/* finish it */
+		add_pair(s, xstrdup(ROUTE_SMARTHOST), id, NULL, 0);
+	route_plan_free(&p);
 }
 
 /* Routes one queued message; reads it only when routing needs that. */
@@ -153,7 +157,8 @@ route_message(struct scan *s, const char *id)
 	size_t i;
 
 	if (!needs_look(s)) {
-		add_pair(s, ROUTE_SMARTHOST, id);
+		/* the default smarthosts take every message */
+		add_pair(s, xstrdup(ROUTE_SMARTHOST), id, NULL, 0);
 		return;
 	}
 	if (qfile_open(s->sp, id, QFILE_NOLOCK, (size_t)s->conf->max_recipients,
@@ -208,25 +213,22 @@ scan_entry(void *arg, const char *name)
 	return 0;
 }
 
-/* A state file whose message is gone (a crash between the two unlinks). */
+/*
+ * State files whose message is gone (a crash between the two unlinks of
+ * a removal, or the steps of a move to or from hold/), in queue/ and in
+ * hold/.
+ */
 static void
 clean_orphans(struct scan *s)
 {
-	char id[SPOOL_MAX_NAME + 1];
 	size_t i;
-	int fd;
 
-	for (i = 0; i < s->norphans; i++) {
-		(void)strlcpy(id, s->orphans[i], sizeof(id));
-		*strchr(id, '.') = '\0';
-		fd = spool_open_file(s->sp, SPOOL_QUEUE, id, NULL);
-		if (fd == -1 && errno == ENOENT)
-			(void)spool_remove(s->sp, SPOOL_QUEUE, s->orphans[i],
-			    NULL);
-		if (fd != -1)
-			(void)close(fd);
+	qfile_clean_states(s->sp, SPOOL_QUEUE, s->orphans, s->norphans);
+	/* hold/ is listed by full runs only, not by each -odb child */
+	if (s->opts->only_id == NULL)
+		qfile_clean_states(s->sp, SPOOL_HOLD, NULL, 0);
+	for (i = 0; i < s->norphans; i++)
 		free(s->orphans[i]);
-	}
 	free(s->orphans);
 }
 
@@ -242,13 +244,16 @@ cmp_pair(const void *a, const void *b)
 /* Splits the sorted pairs into jobs: a group per destination, large
  * groups cut into up to `concurrency` pieces. */
 static struct job *
-make_jobs(const struct scan *s, char **ids, size_t *njobs)
+make_jobs(const struct scan *s, struct deliver_item *items, size_t *njobs)
 {
 	size_t conc = (size_t)s->conf->concurrency, i = 0, nj = 0, cap = 16;
 	struct job *jobs = xreallocarray(NULL, cap, sizeof(*jobs));
 
-	for (i = 0; i < s->n; i++)
-		ids[i] = s->v[i].id;
+	for (i = 0; i < s->n; i++) {
+		items[i].id = s->v[i].id;
+		items[i].rcpts = s->v[i].rcpts;
+		items[i].nrcpts = s->v[i].nrcpts;
+	}
 	i = 0;
 	while (i < s->n) {
 		size_t end = i, pieces, per, k;
@@ -264,7 +269,7 @@ make_jobs(const struct scan *s, char **ids, size_t *njobs)
 				jobs = xreallocarray(jobs, cap, sizeof(*jobs));
 			}
 			jobs[nj].dest = s->v[i].dest;
-			jobs[nj].ids = ids + k;
+			jobs[nj].items = items + k;
 			jobs[nj].n = end - k < per ? end - k : per;
 			nj++;
 		}
@@ -326,7 +331,7 @@ worker_main(const struct conf *conf, struct spool *sp,
 	if ((d = deliver_new(conf, sp, o->verbose, &r.why)) == NULL) {
 		r.setup_failed = true;
 	} else {
-		deliver_batch(d, job->dest, job->ids, job->n, &runner_stop,
+		deliver_batch(d, job->dest, job->items, job->n, &runner_stop,
 		    &r.st);
 		final = deliver_take_final(d, &r.nfinal);
 		deliver_free(d);
@@ -367,6 +372,9 @@ worker_done(struct worker *w, struct deliver_stats *st, struct finals *f,
 		st->sent += r.st.sent;
 		st->deferred += r.st.deferred;
 		st->bounced += r.st.bounced;
+		if (r.st.next_try != 0 && (st->next_try == 0 ||
+		    r.st.next_try < st->next_try))
+			st->next_try = r.st.next_try;
 		ids = (const result_id *)(void *)(w->in.data + sizeof(r));
 		have = (w->in.len - sizeof(r)) / sizeof(result_id);
 		for (i = 0; i < r.nfinal && i < have; i++) {
@@ -454,7 +462,7 @@ run_jobs(const struct conf *conf, struct spool *sp,
 			return;
 		}
 		for (next = 0; next < nj && !runner_stop; next++)
-			deliver_batch(d, jobs[next].dest, jobs[next].ids,
+			deliver_batch(d, jobs[next].dest, jobs[next].items,
 			    jobs[next].n, &runner_stop, st);
 		v = deliver_take_final(d, &n);
 		finals_take(f, v, n);
@@ -508,8 +516,8 @@ run_batch(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct scan *s, struct deliver_stats *st,
     struct why *why, int *rc)
 {
+	struct deliver_item *items;
 	struct job *jobs;
-	char **ids;
 	size_t nj = 0, i;
 
 	if (s->n == 0) {
@@ -517,16 +525,17 @@ run_batch(const struct conf *conf, struct spool *sp,
 		return;
 	}
 	qsort(s->v, s->n, sizeof(*s->v), cmp_pair);
-	ids = xreallocarray(NULL, s->n, sizeof(*ids));
-	jobs = make_jobs(s, ids, &nj);
+	items = xreallocarray(NULL, s->n, sizeof(*items));
+	jobs = make_jobs(s, items, &nj);
 	run_jobs(conf, sp, o, jobs, nj, st, &s->final, why, rc);
 	finish_reports(conf, sp, &s->final);
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].dest);
 		free(s->v[i].id);
+		free(s->v[i].rcpts);
 	}
 	s->n = 0;
-	free(ids);
+	free(items);
 	free(jobs);
 }
 
@@ -581,6 +590,22 @@ scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
 	return rc;
 }
 
+/* -M: the messages named, without a listing of queue/. */
+static int
+run_ids(struct scan *s, struct deliver_stats *st, struct why *why)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < s->opts->nids && rc == 0; i++) {
+		(void)scan_entry(s, s->opts->ids[i]);
+		if (s->n >= RUNNER_BATCH)
+			run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	}
+	run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	return rc;
+}
+
 int
 runner_once(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct deliver_stats *st, time_t *next_due,
@@ -595,13 +620,25 @@ runner_once(const struct conf *conf, struct spool *sp,
 	s.now = time(NULL);
 	if (o->pickup)
 		(void)pickup_run(conf, sp);
+	if (o->ids != NULL) {
+		rc = run_ids(&s, st, why);
+		free(s.v);
+		*next_due = 0;
+		return rc;
+	}
 	if (o->fresh_only) {
 		rc = scan_fresh(&s, st, why);
 		free(s.v);
 		*next_due = st->deferred ? time(NULL) + conf->retry_min : 0;
+		/* a slot behind a cap may come sooner */
+		if (st->next_try != 0 && (*next_due == 0 ||
+		    st->next_try < *next_due))
+			*next_due = st->next_try;
 		return rc;
 	}
 	spool_clean_temp(sp, SPOOL_QUEUE, 24 * 3600);
+	/* a counter's maker killed before its rename (ratelimit.h) */
+	spool_clean_temp(sp, SPOOL_RATELIMIT, 24 * 3600);
 	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL)
 		return -1;
 	/* batches of RUNNER_BATCH: memory stays flat as the queue grows */
@@ -618,6 +655,9 @@ runner_once(const struct conf *conf, struct spool *sp,
 	if (st->deferred && (s.next_due == 0 ||
 	    s.next_due > time(NULL) + conf->retry_min))
 		s.next_due = time(NULL) + conf->retry_min;
+	/* a slot behind a cap may come sooner */
+	if (st->next_try != 0 && (s.next_due == 0 || st->next_try < s.next_due))
+		s.next_due = st->next_try;
 	*next_due = s.next_due;
 	return rc;
 }

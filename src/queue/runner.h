@@ -1,7 +1,8 @@
 /*
  * runner: the queue runner (sendmail -q, -q<interval>, and the delivery
- * that follows a submission). One run: pick up incoming/, scan queue/,
- * group the due messages by destination, and deliver each group over one
+ * that follows a submission). One run: pick up incoming/, scan queue/
+ * (never hold/: held messages are not looked at, admin.h), group the
+ * due messages by destination, and deliver each group over one
  * SMTP session, up to `concurrency` sessions at once (forked workers;
  * a large group is split across several). Workers send their result
  * (counts, a setup failure, the messages with reports due) over a pipe;
@@ -33,6 +34,8 @@ struct runner_opts {
 	const char	*only_id;	/* -qI: id substring */
 	const char	*only_rcpt;	/* -qR: recipient substring */
 	const char	*only_sender;	/* -qS: sender substring */
+	char *const	*ids;		/* -M: these messages, no listing */
+	size_t		 nids;
 };
 
 /*

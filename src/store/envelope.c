@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "xmalloc.h"
 
@@ -107,8 +108,8 @@ envelope_encode(const struct envelope *e, struct buf *b,
 		puts_rec(b, 'E', e->envid);
 	if (e->notify != 0)
 		envelope_record_putnum(b, 'N', e->notify);
-	if (e->ret != ENVELOPE_RET_UNSET)
-		puts_rec(b, 'Z', e->ret == ENVELOPE_RET_HDRS ? "H" : "F");
+	if (e->ret != DSNPARAM_RET_UNSET)
+		puts_rec(b, 'Z', e->ret == DSNPARAM_RET_HDRS ? "H" : "F");
 	if (e->verp[0] != '\0')
 		puts_rec(b, 'V', e->verp);
 	flags[0] = e->body_8bit ? ENVELOPE_8BIT_YES : '-';
@@ -237,15 +238,15 @@ record(struct envelope *e, char type, const char *d, size_t len, bool drop,
 		e->envid = xstrndup(d, len);
 		break;
 	case 'N':
-		if (!envelope_record_num(d, len, 15, &v) || v == 0 ||
-		    ((v & ENVELOPE_NOTIFY_NEVER) && v != ENVELOPE_NOTIFY_NEVER))
+		if (!envelope_record_num(d, len, DSNPARAM_NOTIFY_ALL, &v) ||
+		    !dsnparam_notify_ok((int)v))
 			return bad(why, "bad notify", off);
 		e->notify = (int)v;
 		break;
 	case 'Z':
 		if (len != 1 || (d[0] != 'F' && d[0] != 'H'))
 			return bad(why, "bad ret", off);
-		e->ret = d[0] == 'H' ? ENVELOPE_RET_HDRS : ENVELOPE_RET_FULL;
+		e->ret = d[0] == 'H' ? DSNPARAM_RET_HDRS : DSNPARAM_RET_FULL;
 		break;
 	case 'L':
 		if (len != ENVELOPE_SIZE_WIDTH ||

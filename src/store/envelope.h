@@ -45,13 +45,6 @@ struct buf;
 #define ENVELOPE_MAGIC_V1	"MINIMTA-QUEUE 1\n"
 #define ENVELOPE_VERSION	2
 #define ENVELOPE_MAX_FIELD	2048	/* one record's data */
-#define ENVELOPE_NOTIFY_NEVER	1
-#define ENVELOPE_NOTIFY_SUCCESS	2
-#define ENVELOPE_NOTIFY_FAILURE	4
-#define ENVELOPE_NOTIFY_DELAY	8
-#define ENVELOPE_RET_UNSET	0
-#define ENVELOPE_RET_FULL	1
-#define ENVELOPE_RET_HDRS	2
 
 struct envelope_rcpt {
 	char	*addr;
@@ -63,8 +56,8 @@ struct envelope {
 	long	 uid;		/* -1: unknown (drop file) */
 	char	*sender;	/* "" for the null sender */
 	char	*envid;		/* or NULL */
-	int	 notify;
-	int	 ret;
+	int	 notify;	/* DSNPARAM_NOTIFY_* bits, 0: not given */
+	int	 ret;		/* DSNPARAM_RET_* */
 	char	 verp[3];	/* "" or two delimiters */
 	bool	 body_8bit;
 	bool	 smtputf8;

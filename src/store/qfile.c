@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crash.h"
 #include "fileio.h"
 #include "qfile.h"
 
@@ -36,7 +37,8 @@ static int
 read_head(struct qfile *q, size_t max_rcpts, bool drop, struct why *why)
 {
 	/* a drop file's reason is logged after its name by the caller */
-	const char *dir = drop ? "" : "queue/", *sep = drop ? "" : ": ";
+	const char *dir = drop ? "" : q->dir == SPOOL_HOLD ? "hold/" :
+	    "queue/", *sep = drop ? "" : ": ";
 	const char *id = drop ? "" : q->id;
 	size_t limit = head_limit(max_rcpts), from;
 	enum envelope_result r;
@@ -74,6 +76,13 @@ out:
 	return rc;
 }
 
+/* "queue/" or "hold/", for messages. */
+static const char *
+dir_name(enum spool_dir d)
+{
+	return d == SPOOL_HOLD ? "hold/" : "queue/";
+}
+
 /* Version 2: the file holds exactly the message its C record says. */
 static int
 check_length(const struct qfile *q, const struct stat *st, bool drop,
@@ -84,7 +93,7 @@ check_length(const struct qfile *q, const struct stat *st, bool drop,
 	if (q->env.version < 2 || st->st_size == want)
 		return 0;
 	why_set(why, "%s%s%s%s: %lld bytes, the envelope says %lld",
-	    drop ? "" : "queue/", drop ? "" : q->id, drop ? "" : ": ",
+	    drop ? "" : dir_name(q->dir), drop ? "" : q->id, drop ? "" : ": ",
 	    st->st_size < want ? "truncated" : "longer than recorded",
 	    (long long)st->st_size, (long long)want);
 	return -1;
@@ -98,7 +107,7 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 	int fd, rc = QFILE_READ_OK;
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
-	if ((fd = spool_open_file(sp, SPOOL_QUEUE, name, why)) == -1) {
+	if ((fd = spool_open_file(sp, q->dir, name, why)) == -1) {
 		if (errno != ENOENT)
 			return QFILE_READ_IO;
 		qstate_init(&q->state, q->env.nrcpts);
@@ -107,7 +116,7 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 	buf_init(&b);
 	/* the writer's own bound (qstate_encode never writes more) */
 	if (fileio_read_all(fd, qstate_max_size(q->env.nrcpts), &b) == -1) {
-		why_errno(why, "read queue/%s", name);
+		why_errno(why, "read %s%s", dir_name(q->dir), name);
 		rc = errno == EFBIG ? QFILE_READ_CORRUPT : QFILE_READ_IO;
 	} else if (qstate_parse(b.data, b.len, q->env.nrcpts, &q->state,
 	    why) == -1) {
@@ -128,18 +137,19 @@ append(struct why *why, const char *what, const char *detail)
 
 /* Under the lock: a corrupt message and its state go to corrupt/. */
 static void
-quarantine(struct spool *sp, const char *id, struct why *why)
+quarantine(struct spool *sp, enum spool_dir d, const char *id,
+    struct why *why)
 {
 	char name[SPOOL_MAX_NAME + 1];
 	struct why w;
 
-	if (spool_to_corrupt(sp, SPOOL_QUEUE, id, &w) == -1) {
+	if (spool_to_corrupt(sp, d, id, &w) == -1) {
 		append(why, "; not moved to corrupt/: ", w.text);
 		return;
 	}
 	(void)snprintf(name, sizeof(name), "%s%s", id, QSTATE_SUFFIX);
-	if (spool_exists(sp, SPOOL_QUEUE, name) &&
-	    spool_to_corrupt(sp, SPOOL_QUEUE, name, &w) == -1)
+	if (spool_exists(sp, d, name) &&
+	    spool_to_corrupt(sp, d, name, &w) == -1)
 		append(why, "; state file kept: ", w.text);
 	append(why, "; moved to corrupt/", NULL);
 }
@@ -165,22 +175,35 @@ enum qfile_result
 qfile_open(struct spool *sp, const char *id, enum qfile_lock lock,
     size_t max_rcpts, struct qfile *q, struct why *why)
 {
+	(void)max_rcpts;	/* see QFILE_MAX_RCPTS */
+	return qfile_open_in(sp, SPOOL_QUEUE, id, lock, q, why);
+}
+
+enum qfile_result
+qfile_open_in(struct spool *sp, enum spool_dir dir, const char *id,
+    enum qfile_lock lock, struct qfile *q, struct why *why)
+{
 	enum qfile_result res;
 	struct stat st;
 	int rc;
 
-	(void)max_rcpts;	/* see QFILE_MAX_RCPTS */
 	memset(q, 0, sizeof(*q));
 	envelope_init(&q->env);
 	(void)strlcpy(q->id, id, sizeof(q->id));
-	if ((q->fd = spool_open_file(sp, SPOOL_QUEUE, id, why)) == -1)
+	q->dir = dir;
+	if ((q->fd = spool_open_file(sp, dir, id, why)) == -1)
 		return errno == ENOENT ? QFILE_GONE : QFILE_BAD;
-	if ((res = take_lock(q, lock, "queue", why)) != QFILE_OK) {
+	if ((res = take_lock(q, lock, dir == SPOOL_HOLD ? "hold" : "queue",
+	    why)) != QFILE_OK) {
 		qfile_close(q);
 		return res;
 	}
-	/* delivered and removed between our open and our lock */
-	if (fstat(q->fd, &st) == -1 || st.st_nlink == 0) {
+	/*
+	 * Delivered and removed, or moved to hold/ (or back), between our
+	 * open and our lock: the name no longer leads to our file.
+	 */
+	if (fstat(q->fd, &st) == -1 || st.st_nlink == 0 ||
+	    (lock != QFILE_NOLOCK && !spool_is(sp, dir, id, q->fd))) {
 		qfile_close(q);
 		return QFILE_GONE;
 	}
@@ -193,7 +216,7 @@ qfile_open(struct spool *sp, const char *id, enum qfile_lock lock,
 	if (rc != QFILE_READ_OK) {
 		/* still under the lock: no other runner is reading it */
 		if (rc == QFILE_READ_CORRUPT && lock != QFILE_NOLOCK)
-			quarantine(sp, id, why);
+			quarantine(sp, dir, id, why);
 		qfile_close(q);
 		return QFILE_BAD;
 	}
@@ -223,6 +246,7 @@ qfile_open_drop(struct spool *sp, const char *name, enum qfile_lock lock,
 	memset(q, 0, sizeof(*q));
 	envelope_init(&q->env);
 	(void)strlcpy(q->id, name, sizeof(q->id));
+	q->dir = SPOOL_INCOMING;
 	if ((q->fd = spool_open_file(sp, SPOOL_INCOMING, name, why)) == -1) {
 		/* a link, a device, a file we may not read: the file's
 		 * fault; anything else is the system's */
@@ -294,7 +318,7 @@ qfile_save_state(struct spool *sp, struct qfile *q, struct why *why)
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
 	buf_init(&b);
 	qstate_encode(&q->state, &b);
-	if ((f = spool_replace(sp, SPOOL_QUEUE, name, why)) != NULL) {
+	if ((f = spool_replace(sp, q->dir, name, why)) != NULL) {
 		if (spool_write(f, b.data, b.len, why) == 0)
 			rc = spool_commit(f, why);
 		else
@@ -305,17 +329,139 @@ qfile_save_state(struct spool *sp, struct qfile *q, struct why *why)
 }
 
 int
-qfile_remove(struct spool *sp, struct qfile *q, struct why *why)
+qfile_remove_unsynced(struct spool *sp, struct qfile *q, struct why *why)
 {
 	char name[SPOOL_MAX_NAME + 1];
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
-	if (spool_remove(sp, SPOOL_QUEUE, q->id, why) == -1 ||
-	    spool_remove(sp, SPOOL_QUEUE, name, why) == -1)
+	if (spool_remove(sp, q->dir, q->id, why) == -1 ||
+	    spool_remove(sp, q->dir, name, why) == -1)
+		return -1;
+	return 0;
+}
+
+int
+qfile_remove(struct spool *sp, struct qfile *q, struct why *why)
+{
+	if (qfile_remove_unsynced(sp, q, why) == -1)
 		return -1;
 	/* a removal lost to a power cut would bring the message back, and
 	 * it would be sent again */
-	return spool_sync_dir(sp, SPOOL_QUEUE, why);
+	return spool_sync_dir(sp, q->dir, why);
+}
+
+/*
+ * The steps of qfile_move() under the move lock: link the state into
+ * `to` (a spare one there is stale: the message is in q->dir, so its
+ * state is the one beside it), rename the message, unlink the old state
+ * link.
+ */
+static int
+move_locked(struct spool *sp, struct qfile *q, enum spool_dir to,
+    const char *state, struct why *why)
+{
+	enum spool_dir from = q->dir;
+
+	if (spool_remove(sp, to, state, why) == -1)
+		return -1;
+	if (spool_link(sp, from, to, state, why) == -1 && errno != ENOENT)
+		return -1;
+	crash_step("after-link");
+	if (spool_move(sp, from, to, q->id, why) == -1)
+		return -1;
+	q->dir = to;
+	crash_step("after-rename");
+	/* a spare link left by a failure here is the runner's to remove */
+	if (spool_remove(sp, from, state, why) == -1)
+		return -1;
+	crash_step("after-unlink");
+	return 0;
+}
+
+int
+qfile_move(struct spool *sp, struct qfile *q, enum spool_dir to,
+    struct why *why)
+{
+	char state[SPOOL_MAX_NAME + 1];
+	int rc;
+
+	(void)snprintf(state, sizeof(state), "%s%s", q->id, QSTATE_SUFFIX);
+	if (!spool_lock_moves(sp, false)) {
+		why_errno(why, "lock %s", dir_name(SPOOL_HOLD));
+		return -1;
+	}
+	rc = move_locked(sp, q, to, state, why);
+	spool_unlock_moves(sp);
+	return rc;
+}
+
+/* The id of a state file name (ID.state), or false. */
+static bool
+state_id(const char *name, char id[SPOOL_MAX_NAME + 1])
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL || strcmp(dot, QSTATE_SUFFIX) != 0 ||
+	    (size_t)(dot - name) > SPOOL_MAX_NAME)
+		return false;
+	memcpy(id, name, (size_t)(dot - name));
+	id[dot - name] = '\0';
+	return spool_id_ok(id);
+}
+
+static void
+clean_state(struct spool *sp, enum spool_dir d, const char *name)
+{
+	char id[SPOOL_MAX_NAME + 1];
+
+	if (state_id(name, id) && !spool_exists(sp, d, id))
+		(void)spool_remove(sp, d, name, NULL);
+}
+
+void
+qfile_clean_states(struct spool *sp, enum spool_dir d, char **names,
+    size_t n)
+{
+	struct spool_iter *it = NULL;
+	const char *name;
+	size_t i;
+
+	if (names != NULL && n == 0)
+		return;
+	/* the exclusive lock: no message is between queue/ and hold/ */
+	if ((names == NULL && (it = spool_iter_open(sp, d, NULL)) == NULL) ||
+	    !spool_lock_moves(sp, true)) {
+		spool_iter_close(it);
+		return;
+	}
+	if (names != NULL) {
+		for (i = 0; i < n; i++)
+			clean_state(sp, d, names[i]);
+	} else {
+		while ((name = spool_iter_next(it)) != NULL)
+			clean_state(sp, d, name);
+	}
+	spool_unlock_moves(sp);
+	spool_iter_close(it);
+}
+
+bool
+qfile_selected(const struct qfile *q, const char *id_sub,
+    const char *rcpt_sub, const char *sender_sub)
+{
+	size_t i;
+
+	if (id_sub != NULL && strstr(q->id, id_sub) == NULL)
+		return false;
+	if (sender_sub != NULL && strstr(q->env.sender, sender_sub) == NULL)
+		return false;
+	if (rcpt_sub == NULL)
+		return true;
+	for (i = 0; i < q->env.nrcpts; i++)
+		if (!q->state.rcpts[i].done &&
+		    strstr(q->env.rcpts[i].addr, rcpt_sub) != NULL)
+			return true;
+	return false;
 }
 
 static struct spool_file *

@@ -31,6 +31,7 @@
 
 struct qfile {
 	char		 id[SPOOL_ID_LEN + 1];
+	enum spool_dir	 dir;		/* queue/, or hold/ when held */
 	int		 fd;		/* the queue file, at body_offset */
 	struct envelope	 env;
 	struct qstate	 state;
@@ -57,13 +58,25 @@ enum qfile_lock {
  * Opens queue/id, reads its envelope and state, after taking the
  * message's lock as asked (QFILE_LOCKED: TRYLOCK found it held); the lock
  * lasts until qfile_close(). The state is read under the lock, so it is
- * what the last holder saved. A file found corrupt under the lock is
- * moved to corrupt/ (why says so, for the caller's log line); a look
- * (QFILE_NOLOCK) moves nothing. max_rcpts is not used: queue files are
- * read with QFILE_MAX_RCPTS (kept so that callers need not change).
+ * what the last holder saved; a message moved (to hold/) while we waited
+ * for its lock is QFILE_GONE, as a removed one. A file found corrupt
+ * under the lock is moved to corrupt/ (why says so, for the caller's log
+ * line); a look (QFILE_NOLOCK) moves nothing. max_rcpts is not used:
+ * queue files are read with QFILE_MAX_RCPTS (kept so that callers need
+ * not change).
  */
 enum qfile_result qfile_open(struct spool *, const char *id, enum qfile_lock,
 	    size_t max_rcpts, struct qfile *, struct why *);
+/* The same for a message in dir (SPOOL_QUEUE or SPOOL_HOLD). */
+enum qfile_result qfile_open_in(struct spool *, enum spool_dir,
+	    const char *id, enum qfile_lock, struct qfile *, struct why *);
+/*
+ * Whether q is selected by -qI, -qR, -qS (each NULL for any): its id,
+ * a recipient still to be delivered, its sender contain the text
+ * (case-sensitive substrings, as sendmail's).
+ */
+bool	qfile_selected(const struct qfile *, const char *id_sub,
+	    const char *rcpt_sub, const char *sender_sub);
 /*
  * Takes queue/id's lock (TRYLOCK) and moves it to corrupt/ if it is
  * corrupt (for a look that met QFILE_BAD): true if moved, with why.
@@ -87,6 +100,35 @@ int	qfile_rewind(struct qfile *, struct why *);
 int	qfile_save_state(struct spool *, struct qfile *, struct why *);
 /* Removes the message and its state (all recipients are done). */
 int	qfile_remove(struct spool *, struct qfile *, struct why *);
+/*
+ * The same without the fsync of the directory: for a caller that removes
+ * many (sendmail -Mrm -qS...) and syncs once (spool_sync_dir) before it
+ * tells anyone.
+ */
+int	qfile_remove_unsynced(struct spool *, struct qfile *, struct why *);
+/*
+ * Moves the message and its state to dir `to` (hold/ or back to queue/),
+ * under the lock the caller holds (q opened with one) and the spool's
+ * move lock (spool_lock_moves). The state file is linked into `to`
+ * first, then the message is renamed, then the old state link goes: a
+ * crash (SIGKILL) between any two steps leaves the message in one
+ * directory with its state beside it, and at most a spare state link
+ * that the runner removes (qfile_clean_states). Nothing is synced: the
+ * caller syncs both directories (spool_sync_dir) before it tells anyone,
+ * once for a batch of moves; the journal commits the steps in order, as
+ * it does the two unlinks of qfile_remove(). The crash steps are the
+ * current crash stage's after-link, after-rename and after-unlink.
+ */
+int	qfile_move(struct spool *, struct qfile *, enum spool_dir to,
+	    struct why *);
+/*
+ * Removes the state files in dir whose message is not there (a crash
+ * between the steps of a removal or a move), under the exclusive move
+ * lock; does nothing when a mover has it (the next run does it).
+ * names: the state files seen in a listing of dir.
+ */
+void	qfile_clean_states(struct spool *, enum spool_dir, char **names,
+	    size_t n);
 
 /*
  * The writer: create (the envelope's records are written), write the

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -23,11 +24,14 @@
 static const struct {
 	const char	*name;
 	mode_t		 mode;
+	bool		 lazy;	/* made at first use, not at spool_open */
 } spool_dirs[] = {
-	[SPOOL_QUEUE] = { "queue", 0700 },
-	[SPOOL_INCOMING] = { "incoming", 03733 },
-	[SPOOL_CORRUPT] = { "corrupt", 0700 },
-	[SPOOL_MTASTS] = { "mta-sts", 0700 },
+	[SPOOL_QUEUE] = { "queue", 0700, false },
+	[SPOOL_INCOMING] = { "incoming", 03733, false },
+	[SPOOL_CORRUPT] = { "corrupt", 0700, false },
+	[SPOOL_HOLD] = { "hold", 0700, false },
+	[SPOOL_RATELIMIT] = { "ratelimit", 0700, true },
+	[SPOOL_MTASTS] = { "mta-sts", 0700, false },
 };
 #define SPOOL_NDIRS (sizeof(spool_dirs) / sizeof(spool_dirs[0]))
 
@@ -38,6 +42,7 @@ struct spool {
 	enum spool_role	 role;
 	int		 top;			/* the spool directory */
 	int		 dirfd[SPOOL_NDIRS];	/* O_PATH, -1 until needed */
+	int		 movelock;	/* hold/ read-only, for flock; or -1 */
 };
 
 struct spool_file {
@@ -157,6 +162,8 @@ make_layout(struct spool *sp, struct why *why)
 	size_t i;
 
 	for (i = 0; i < SPOOL_NDIRS; i++) {
+		if (spool_dirs[i].lazy)
+			continue;
 		if (fstatat(sp->top, spool_dirs[i].name, &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT &&
 		    make_node(sp, spool_dirs[i].name, spool_dirs[i].mode,
@@ -365,6 +372,7 @@ spool_open(const char *path, const struct spool_account *want,
 	sp->group = st.st_gid;
 	for (i = 0; i < SPOOL_NDIRS; i++)
 		sp->dirfd[i] = -1;
+	sp->movelock = -1;
 	if ((r = open_layout(sp, want, why)) != SPOOL_OPEN_OK) {
 		spool_close(sp);
 		return r;
@@ -384,6 +392,8 @@ spool_close(struct spool *sp)
 	for (i = 0; i < SPOOL_NDIRS; i++)
 		if (sp->dirfd[i] != -1)
 			(void)close(sp->dirfd[i]);
+	if (sp->movelock != -1)
+		(void)close(sp->movelock);
 	(void)close(sp->top);
 	free(sp->path);
 	free(sp);
@@ -754,6 +764,16 @@ spool_exists(struct spool *sp, enum spool_dir d, const char *name)
 	    0;
 }
 
+bool
+spool_is(struct spool *sp, enum spool_dir d, const char *name, int fd)
+{
+	struct stat a, b;
+	int dfd = dirfd_of(sp, d, NULL);
+
+	return dfd != -1 && fstatat(dfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int
 spool_remove(struct spool *sp, enum spool_dir d, const char *name,
     struct why *why)
@@ -767,6 +787,68 @@ spool_remove(struct spool *sp, enum spool_dir d, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+int
+spool_move(struct spool *sp, enum spool_dir from, enum spool_dir to,
+    const char *name, struct why *why)
+{
+	int ffd, tfd;
+
+	if (!name_ok(name))
+		panic("spool_move: bad name %s", name);
+	if ((ffd = dirfd_of(sp, from, why)) == -1 ||
+	    (tfd = dirfd_of(sp, to, why)) == -1)
+		return -1;
+	if (renameat2(ffd, name, tfd, name, RENAME_NOREPLACE) == -1) {
+		why_errno(why, "rename %s/%s: %s/%s", spool_dirs[from].name,
+		    name, spool_dirs[to].name, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_link(struct spool *sp, enum spool_dir from, enum spool_dir to,
+    const char *name, struct why *why)
+{
+	int ffd, tfd;
+
+	if (!name_ok(name))
+		panic("spool_link: bad name %s", name);
+	if ((ffd = dirfd_of(sp, from, why)) == -1 ||
+	    (tfd = dirfd_of(sp, to, why)) == -1)
+		return -1;
+	/* no AT_SYMLINK_FOLLOW: a symlink put there is linked, not its
+	 * target, and a reader opening it O_NOFOLLOW refuses it */
+	if (linkat(ffd, name, tfd, name, 0) == -1) {
+		why_errno(why, "link %s/%s: %s/%s", spool_dirs[from].name,
+		    name, spool_dirs[to].name, name);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+spool_lock_moves(struct spool *sp, bool exclusive)
+{
+	int r;
+
+	if (sp->movelock == -1 &&
+	    (sp->movelock = open_dir(sp, SPOOL_HOLD)) == -1)
+		return false;
+	/* shared: movers wait for a cleaner, which holds it briefly */
+	while ((r = flock(sp->movelock, exclusive ? LOCK_EX | LOCK_NB :
+	    LOCK_SH)) == -1 && errno == EINTR)
+		continue;
+	return r == 0;
+}
+
+void
+spool_unlock_moves(struct spool *sp)
+{
+	if (sp->movelock != -1)
+		(void)flock(sp->movelock, LOCK_UN);
 }
 
 int
@@ -951,4 +1033,110 @@ spool_trigger_listen(struct spool *sp, struct why *why)
 	if ((fd = open_trigger(sp, O_RDWR)) == -1)
 		why_errno(why, "open %s/trigger", sp->path);
 	return fd;
+}
+
+/* A lazy directory (owner only): made when missing, then checked. */
+static int
+lazy_dir(struct spool *sp, enum spool_dir d, struct why *why)
+{
+	struct stat st;
+
+	if (sp->dirfd[d] != -1)
+		return sp->dirfd[d];
+	if (fstatat(sp->top, spool_dirs[d].name, &st, AT_SYMLINK_NOFOLLOW) ==
+	    -1 && errno == ENOENT && make_node(sp, spool_dirs[d].name,
+	    spool_dirs[d].mode, false, why) == -1)
+		return -1;
+	if (check_dir(sp, spool_dirs[d].name, spool_dirs[d].mode, why) == -1)
+		return -1;
+	return dirfd_of(sp, d, why);
+}
+
+/* dir/name for reading and writing: a regular file with one link. */
+static int
+open_rw(int dfd, enum spool_dir d, const char *name, struct why *why)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		why_errno(why, "open %s/%s", spool_dirs[d].name, name);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		why_set(why, "open %s/%s: not a regular file with one link",
+		    spool_dirs[d].name, name);
+		(void)close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Makes dir/name whole: a temporary file of our own (".name.PID": no
+ * other process writes it; one left by a crashed process of the same pid
+ * is replaced), fsync, rename without replacing (another process that
+ * made it first wins), fsync the directory.
+ */
+static int
+make_counter(struct spool *sp, int dfd, enum spool_dir d, const char *name,
+    const void *init, size_t len, struct why *why)
+{
+	char tmp[SPOOL_MAX_NAME + 32];
+	int fd, rc = -1;
+	ssize_t w;
+
+	(void)snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());
+	(void)unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1) {
+		why_errno(why, "create %s/%s", spool_dirs[d].name, tmp);
+		return -1;
+	}
+	while ((w = write(fd, init, len)) == -1 && errno == EINTR)
+		continue;
+	if (w != (ssize_t)len || fsync(fd) == -1) {
+		if (w >= 0 && w != (ssize_t)len)
+			errno = EIO;
+		why_errno(why, "write %s/%s", spool_dirs[d].name, tmp);
+		(void)close(fd);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		why_errno(why, "close %s/%s", spool_dirs[d].name, tmp);
+		goto out;
+	}
+	if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == -1 &&
+	    errno != EEXIST) {
+		why_errno(why, "rename %s/%s", spool_dirs[d].name, tmp);
+		goto out;
+	}
+	rc = spool_sync_dir(sp, d, why);
+out:
+	(void)unlinkat(dfd, tmp, 0);	/* ENOENT once renamed */
+	return rc;
+}
+
+int
+spool_counter_open(struct spool *sp, enum spool_dir d, const char *name,
+    const void *init, size_t len, struct why *why)
+{
+	int dfd, fd;
+
+	if (!name_ok(name)) {
+		why_set(why, "open %s/%s: bad name", spool_dirs[d].name, name);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dfd = lazy_dir(sp, d, why)) == -1)
+		return -1;
+	if ((fd = open_rw(dfd, d, name, why)) != -1 || errno != ENOENT)
+		return fd;
+	if (make_counter(sp, dfd, d, name, init, len, why) == -1)
+		return -1;
+	return open_rw(dfd, d, name, why);
 }

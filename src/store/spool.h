@@ -6,6 +6,7 @@
  *	queue/     0700 accepted messages (ID) and their delivery state
  *	           (ID.state); temporary files start with '.'
  *	corrupt/   0700 drop files that failed validation
+ *	hold/      0700 held messages (sendmail -Mf) and their state
  *	trigger    0622 FIFO that wakes a listening queue runner
  *
  * Commit protocol: write a temporary file (O_EXCL, explicit mode), fsync,
@@ -32,6 +33,8 @@ enum spool_dir {
 	SPOOL_QUEUE,
 	SPOOL_INCOMING,
 	SPOOL_CORRUPT,
+	SPOOL_HOLD,
+	SPOOL_RATELIMIT,	/* 0700, made at first use: relay counters */
 	SPOOL_MTASTS,	/* mta-sts/: cached MTA-STS policies, by domain */
 };
 
@@ -108,9 +111,29 @@ void	spool_abort(struct spool_file *);
 int	spool_open_file(struct spool *, enum spool_dir, const char *name,
 	    struct why *);
 bool	spool_exists(struct spool *, enum spool_dir, const char *name);
+/* dir/name is the file open as fd (not renamed or removed meanwhile). */
+bool	spool_is(struct spool *, enum spool_dir, const char *name, int fd);
 /* Unlinks dir/name; ENOENT is not an error. */
 int	spool_remove(struct spool *, enum spool_dir, const char *name,
 	    struct why *);
+/*
+ * Moves dir/name to to/name, never over a file there (EEXIST); link
+ * gives to/name a second link instead (the state file of a message that
+ * moves, see qfile_move()). Owner only; the caller syncs both dirs.
+ */
+int	spool_move(struct spool *, enum spool_dir, enum spool_dir to,
+	    const char *name, struct why *);
+int	spool_link(struct spool *, enum spool_dir, enum spool_dir to,
+	    const char *name, struct why *);
+/*
+ * The lock on moves between queue/ and hold/ (flock on hold/): a mover
+ * holds it shared while a message and its state file change directory,
+ * so that whoever holds it exclusively (a runner removing state files
+ * whose message is gone) never sees a message between its two names.
+ * Exclusive is only tried: false if a mover has it (or on an error).
+ */
+bool	spool_lock_moves(struct spool *, bool exclusive);
+void	spool_unlock_moves(struct spool *);
 /* Makes the removals and renames in dir durable (fsync; owner only). */
 int	spool_sync_dir(struct spool *, enum spool_dir, struct why *);
 /*
@@ -141,6 +164,15 @@ void	spool_iter_close(struct spool_iter *);
  * writer's leftovers).
  */
 void	spool_clean_temp(struct spool *, enum spool_dir, time_t max_age);
+
+/*
+ * A small file updated in place (a rate counter): dir/name opened for
+ * reading and writing, without following links, a regular file with one
+ * link; when missing, the directory and the file (with the len bytes
+ * of init, committed whole) are made first. Owner only. -1 with why.
+ */
+int	spool_counter_open(struct spool *, enum spool_dir, const char *name,
+	    const void *init, size_t len, struct why *);
 
 /* Wakes a listening runner: 0 if one was listening, -1 (ENXIO) if not. */
 int	spool_trigger(struct spool *);

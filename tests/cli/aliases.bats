@@ -72,6 +72,12 @@ A
 	[[ "$output" == *$'\nR15:ops@example.org\nO23:rfc822;root@example.org\n'* ]]
 }
 
+@test "aliases: a \\name target is the name itself, not expanded nor sent with its backslash" {
+	printf 'root: \\root, admin@example.net\nops: \\root\n' >"$T/aliases"
+	printf 'Subject: x\n\nbody\n' | mta -O aliases="$T/aliases" root ops
+	[ "$(qenv | grep '^R')" = $'R16:root@example.org\nR17:admin@example.net' ]
+}
+
 @test "aliases: a FIFO as the aliases file or an :include: does not hang" {
 	mkfifo "$T/fifo"
 	run timeout 10 "$MINIMTA" -C "$T/minimta.conf" -bi -O aliases="$T/fifo"

@@ -148,3 +148,26 @@ session() {
 	run mta -bp
 	[[ "$output" == *"-- 1 Kbytes in 1 Request."* ]]
 }
+
+@test "bs: RET takes FULL or HDRS only (RET=HDRSX was HDRS, RET=BOGUS was ignored)" {
+	run session "EHLO c" "MAIL FROM:<a@example.org> RET=HDRSX" \
+	    "MAIL FROM:<a@example.org> RET=BOGUS" \
+	    "MAIL FROM:<a@example.org> RET=full" "RCPT TO:<b@example.net>" \
+	    "DATA" "Subject: x" "" "y" "." "QUIT"
+	echo "$output"
+	[ "$(grep -c '501 5.5.4 Bad RET' <<<"$output")" -eq 2 ]
+	[[ "$output" == *"queued as"* ]]
+	run qenv
+	[[ "$output" == *$'\nZ1:F\n'* ]]
+}
+
+@test "bs: an ORCPT whose xtext holds an encoded space is kept (it was dropped)" {
+	run session "EHLO c" "MAIL FROM:<a@example.org>" \
+	    "RCPT TO:<b@example.net> ORCPT=rfc822;\"Old+20Box\"@example.net" \
+	    "DATA" "Subject: x" "" "y" "." "QUIT"
+	echo "$output"
+	[[ "$output" == *"queued as"* ]]
+	run qenv
+	echo "$output"
+	[[ "$output" == *$'\nR13:b@example.net\nO28:rfc822;"Old Box"@example.net\n'* ]]
+}

@@ -35,12 +35,14 @@ install_into() {
 	s=$DEST/var/spool/minimta
 	[ "$(stat -c %a "$s/queue")" = 700 ]
 	[ "$(stat -c %a "$s/corrupt")" = 700 ]
+	[ "$(stat -c %a "$s/journal")" = 2750 ]
 	[ "$(stat -c %a "$s/incoming")" = 3733 ]
 	[ -p "$s/trigger" ]
 	[ "$(stat -c %a "$s/trigger")" = 622 ]
 	if [ "$(id -u)" -eq 0 ] && id mail >/dev/null 2>&1; then
 		[ "$(stat -c %U "$s/queue")" = mail ]
 		[ "$(stat -c %U "$s/incoming")" = mail ]
+		[ "$(stat -c %U "$s/journal")" = mail ]
 	else
 		[[ "$output" == *"chown mail"* ]]
 	fi

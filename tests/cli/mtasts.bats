@@ -173,11 +173,12 @@ fetches()
 	    true
 }
 
-# mts_conf [lines...]: MX delivery through the test DNS, port 443 policies.
+# mts_conf [lines...]: MX delivery through the test DNS, port 443 policies
+# (the MX hosts are on 127.0.0.3: mx_allow_loopback).
 mts_conf()
 {
 	dl_conf "" "resolver $MTSDNSADDR:$MTSDNSPORT" "smtp_port $MXPORT" \
-	    "tls_ca_file $CA_DIR/ca.pem" "$@"
+	    "tls_ca_file $CA_DIR/ca.pem" "mx_allow_loopback yes" "$@"
 }
 
 # mx_server good|wrongcert|plain: the MX on 127.0.0.3:$MXPORT ("m").

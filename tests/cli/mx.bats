@@ -40,7 +40,9 @@ setup()
 {
 	dl_setup
 	MXPORT=$(free_port 127.0.0.3)
-	dl_conf "" "resolver $DNSADDR:$DNSPORT" "smtp_port $MXPORT"
+	# the MX hosts are on 127.0.0.x: allowed explicitly (loop.h)
+	dl_conf "" "resolver $DNSADDR:$DNSPORT" "smtp_port $MXPORT" \
+	    "mx_allow_loopback yes"
 }
 
 teardown()
@@ -139,4 +141,22 @@ teardown()
 	[[ "$output" == "a@broken.dt... deferred: "* ]]
 	# nothing was queued or sent
 	[ -z "$(ls -A "$T/spool/queue" 2>/dev/null)" ]
+}
+
+@test "mx: with relay_for routes and no smarthost, other senders still go by MX" {
+	start_smtpd a --host 127.0.0.3 --port "$MXPORT"
+	start_smtpd relay --host 127.0.0.6
+	dl_conf "" "resolver $DNSADDR:$DNSPORT" "smtp_port $MXPORT" \
+	    "mx_allow_loopback yes" \
+	    "relay_for example.org smtp://$RELAY_HOST:$RELAY_PORT"
+	send -f shop@example.org u@order.dt
+	send -f x@example.net v@order.dt
+	qrun
+	[ "$(jq -r '.mail_from + ">" + .rcpt_tos[0]' "$RELAY_SPOOL"/*.env)" = "shop@example.org>u@order.dt" ]
+	[ "$(jq -r '.mail_from + ">" + .rcpt_tos[0]' "$A_SPOOL"/*.env)" = "x@example.net>v@order.dt" ]
+	spool_empty
+	run "$MINIMTA" -C "$T/minimta.conf" -bv -f x@example.net a@order.dt
+	[ "$output" = "a@order.dt... deliverable: MX hosts mx-a.order.dt (10) mx-b.order.dt (20), port $MXPORT" ]
+	run "$MINIMTA" -C "$T/minimta.conf" -bv -f shop@example.org a@order.dt
+	[ "$output" = "a@order.dt... deliverable: relay_for example.org: smtp://$RELAY_HOST:$RELAY_PORT" ]
 }

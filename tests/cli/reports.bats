@@ -86,7 +86,7 @@ rcpt_counts()
 }
 
 @test "reports: one message to three failing domains: ONE report listing all three" {
-	dl_conf "" "resolver $DNSADDR:$DNSPORT"
+	dl_conf "" "resolver $DNSADDR:$DNSPORT" "mx_allow_loopback yes"
 	send -f u@sender.dt a@one.dt b@two.dt c@three.dt
 	id=$(qids)
 	qrun
@@ -106,7 +106,8 @@ rcpt_counts()
 }
 
 @test "reports: deferred at two destinations: one delay warning listing both" {
-	dl_conf "" "resolver $DNSADDR:$DNSPORT" "delay_warning 1s"
+	dl_conf "" "resolver $DNSADDR:$DNSPORT" "delay_warning 1s" \
+	    "mx_allow_loopback yes"
 	send -f u@sender.dt a@slow1.dt b@slow2.dt
 	id=$(qids)
 	wait_until 5 older_than 1 "$T/spool/queue/$id"

@@ -18,10 +18,12 @@ teardown() {
 	[ "$(stat -c '%a %F' "$T/spool/incoming")" = "3733 directory" ]
 	[ "$(stat -c '%a %F' "$T/spool/queue")" = "700 directory" ]
 	[ "$(stat -c '%a %F' "$T/spool/corrupt")" = "700 directory" ]
+	[ "$(stat -c '%a %F' "$T/spool/hold")" = "700 directory" ]
+	[ "$(stat -c '%a %F' "$T/spool/mta-sts")" = "700 directory" ]
 	[ "$(stat -c '%F' "$T/spool/trigger")" = "fifo" ]
 	[ "$(stat -c '%a' "$T/spool/trigger")" = "622" ]
 	own=$(id -u)
-	for d in incoming queue corrupt trigger; do
+	for d in incoming queue corrupt hold mta-sts trigger; do
 		[ "$(stat -c %u "$T/spool/$d")" = "$own" ]
 	done
 	[ "$(stat -c %a "$(one_qfile)")" = 600 ]

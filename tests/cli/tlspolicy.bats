@@ -116,11 +116,13 @@ teardown()
 	dl_teardown
 }
 
-# mx_conf [extra lines...]: MX delivery through the test DNS server.
+# mx_conf [extra lines...]: MX delivery through the test DNS server (the
+# MX hosts are on 127.0.0.x: mx_allow_loopback).
 mx_conf()
 {
 	dl_conf "" "resolver $DNSADDR:$DNSPORT" "smtp_port $MXPORT" \
-	    "tls_ca_file $CA_DIR/ca.pem" ${STS_CONF:+"$STS_CONF"} "$@"
+	    "tls_ca_file $CA_DIR/ca.pem" "mx_allow_loopback yes" \
+	    ${STS_CONF:+"$STS_CONF"} "$@"
 }
 
 # mx_server KIND: the MX on 127.0.0.3:$MXPORT, as server "m":

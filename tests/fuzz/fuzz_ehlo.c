@@ -114,6 +114,8 @@ write_back(const struct smtp_ehlo *e, struct buf *b)
 		{ SMTP_EXT_STARTTLS, "STARTTLS" },
 		{ SMTP_EXT_AUTH_PLAIN, "AUTH PLAIN" },
 		{ SMTP_EXT_AUTH_LOGIN, "AUTH LOGIN" },
+		{ SMTP_EXT_AUTH_XOAUTH2, "AUTH XOAUTH2" },
+		{ SMTP_EXT_AUTH_OAUTHBEARER, "AUTH OAUTHBEARER" },
 	};
 	size_t i;
 

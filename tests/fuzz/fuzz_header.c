@@ -4,7 +4,9 @@
  * when broken: the block ends within the input and parses; the fields
  * tile the block in order; folding gives lines of at most 998 octets
  * that, unfolded, give the original line back when only WSP folds
- * were needed; from values never contain a line break.
+ * were needed; from values never contain a line break; header_scan,
+ * fed the whole input at once or in pieces, counts as many Received:
+ * fields as header_parse finds in the block (stored form: no CR).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +44,21 @@ check_folded(const char *field, size_t len)
 	buf_free(&out);
 }
 
+/* header_scan over s[0..size) in pieces of step bytes. */
+static size_t
+scan_count(const char *s, size_t size, size_t step)
+{
+	struct header_scan hs;
+	size_t i;
+
+	header_scan_init(&hs, "Received");
+	for (i = 0; i < size; i += step)
+		if (!header_scan_feed(&hs, s + i, size - i < step ? size - i :
+		    step))
+			break;
+	return hs.count;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -71,6 +88,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (pos != blen)
 			abort();
+		if (memchr(s, '\r', size) == NULL) {
+			size_t want = 0;
+
+			for (i = 0; i < hl.n; i++)
+				want += header_name_is(&hl.v[i], "Received");
+			if (scan_count(s, size, size ? size : 1) != want ||
+			    scan_count(s, size, 1) != want ||
+			    scan_count(s, size, 7) != want)
+				abort();
+		}
 		addr_list_init(&al);
 		(void)header_recipients(&hl, 100, &al, &why);
 		addr_list_free(&al);

@@ -1,15 +1,16 @@
 /*
  * fuzz_mtasts: the MTA-STS parsers (mtasts_parse.c) over arbitrary bytes.
- * First byte mod 4: 0 or 2 policy text, 1 TXT records separated by
- * LF, 3 an HTTP response then (its body) policy text; top bit set: the
- * rest is a cache file. An HTTP body lies inside the response after a
- * blank line; a cache file's id is letters and digits and its policy
- * lies after the header. Aborts unless: a parsed policy has a known mode, max_age within
- * 0..MTASTS_MAX_AGE_MAX, at most MTASTS_MX_MAX mx patterns, at least one
- * unless the mode is none, each lower case, found in the input (ignoring
- * case), and matching itself (a "*." pattern matches "x" + its rest); a
- * found TXT id is 1..MTASTS_ID_MAX letters and digits that follow "id="
- * in the input; NONE only when no record starts with "v=STSv1".
+ * First byte mod 4: 0 or 2 policy text, 1 TXT records separated by LF,
+ * 3 an HTTP response then (its body) policy text; top bit set: the rest
+ * is a cache file. Aborts unless: an HTTP body lies inside the response
+ * after a blank line; a cache file's id is letters and digits and its
+ * policy lies after the header; a parsed policy has a known mode,
+ * max_age within 0..MTASTS_MAX_AGE_MAX, at most MTASTS_MX_MAX mx
+ * patterns, at least one unless the mode is none, each lower case, found
+ * in the input (ignoring case), and matching itself (a "*." pattern
+ * matches "x" + its rest); a found TXT id is 1..MTASTS_ID_MAX letters and
+ * digits that follow "id=" in the input; NONE only when no record starts
+ * with "v=STSv1".
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -112,7 +113,8 @@ txt(const char *t, size_t n)
 		if (any && k > 0) {
 			/* only "v=STSv1" + something else (another version) */
 			for (i = 0; i < k; i++)
-				if (len[i] == 7 && memcmp(v[i], "v=STSv1", 7) == 0)
+				if (len[i] == 7 &&
+				    memcmp(v[i], "v=STSv1", 7) == 0)
 					FUZZ_FAIL();
 		}
 		break;

@@ -1,17 +1,25 @@
 /*
- * fuzz_rewrite: header rewriting for local senders: submit_map_sender
- * (sender_map, masquerade, domain), header_rewrite_address and the From:
- * masquerading of submission (submit_rewrite_from). The input is three
- * parts split at the first two 0x1f bytes: the sender as given (-f),
- * config lines (hostname, domain, masquerade, sender_map; the rest of
- * the config is the defaults) and a From: field body (any bytes).
+ * fuzz_rewrite: header rewriting for local submissions: submit_map_sender
+ * (sender_map, masquerade, domain), header_rewrite_address, the
+ * qualification of header addresses (header_qualify) and the field
+ * writer of submission (submit_rewrite_field: From: masquerading, then
+ * qualification). The input is three parts split at the first two 0x1f
+ * bytes: the sender as given (-f), config lines (hostname, domain,
+ * masquerade, sender_map; the rest of the config is the defaults) and a
+ * field body (any bytes), used as From: and as To:.
  * Aborts unless: the mapped sender is an envelope address again (no CR,
- * LF, NUL or other control byte); the rewritten From: field is one field
- * to header_parse, of lines of at most 998 octets, with no CR, NUL or LF
+ * LF, NUL or other control byte); a rewritten field is one field to
+ * header_parse, of lines of at most 998 octets, with no CR, NUL or LF
  * but the folds and final LF the writer adds (when the body had none);
  * no address equal to the sender as given survives; rewriting is
  * idempotent; rewriting an address to itself keeps the address list and
- * nothing is changed when nothing is replaced.
+ * nothing is changed when nothing is replaced. Qualification: every
+ * address of the output is qualified, each the input's own address with
+ * "@domain" when it had none; the output is the input with exactly
+ * those insertions (its length says so: the rest is byte for byte);
+ * nothing changes when nothing is qualified or the input does not
+ * parse; qualifying again changes nothing; and the written field, when
+ * it parses, holds only qualified addresses.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -99,10 +107,65 @@ check_value(const char *value, size_t len, const char *old, const char *new)
 	buf_free(&id);
 }
 
+/* header_qualify's invariants (see the top). */
 static void
-check_from(const char *value, size_t len, const char *given,
-    const char *qual, const char *sender)
+check_qualify(const char *value, size_t len, const char *domain)
 {
+	struct addr_list in, out;
+	struct buf q, q2;
+	struct why why;
+	size_t n, i, want_len = len, want_n = 0;
+	char *a;
+
+	buf_init(&q);
+	buf_init(&q2);
+	addr_list_init(&in);
+	addr_list_init(&out);
+	n = header_qualify(&q, value, len, domain);
+	if (addr_parse_list(value, len, 1000, &in, &why) != ADDR_OK) {
+		if (n != 0 || !same_buf(&q, value, len))
+			FUZZ_FAIL();	/* an unparsable value is kept */
+		goto out;
+	}
+	if (addr_parse_list(q.data ? q.data : "", q.len, 1000, &out, &why) !=
+	    ADDR_OK || out.n != in.n)
+		FUZZ_FAIL();
+	for (i = 0; i < in.n; i++) {
+		if (addr_is_local(in.v[i])) {
+			want_n++;
+			want_len += 1 + strlen(domain) -
+			    (addr_list_noalias(&in, i) ? 1 : 0);
+		}
+		a = addr_qualify(in.v[i], domain);
+		if (!addr_equal(a, out.v[i]) || addr_is_local(out.v[i]) ||
+		    addr_list_noalias(&out, i))
+			FUZZ_FAIL();
+		free(a);
+	}
+	if (n != want_n || q.len != want_len)
+		FUZZ_FAIL();
+	if (n == 0 && !same_buf(&q, value, len))
+		FUZZ_FAIL();
+	if (header_qualify(&q2, q.data ? q.data : "", q.len, domain) != 0 ||
+	    !same_buf(&q2, q.data, q.len))
+		FUZZ_FAIL();	/* not idempotent */
+out:
+	addr_list_free(&in);
+	addr_list_free(&out);
+	buf_free(&q);
+	buf_free(&q2);
+}
+
+/*
+ * The field submission writes: one field, lines within 998 octets, LF
+ * only as folds and at the end; with qualify, its addresses qualified.
+ */
+static void
+check_field(const char *name, const char *value, size_t len,
+    const char *given, const char *qual, const char *sender,
+    const char *domain)
+{
+	struct addr_list l;
 	struct header_list hl, out;
 	struct buf f, hb;
 	struct why why;
@@ -114,13 +177,15 @@ check_from(const char *value, size_t len, const char *given,
 	buf_init(&hb);
 	header_list_init(&hl);
 	header_list_init(&out);
-	buf_adds(&f, "From:");
+	addr_list_init(&l);
+	buf_adds(&f, name);
+	buf_addc(&f, ':');
 	buf_add(&f, value, len);
 	buf_addc(&f, '\n');
 	if (header_parse(f.data, f.len, 10, &hl, &why) != HEADER_OK ||
 	    hl.n != 1)
 		goto out;
-	submit_rewrite_from(&hb, &hl.v[0], given, qual, sender);
+	submit_rewrite_field(&hb, &hl.v[0], given, qual, sender, domain);
 	if (hb.len == 0 || hb.data[hb.len - 1] != '\n')
 		FUZZ_FAIL();
 	for (i = 0; i < hb.len; i++) {
@@ -137,9 +202,19 @@ check_from(const char *value, size_t len, const char *given,
 		start = i + 1;
 	}
 	if (header_parse(hb.data, hb.len, 10, &out, &why) != HEADER_OK ||
-	    out.n != 1 || !header_name_is(&out.v[0], "From"))
+	    out.n != 1 || !header_name_is(&out.v[0], name))
 		FUZZ_FAIL();
+	if (addr_parse_list(value, len, 1000, &l, &why) == ADDR_OK) {
+		addr_list_free(&l);
+		addr_list_init(&l);
+		if (addr_parse_list(out.v[0].value, out.v[0].value_len, 1000,
+		    &l, &why) == ADDR_OK)
+			for (i = 0; i < l.n; i++)
+				if (addr_is_local(l.v[i]))
+					FUZZ_FAIL();	/* left bare */
+	}
 out:
+	addr_list_free(&l);
 	header_list_free(&hl);
 	header_list_free(&out);
 	buf_free(&f);
@@ -177,10 +252,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (*sender != '\0' &&
 	    addr_parse_envelope(sender, false, &check, &why) != ADDR_OK)
 		FUZZ_FAIL();
+	check_qualify(p2 + 1, (size_t)(end - p2 - 1), conf->domain);
+	check_field("To", p2 + 1, (size_t)(end - p2 - 1), NULL, NULL, NULL,
+	    conf->domain);
 	if (*given != '\0') {
 		qual = addr_qualify(given, conf->hostname);
 		check_value(p2 + 1, (size_t)(end - p2 - 1), given, sender);
-		check_from(p2 + 1, (size_t)(end - p2 - 1), given, qual, sender);
+		check_field("From", p2 + 1, (size_t)(end - p2 - 1), given,
+		    qual, sender, conf->domain);
 	}
 	free(check);
 	free(qual);

@@ -29,6 +29,16 @@ Options:
                          without --auth no AUTH is offered
   --auth-require         MAIL/RCPT/DATA need AUTH first (530)
   --auth-without-tls     offer and accept AUTH on a plaintext connection
+  --oauth USER:TOKEN     accept this bearer token for USER (repeatable);
+                         offers AUTH XOAUTH2 and OAUTHBEARER (RFC 7628),
+                         after TLS; each token tried is logged as
+                         "oauth MECH user=U token=T host=H port=P: ok|bad"
+  --oauth-mechs LIST     the OAuth mechanisms offered (default
+                         XOAUTH2,OAUTHBEARER)
+  --oauth-fail json|535  a bad token gets (json, the default) a 334 with a
+                         base64 JSON error, then 535 after the client's
+                         answer (which is logged: "oauth answer ..."), as
+                         Gmail does; or (535) a 535 at once, as Microsoft
   --dsn                  announce DSN; accept RET/ENVID on MAIL and
                          NOTIFY/ORCPT on RCPT (otherwise they get 555)
   --smtputf8             announce SMTPUTF8 and accept UTF-8 addresses
@@ -47,6 +57,7 @@ NNNN.env holds: mail_from, rcpt_tos, mail_options, rcpt_options (flat, as
 aiosmtpd keeps them), rcpts ([{"to":..,"options":[..]}]), peer [host, port],
 helo, esmtp (EHLO rather than HELO), tls (false or the TLS version),
 tls_cipher, client_cert (subject string or null), auth (user or null),
+auth_mech (the OAuth mechanism used, or null),
 smtputf8, size (bytes of the .eml). Parameters are kept as the client sent
 them (case preserved).
 
@@ -66,7 +77,10 @@ import ssl
 import sys
 import warnings
 
-from aiosmtpd.smtp import SMTP, AuthResult
+import base64
+import binascii
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 log = logging.getLogger("smtpd")
 
@@ -119,6 +133,8 @@ class Server(SMTP):
     def __init__(self, handler, opts, implicit_tls, **kw):
         # aiosmtpd keeps these limits in a class attribute: make it ours.
         self.command_size_limits = collections.defaultdict(lambda: 512)
+        # RFC 4954 4: an AUTH line with its initial response may be longer
+        self.command_size_limits["AUTH"] = 12288
         super().__init__(handler, **kw)
         self.opts = opts
         self.implicit_tls = implicit_tls
@@ -183,7 +199,7 @@ class Server(SMTP):
         await super().smtp_RCPT(arg)
 
     async def smtp_AUTH(self, arg):
-        if not self.opts.auth:
+        if not self.opts.auth and not self.opts.oauth:
             await self.push("502 5.5.1 AUTH not supported")
             return
         await super().smtp_AUTH(arg)
@@ -199,6 +215,12 @@ class Handler:
             if not colon:
                 sys.exit("smtpd.py: --auth wants USER:PASS, got %r" % item)
             self.users[user.encode()] = pw.encode()
+        self.oauth = {}
+        for item in opts.oauth or []:
+            user, colon, tok = item.partition(":")
+            if not colon:
+                sys.exit("smtpd.py: --oauth wants USER:TOKEN, got %r" % item)
+            self.oauth.setdefault(user, set()).add(tok)
         self.reject_mail = parse_reply_map(opts.reject_mail, "--reject-mail")
         self.reject_rcpt = parse_reply_map(opts.reject_rcpt, "--reject-rcpt")
 
@@ -207,6 +229,63 @@ class Handler:
         log.info("AUTH %s %r: %s", mechanism, data.login, ok and "ok" or "bad")
         return AuthResult(success=ok, handled=False, auth_data=data)
 
+    async def auth_XOAUTH2(self, server, args):
+        return await self._oauth(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await self._oauth(server, args, "OAUTHBEARER")
+
+    async def _oauth(self, server, args, mech):
+        if len(args) == 2:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        else:
+            blob = await server.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False, handled=True)
+        fields = blob.decode("utf-8", "replace").split("\x01")
+        kv = {}
+        if mech == "XOAUTH2":
+            ok_shape = len(fields) == 4 and fields[2:] == ["", ""]
+        else:
+            # gs2-header "n,a=USER," then key=value fields, ^A^A at the end
+            gs2 = fields[0].split(",")
+            ok_shape = (len(gs2) == 3 and gs2[0] == "n" and
+                        gs2[1].startswith("a=") and gs2[2] == "" and
+                        fields[-2:] == ["", ""])
+            if ok_shape:
+                kv["user"] = (gs2[1][2:].replace("=2C", ",")
+                              .replace("=3D", "="))
+        for f in fields[1 if mech == "OAUTHBEARER" else 0:]:
+            k, eq, v = f.partition("=")
+            if eq:
+                kv[k] = v
+        user = kv.get("user", "")
+        auth = kv.get("auth", "")
+        token = auth[7:] if auth.startswith("Bearer ") else None
+        ok = ok_shape and token is not None and token in self.oauth.get(
+            user, ())
+        log.info("oauth %s user=%s token=%s host=%s port=%s: %s", mech,
+                 user, token, kv.get("host"), kv.get("port"),
+                 ok and "ok" or "bad")
+        if ok:
+            server.session.auth_mech = mech
+            return AuthResult(success=True, auth_data=LoginPassword(
+                login=user.encode(), password=b""))
+        if self.opts.oauth_fail == "535":
+            return AuthResult(success=False, handled=False,
+                              message="535 5.7.3 Authentication unsuccessful")
+        err = json.dumps({"status": "401", "schemes": "bearer",
+                          "scope": "https://mail.google.com/"})
+        answer = await server.challenge_auth(err)
+        log.info("oauth answer %r", answer)
+        return AuthResult(success=False, handled=False,
+                          message="535 5.7.8 Username and Password not "
+                          "accepted")
+
     async def handle_EHLO(self, server, session, envelope, hostname, lines):
         session.host_name = hostname
         out = []
@@ -214,7 +293,7 @@ class Handler:
             word = line[4:].split(" ")[0]
             if word == "8BITMIME" and self.opts.no_8bitmime:
                 continue
-            if word == "AUTH" and not self.opts.auth:
+            if word == "AUTH" and not self.opts.auth and not self.opts.oauth:
                 continue
             if line.startswith("250 "):   # the last line
                 if not self.opts.no_pipelining:
@@ -277,12 +356,24 @@ class Handler:
             "tls_cipher": cipher,
             "client_cert": client_cert,
             "auth": auth,
+            "auth_mech": getattr(session, "auth_mech", None),
             "smtputf8": bool(envelope.smtp_utf8),
         }
         n = self.spool.save(meta, envelope.original_content)
         log.info("saved message %04d from %r to %r", n, envelope.mail_from,
                  envelope.rcpt_tos)
         return self.opts.data_reply or "250 2.0.0 OK queued as %04d" % n
+
+
+def oauth_excluded(opts):
+    """The mechanisms not offered: PLAIN and LOGIN without --auth, the
+    OAuth ones without --oauth or when --oauth-mechs leaves them out."""
+    out = []
+    if not opts.auth:
+        out += ["PLAIN", "LOGIN"]
+    mechs = opts.oauth_mechs.upper().split(",") if opts.oauth else []
+    out += [m for m in ("XOAUTH2", "OAUTHBEARER") if m not in mechs]
+    return out
 
 
 def tls_context(cert, key, client_ca, tls_max=None):
@@ -319,6 +410,9 @@ def parse_args(argv):
     p.add_argument("--auth", action="append")
     p.add_argument("--auth-require", action="store_true")
     p.add_argument("--auth-without-tls", action="store_true")
+    p.add_argument("--oauth", action="append")
+    p.add_argument("--oauth-mechs", default="XOAUTH2,OAUTHBEARER")
+    p.add_argument("--oauth-fail", choices=("json", "535"), default="json")
     p.add_argument("--dsn", action="store_true")
     p.add_argument("--smtputf8", action="store_true")
     p.add_argument("--no-8bitmime", action="store_true")
@@ -360,6 +454,7 @@ async def serve(opts):
                       timeout=opts.timeout,
                       auth_required=opts.auth_require,
                       auth_require_tls=not opts.auth_without_tls,
+                      auth_exclude_mechanism=oauth_excluded(opts),
                       authenticator=handler.authenticate)
 
     server = await loop.create_server(factory, host=opts.host,

@@ -16,8 +16,9 @@ int	main(void);
 
 #define BIG	1000
 
-/* want: the addresses joined by "|" when res is ADDR_OK, else a
- * substring of the reason. */
+/* want: the addresses joined by "|" when res is ADDR_OK (one marked
+ * noalias written with a backslash: "\\root"), else a substring of the
+ * reason. */
 static const struct list_case {
 	const char	*name;
 	const char	*in;
@@ -101,6 +102,29 @@ static const struct list_case {
 	{ "unqualified angle", "Root <root>", BIG, ADDR_OK, "root" },
 	{ "unqualified comment", "root (Cron Daemon)", BIG, ADDR_OK,
 	    "root" },
+	/* sendmail's "do not alias": \\name, an unqualified name only */
+	{ "backslash name", "\\root", BIG, ADDR_OK, "\\root" },
+	{ "backslash name angle", "Root <\\root>", BIG, ADDR_OK,
+	    "\\root" },
+	{ "backslash name in list", "ops, \\root (Cron), b@c", BIG,
+	    ADDR_OK, "ops|\\root|b@c" },
+	{ "backslash name in group", "g: \\root;", BIG, ADDR_OK,
+	    "\\root" },
+	{ "backslash dotted name", "\\a.b", BIG, ADDR_OK, "\\a.b" },
+	{ "backslash qualified", "\\root@example.org", BIG, ADDR_BAD,
+	    "backslash before a qualified address at offset 0" },
+	{ "backslash in phrase", "\\Root <root>", BIG, ADDR_BAD,
+	    "backslash outside quotes" },
+	{ "backslash group name", "\\g: a@b;", BIG, ADDR_BAD,
+	    "backslash outside quotes" },
+	{ "backslash second word", "a.\\b", BIG, ADDR_BAD,
+	    "backslash outside quotes at offset 2" },
+	{ "backslash alone", "\\", BIG, ADDR_BAD,
+	    "backslash outside quotes" },
+	{ "backslash before quote", "\\\"a b\"", BIG, ADDR_BAD,
+	    "backslash outside quotes" },
+	{ "backslash before dot", "\\.a", BIG, ADDR_BAD,
+	    "backslash outside quotes" },
 	{ "at max", "a@b, c@d, e@f", 3, ADDR_OK, "a@b|c@d|e@f" },
 	{ "past max", "a@b, c@d, e@f", 2, ADDR_TOO_MANY, "more than 2" },
 	{ "max zero empty ok", " ,, ", 0, ADDR_OK, "" },
@@ -175,6 +199,8 @@ test_list(void)
 			for (k = 0; k < l.n; k++) {
 				if (k > 0)
 					buf_addc(&got, '|');
+				if (addr_list_noalias(&l, k))
+					buf_addc(&got, '\\');
 				buf_adds(&got, l.v[k]);
 			}
 			UNIT_STR(c->name, buf_cstr(&got), c->want);
@@ -452,6 +478,71 @@ test_rewrite(void)
 	}
 }
 
+/* Qualifying header addresses: want is the output, n the count. */
+static const struct q_case {
+	const char	*name;
+	const char	*in, *domain;
+	const char	*want;
+	size_t		 n;
+} q_cases[] = {
+	{ "cron from", "root (Cron Daemon)", "example.org",
+	    "root@example.org (Cron Daemon)", 1 },
+	{ "cron to", " ops", "example.org", " ops@example.org", 1 },
+	{ "qualified unchanged", " a@b.c, Bob <b@d>", "example.org",
+	    " a@b.c, Bob <b@d>", 0 },
+	{ "display name kept", "\"Root, the\" <root>", "x.org",
+	    "\"Root, the\" <root@x.org>", 1 },
+	{ "quoted local kept", "\"john doe\", \"a@b\"", "x.org",
+	    "\"john doe\"@x.org, \"a@b\"@x.org", 2 },
+	{ "obs local kept", "john . doe (c)", "x.org",
+	    "john . doe@x.org (c)", 1 },
+	{ "group", "team: a, b@c, d;, e", "x.org",
+	    "team: a@x.org, b@c, d@x.org;, e@x.org", 3 },
+	{ "empty group", "undisclosed-recipients:;", "x.org",
+	    "undisclosed-recipients:;", 0 },
+	{ "null angle", "<>", "x.org", "<>", 0 },
+	{ "comments", "(a) root(b) ,(c)x", "x.org",
+	    "(a) root@x.org(b) ,(c)x@x.org", 2 },
+	{ "folding kept", "a,\r\n b,\n\tc@d", "x.org",
+	    "a@x.org,\r\n b@x.org,\n\tc@d", 2 },
+	{ "backslash dropped", "\\root, Root <\\root>", "x.org",
+	    "root@x.org, Root <root@x.org>", 2 },
+	{ "mixed", "a, b@c, (x) d", "x.org",
+	    "a@x.org, b@c, (x) d@x.org", 2 },
+	{ "utf8 local", "j\xc3\xb6rg", "x.org", "j\xc3\xb6rg@x.org", 1 },
+	{ "unparsable unchanged", "a b, c", "x.org", "a b, c", 0 },
+	{ "unterminated unchanged", "root (oops", "x.org", "root (oops",
+	    0 },
+	{ "no domain", "root", "", "root", 0 },
+	{ "empty", "", "x.org", "", 0 },
+};
+
+static void
+test_qualify(void)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(q_cases) / sizeof(q_cases[0]); i++) {
+		const struct q_case *c = &q_cases[i];
+		struct buf out;
+
+		buf_init(&out);
+		n = addr_qualify_list(&out, c->in, strlen(c->in), c->domain);
+		UNIT_STR(c->name, buf_cstr(&out), c->want);
+		UNIT_INT(c->name, n, c->n);
+		buf_free(&out);
+	}
+	{
+		struct buf out;
+
+		buf_init(&out);
+		UNIT_INT("qualify NULL domain", addr_qualify_list(&out, "a", 1,
+		    NULL), 0);
+		UNIT_STR("qualify NULL domain", buf_cstr(&out), "a");
+		buf_free(&out);
+	}
+}
+
 int
 main(void)
 {
@@ -462,5 +553,6 @@ main(void)
 	test_envelope_total();
 	test_helpers();
 	test_rewrite();
+	test_qualify();
 	return unit_done("addr");
 }

@@ -76,6 +76,11 @@ test_table(void)
 		    NULL },
 		{ "self in own list", "root: root, admin@x\n", "root",
 		    "root admin@x", 0, NULL },
+		/* sendmail's "\\root": the name itself, never expanded */
+		{ "backslash self", "root: \\root, admin@x\n", "root",
+		    "root admin@x", 0, NULL },
+		{ "backslash other alias", "a: \\b\nb: z@x\n", "a", "b", 0,
+		    NULL },
 		{ "two-name loop", "a: b\nb: a, z@x\n", "a", "a z@x", 0,
 		    NULL },
 		{ "two-name loop from b", "a: b\nb: a, z@x\n", "b", "b z@x", 0,

@@ -57,6 +57,15 @@ static const struct parse_case parse_cases[] = {
 	    "character" },
 	{ "bare CR", "relay me p\rw\n", "ERR: a:1: line contains a control "
 	    "character" },
+	{ "oauth2", "oauth2 relay me /usr/bin/token\n", "1" },
+	{ "oauth2 args", "oauth2\trelay me /t --user me --scope x\n", "1" },
+	/* three fields: the host is called oauth2 */
+	{ "oauth2 as a host", "oauth2 me pw\n", "1" },
+	{ "oauth2 relative", "oauth2 relay me bin/token\n",
+	    "ERR: a:1: the token command must be an absolute path" },
+	{ "oauth2 host:port", "oauth2 relay:587 me /t\n",
+	    "ERR: a:1: host:port is only allowed in the URL form" },
+	{ "oauth2 [v6]", "oauth2 [::1] me /t\n", "1" },
 };
 
 static void
@@ -109,6 +118,40 @@ static const struct lookup_case lookup_cases[] = {
 	{ "unknown host", "nowhere.example", 25, NULL, "none" },
 	{ "suffix is not a match", "example.org", 25, NULL, "none" },
 };
+
+static const char oauth_text[] =
+    "oauth2 smtp.example.com app@example.com /usr/lib/tok -a  b\n"
+    "smtp.example.com other pw\n";
+
+static void
+test_oauth2(void)
+{
+	struct authfile_account acct;
+	struct authfile *a;
+	struct why why;
+	struct buf got;
+	size_t i;
+
+	a = authfile_parse("a", oauth_text, sizeof(oauth_text) - 1, &why);
+	UNIT_CHECK("oauth text parses", a != NULL, "%s", why.text);
+	if (a == NULL)
+		return;
+	buf_init(&got);
+	UNIT_INT("oauth find", authfile_find(a, "SMTP.example.com", 587, NULL,
+	    &acct), 0);
+	UNIT_STR("oauth user", acct.user, "app@example.com");
+	UNIT_STR("oauth no password", acct.pass, NULL);
+	for (i = 0; acct.token_cmd != NULL && acct.token_cmd[i] != NULL; i++)
+		buf_printf(&got, "[%s]", acct.token_cmd[i]);
+	UNIT_STR("oauth argv", buf_cstr(&got), "[/usr/lib/tok][-a][b]");
+	UNIT_INT("password line", authfile_find(a, "smtp.example.com", 587,
+	    "other", &acct), 0);
+	UNIT_STR("password line pass", acct.pass, "pw");
+	UNIT_CHECK("password line no command", acct.token_cmd == NULL,
+	    "a command");
+	buf_free(&got);
+	authfile_free(a);
+}
 
 static void
 test_lookup(void)
@@ -278,6 +321,7 @@ main(void)
 		run_parse(&parse_cases[i], strlen(parse_cases[i].text) +
 		    (strcmp(parse_cases[i].name, "NUL") == 0 ? 3 : 0));
 	test_lookup();
+	test_oauth2();
 	test_no_secret();
 	test_limits();
 	test_load();

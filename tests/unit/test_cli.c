@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "dsnparam.h"
 #include "unit.h"
 #include "why.h"
 #include "xmalloc.h"
@@ -38,6 +39,8 @@ cli_show_mode(enum cli_mode m)
 		return "verify";
 	case CLI_QUEUE:
 		return "queue";
+	case CLI_ADMIN:
+		return "admin";
 	}
 	return "?";
 }
@@ -65,8 +68,8 @@ cli_show(struct buf *b, const struct cli *c)
 		buf_printf(b, " F=[%s]", c->fullname);
 	if (c->notify != 0)
 		buf_printf(b, " N=%d", c->notify);
-	if (c->ret != CLI_RET_UNSET)
-		buf_adds(b, c->ret == CLI_RET_FULL ? " R=full" : " R=hdrs");
+	if (c->ret != DSNPARAM_RET_UNSET)
+		buf_adds(b, c->ret == DSNPARAM_RET_FULL ? " R=full" : " R=hdrs");
 	if (c->envid != NULL)
 		buf_printf(b, " V=%s", c->envid);
 	if (c->verp)
@@ -91,6 +94,13 @@ cli_show(struct buf *b, const struct cli *c)
 		buf_printf(b, " qS=%s", c->queue_sender);
 	if (c->json)
 		buf_adds(b, " json");
+	if (c->admin != CLI_ADMIN_NONE)
+		buf_printf(b, " M=%s", c->admin == CLI_ADMIN_DELIVER ?
+		    "deliver" : c->admin == CLI_ADMIN_REMOVE ? "rm" :
+		    c->admin == CLI_ADMIN_HOLD ? "hold" :
+		    c->admin == CLI_ADMIN_RELEASE ? "release" : "?");
+	if (c->status_id != NULL)
+		buf_printf(b, " s=%s", c->status_id);
 	for (i = 0; i < c->noverrides; i++)
 		buf_printf(b, " O:%s=%s", c->overrides[i].key,
 		    c->overrides[i].value);
@@ -115,6 +125,22 @@ static const struct cli_case cases[] = {
 	{ "-bp -j", { "sendmail", "-bpj", NULL },
 	    "USAGE: unknown option: -bpj" },
 	{ "-bp then -j", { "sendmail", "-bp", "-j", NULL }, "mode=list json" },
+
+	/* -s: mailq's delivery status; sendmail's ignored flag elsewhere */
+	{ "mailq -s id", { "mailq", "-s", "1LHC3QOBGO4C3S", NULL },
+	    "mode=list s=1LHC3QOBGO4C3S" },
+	{ "mailq -sID -j", { "mailq", "-s1LHC3QOBGO4C3S", "-j", NULL },
+	    "mode=list json s=1LHC3QOBGO4C3S" },
+	{ "-bp -s msgid", { "sendmail", "-bp", "-s", "<a@b>", NULL },
+	    "mode=list s=<a@b>" },
+	{ "mailq -s without a value", { "mailq", "-s", NULL },
+	    "USAGE: option requires a value: -s" },
+	{ "mailq -s empty", { "mailq", "-s", "", NULL },
+	    "USAGE: -s: give a queue id or a Message-ID" },
+	{ "sendmail -s ignored", { "sendmail", "-s", "a@b", NULL },
+	    "mode=submit rcpts=a@b" },
+	{ "sendmail -s before -bp", { "sendmail", "-s", "x", "-bp", NULL },
+	    "USAGE: -bp takes no recipients" },
 
 	/* command lines real callers use */
 	{ "cron", { "/usr/sbin/sendmail", "-FCronDaemon", "-i", "-B8BITMIME",
@@ -175,6 +201,15 @@ static const struct cli_case cases[] = {
 	    "mode=submit N=4 rcpts=a" },
 	{ "-N never mixed", { "sendmail", "-N", "never,delay", "a", NULL },
 	    "USAGE: -N: never cannot be combined with other values" },
+	{ "-N blanks", { "sendmail", "-N", " delay , failure ", "a", NULL },
+	    "mode=submit N=12 rcpts=a" },
+	/* the word after a blank was dropped: "delay junk" was delay */
+	{ "-N two words", { "sendmail", "-N", "delay junk", "a", NULL },
+	    "USAGE: -N: want never, or a list of delay, failure, success" },
+	{ "-N empty word", { "sendmail", "-N", "delay,,failure", "a", NULL },
+	    "USAGE: -N: want never, or a list of delay, failure, success" },
+	{ "-N empty", { "sendmail", "-N", "", "a", NULL },
+	    "USAGE: -N: want never, or a list of delay, failure, success" },
 	{ "-N bad", { "sendmail", "-N", "sometimes", "a", NULL },
 	    "USAGE: -N: want never, or a list of delay, failure, success" },
 	{ "-R full", { "sendmail", "-R", "full", "a", NULL },
@@ -270,7 +305,7 @@ static const struct cli_case cases[] = {
 	{ "-bp -qI", { "sendmail", "-bp", "-qIabc", NULL },
 	    "mode=list qI=abc" },
 	{ "-bs -qI", { "sendmail", "-bs", "-qIabc", NULL },
-	    "USAGE: -qI: only with -q or -bp, not with -bs" },
+	    "USAGE: -qI: only with -q, -bp or -M, not with -bs" },
 	{ "-qp", { "sendmail", "-qp", NULL }, "USAGE: -qp: persistent queue "
 	    "runners are not supported; use -q30m" },
 	{ "-q!I", { "sendmail", "-q!Iabc", NULL }, "USAGE: -q!Iabc: negated "
@@ -342,8 +377,58 @@ static const struct cli_case cases[] = {
 	    "-L", "tag", "-G", "-U", "-Ac", "-m", "-n", "-s", "-c", "a",
 	    NULL }, "mode=submit rcpts=a" },
 	{ "ignored attached", { "sendmail", "-B8BITMIME", "-h5", "-Ltag",
-	    "-Am", "-d0.1", "-pesmtp:host", "-MjX", "a", NULL },
+	    "-Am", "-d0.1", "-pesmtp:host", "a", NULL },
 	    "mode=submit rcpts=a" },
+
+	/* queue administration, Exim's spellings (issue 7) */
+	{ "-Mrm ids", { "sendmail", "-Mrm", "1LHC3IEGPOVQK8", "X", NULL },
+	    "mode=admin M=rm rcpts=1LHC3IEGPOVQK8,X" },
+	{ "-Mf", { "sendmail", "-Mf", "1LHC3IEGPOVQK8", NULL },
+	    "mode=admin M=hold rcpts=1LHC3IEGPOVQK8" },
+	{ "-Mt after", { "sendmail", "1LHC3IEGPOVQK8", "-Mt", NULL },
+	    "mode=admin M=release rcpts=1LHC3IEGPOVQK8" },
+	{ "-M", { "sendmail", "-v", "-M", "1LHC3IEGPOVQK8", NULL },
+	    "mode=admin v M=deliver rcpts=1LHC3IEGPOVQK8" },
+	{ "-vM cluster", { "sendmail", "-vMf", "A", NULL },
+	    "mode=admin v M=hold rcpts=A" },
+	{ "-M as mailq", { "mailq", "-Mrm", "A", NULL },
+	    "mode=admin M=rm rcpts=A" },
+	{ "-M twice", { "sendmail", "-Mf", "-Mf", "A", NULL },
+	    "mode=admin M=hold rcpts=A" },
+	{ "-Mf -qR", { "sendmail", "-Mf", "-qR@spam.example", NULL },
+	    "mode=admin qR=@spam.example M=hold" },
+	{ "-qS before -Mrm", { "sendmail", "-qSbob", "-qRx", "-Mrm", NULL },
+	    "mode=admin qR=x qS=bob M=rm" },
+	{ "-M -- ids", { "sendmail", "-Mrm", "--", "-x", NULL },
+	    "mode=admin M=rm rcpts=-x" },
+	{ "-M no ids", { "sendmail", "-Mrm", NULL },
+	    "USAGE: -Mrm: give the queue ids, or select messages with -qR or "
+	    "-qS" },
+	{ "-M ids and -qR", { "sendmail", "-Mt", "-qRa", "A", NULL },
+	    "USAGE: -Mt: give queue ids or select with -qR/-qS, not both" },
+	{ "-M -qI", { "sendmail", "-M", "-qIA", NULL },
+	    "USAGE: -qI: not with -M: give the queue ids as arguments" },
+	{ "-M two actions", { "sendmail", "-Mf", "-Mrm", "A", NULL },
+	    "USAGE: conflicting modes: -Mf and -Mrm" },
+	{ "-M and -q", { "sendmail", "-Mf", "-q", "A", NULL },
+	    "USAGE: conflicting modes: -Mf and -q" },
+	{ "-M and -bp", { "sendmail", "-bp", "-Mrm", "A", NULL },
+	    "USAGE: conflicting modes: -bp and -Mrm" },
+	{ "-M -t", { "sendmail", "-t", "-Mrm", "A", NULL },
+	    "USAGE: -t: only when submitting a message, not with -Mrm" },
+	{ "-M -j", { "sendmail", "-j", "-Mrm", "A", NULL },
+	    "USAGE: -j: only when listing the queue (mailq, -bp), not with "
+	    "-Mrm" },
+	{ "Exim -Mvh", { "sendmail", "-Mvh", "A", NULL },
+	    "USAGE: -Mvh: not supported (minimta knows -M, -Mrm, -Mf and -Mt, "
+	    "each followed by queue ids)" },
+	{ "sendmail macro -MjX", { "sendmail", "-MjX", "a", NULL },
+	    "USAGE: -MjX: not supported (minimta knows -M, -Mrm, -Mf and -Mt, "
+	    "each followed by queue ids)" },
+	{ "-M empty id", { "sendmail", "-Mrm", "", NULL },
+	    "USAGE: empty queue id argument" },
+	{ "-M id with control", { "sendmail", "-Mrm", "A\nB", NULL },
+	    "USAGE: queue id 1 contains a control character" },
 	{ "ignored -o letters", { "sendmail", "-o7", "-o8", "-om", "-oo",
 	    "-os", "-oL9", "-oXyz", "a", NULL }, "mode=submit rcpts=a" },
 	{ "ignored in cluster", { "sendmail", "-GtUi", NULL },

@@ -51,6 +51,7 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		{ "masquerade", &c->masquerade },
 		{ "postmaster", &c->postmaster },
 		{ "spool_owner", &c->spool_owner },
+		{ "status_group", &c->status_group },
 	};
 	size_t i;
 
@@ -67,7 +68,9 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(queue_lifetime) LONG(delay_warning) LONG(retry_min)
 	LONG(retry_max) LONG(connect_timeout) LONG(command_timeout)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
-	LONG(bounce_size_limit) LONG(mta_sts_port) LONG(mta_sts_timeout)
+	LONG(bounce_size_limit) LONG(oauth2_token_timeout) LONG(max_hops)
+	LONG(journal_max_age) LONG(journal_max_size)
+	LONG(mta_sts_port) LONG(mta_sts_timeout)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
@@ -75,6 +78,10 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 		buf_adds(b, c->mta_sts ? "yes" : "no");
 	else if (strcmp(key, "auth_plaintext") == 0)
 		buf_adds(b, c->auth_plaintext ? "yes" : "no");
+	else if (strcmp(key, "mx_allow_loopback") == 0)
+		buf_adds(b, c->mx_allow_loopback ? "yes" : "no");
+	else if (strcmp(key, "print_queue_id") == 0)
+		buf_adds(b, c->print_queue_id ? "yes" : "no");
 	else if (strcmp(key, "t_args") == 0)
 		buf_adds(b, c->t_args_remove ? "remove" : "add");
 	else if (strcmp(key, "log") == 0)
@@ -87,6 +94,28 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 			    scheme_name(u->scheme), u->user ? u->user : "-",
 			    u->host, u->port, u->text);
 		}
+	} else if (strcmp(key, "smarthost_order") == 0) {
+		buf_adds(b, c->relay_roundrobin ? "roundrobin" : "failover");
+	} else if (strcmp(key, "relay_for") == 0) {
+		for (i = 0; i < c->nroutes; i++) {
+			size_t j;
+
+			buf_printf(b, "%s%s=", i ? " ; " : "",
+			    c->routes[i].sender);
+			for (j = 0; j < c->routes[i].nrelays; j++) {
+				const struct conf_url *u =
+				    &c->routes[i].relays[j];
+
+				buf_printf(b, "%s%s|%s|%s|%d", j ? "," : "",
+				    scheme_name(u->scheme), u->user ? u->user :
+				    "-", u->host, u->port);
+			}
+		}
+	} else if (strcmp(key, "relay_limit") == 0) {
+		for (i = 0; i < c->nlimits; i++)
+			buf_printf(b, "%s%s=%ld/%lld", i ? " " : "",
+			    c->limits[i].host, c->limits[i].count,
+			    (long long)c->limits[i].window);
 	} else if (strcmp(key, "sender_map") == 0) {
 		for (i = 0; i < c->nsender_maps; i++)
 			buf_printf(b, "%s%s=%s", i ? " " : "",
@@ -223,6 +252,15 @@ static const struct conf_case cases[] = {
 	{ "size past", "max_header_size 1025M", "max_header_size",
 	    E("max_header_size: 1025M is out of range (1..1073741824)") },
 	{ "size 0 bounce", "bounce_size_limit 0", "bounce_size_limit", "0" },
+	{ "journal off", "journal_max_age 0", "journal_max_age", "0" },
+	{ "journal size at its floor", "journal_max_size 64K",
+	    "journal_max_size", "65536" },
+	{ "journal size under its floor", "journal_max_size 63K",
+	    "journal_max_size",
+	    E("journal_max_size: 63K is out of range (65536..68719476736)") },
+	{ "status_group", "status_group www-data", "status_group",
+	    "www-data" },
+	{ "print_queue_id", "print_queue_id yes", "print_queue_id", "yes" },
 	{ "size 0 message", "max_message_size 0", "max_message_size",
 	    E("max_message_size: 0 is out of range (1..1099511627776)") },
 	{ "size T", "max_message_size 5T", "max_message_size",
@@ -231,6 +269,18 @@ static const struct conf_case cases[] = {
 	    E("max_message_size: want a size (e.g. 512K, 50M, 1G)") },
 	{ "size MB", "max_message_size 5MB", "max_message_size",
 	    E("max_message_size: want a size (e.g. 512K, 50M, 1G)") },
+
+	/* loops (loop.h) */
+	{ "max_hops", "max_hops 25", "max_hops", "25" },
+	{ "max_hops 1", "max_hops 1", "max_hops", "1" },
+	{ "max_hops 0", "max_hops 0", "max_hops",
+	    E("max_hops: 0 is out of range (1..1000)") },
+	{ "max_hops 1001", "max_hops 1001", "max_hops",
+	    E("max_hops: 1001 is out of range (1..1000)") },
+	{ "mx_allow_loopback", "mx_allow_loopback yes", "mx_allow_loopback",
+	    "yes" },
+	{ "mx_allow_loopback bad", "mx_allow_loopback maybe",
+	    "mx_allow_loopback", E("mx_allow_loopback: want yes or no") },
 
 	/* enums */
 	{ "log stderr", "log stderr", "log", "stderr" },
@@ -385,6 +435,87 @@ static const struct conf_case cases[] = {
 	    E("postmaster: not a plain address (no spaces, <>, quotes)") },
 	{ "postmaster empty unsets", "postmaster a@b.org\npostmaster",
 	    "postmaster", "(null)" },
+
+	/* relay policy: smarthost_order, relay_for, relay_limit */
+	{ "order default", "", "smarthost_order", "failover" },
+	{ "order roundrobin", "smarthost_order roundrobin",
+	    "smarthost_order", "roundrobin" },
+	{ "order bad", "smarthost_order random", "smarthost_order",
+	    E("smarthost_order: want failover or roundrobin") },
+	{ "relay_for domain", "relay_for Example.ORG smtp://r.example:2525",
+	    "relay_for", "example.org=smtp|-|r.example|2525" },
+	{ "relay_for several URLs", "relay_for a.example smtps://u@r1.example "
+	    "\t smtp+starttls://r2.example:587  ", "relay_for",
+	    "a.example=smtps|u|r1.example|465,starttls|-|r2.example|587" },
+	{ "relay_for address", "relay_for Shop@A.example smtp://r.example",
+	    "relay_for", "shop@a.example=smtp|-|r.example|25" },
+	{ "relay_for null sender", "relay_for <> smtp://r.example",
+	    "relay_for", "<>=smtp|-|r.example|25" },
+	{ "relay_for repeatable", "relay_for a.example smtp://r1.example\n"
+	    "relay_for b.example smtp://r2.example\n", "relay_for",
+	    "a.example=smtp|-|r1.example|25 ; b.example=smtp|-|r2.example|25" },
+	{ "relay_for same sender: last wins", "relay_for a.example "
+	    "smtp://r1.example\nrelay_for A.EXAMPLE smtp://r2.example\n",
+	    "relay_for", "a.example=smtp|-|r2.example|25" },
+	{ "relay_for empty clears", "relay_for a.example smtp://r.example\n"
+	    "relay_for\n", "relay_for", "" },
+	{ "relay_for no URL", "relay_for a.example", "relay_for",
+	    E("relay_for: want \"SENDER URL...\" (at least one relay)") },
+	{ "relay_for bad sender", "relay_for a_b smtp://r.example",
+	    "relay_for", E("relay_for: want a sender domain, address or <> "
+	    "before the relays") },
+	{ "relay_for bad address", "relay_for a@@b smtp://r.example",
+	    "relay_for", E("relay_for: want user@domain") },
+	{ "relay_for bad URL", "relay_for a.example http://r.example",
+	    "relay_for", E("relay_for: unknown URL scheme (want smtp://, "
+	    "smtp+starttls:// or smtps://)") },
+	{ "relay_for password", "relay_for a.example smtp://u:secret@r.ex",
+	    "relay_for", E("relay_for: a password in the URL is not allowed "
+	    "(this file is readable by every user): put it in auth_file") },
+	{ "relay_for 32 URLs", "relay_for a.example"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r", "smarthost", "" },
+	{ "relay_for 33 URLs", "relay_for a.example"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r smtp://r"
+	    " smtp://r smtp://r smtp://r smtp://r smtp://r", "relay_for",
+	    E("relay_for: too many relays (max 32)") },
+	{ "relay_limit hour", "relay_limit SMTP.Example.net 100/h",
+	    "relay_limit", "smtp.example.net=100/3600" },
+	{ "relay_limit day and account", "relay_limit r.example 100/h\n"
+	    "relay_limit Me@R.example 2000/d\n", "relay_limit",
+	    "r.example=100/3600 Me@r.example=2000/86400" },
+	{ "relay_limit same host and unit: last wins",
+	    "relay_limit r.example 100/h\nrelay_limit r.example 5/d\n"
+	    "relay_limit r.example 50/h\n", "relay_limit",
+	    "r.example=50/3600 r.example=5/86400" },
+	{ "relay_limit IPv6", "relay_limit [::1] 1/h", "relay_limit",
+	    "::1=1/3600" },
+	{ "relay_limit 1000000", "relay_limit r 1000000/d", "relay_limit",
+	    "r=1000000/86400" },
+	{ "relay_limit 1000001", "relay_limit r 1000001/d", "relay_limit",
+	    E("relay_limit: 1000001 is out of range (1..1000000)") },
+	{ "relay_limit 0", "relay_limit r 0/h", "relay_limit",
+	    E("relay_limit: 0 is out of range (1..1000000)") },
+	{ "relay_limit unit", "relay_limit r 10/m", "relay_limit",
+	    E("relay_limit: want a rate N/h or N/d (e.g. 100/h)") },
+	{ "relay_limit no rate", "relay_limit r", "relay_limit",
+	    E("relay_limit: want \"HOST N/h\" or \"HOST N/d\"") },
+	{ "relay_limit extra", "relay_limit r 1/h x", "relay_limit",
+	    E("relay_limit: want \"HOST N/h\" or \"HOST N/d\"") },
+	{ "relay_limit port", "relay_limit r:587 1/h", "relay_limit",
+	    E("relay_limit: a relay_limit names a host, without a port") },
+	{ "relay_limit bad host", "relay_limit r_x 1/h", "relay_limit",
+	    E("relay_limit: bad host name") },
+	{ "relay_limit empty user", "relay_limit @r 1/h", "relay_limit",
+	    E("relay_limit: want HOST or user@HOST") },
+	{ "relay_limit empty clears", "relay_limit r 1/h\nrelay_limit",
+	    "relay_limit", "" },
 };
 
 static void
@@ -434,9 +565,13 @@ test_defaults(void)
 		{ "log", "syslog" }, { "t_args", "add" },
 		{ "masquerade", "(null)" }, { "sender_map", "" },
 		{ "postmaster", "(null)" }, { "bounce_size_limit", "51200" },
-		{ "spool_owner", "(null)" }, { "tls_policy", "" },
-		{ "mta_sts", "yes" }, { "mta_sts_port", "443" },
-		{ "mta_sts_timeout", "30" },
+		{ "spool_owner", "(null)" }, { "oauth2_token_timeout", "30" },
+		{ "max_hops", "50" }, { "mx_allow_loopback", "no" },
+		{ "journal_max_age", "604800" },
+		{ "journal_max_size", "67108864" }, { "status_group", "(null)" },
+		{ "print_queue_id", "no" },
+		{ "tls_policy", "" }, { "mta_sts", "yes" },
+		{ "mta_sts_port", "443" }, { "mta_sts_timeout", "30" },
 	};
 	struct conf *c = conf_new();
 	size_t i;
@@ -572,6 +707,14 @@ test_finish(void)
 	c = parsed("hostname h.example\nsmarthost smtp://me@relay\n"
 	    "auth_file /a\n");
 	UNIT_INT("user with auth_file", conf_finish(c, &why), 0);
+	conf_free(c);
+	c = parsed("hostname h.example\nrelay_for a.example smtp://r "
+	    "smtp://me@relay\n");
+	UNIT_INT("relay_for user without auth_file", conf_finish(c, &why),
+	    -1);
+	UNIT_STR("relay_for user without auth_file why", why.text,
+	    "f.conf: relay_for: smtp://me@relay names a user but auth_file "
+	    "is not set");
 	conf_free(c);
 }
 

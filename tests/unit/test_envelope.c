@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dsnparam.h"
 #include "envelope.h"
 #include "unit.h"
 
@@ -33,8 +34,8 @@ test_round_trip(void)
 	e.uid = 33;
 	e.sender = strdup("www-data@example.org");
 	e.envid = strdup("QQ123+2Bx");
-	e.notify = ENVELOPE_NOTIFY_FAILURE | ENVELOPE_NOTIFY_DELAY;
-	e.ret = ENVELOPE_RET_HDRS;
+	e.notify = DSNPARAM_NOTIFY_FAILURE | DSNPARAM_NOTIFY_DELAY;
+	e.ret = DSNPARAM_RET_HDRS;
 	memcpy(e.verp, "+=", 3);
 	e.smtputf8 = true;
 	envelope_add_rcpt(&e, "a@example.net", NULL);
@@ -58,9 +59,9 @@ test_round_trip(void)
 	UNIT_INT("round trip: uid", p.uid, 33);
 	UNIT_STR("round trip: sender", p.sender, "www-data@example.org");
 	UNIT_STR("round trip: envid", p.envid, "QQ123+2Bx");
-	UNIT_INT("round trip: notify", p.notify, ENVELOPE_NOTIFY_FAILURE |
-	    ENVELOPE_NOTIFY_DELAY);
-	UNIT_INT("round trip: ret", p.ret, ENVELOPE_RET_HDRS);
+	UNIT_INT("round trip: notify", p.notify, DSNPARAM_NOTIFY_FAILURE |
+	    DSNPARAM_NOTIFY_DELAY);
+	UNIT_INT("round trip: ret", p.ret, DSNPARAM_RET_HDRS);
 	UNIT_STR("round trip: verp", p.verp, "+=");
 	UNIT_INT("round trip: 8bit (patched)", p.body_8bit, true);
 	UNIT_INT("round trip: smtputf8", p.smtputf8, true);
@@ -121,7 +122,7 @@ test_round_trip(void)
 	UNIT_STR("minimal: null sender", p.sender, "");
 	UNIT_INT("minimal: uid unknown", p.uid, -1);
 	UNIT_STR("minimal: no envid", p.envid, NULL);
-	UNIT_INT("minimal: ret unset", p.ret, ENVELOPE_RET_UNSET);
+	UNIT_INT("minimal: ret unset", p.ret, DSNPARAM_RET_UNSET);
 	UNIT_INT("minimal: body offset", p.body_offset, b.len);
 
 	envelope_free(&e);

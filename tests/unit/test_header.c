@@ -3,7 +3,10 @@
  * folding and the Date:/Message-ID:/From: writers, then the golden cases
  * in tests/data/header (or argv[1]): NAME.in is the start of a message,
  * NAME.rcpts the -t recipients, one per line, or "ERROR: text" when
- * header_recipients must fail with a reason containing text.
+ * header_recipients must fail with a reason containing text; where
+ * NAME.qualified is there, it is the header block as a local submission
+ * rewrites it with domain example.org (Bcc: removed, address fields
+ * through submit_rewrite_field, the rest through header_write_folded).
  */
 #include <dirent.h>
 #include <stdbool.h>
@@ -15,6 +18,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "header.h"
+#include "submit.h"
 #include "unit.h"
 #include "why.h"
 
@@ -307,6 +311,23 @@ test_fold(void)
 	unfold(&un, &out, true);
 	UNIT_STR("fold nospace unfold", buf_cstr(&un), buf_cstr(&in));
 
+	/* A list without WSP: broken after a comma, so every address
+	 * stays whole (qualified header addresses can make it long). */
+	buf_reset(&in);
+	buf_reset(&out);
+	buf_reset(&un);
+	buf_adds(&in, "To:");
+	for (i = 0; in.len < 3000; i++)
+		buf_printf(&in, "%su%zu@example.org", i ? "," : "", i);
+	header_write_folded(&out, in.data, in.len);
+	check_lines("fold commas", &out);
+	for (i = 1; i < out.len; i++)
+		if (out.data[i] == '\n' && i + 1 < out.len)
+			UNIT_CHECK("fold commas after comma",
+			    out.data[i - 1] == ',', "break at %zu", i);
+	unfold(&un, &out, true);
+	UNIT_STR("fold commas unfold", buf_cstr(&un), buf_cstr(&in));
+
 	/* UTF-8 without WSP: never broken inside a character. */
 	buf_reset(&in);
 	buf_reset(&out);
@@ -461,6 +482,92 @@ test_message_id(void)
 	buf_free(&c);
 }
 
+static const struct af_case {
+	const char	*field;
+	bool		 want;
+} af_cases[] = {
+	{ "From: a\n", true }, { "to: a\n", true }, { "CC: a\n", true },
+	{ "Sender: a\n", true }, { "Reply-To: a\n", true },
+	{ "Resent-From: a\n", true }, { "resent-to: a\n", true },
+	{ "Resent-Cc: a\n", true }, { "Resent-Sender: a\n", true },
+	{ "Resent-Reply-To: a\n", true }, { "Errors-To: a\n", true },
+	{ "Return-Receipt-To: a\n", true },
+	{ "Disposition-Notification-To: a\n", true },
+	{ "Mail-Followup-To: a\n", true }, { "Mail-Reply-To: a\n", true },
+	{ "From : a\n", true },
+	{ "Bcc: a\n", false }, { "Resent-Bcc: a\n", false },
+	{ "Subject: a\n", false }, { "Resent-: a\n", false },
+	{ "Resent-Date: a\n", false }, { "Resent-Message-ID: a\n", false },
+	{ "X-To: a\n", false }, { "Tox: a\n", false },
+	{ "Delivered-To: a\n", false }, { "X-Original-To: a\n", false },
+	{ "Message-ID: a\n", false }, { "In-Reply-To: a\n", false },
+};
+
+/* header_scan: Received: fields counted, fed whole and byte by byte. */
+static const struct scan_case {
+	const char	*name, *in;
+	size_t		 count;
+	bool		 ended;		/* the header block ended in it */
+} scan_cases[] = {
+	{ "none", "Subject: x\n\nReceived: body\n", 0, true },
+	{ "three", "Received: a\nReceived: b\n c\nreceived: c\n\nb\n", 3,
+	    true },
+	{ "obs wsp", "Received \t: a\n", 1, false },
+	{ "longer name", "ReceivedX: a\nX-Received: b\nReceive: c\n", 0,
+	    false },
+	{ "no final lf", "Received: a\nReceived:", 2, false },
+	{ "non-field ends", "Received: a\nnot a field\nReceived: b\n", 1,
+	    true },
+	{ "leading continuation", " Received: a\nReceived: b\n", 0, true },
+	{ "mbox line", "From x\nReceived: b\n", 0, true },
+	{ "crlf empty line", "Received: a\n\r\nReceived: b\n", 1, true },
+	{ "empty", "", 0, false },
+	{ "name then lf", "Received\nReceived: b\n", 0, true },
+	{ "8-bit name", "Rec\xc3\xa9ived: a\nReceived: b\n", 0, true },
+};
+
+static void
+test_scan(void)
+{
+	struct header_scan hs;
+	size_t i, k;
+	bool more;
+
+	for (i = 0; i < sizeof(scan_cases) / sizeof(scan_cases[0]); i++) {
+		const struct scan_case *c = &scan_cases[i];
+		size_t n = strlen(c->in);
+
+		header_scan_init(&hs, "Received");
+		more = header_scan_feed(&hs, c->in, n);
+		UNIT_INT(c->name, hs.count, c->count);
+		UNIT_INT(c->name, !more, c->ended);
+		header_scan_init(&hs, "Received");
+		for (k = 0; k < n && header_scan_feed(&hs, c->in + k, 1); k++)
+			continue;
+		UNIT_INT(c->name, hs.count, c->count);
+	}
+}
+
+static void
+test_address_field(void)
+{
+	struct header_list hl;
+	struct why why;
+	size_t i;
+
+	for (i = 0; i < sizeof(af_cases) / sizeof(af_cases[0]); i++) {
+		const struct af_case *c = &af_cases[i];
+
+		header_list_init(&hl);
+		UNIT_INT(c->field, header_parse(c->field, strlen(c->field), 2,
+		    &hl, &why), HEADER_OK);
+		if (hl.n == 1)
+			UNIT_INT(c->field, header_is_address_field(&hl.v[0]),
+			    c->want);
+		header_list_free(&hl);
+	}
+}
+
 static void
 test_rewrite(void)
 {
@@ -494,6 +601,41 @@ read_file(const char *path, size_t *len)
 	return buf_release(&b);
 }
 
+/* NAME.qualified, when there is one (see the top). */
+static void
+golden_qualified(const char *dir, const char *base,
+    const struct header_list *hl)
+{
+	struct buf path, got;
+	char *want;
+	size_t wantlen, i;
+
+	buf_init(&path);
+	buf_init(&got);
+	buf_printf(&path, "%s/%s.qualified", dir, base);
+	want = read_file(buf_cstr(&path), &wantlen);
+	if (want == NULL)
+		goto out;
+	for (i = 0; i < hl->n; i++) {
+		const struct header *h = &hl->v[i];
+
+		if (header_is_bcc(h))
+			continue;
+		if (header_is_address_field(h))
+			submit_rewrite_field(&got, h, NULL, NULL, NULL,
+			    "example.org");
+		else
+			header_write_folded(&got, h->field, h->field_len);
+	}
+	UNIT_CHECK(buf_cstr(&path), got.len == wantlen &&
+	    memcmp(got.data ? got.data : "", want, wantlen) == 0,
+	    "got:\n%s\nwant:\n%s", buf_cstr(&got), want);
+out:
+	free(want);
+	buf_free(&path);
+	buf_free(&got);
+}
+
 static void
 golden_one(const char *dir, const char *base)
 {
@@ -519,14 +661,19 @@ golden_one(const char *dir, const char *base)
 	header_list_init(&hl);
 	addr_list_init(&al);
 	why.text[0] = '\0';
-	if (header_parse(in, header_block_len(in, inlen), 1000, &hl, &why) !=
-	    HEADER_OK) {
+	if (header_parse(in, header_block_len(in, inlen), 1000, &hl, &why) ==
+	    HEADER_OK)
+		golden_qualified(dir, base, &hl);
+	else
 		buf_printf(&got, "ERROR: %s\n", why.text);
+	if (got.len > 0) {
+		/* the header parse failed */
 	} else if ((r = header_recipients(&hl, 1000, &al, &why)) != ADDR_OK) {
 		buf_printf(&got, "ERROR: %s\n", why.text);
 	} else {
 		for (k = 0; k < al.n; k++)
-			buf_printf(&got, "%s\n", al.v[k]);
+			buf_printf(&got, "%s%s\n", addr_list_noalias(&al, k) ?
+			    "\\" : "", al.v[k]);
 	}
 	if (strncmp(want, "ERROR: ", 7) == 0) {
 		want[strcspn(want, "\n")] = '\0';
@@ -584,6 +731,8 @@ main(int argc, char **argv)
 	test_date();
 	test_message_id();
 	test_rewrite();
+	test_address_field();
+	test_scan();
 	test_golden(argc > 1 ? argv[1] : "tests/data/header");
 	return unit_done("header");
 }

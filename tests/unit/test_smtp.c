@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "dsnparam.h"
 #include "io.h"
 #include "net.h"
 #include "smtp.h"
@@ -457,12 +458,13 @@ test_session_dsn(void)
 		msg_init(&m, &rs, &b, "x\n", 4096, "a@mx.test", "b@mx.test");
 		m.size = 3;
 		m.body_8bit = i == 0;
-		m.ret = i == 0 ? SMTP_RET_HDRS : SMTP_RET_FULL;
+		m.ret = i == 0 ? DSNPARAM_RET_HDRS : DSNPARAM_RET_FULL;
 		m.envid = i == 0 ? "id+1=x y\xc3\xa9" : NULL;
-		rs.r[0].notify = SMTP_NOTIFY_FAILURE | SMTP_NOTIFY_DELAY;
+		rs.r[0].notify = DSNPARAM_NOTIFY_FAILURE |
+		    DSNPARAM_NOTIFY_DELAY;
 		rs.r[0].orcpt = "rfc822;A+b=c@mx.test";
-		rs.r[1].notify = i == 0 ? SMTP_NOTIFY_NEVER :
-		    SMTP_NOTIFY_SUCCESS;
+		rs.r[1].notify = i == 0 ? DSNPARAM_NOTIFY_NEVER :
+		    DSNPARAM_NOTIFY_SUCCESS;
 		rs.r[1].orcpt = i == 0 ? "plain@mx.test" : NULL;
 		UNIT_INT("dsn send", smtp_send(c.s, &m, &c.r, NULL), SMTP_OK);
 		UNIT_INT("dsn rcpt 0", rs.r[0].result, SMTP_OK);
@@ -539,9 +541,9 @@ test_refusals(void)
 		/* One good, one bad: OK for one. */
 		msg_init(&m, &rs, &b, "hi\n", 4096, "good@mx.test",
 		    "bad@mx.test");
-		m.ret = SMTP_RET_FULL;
+		m.ret = DSNPARAM_RET_FULL;
 		m.envid = "e1";
-		rs.r[0].notify = SMTP_NOTIFY_FAILURE;
+		rs.r[0].notify = DSNPARAM_NOTIFY_FAILURE;
 		rs.r[0].orcpt = "rfc822;good@mx.test";
 		UNIT_INT(name, smtp_send(c.s, &m, &c.r, NULL), SMTP_OK);
 		UNIT_INT(name, rs.r[0].result, SMTP_OK);

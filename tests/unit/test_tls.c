@@ -523,9 +523,9 @@ try_dane(const char *cert, const char *base, const struct tls_tlsa *v,
 	rc = io_starttls(io, ctx, base, NULL, why);
 	if (rc == 0) {
 		if (io_getline(io, &line, 512, why) == 0)
-			(void)snprintf(why->text, sizeof(why->text), "%s | %s%s",
-			    line.data, io_tls_verify(io), io_tls_dane(io) ?
-			    " | dane" : "");
+			(void)snprintf(why->text, sizeof(why->text),
+			    "%s | %s%s", line.data, io_tls_verify(io),
+			    io_tls_dane(io) ? " | dane" : "");
 		io_printf(io, "QUIT\r\n");
 		if (io_flush(io, why) == -1 ||
 		    io_getline(io, &line, 512, why) == -1)

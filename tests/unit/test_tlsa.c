@@ -111,7 +111,8 @@ static const struct txt_case txt_cases[] = {
 	{ "empty strings around", T("\x00\x02" "ab\x00"), "ab" },
 	{ "cut short", T("\x09" "abc"), "abc" },
 	{ "no RDATA", "", 0, "" },
-	{ "NUL inside", T("\x03" "a\0b"), "a" },	/* a C string stops there */
+	/* a C string stops at the NUL */
+	{ "NUL inside", T("\x03" "a\0b"), "a" },
 };
 
 static void
