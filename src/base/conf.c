@@ -82,6 +82,8 @@ static const struct conf_key conf_keys[] = {
 	{ "tls_policy", CONF_T_TLS_POLICY, NULL, 0, 0, F(tls_policies), 0 },
 	{ "mta_sts", CONF_T_BOOL, "yes", 0, 0, F(mta_sts), 0 },
 	{ "mta_sts_port", CONF_T_INT, "443", 1, 65535, F(mta_sts_port), 0 },
+	{ "mta_sts_timeout", CONF_T_DURATION, "30s", 1, 5 * CONF_VALUE_MIN,
+	    F(mta_sts_timeout), 0 },
 	{ "auth_plaintext", CONF_T_BOOL, "no", 0, 0, F(auth_plaintext), 0 },
 	{ "oauth2_token_timeout", CONF_T_DURATION, "30s", 1, CONF_VALUE_HOUR,
 	    F(oauth2_token_timeout), 0 },

@@ -79,6 +79,7 @@ struct conf {
 	bool	 mx_allow_loopback;	/* MX hosts on 127/8, ::1 are fine */
 	bool	 mta_sts;	/* MTA-STS for MX delivery */
 	long	 mta_sts_port;	/* HTTPS port of mta-sts.DOMAIN (443) */
+	time_t	 mta_sts_timeout;	/* the whole policy fetch */
 	enum log_dest log;
 	long	 smtp_port, concurrency, max_recipients;
 	long	 max_hops;		/* Received: fields before a loop */

@@ -130,8 +130,8 @@ conf_tlspol_find(const struct conf_tls_policy *v, size_t n,
 	return NULL;
 }
 
-enum conf_tls_level
-conf_tlspol_lookup(const struct conf_tls_policy *v, size_t n,
+const struct conf_tls_policy *
+conf_tlspol_match(const struct conf_tls_policy *v, size_t n,
     const char *domain)
 {
 	const struct conf_tls_policy *e;
@@ -141,16 +141,37 @@ conf_tlspol_lookup(const struct conf_tls_policy *v, size_t n,
 	if (len > 0 && domain[len - 1] == '.')
 		len--;
 	if ((e = conf_tlspol_find(v, n, domain, len)) != NULL)
-		return e->level;
+		return e;
 	/* ".example.org" for each parent, the nearest first */
 	for (p = domain; p < domain + len; p++) {
 		if (*p != '.' || p == domain)
 			continue;
 		if ((e = conf_tlspol_find(v, n, p, (size_t)(domain + len -
 		    p))) != NULL)
-			return e->level;
+			return e;
 	}
-	if ((e = conf_tlspol_find(v, n, "*", 1)) != NULL)
-		return e->level;
-	return CONF_TLS_MAY;
+	return conf_tlspol_find(v, n, "*", 1);
+}
+
+enum conf_tls_level
+conf_tlspol_lookup(const struct conf_tls_policy *v, size_t n,
+    const char *domain)
+{
+	const struct conf_tls_policy *e = conf_tlspol_match(v, n, domain);
+
+	return e != NULL ? e->level : CONF_TLS_MAY;
+}
+
+bool
+conf_tlspol_sts(const struct conf_tls_policy *v, size_t n,
+    const char *domain)
+{
+	const struct conf_tls_policy *e = conf_tlspol_match(v, n, domain);
+
+	if (e == NULL || e->level == CONF_TLS_DANE)
+		return true;
+	/* "* may" is the default spelled out; "example.org may" is the
+	 * admin's choice for that domain, as an entry of Postfix's
+	 * smtp_tls_policy_maps before postfix-mta-sts-resolver's */
+	return e->level == CONF_TLS_MAY && strcmp(e->domain, "*") == 0;
 }

@@ -22,6 +22,7 @@
 #ifndef CONF_TLSPOL_H
 #define CONF_TLSPOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct why;
@@ -49,8 +50,22 @@ int	conf_tlspol_level(const char *name, enum conf_tls_level *out);
 /* Adds p to the list (or replaces the entry for its DOMAIN); takes p. */
 void	conf_tlspol_add(struct conf_tls_policy **v, size_t *n,
 	    struct conf_tls_policy *p);
+/*
+ * The entry that applies to domain (an MX destination): exact, nearest
+ * parent, "*"; NULL when none does. Borrowed from v.
+ */
+const struct conf_tls_policy *conf_tlspol_match(
+	    const struct conf_tls_policy *v, size_t n, const char *domain);
 /* The level that applies to domain (an MX destination); may by default. */
 enum conf_tls_level conf_tlspol_lookup(const struct conf_tls_policy *v,
 	    size_t n, const char *domain);
+/*
+ * Whether MTA-STS may apply to domain: its level is dane, or may by
+ * default or from "*". An entry naming the domain or a parent with none,
+ * may, encrypt or verify is the admin's choice and wins over a policy
+ * the domain publishes (RFC 8461 leaves that to the sender).
+ */
+bool	conf_tlspol_sts(const struct conf_tls_policy *v, size_t n,
+	    const char *domain);
 
 #endif

@@ -86,10 +86,36 @@ mtasts_cache_write(struct session_env *env, const char *domain,
 	buf_free(&b);
 }
 
-/* One HTTPS GET of the policy from one address: 0 (body in out), -1. */
+/*
+ * The time left before deadline for the next step of a fetch, at most
+ * cap ms (cap 0: no other cap); 0 when none is left.
+ */
+static int
+mtasts_left(int64_t deadline, int cap)
+{
+	int ms = net_remaining(deadline);
+
+	return cap > 0 && ms > cap ? cap : ms;
+}
+
+/* The reason of a fetch that ran out of time. */
+static void
+mtasts_timeout_why(const struct conf *conf, struct why *why)
+{
+	char secs[32];
+
+	net_fmt_secs((int)conf->mta_sts_timeout * 1000, secs, sizeof(secs));
+	why_set(why, "no policy within %s (mta_sts_timeout)", secs);
+}
+
+/*
+ * One HTTPS GET of the policy from one address, every step (connect,
+ * handshake, request, reply) within deadline: 0 (body in out), or -1.
+ */
 static int
 mtasts_get(struct session_env *env, const char *host,
-    const struct dns_host *h, size_t k, struct buf *out, struct why *why)
+    const struct dns_host *h, size_t k, int64_t deadline, struct buf *out,
+    struct why *why)
 {
 	const struct conf *conf = env->conf;
 	const char *body, *err;
@@ -102,19 +128,24 @@ mtasts_get(struct session_env *env, const char *host,
 	if ((ctx = session_tls_ctx(env, why)) == NULL)
 		return -1;
 	fd = net_connect((const struct sockaddr *)&h->addrs[k],
-	    h->addrlens[k], host, (int)conf->connect_timeout * 1000, why);
+	    h->addrlens[k], host, mtasts_left(deadline,
+	    (int)conf->connect_timeout * 1000), why);
 	if (fd == -1)
 		return -1;
 	io = io_new(fd);
-	io_set_timeout(io, MTASTS_FETCH_TIMEOUT * 1000);
 	buf_init(&resp);
 	/* HTTP/1.0: no chunked reply; RFC 8461 3.3: no redirects */
+	io_set_timeout(io, mtasts_left(deadline, 0));
 	if (io_starttls(io, ctx, host, host, why) == -1)
 		goto out;
 	io_printf(io, "GET /.well-known/mta-sts.txt HTTP/1.0\r\nHost: %s\r\n"
 	    "User-Agent: minimta\r\nConnection: close\r\n\r\n", host);
-	if (io_flush(io, why) == -1 || io_read_all(io, &resp,
-	    MTASTS_POLICY_MAX + MTASTS_HTTP_HEAD_MAX, why) == -1)
+	io_set_timeout(io, mtasts_left(deadline, 0));
+	if (io_flush(io, why) == -1)
+		goto out;
+	io_set_timeout(io, mtasts_left(deadline, 0));
+	if (io_read_all(io, &resp, MTASTS_POLICY_MAX + MTASTS_HTTP_HEAD_MAX,
+	    why) == -1)
 		goto out;
 	if (mtasts_http_body(resp.data, resp.len, &body, &blen, &err) == -1) {
 		why_set(why, "%s", err);
@@ -124,12 +155,20 @@ mtasts_get(struct session_env *env, const char *host,
 	buf_add(out, body, blen);
 	rc = 0;
 out:
-	buf_free(&resp);
+	/* a step that failed for want of time says so, not "timeout after
+	 * (what was left) reading from server" */
+	if (rc == -1 && net_remaining(deadline) == 0)
+		mtasts_timeout_why(conf, why);
+	/* the close_notify wait is bounded by IO_CLOSE_MS */
 	io_free(io);
+	buf_free(&resp);
 	return rc;
 }
 
-/* Fetches the policy of domain: 0 (text in out), or -1 with why. */
+/*
+ * Fetches the policy of domain, all addresses of mta-sts.DOMAIN tried
+ * within mta_sts_timeout in all: 0 (text in out), or -1 with why.
+ */
 static int
 mtasts_fetch(struct session_env *env, const char *domain, struct buf *out,
     struct why *why)
@@ -138,16 +177,23 @@ mtasts_fetch(struct session_env *env, const char *domain, struct buf *out,
 	struct dns_hosts hosts = { 0 };
 	struct why w;
 	char *host;
+	int64_t deadline;
 	size_t i, k;
 	int rc = -1;
 
+	deadline = net_deadline((int)conf->mta_sts_timeout * 1000);
 	host = xasprintf("mta-sts.%s", domain);
 	if (dns_host(env->dns, host, (int)conf->mta_sts_port,
-	    (int)conf->command_timeout * 1000, &hosts, why) != DNS_FOUND)
+	    mtasts_left(deadline, (int)conf->command_timeout * 1000), &hosts,
+	    why) != DNS_FOUND)
 		goto out;
 	for (i = 0; i < hosts.n && rc == -1; i++) {
 		for (k = 0; k < hosts.v[i].naddrs && rc == -1; k++) {
-			rc = mtasts_get(env, host, &hosts.v[i], k, out, &w);
+			if (net_remaining(deadline) == 0)
+				mtasts_timeout_why(conf, &w);
+			else
+				rc = mtasts_get(env, host, &hosts.v[i], k,
+				    deadline, out, &w);
 			if (rc == -1)
 				why_set(why, "https://%s/.well-known/"
 				    "mta-sts.txt: %s", host, w.text);

@@ -7,7 +7,9 @@
  * id; the policy is fetched from https://mta-sts.DOMAIN/.well-known/
  * mta-sts.txt (port mta_sts_port, 443), the certificate verified against
  * tls_ca_file/tls_ca_path for mta-sts.DOMAIN, no redirects, at most
- * MTASTS_FETCH_TIMEOUT seconds and MTASTS_POLICY_MAX bytes; it is cached
+ * mta_sts_timeout for all of it (the address lookup, connect, handshake,
+ * request and reply of every address tried) and MTASTS_POLICY_MAX bytes
+ * of policy (MTASTS_HTTP_HEAD_MAX more of HTTP head); it is cached
  * in the spool (mta-sts/DOMAIN) for its max_age and fetched again when
  * the TXT id changes. A failed fetch keeps using an unexpired cached
  * policy; with none, the domain has no policy. A domain name longer than
@@ -24,8 +26,6 @@
 #include <stdbool.h>
 
 #include "mtasts_parse.h"
-
-#define MTASTS_FETCH_TIMEOUT	30	/* seconds for the whole HTTPS GET */
 
 struct session_env;
 

@@ -146,11 +146,15 @@ mtasts_mx_value(const char *v, size_t len)
 	return out;
 }
 
-/* The value of max_age: 1*10DIGIT, at most MTASTS_MAX_AGE_MAX. */
+/*
+ * The value of max_age: 1*10DIGIT (3.2), larger values taken as
+ * MTASTS_MAX_AGE_MAX: the limit is for how long we cache, and an
+ * enforce policy must not turn into none over it.
+ */
 static int
 mtasts_max_age(const char *v, size_t len, long *out)
 {
-	long n = 0;
+	long long n = 0;	/* 10 digits: past 32 bits */
 	size_t i;
 
 	if (len == 0 || len > 10)
@@ -160,9 +164,7 @@ mtasts_max_age(const char *v, size_t len, long *out)
 			return -1;
 		n = n * 10 + (v[i] - '0');
 	}
-	if (n > MTASTS_MAX_AGE_MAX)
-		return -1;
-	*out = n;
+	*out = n > MTASTS_MAX_AGE_MAX ? MTASTS_MAX_AGE_MAX : (long)n;
 	return 0;
 }
 

@@ -165,10 +165,8 @@ tlspolicy_sts(const struct session_env *env, const struct mtasts *sts,
 bool
 tlspolicy_wants_sts(const struct session_env *env, const char *domain)
 {
-	enum conf_tls_level l = conf_tlspol_lookup(env->conf->tls_policies,
+	return conf_tlspol_sts(env->conf->tls_policies,
 	    env->conf->ntls_policies, domain);
-
-	return l == CONF_TLS_MAY || l == CONF_TLS_DANE;
 }
 
 int

@@ -66,8 +66,9 @@ int	tlspolicy_for(struct session_env *, const struct conf_url *url,
 	    const struct mtasts *sts, const char *host,
 	    struct tlspolicy *out, struct why *);
 /*
- * Whether MTA-STS is looked up for domain: its tls_policy is may or
- * dane (an explicit none, encrypt or verify is the admin's choice).
+ * Whether MTA-STS is looked up for domain: its tls_policy is dane, or
+ * may by default or from "*" (an entry for the domain or a parent with
+ * none, may, encrypt or verify is the admin's choice: conf_tlspol_sts).
  */
 bool	tlspolicy_wants_sts(const struct session_env *, const char *domain);
 void	tlspolicy_free(struct tlspolicy *);

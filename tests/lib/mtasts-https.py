@@ -7,7 +7,11 @@ Usage: mtasts-https.py --host ADDR --port N --cert PEM --key PEM
 GET /.well-known/mta-sts.txt answers with DIR/<Host header>.txt as
 text/plain (the Host without a port), 404 when that file is missing.
 DIR/<host>.redirect holding a URL answers 301 to it instead (clients
-must not follow). Each request is logged as "GET host path status".
+must not follow). DIR/<host>.ctype holding a media type is sent as the
+Content-Type instead of text/plain. With DIR/<host>.slow the status line
+and headers go out at once and then one byte of the body a second (a
+server slower than any sane bound). Each request is logged as "GET host
+path status" once its reply starts; requests are served in parallel.
 SIGTERM: exit 0.
 """
 
@@ -17,6 +21,7 @@ import os
 import signal
 import ssl
 import sys
+import time
 
 
 def main():
@@ -54,10 +59,23 @@ def main():
                     status = 200
                     with open(base + ".txt", "rb") as f:
                         body = f.read()
+                    ctype = "text/plain"
+                    if os.path.exists(base + ".ctype"):
+                        with open(base + ".ctype") as f:
+                            ctype = f.read().strip()
                     self.send_response(200)
-                    self.send_header("Content-Type", "text/plain")
+                    self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
+                    if os.path.exists(base + ".slow"):
+                        self.wfile.flush()
+                        logf.write("GET %s %s %d\n" % (host, self.path,
+                                                        status))
+                        for i in range(len(body)):
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(1)
+                        return
                     self.wfile.write(body)
             if status == 404:
                 self.send_error(404)
@@ -65,7 +83,7 @@ def main():
 
     # SIGTERM: exit 0, as smtpd.py does (servers.bash waits for it)
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-    srv = http.server.HTTPServer((o.host, o.port), Handler)
+    srv = http.server.ThreadingHTTPServer((o.host, o.port), Handler)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(o.cert, o.key)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)

@@ -70,7 +70,7 @@ conf_show(struct buf *b, const struct conf *c, const char *key)
 	LONG(data_timeout) LONG(max_message_size) LONG(max_header_size)
 	LONG(bounce_size_limit) LONG(oauth2_token_timeout) LONG(max_hops)
 	LONG(journal_max_age) LONG(journal_max_size)
-	LONG(mta_sts_port)
+	LONG(mta_sts_port) LONG(mta_sts_timeout)
 #undef LONG
 	if (strcmp(key, "tls_verify") == 0)
 		buf_adds(b, c->tls_verify ? "yes" : "no");
@@ -228,6 +228,12 @@ static const struct conf_case cases[] = {
 	{ "connect 1h", "connect_timeout 1h", "connect_timeout", "3600" },
 	{ "connect 3601", "connect_timeout 3601", "connect_timeout",
 	    E("connect_timeout: 3601 is out of range (1s..3600s)") },
+	{ "mta_sts_timeout 5m", "mta_sts_timeout 5m", "mta_sts_timeout",
+	    "300" },
+	{ "mta_sts_timeout 301", "mta_sts_timeout 301", "mta_sts_timeout",
+	    E("mta_sts_timeout: 301 is out of range (1s..300s)") },
+	{ "mta_sts_timeout 0", "mta_sts_timeout 0", "mta_sts_timeout",
+	    E("mta_sts_timeout: 0 is out of range (1s..300s)") },
 	{ "duration bad unit", "data_timeout 5x", "data_timeout",
 	    E("data_timeout: want a duration (e.g. 90s, 30m, 4h, 5d)") },
 	{ "duration space", "data_timeout 5 m", "data_timeout",
@@ -565,7 +571,7 @@ test_defaults(void)
 		{ "journal_max_size", "67108864" }, { "status_group", "(null)" },
 		{ "print_queue_id", "no" },
 		{ "tls_policy", "" }, { "mta_sts", "yes" },
-		{ "mta_sts_port", "443" },
+		{ "mta_sts_port", "443" }, { "mta_sts_timeout", "30" },
 	};
 	struct conf *c = conf_new();
 	size_t i;

@@ -74,8 +74,10 @@ static const struct pol_case pol_cases[] = {
 	    "ERR no max_age" },
 	{ "max_age at the limit", "version: STSv1\nmode: none\n"
 	    "max_age: 31557600", "none 31557600" },
-	{ "max_age past the limit", "version: STSv1\nmode: none\n"
-	    "max_age: 31557601", "ERR bad max_age" },
+	{ "max_age past the limit: the limit", "version: STSv1\nmode: none\n"
+	    "max_age: 31557601", "none 31557600" },
+	{ "max_age 10 digits: the limit", "version: STSv1\nmode: none\n"
+	    "max_age: 9999999999", "none 31557600" },
 	{ "max_age 11 digits", "version: STSv1\nmode: none\n"
 	    "max_age: 00000000001", "ERR bad max_age" },
 	{ "max_age negative", "version: STSv1\nmode: none\nmax_age: -1",

@@ -73,6 +73,66 @@ static const struct lookup_case lookup_cases[] = {
 	{ "second line replaces", "other.test", "encrypt" },
 };
 
+/* conf_tlspol_sts: whether MTA-STS may apply under these lines */
+static const char *const sts_lines[] = {
+	"may.test may", ".may.test encrypt", "none.test none",
+	".dane.test dane", "verify.test verify", "* may",
+};
+
+static const struct lookup_case sts_cases[] = {
+	{ "explicit may: the admin's", "may.test", "no" },
+	{ "explicit may, any case and final dot", "MAY.test.", "no" },
+	{ "parent entry encrypt", "x.may.test", "no" },
+	{ "none", "none.test", "no" },
+	{ "verify", "verify.test", "no" },
+	{ "parent entry dane", "mx.dane.test", "yes" },
+	{ "* may: the default spelled out", "elsewhere.test", "yes" },
+	{ "no parent entry of its own", "dane.test", "yes" },
+};
+
+static void
+check_sts(void)
+{
+	static const char *const dane_default[] = { "* dane" };
+	static const char *const none_default[] = { "* none" };
+	struct conf_tls_policy *v = NULL, p;
+	struct why why;
+	size_t n = 0, i;
+
+	UNIT_CHECK("sts: no entries", conf_tlspol_sts(NULL, 0, "a.test"),
+	    "want yes");
+	for (i = 0; i < sizeof(sts_lines) / sizeof(sts_lines[0]); i++) {
+		if (conf_tlspol_parse(sts_lines[i], &p, &why) == -1) {
+			UNIT_CHECK(sts_lines[i], 0, "%s", why.text);
+			continue;
+		}
+		conf_tlspol_add(&v, &n, &p);
+	}
+	for (i = 0; i < sizeof(sts_cases) / sizeof(sts_cases[0]); i++)
+		UNIT_STR(sts_cases[i].name, conf_tlspol_sts(v, n,
+		    sts_cases[i].domain) ? "yes" : "no", sts_cases[i].want);
+	for (i = 0; i < n; i++)
+		free(v[i].domain);
+	free(v);
+	v = NULL;
+	n = 0;
+	if (conf_tlspol_parse(dane_default[0], &p, &why) == 0)
+		conf_tlspol_add(&v, &n, &p);
+	UNIT_CHECK("sts: * dane", conf_tlspol_sts(v, n, "a.test"),
+	    "want yes");
+	free(v[0].domain);
+	v[0].domain = NULL;
+	free(v);
+	v = NULL;
+	n = 0;
+	if (conf_tlspol_parse(none_default[0], &p, &why) == 0)
+		conf_tlspol_add(&v, &n, &p);
+	UNIT_CHECK("sts: * none", !conf_tlspol_sts(v, n, "a.test"),
+	    "want no");
+	free(v[0].domain);
+	free(v);
+}
+
 static void
 check_parse(void)
 {
@@ -132,5 +192,6 @@ main(void)
 {
 	check_parse();
 	check_lookup();
+	check_sts();
 	return unit_done("tlspol");
 }
