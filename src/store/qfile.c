@@ -11,6 +11,8 @@
 #include "qfile.h"
 
 #define QFILE_CHUNK	65536
+/* qfile_look(): a file shorter than this is read whole, without fstat */
+#define QFILE_LOOK	65536
 /* The M record that ends the records; it follows the LF of the one
  * before it, and no field may hold an LF. */
 #define QFILE_END_RECS	"\nM0:\n"
@@ -217,6 +219,67 @@ qfile_open_in(struct spool *sp, enum spool_dir dir, const char *id,
 		/* still under the lock: no other runner is reading it */
 		if (rc == QFILE_READ_CORRUPT && lock != QFILE_NOLOCK)
 			quarantine(sp, dir, id, why);
+		qfile_close(q);
+		return QFILE_BAD;
+	}
+	q->size = st.st_size - (off_t)q->env.body_offset;
+	return QFILE_OK;
+}
+
+/*
+ * The small-file path of qfile_look(): the read returned the whole file
+ * (n bytes, fewer than asked), so n is its size and no fstat is needed.
+ */
+static int
+look_whole(struct qfile *q, const char *data, size_t n, struct stat *st,
+    struct why *why)
+{
+	enum envelope_result r;
+
+	memset(st, 0, sizeof(*st));
+	st->st_size = (off_t)n;
+	r = envelope_parse(data, n, QFILE_MAX_RCPTS, false, &q->env, why);
+	if (r == ENVELOPE_MORE)
+		why_set(why, "%s%s: truncated envelope", dir_name(q->dir),
+		    q->id);
+	if (r != ENVELOPE_OK)
+		return QFILE_READ_CORRUPT;
+	return check_length(q, st, false, why) == -1 ? QFILE_READ_CORRUPT :
+	    QFILE_READ_OK;
+}
+
+enum qfile_result
+qfile_look(struct spool *sp, enum spool_dir dir, const char *id,
+    bool has_state, struct buf *scratch, struct qfile *q, struct why *why)
+{
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	envelope_init(&q->env);
+	(void)strlcpy(q->id, id, sizeof(q->id));
+	q->dir = dir;
+	if ((q->fd = spool_open_file(sp, dir, id, why)) == -1)
+		return errno == ENOENT ? QFILE_GONE : QFILE_BAD;
+	buf_reserve(scratch, QFILE_LOOK);
+	if ((n = pread(q->fd, scratch->data, QFILE_LOOK, 0)) == -1) {
+		why_errno(why, "read %s%s", dir_name(dir), id);
+		rc = QFILE_READ_IO;
+	} else if ((size_t)n < QFILE_LOOK) {
+		rc = look_whole(q, scratch->data, (size_t)n, &st, why);
+	} else if (fstat(q->fd, &st) == -1) {
+		why_errno(why, "fstat %s%s", dir_name(dir), id);
+		rc = QFILE_READ_IO;
+	} else if ((rc = read_head(q, QFILE_MAX_RCPTS, false, why)) ==
+	    QFILE_READ_OK && check_length(q, &st, false, why) == -1) {
+		rc = QFILE_READ_CORRUPT;
+	}
+	if (rc == QFILE_READ_OK && has_state)
+		rc = read_state(sp, q, why);
+	else if (rc == QFILE_READ_OK)
+		qstate_init(&q->state, q->env.nrcpts);
+	if (rc != QFILE_READ_OK) {
 		qfile_close(q);
 		return QFILE_BAD;
 	}

@@ -71,6 +71,18 @@ enum qfile_result qfile_open(struct spool *, const char *id, enum qfile_lock,
 enum qfile_result qfile_open_in(struct spool *, enum spool_dir,
 	    const char *id, enum qfile_lock, struct qfile *, struct why *);
 /*
+ * A look for mailq (no lock, nothing moved), as qfile_open_in() with
+ * QFILE_NOLOCK but in one open and one read when the queue file is
+ * shorter than 64 KiB: that read returns the whole file, so its length is
+ * known without an fstat (the length check of version 2 is kept). The
+ * state file is read only when has_state (the caller saw ID.state in the
+ * directory's listing); otherwise the state is a fresh one. scratch is
+ * the caller's buffer, reused from call to call. mtime and owner are not
+ * set. q->fd stays open until qfile_close().
+ */
+enum qfile_result qfile_look(struct spool *, enum spool_dir, const char *id,
+	    bool has_state, struct buf *scratch, struct qfile *, struct why *);
+/*
  * Whether q is selected by -qI, -qR, -qS (each NULL for any): its id,
  * a recipient still to be delivered, its sender contain the text
  * (case-sensitive substrings, as sendmail's).
