@@ -26,6 +26,23 @@
 #include "tls.h"
 #include "xmalloc.h"
 
+/*
+ * Saves that record only deferrals are committed as a group
+ * (spool_commit_staged(): one syncfs, the renames, one directory fsync)
+ * at the end of a batch, before the worker waits for a lock, and every
+ * DELIVER_STAGE_MAX messages (each keeps its lock, an open file, until
+ * then). A crash before the commit loses those records only: the
+ * message is tried again sooner, never sent twice. Saves that record a
+ * recipient done (sent, bounced) are committed at once, as before.
+ */
+#define DELIVER_STAGE_MAX	256
+
+struct staged {
+	struct spool_file	*f;
+	int			 lock;	/* the queue file, locked; or -1 */
+	char			 id[SPOOL_ID_LEN + 1];
+};
+
 struct deliver {
 	const struct conf	*conf;
 	struct spool		*sp;
@@ -43,6 +60,8 @@ struct deliver {
 	double			 arrival;	/* log.h delays= */
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
+	struct staged		*staged;	/* DELIVER_STAGE_MAX */
+	size_t			 nstaged;
 };
 
 /* What happened to one recipient in this attempt. */
@@ -60,6 +79,64 @@ struct outcome {
 	double			 delays[4];	/* log.h; a ([0]) at logging */
 };
 
+/* Commits the staged deferrals, then lets their locks go. */
+static void
+commit_staged(struct deliver *d)
+{
+	struct spool_file *v[DELIVER_STAGE_MAX];
+	const char *stage;
+	struct why why;
+	size_t i;
+
+	if (d->nstaged == 0)
+		return;
+	for (i = 0; i < d->nstaged; i++)
+		v[i] = d->staged[i].f;
+	stage = crash_stage("defer");
+	if (spool_commit_staged(d->sp, SPOOL_QUEUE, v, d->nstaged, &why) == -1)
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+		    "cannot save delivery state: %s", why.text);
+	(void)crash_stage(stage);
+	for (i = 0; i < d->nstaged; i++)
+		if (d->staged[i].lock != -1)
+			(void)close(d->staged[i].lock);
+	d->nstaged = 0;
+}
+
+/* A newer state of the message replaces the one staged for it. */
+static void
+unstage(struct deliver *d, const char *id)
+{
+	struct staged *s;
+
+	if (d->nstaged == 0)
+		return;
+	s = &d->staged[d->nstaged - 1];
+	if (strcmp(s->id, id) != 0)
+		return;
+	spool_abort(s->f);
+	if (s->lock != -1)
+		(void)close(s->lock);
+	d->nstaged--;
+}
+
+/* A save that records deferrals only: staged, or committed at once. */
+static int
+stage(struct deliver *d, struct qfile *q, struct why *why)
+{
+	struct staged *s = &d->staged[d->nstaged];
+
+	if (q->dir != SPOOL_QUEUE)
+		return qfile_save_state(d->sp, q, why);
+	if (qfile_stage_state(d->sp, q, &s->f, why) == -1)
+		return -1;
+	s->lock = -1;	/* the message's lock is kept by deliver_one() */
+	(void)strlcpy(s->id, q->id, sizeof(s->id));
+	d->nstaged++;
+	crash_point("deliver.after-stage");
+	return 0;
+}
+
 struct deliver *
 deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
     struct why *why)
@@ -70,6 +147,7 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	d->sp = sp;
 	d->env.conf = conf;
 	d->env.verbose = verbose;
+	d->staged = xcalloc(DELIVER_STAGE_MAX, sizeof(*d->staged));
 	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL)
 		goto fail;
 	if (conf->auth_file != NULL &&
@@ -89,6 +167,8 @@ deliver_free(struct deliver *d)
 {
 	if (d == NULL)
 		return;
+	commit_staged(d);
+	free(d->staged);
 	session_close(d->sess, true);
 	dns_free(d->env.dns);
 	tls_ctx_free(d->env.tls);
@@ -374,12 +454,16 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	}
 }
 
-/* Saves the state, or removes the message once nothing is left to do. */
+/*
+ * Saves the state, or removes the message once nothing is left to do;
+ * deferral_only: no recipient was finished since the last save.
+ */
 static void
-save(struct deliver *d, struct qfile *q)
+save(struct deliver *d, struct qfile *q, bool deferral_only)
 {
 	struct why why;
 
+	unstage(d, q->id);
 	if (qstate_all_done(&q->state)) {
 		crash_point("deliver.before-remove");
 		if (qfile_remove(d->sp, q, &why) == -1)
@@ -387,6 +471,11 @@ save(struct deliver *d, struct qfile *q)
 			    why.text);
 		else
 			log_msg_removed(q->id);
+	} else if (deferral_only) {
+		if (stage(d, q, &why) == -1)
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+			    "%s: cannot save delivery state: %s", q->id,
+			    why.text);
 	} else if (qfile_save_state(d->sp, q, &why) == -1) {
 		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
 		    "%s: cannot save delivery state: %s", q->id, why.text);
@@ -401,13 +490,18 @@ record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     bool last, struct deliver_stats *st)
 {
 	time_t now = time(NULL);
+	bool deferral_only = true;
+	size_t i;
 
 	settle(d, q, o, n, st);
+	for (i = 0; i < n; i++)
+		if (q->state.rcpts[o[i].idx].done)
+			deferral_only = false;
 	if (last && d->msg_deferred) {
 		q->state.attempts++;
 		q->state.next_try = now + backoff(d->conf, q->state.attempts);
 	}
-	save(d, q);
+	save(d, q, deferral_only);
 }
 
 /* The outcome of recipients not tried: the destination is down. */
@@ -512,12 +606,21 @@ static void
 deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 {
 	struct outcome *o;
+	enum qfile_result r;
 	struct qfile q;
 	struct why why;
 	size_t i, n = 0, left = 0;
 
-	switch (qfile_open(d->sp, id, QFILE_WAITLOCK,
-	    (size_t)d->conf->max_recipients, &q, &why)) {
+	/* never wait for a lock while holding staged ones: two workers
+	 * would wait for each other (and flock waits for our own too) */
+	r = qfile_open(d->sp, id, QFILE_TRYLOCK,
+	    (size_t)d->conf->max_recipients, &q, &why);
+	if (r == QFILE_LOCKED) {
+		commit_staged(d);
+		r = qfile_open(d->sp, id, QFILE_WAITLOCK,
+		    (size_t)d->conf->max_recipients, &q, &why);
+	}
+	switch (r) {
 	case QFILE_OK:
 		break;
 	case QFILE_BAD:
@@ -543,7 +646,8 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
 		attempt(d, &q, o, n, st);
 	} else if (qstate_all_done(&q.state)) {
-		save(d, &q);	/* a crash came between state and removal */
+		save(d, &q, false);	/* a crash came between state and
+					 * removal */
 	}
 	note_final(d, &q);
 	for (i = 0; i < n; i++) {
@@ -551,7 +655,15 @@ deliver_one(struct deliver *d, const char *id, struct deliver_stats *st)
 		free(o[i].text);
 	}
 	free(o);
+	/* a staged state keeps the message locked until its commit */
+	if (d->nstaged > 0 && strcmp(d->staged[d->nstaged - 1].id, q.id) ==
+	    0 && d->staged[d->nstaged - 1].lock == -1) {
+		d->staged[d->nstaged - 1].lock = q.fd;
+		q.fd = -1;
+	}
 	qfile_close(&q);
+	if (d->nstaged == DELIVER_STAGE_MAX)
+		commit_staged(d);
 }
 
 char **
@@ -581,6 +693,7 @@ deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
 	d->taken_wall = seconds(CLOCK_REALTIME);
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
 		deliver_one(d, ids[i], st);
+	commit_staged(d);
 	session_close(d->sess, true);
 	d->sess = NULL;
 }

@@ -392,6 +392,29 @@ qfile_save_state(struct spool *sp, struct qfile *q, struct why *why)
 }
 
 int
+qfile_stage_state(struct spool *sp, struct qfile *q, struct spool_file **out,
+    struct why *why)
+{
+	char name[SPOOL_MAX_NAME + 1];
+	struct spool_file *f;
+	struct buf b;
+	int rc = -1;
+
+	*out = NULL;
+	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
+	buf_init(&b);
+	qstate_encode(&q->state, &b);
+	if ((f = spool_replace_spare(sp, q->dir, name, why)) != NULL) {
+		if (spool_write(f, b.data, b.len, why) == -1)
+			spool_abort(f);
+		else if ((rc = spool_stage(f, why)) == 0)
+			*out = f;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+int
 qfile_remove_unsynced(struct spool *sp, struct qfile *q, struct why *why)
 {
 	char name[SPOOL_MAX_NAME + 1];
@@ -399,6 +422,10 @@ qfile_remove_unsynced(struct spool *sp, struct qfile *q, struct why *why)
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
 	if (spool_remove(sp, q->dir, q->id, why) == -1 ||
 	    spool_remove(sp, q->dir, name, why) == -1)
+		return -1;
+	/* the spare of a deferred message's state (qfile_stage_state) */
+	(void)snprintf(name, sizeof(name), ".%s%s", q->id, QSTATE_SUFFIX);
+	if (q->state.attempts > 0 && spool_remove(sp, q->dir, name, why) == -1)
 		return -1;
 	return 0;
 }

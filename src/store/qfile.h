@@ -110,6 +110,14 @@ void	qfile_close(struct qfile *);
 int	qfile_rewind(struct qfile *, struct why *);
 /* Replaces the state file atomically. */
 int	qfile_save_state(struct spool *, struct qfile *, struct why *);
+/*
+ * The same, staged for a group commit (spool_commit_staged(), SPOOL_QUEUE
+ * or q->dir): for saves that only record deferrals, whose loss in a crash
+ * means an earlier retry. The caller keeps the message's lock (q->fd)
+ * until the commit, so no other runner reads the old state meanwhile.
+ */
+int	qfile_stage_state(struct spool *, struct qfile *, struct spool_file **,
+	    struct why *);
 /* Removes the message and its state (all recipients are done). */
 int	qfile_remove(struct spool *, struct qfile *, struct why *);
 /*

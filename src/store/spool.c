@@ -53,6 +53,7 @@ struct spool_file {
 	off_t		 size;
 	off_t		 flushed;	/* bytes already in the file */
 	bool		 replace;	/* may take the place of a file */
+	bool		 exchange;	/* staged: swapped with the file */
 };
 
 /*
@@ -533,6 +534,40 @@ spool_replace(struct spool *sp, enum spool_dir d, const char *name,
 }
 
 struct spool_file *
+spool_replace_spare(struct spool *sp, enum spool_dir d, const char *name,
+    struct why *why)
+{
+	struct spool_file *f;
+	int dfd, fd;
+
+	if (!name_ok(name))
+		panic("spool_replace_spare: bad name %s", name);
+	if ((dfd = dirfd_of(sp, d, why)) == -1)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	(void)snprintf(f->tmp, sizeof(f->tmp), ".%s", name);
+	fd = openat(dfd, f->tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		free(f);
+		if (errno != ENOENT) {
+			why_errno(why, "open %s/.%s", spool_dirs[d].name, name);
+			return NULL;
+		}
+		if ((f = spool_create(sp, d, name, why)) != NULL)
+			f->replace = f->exchange = true;
+		return f;
+	}
+	f->sp = sp;
+	f->dir = d;
+	f->fd = fd;
+	(void)strlcpy(f->name, name, sizeof(f->name));
+	f->wbuf = xmalloc(SPOOL_WBUF);
+	f->replace = f->exchange = true;
+	return f;
+}
+
+struct spool_file *
 spool_create_message(struct spool *sp, enum spool_dir d, const char *want,
     char id[SPOOL_ID_LEN + 1], struct why *why)
 {
@@ -719,6 +754,77 @@ fail_closed:
 		(void)close(f->fd);
 	free_file(f);
 	return -1;
+}
+
+int
+spool_stage(struct spool_file *f, struct why *why)
+{
+	if (flush_wbuf(f, why) == -1)
+		goto fail;
+	crash_step("after-write");
+	if (close(f->fd) == -1) {
+		why_errno(why, "close %s/%s", spool_dirs[f->dir].name, f->tmp);
+		f->fd = -1;
+		goto fail;
+	}
+	f->fd = -1;
+	return 0;
+fail:
+	spool_abort(f);
+	return -1;
+}
+
+int
+spool_commit_staged(struct spool *sp, enum spool_dir d,
+    struct spool_file **v, size_t n, struct why *why)
+{
+	const char *dn = spool_dirs[d].name;
+	int fd, dfd, rc = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	dfd = dirfd_of(sp, d, why);
+	if (dfd == -1 || (fd = open_dir(sp, d)) == -1 || syncfs(fd) == -1) {
+		if (dfd != -1)
+			why_errno(why, "syncfs %s/%s", sp->path, dn);
+		if (dfd != -1 && fd != -1)
+			(void)close(fd);
+		for (i = 0; i < n; i++)
+			spool_abort(v[i]);
+		return -1;
+	}
+	crash_step("after-syncfs");
+	for (i = 0; i < n; i++) {
+		if (v[i]->dir != d)
+			panic("spool_commit_staged: %s not in %s", v[i]->name,
+			    dn);
+		/* the old file becomes the spare: no inode is freed or
+		 * allocated (ext4 spends long finding a free one after
+		 * many removals) */
+		if (v[i]->exchange && renameat2(dfd, v[i]->tmp, dfd,
+		    v[i]->name, RENAME_EXCHANGE) == 0) {
+			crash_step("after-rename");
+			free_file(v[i]);
+			continue;
+		}
+		if (commit_rename(v[i], dfd) == -1) {
+			why_errno(why, "rename %s/%s: %s/%s", dn, v[i]->tmp, dn,
+			    v[i]->name);
+			spool_abort(v[i]);
+			rc = -1;
+			continue;
+		}
+		crash_step("after-rename");
+		free_file(v[i]);
+	}
+	if (fsync(fd) == -1) {
+		why_errno(why, "fsync %s/%s", sp->path, dn);
+		rc = -1;
+	}
+	crash_step("after-dirsync");
+	(void)close(fd);
+	return rc;
 }
 
 void
