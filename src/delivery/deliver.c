@@ -125,10 +125,15 @@ static int
 stage(struct deliver *d, struct qfile *q, struct why *why)
 {
 	struct staged *s = &d->staged[d->nstaged];
+	const char *old;
+	int rc;
 
 	if (q->dir != SPOOL_QUEUE)
 		return qfile_save_state(d->sp, q, why);
-	if (qfile_stage_state(d->sp, q, &s->f, why) == -1)
+	old = crash_stage("defer");
+	rc = qfile_stage_state(d->sp, q, &s->f, why);
+	(void)crash_stage(old);
+	if (rc == -1)
 		return -1;
 	s->lock = -1;	/* the message's lock is kept by deliver_one() */
 	(void)strlcpy(s->id, q->id, sizeof(s->id));
