@@ -16,6 +16,7 @@
 #include "dsn.h"
 #include "dsnparam.h"
 #include "fileio.h"
+#include "io.h"
 #include "log.h"
 #include "qfile.h"
 #include "report.h"
@@ -688,6 +689,14 @@ deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
 {
 	size_t i;
 
+	/* a session to the same destination goes on from the last batch
+	 * (the runner's workers live for the whole queue run), unless the
+	 * server has spoken (421) or closed meanwhile */
+	if (d->sess != NULL && (d->dest == NULL || strcmp(d->dest, dest) !=
+	    0 || !io_idle_ok(d->sess->io))) {
+		session_close(d->sess, true);
+		d->sess = NULL;
+	}
 	free(d->dest);
 	d->dest = xstrdup(dest);
 	d->dest_down = d->dest_perm = false;
@@ -699,6 +708,4 @@ deliver_batch(struct deliver *d, const char *dest, char **ids, size_t n,
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
 		deliver_one(d, ids[i], st);
 	commit_staged(d);
-	session_close(d->sess, true);
-	d->sess = NULL;
 }

@@ -31,7 +31,11 @@ struct deliver_stats {
 struct deliver *deliver_new(const struct conf *, struct spool *,
 	    bool verbose, struct why *);
 void	deliver_free(struct deliver *);
-/* dest: a route_dest() key. Stops early when *stop becomes true. */
+/*
+ * dest: a route_dest() key. Stops early when *stop becomes true. The
+ * session stays open for the next batch to the same destination; another
+ * destination's batch or deliver_free() ends it.
+ */
 void	deliver_batch(struct deliver *, const char *dest, char **ids,
 	    size_t n, volatile const int *stop, struct deliver_stats *);
 /*
