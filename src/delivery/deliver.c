@@ -85,22 +85,28 @@ static void
 commit_staged(struct deliver *d)
 {
 	struct spool_file *v[DELIVER_STAGE_MAX];
+	bool failed[DELIVER_STAGE_MAX];
 	const char *stage;
 	struct why why;
 	size_t i;
+	int rc;
 
 	if (d->nstaged == 0)
 		return;
 	for (i = 0; i < d->nstaged; i++)
 		v[i] = d->staged[i].f;
 	stage = crash_stage("defer");
-	if (spool_commit_staged(d->sp, SPOOL_QUEUE, v, d->nstaged, &why) == -1)
-		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
-		    "cannot save delivery state: %s", why.text);
+	rc = spool_commit_staged(d->sp, SPOOL_QUEUE, v, d->nstaged, failed,
+	    &why);
 	(void)crash_stage(stage);
-	for (i = 0; i < d->nstaged; i++)
+	for (i = 0; i < d->nstaged; i++) {
+		if (rc == -1 && failed[i])
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+			    "%s: cannot save delivery state: %s",
+			    d->staged[i].id, why.text);
 		if (d->staged[i].lock != -1)
 			(void)close(d->staged[i].lock);
+	}
 	d->nstaged = 0;
 }
 

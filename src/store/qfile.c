@@ -113,6 +113,7 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 		if (errno != ENOENT)
 			return QFILE_READ_IO;
 		qstate_init(&q->state, q->env.nrcpts);
+		q->stateless = true;
 		return QFILE_READ_OK;
 	}
 	buf_init(&b);
@@ -387,6 +388,8 @@ qfile_save_state(struct spool *sp, struct qfile *q, struct why *why)
 		else
 			spool_abort(f);
 	}
+	if (rc == 0)
+		q->stateless = false;
 	buf_free(&b);
 	return rc;
 }
@@ -410,6 +413,10 @@ qfile_stage_state(struct spool *sp, struct qfile *q, struct spool_file **out,
 		else if ((rc = spool_stage(f, why)) == 0)
 			*out = f;
 	}
+	if (rc == 0) {
+		/* committed later, but may be: its removal must unlink it */
+		q->stateless = false;
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -420,8 +427,10 @@ qfile_remove_unsynced(struct spool *sp, struct qfile *q, struct why *why)
 	char name[SPOOL_MAX_NAME + 1];
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
+	/* no state file was read under the lock, none written since: no
+	 * unlink that would only fail */
 	if (spool_remove(sp, q->dir, q->id, why) == -1 ||
-	    spool_remove(sp, q->dir, name, why) == -1)
+	    (!q->stateless && spool_remove(sp, q->dir, name, why) == -1))
 		return -1;
 	/* the spare of a deferred message's state (qfile_stage_state) */
 	(void)snprintf(name, sizeof(name), ".%s%s", q->id, QSTATE_SUFFIX);

@@ -38,6 +38,7 @@ struct qfile {
 	off_t		 size;		/* of the message, without envelope */
 	time_t		 mtime;
 	uid_t		 owner;		/* of the file (drop: the submitter) */
+	bool		 stateless;	/* no ID.state when read, none saved */
 };
 
 enum qfile_result {

@@ -39,6 +39,7 @@ struct spool {
 	enum spool_role	 role;
 	int		 top;			/* the spool directory */
 	int		 dirfd[SPOOL_NDIRS];	/* O_PATH, -1 until needed */
+	int		 syncfd[SPOOL_NDIRS];	/* read-only, for fsync; or -1 */
 	int		 movelock;	/* hold/ read-only, for flock; or -1 */
 };
 
@@ -367,7 +368,7 @@ spool_open(const char *path, const struct spool_account *want,
 	sp->owner = st.st_uid;
 	sp->group = st.st_gid;
 	for (i = 0; i < SPOOL_NDIRS; i++)
-		sp->dirfd[i] = -1;
+		sp->dirfd[i] = sp->syncfd[i] = -1;
 	sp->movelock = -1;
 	if ((r = open_layout(sp, want, why)) != SPOOL_OPEN_OK) {
 		spool_close(sp);
@@ -385,9 +386,12 @@ spool_close(struct spool *sp)
 
 	if (sp == NULL)
 		return;
-	for (i = 0; i < SPOOL_NDIRS; i++)
+	for (i = 0; i < SPOOL_NDIRS; i++) {
 		if (sp->dirfd[i] != -1)
 			(void)close(sp->dirfd[i]);
+		if (sp->syncfd[i] != -1)
+			(void)close(sp->syncfd[i]);
+	}
 	if (sp->movelock != -1)
 		(void)close(sp->movelock);
 	(void)close(sp->top);
@@ -776,12 +780,14 @@ fail:
 
 int
 spool_commit_staged(struct spool *sp, enum spool_dir d,
-    struct spool_file **v, size_t n, struct why *why)
+    struct spool_file **v, size_t n, bool *failed, struct why *why)
 {
 	const char *dn = spool_dirs[d].name;
 	int fd, dfd, rc = 0;
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		failed[i] = true;
 	if (n == 0)
 		return 0;
 	dfd = dirfd_of(sp, d, why);
@@ -806,6 +812,7 @@ spool_commit_staged(struct spool *sp, enum spool_dir d,
 		    v[i]->name, RENAME_EXCHANGE) == 0) {
 			crash_step("after-rename");
 			free_file(v[i]);
+			failed[i] = false;
 			continue;
 		}
 		if (commit_rename(v[i], dfd) == -1) {
@@ -817,10 +824,13 @@ spool_commit_staged(struct spool *sp, enum spool_dir d,
 		}
 		crash_step("after-rename");
 		free_file(v[i]);
+		failed[i] = false;
 	}
 	if (fsync(fd) == -1) {
 		why_errno(why, "fsync %s/%s", sp->path, dn);
 		rc = -1;
+		for (i = 0; i < n; i++)
+			failed[i] = true;
 	}
 	crash_step("after-dirsync");
 	(void)close(fd);
@@ -958,15 +968,15 @@ spool_sync_dir(struct spool *sp, enum spool_dir d, struct why *why)
 	char p[PATH_MAX];
 	int fd;
 
-	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
-	fd = open_dir(sp, d);
-	if (fd == -1 || fsync(fd) == -1) {
+	/* kept open: a queue run syncs queue/ once a delivered message */
+	if (sp->syncfd[d] == -1)
+		sp->syncfd[d] = open_dir(sp, d);
+	if ((fd = sp->syncfd[d]) == -1 || fsync(fd) == -1) {
+		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
+		    spool_dirs[d].name);
 		why_errno(why, "fsync %s", p);
-		if (fd != -1)
-			(void)close(fd);
 		return -1;
 	}
-	(void)close(fd);	/* read-only: nothing to lose */
 	return 0;
 }
 

@@ -116,7 +116,9 @@ void	spool_abort(struct spool_file *);
  * is removed by the next replace of the name (or spool_clean_temp()).
  * Crash steps: after-write (stage), after-syncfs, after-rename (each
  * file), after-dirsync. Frees the files; -1 if any failed (why: the
- * last failure; the files not renamed keep their old content).
+ * last failure), and failed[i] says which (n entries, the caller's): a
+ * file not renamed keeps its old content; after a failed fsync of d
+ * every rename may be lost.
  */
 int	spool_stage(struct spool_file *, struct why *);
 /*
@@ -129,7 +131,7 @@ int	spool_stage(struct spool_file *, struct why *);
 struct spool_file *spool_replace_spare(struct spool *, enum spool_dir,
 	    const char *name, struct why *);
 int	spool_commit_staged(struct spool *, enum spool_dir d,
-	    struct spool_file **, size_t n, struct why *);
+	    struct spool_file **, size_t n, bool *failed, struct why *);
 
 /* Opens dir/name for reading without following links or blocking. */
 int	spool_open_file(struct spool *, enum spool_dir, const char *name,
