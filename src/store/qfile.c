@@ -11,8 +11,14 @@
 #include "qfile.h"
 
 #define QFILE_CHUNK	65536
-/* qfile_look(): a file shorter than this is read whole, without fstat */
-#define QFILE_LOOK	65536
+/*
+ * qfile_look()'s one read: a file shorter than this is read whole (its
+ * size is known without an fstat); for a longer one whose records end
+ * within it an fstat gives the size. Small, so that a look does not copy
+ * the message (at 100,000 queued messages 1 KiB and an fstat beat 64 KiB
+ * read whole: 1.34-1.43x the head-read floor against 1.52-1.54x).
+ */
+#define QFILE_LOOK	1024
 /* The M record that ends the records; it follows the LF of the one
  * before it, and no field may hold an LF. */
 #define QFILE_END_RECS	"\nM0:\n"
@@ -272,6 +278,13 @@ qfile_look(struct spool *sp, enum spool_dir dir, const char *id,
 	} else if (fstat(q->fd, &st) == -1) {
 		why_errno(why, "fstat %s%s", dir_name(dir), id);
 		rc = QFILE_READ_IO;
+	} else if (memmem(scratch->data, (size_t)n, QFILE_END_RECS,
+	    sizeof(QFILE_END_RECS) - 1) != NULL) {
+		/* the records are all in the first read */
+		rc = envelope_parse(scratch->data, (size_t)n, QFILE_MAX_RCPTS,
+		    false, &q->env, why) != ENVELOPE_OK ? QFILE_READ_CORRUPT :
+		    check_length(q, &st, false, why) == -1 ?
+		    QFILE_READ_CORRUPT : QFILE_READ_OK;
 	} else if ((rc = read_head(q, QFILE_MAX_RCPTS, false, why)) ==
 	    QFILE_READ_OK && check_length(q, &st, false, why) == -1) {
 		rc = QFILE_READ_CORRUPT;

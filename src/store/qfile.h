@@ -73,9 +73,11 @@ enum qfile_result qfile_open_in(struct spool *, enum spool_dir,
 	    const char *id, enum qfile_lock, struct qfile *, struct why *);
 /*
  * A look for mailq (no lock, nothing moved), as qfile_open_in() with
- * QFILE_NOLOCK but in one open and one read when the queue file is
- * shorter than 64 KiB: that read returns the whole file, so its length is
- * known without an fstat (the length check of version 2 is kept). The
+ * QFILE_NOLOCK but in one open and one small read (1 KiB): a shorter
+ * file is read whole, so its length is known without an fstat; a longer
+ * one whose records end within the read costs an fstat more (the length
+ * check of version 2 is kept either way); only a longer head is read
+ * further. The
  * state file is read only when has_state (the caller saw ID.state in the
  * directory's listing); otherwise the state is a fresh one. scratch is
  * the caller's buffer, reused from call to call. mtime and owner are not

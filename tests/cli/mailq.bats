@@ -148,6 +148,9 @@ print("ok")
 	ids=($(qfiles | sort))
 	[ "${#ids[@]}" -eq 4 ]
 	mta -Mf "${ids[3]}"
+	# records longer than the first read (60 long recipients)
+	printf 'Subject: many\n\nb\n' | mta -f many@example.net \
+	    $(printf 'a-rather-long-recipient-address-%02d@example.net ' $(seq 60)) 2>/dev/null
 	[ -f "$T/spool/hold/${ids[3]}" ]
 	# a version 1 copy of the fresh one (no C record), a truncated copy
 	# of it, and a truncated copy of the big one (past 64 KiB)
@@ -166,9 +169,10 @@ print("ok")
 	grep -qx "${ids[3]}! .* h@example.net" <<<"$output"
 	grep -A2 "^${ids[2]} " <<<"$output" | grep -q '^(.*Connection refused)$'
 	[ "$(grep -c "^ \{46\}f[12]@example.net$" <<<"$output")" -eq 4 ]
-	[[ "$output" == *"in 5 Requests."* ]]
+	[ "$(grep -c "^ \{46\}a-rather-long-recipient-address-[0-9]*@example.net$" <<<"$output")" -eq 60 ]
+	[[ "$output" == *"in 6 Requests."* ]]
 	run mta -bp -j
 	[ "$(grep -c '"queue_name": "deferred"' <<<"$output")" -eq 1 ]
 	[ "$(grep -c '"queue_name": "hold"' <<<"$output")" -eq 1 ]
-	[ "$(grep -c '"queue_name": "active"' <<<"$output")" -eq 3 ]
+	[ "$(grep -c '"queue_name": "active"' <<<"$output")" -eq 4 ]
 }
