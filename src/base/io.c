@@ -449,3 +449,13 @@ io_starttls(struct io *io, struct tls_ctx *ctx, const char *sni,
 	io->tls_up = true;
 	return 0;
 }
+
+bool
+io_idle_ok(const struct io *io)
+{
+	struct pollfd pfd = { .fd = io->fd, .events = POLLIN };
+
+	if (io->dead || io_pending(io) > 0)
+		return false;
+	return poll(&pfd, 1, 0) == 0;
+}

@@ -85,6 +85,12 @@ void	io_printf(struct io *, const char *, ...) PRINTFLIKE(2, 3);
 int	io_flush(struct io *, struct why *);
 /* Bytes read from the peer but not yet consumed. */
 size_t	io_pending(const struct io *);
+/*
+ * True if an idle connection looks usable: not failed, nothing unread,
+ * and the peer has sent nothing (a 421 or a close) since. A look, no
+ * wait: for a session kept open between batches.
+ */
+bool	io_idle_ok(const struct io *);
 
 /*
  * Switches to TLS (STARTTLS after the 220 reply, RFC 3207; or at once for

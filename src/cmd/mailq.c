@@ -2,6 +2,7 @@
  * mailq.c: sendmail -bp / mailq, in Postfix's format (showq) or as JSON
  * lines like "postqueue -j". Only the spool owner and root may list.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,72 @@
 #include "xmalloc.h"
 
 #define MAILQ_BATCH	10000	/* ids read and sorted at a time */
+/*
+ * The ids that have a state file, from a first listing of the directory,
+ * kept as a Bloom filter of fixed size (128 KiB, two bits an id): memory
+ * stays flat however many messages are deferred. A message whose bits
+ * are not both set has no state file (no open of ID.state, which was a
+ * failed open for every fresh message); a false positive costs only that
+ * failed open (about 3 % of fresh messages with 100,000 state files).
+ */
+#define MAILQ_SEEN_BITS	(1u << 20)
+
+struct seen {
+	unsigned char	*bits;
+};
+
+/* FNV-1a, 64 bits: two 20-bit indexes from its halves. */
+static void
+seen_hash(const char *id, size_t n, uint32_t h[2])
+{
+	uint64_t v = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v ^= (unsigned char)id[i];
+		v *= 1099511628211ULL;
+	}
+	h[0] = (uint32_t)v % MAILQ_SEEN_BITS;
+	h[1] = (uint32_t)(v >> 32) % MAILQ_SEEN_BITS;
+}
+
+static void
+seen_add(struct seen *s, const char *id, size_t n)
+{
+	uint32_t h[2];
+
+	seen_hash(id, n, h);
+	s->bits[h[0] / 8] |= (unsigned char)(1u << (h[0] % 8));
+	s->bits[h[1] / 8] |= (unsigned char)(1u << (h[1] % 8));
+}
+
+static bool
+seen_has(const struct seen *s, const char *id)
+{
+	uint32_t h[2];
+
+	seen_hash(id, strlen(id), h);
+	return (s->bits[h[0] / 8] & (1u << (h[0] % 8))) != 0 &&
+	    (s->bits[h[1] / 8] & (1u << (h[1] % 8))) != 0;
+}
+
+/* The first listing: the ids of dir's state files. */
+static void
+seen_fill(struct spool *sp, enum spool_dir dir, struct seen *s)
+{
+	struct spool_iter *it;
+	const char *name, *dot;
+	struct why why;
+
+	memset(s->bits, 0, MAILQ_SEEN_BITS / 8);
+	if ((it = spool_iter_open(sp, dir, &why)) == NULL)
+		fatal(EX_IOERR, "mailq: %s", why.text);
+	while ((name = spool_iter_next(it)) != NULL)
+		if ((dot = strchr(name, '.')) != NULL && dot != name &&
+		    strcmp(dot, QSTATE_SUFFIX) == 0)
+			seen_add(s, name, (size_t)(dot - name));
+	spool_iter_close(it);
+}
 
 struct id_list {
 	char	**v;
@@ -141,6 +208,8 @@ struct listing {
 	const struct cli	*cli;
 	const struct conf	*conf;
 	struct spool		*sp;
+	struct seen		 states;	/* of the directory listed */
+	struct buf		 scratch;	/* qfile_look()'s */
 	long long		 kbytes;
 	size_t			 shown;
 	size_t			 unreadable;	/* in queue/: never "empty" */
@@ -178,8 +247,8 @@ show_ids(struct listing *l, struct id_list *ids, enum spool_dir dir)
 		 * what pickup will take */
 		r = drop ? pickup_gate(l->conf, l->sp, ids->v[i],
 		    QFILE_NOLOCK, &q, &why) :
-		    qfile_open_in(l->sp, dir, ids->v[i], QFILE_NOLOCK, &q,
-		    &why);
+		    qfile_look(l->sp, dir, ids->v[i],
+		    seen_has(&l->states, ids->v[i]), &l->scratch, &q, &why);
 		if (r == QFILE_OK) {
 			show(l, &q, drop);
 			qfile_close(&q);
@@ -212,6 +281,8 @@ list_dir(struct listing *l, enum spool_dir dir)
 	const char *name = NULL;
 	struct why why;
 
+	if (dir != SPOOL_INCOMING)
+		seen_fill(l->sp, dir, &l->states);
 	if ((it = spool_iter_open(l->sp, dir, &why)) == NULL)
 		fatal(EX_IOERR, "mailq: %s", why.text);
 	do {
@@ -227,10 +298,12 @@ list_dir(struct listing *l, enum spool_dir dir)
 int
 mode_list(const struct cli *cli, const struct conf *conf)
 {
-	struct listing l = { cli, conf, NULL, 0, 0, 0 };
+	struct listing l = { .cli = cli, .conf = conf };
 
 	if (cli->status_id != NULL)
 		return mode_status(cli, conf);
+	l.states.bits = xmalloc(MAILQ_SEEN_BITS / 8);
+	buf_init(&l.scratch);
 	l.sp = mode_open_spool(conf, true, "mailq");
 	list_dir(&l, SPOOL_QUEUE);
 	list_dir(&l, SPOOL_HOLD);
@@ -246,5 +319,7 @@ mode_list(const struct cli *cli, const struct conf *conf)
 			    l.shown, l.shown == 1 ? "" : "s");
 	}
 	spool_close(l.sp);
+	free(l.states.bits);
+	buf_free(&l.scratch);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }

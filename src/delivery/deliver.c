@@ -28,6 +28,23 @@
 #include "tls.h"
 #include "xmalloc.h"
 
+/*
+ * Saves that record only deferrals are committed as a group
+ * (spool_commit_staged(): one syncfs, the renames, one directory fsync)
+ * at the end of a batch, before the worker waits for a lock, and every
+ * DELIVER_STAGE_MAX messages (each keeps its lock, an open file, until
+ * then). A crash before the commit loses those records only: the
+ * message is tried again sooner, never sent twice. Saves that record a
+ * recipient done (sent, bounced) are committed at once, as before.
+ */
+#define DELIVER_STAGE_MAX	256
+
+struct staged {
+	struct spool_file	*f;
+	int			 lock;	/* the queue file, locked; or -1 */
+	char			 id[SPOOL_ID_LEN + 1];
+};
+
 struct deliver {
 	const struct conf	*conf;
 	struct spool		*sp;
@@ -44,6 +61,8 @@ struct deliver {
 	char			**final;	/* ids with reports due */
 	size_t			 nfinal;
 	struct journal		*journal;	/* mailq -s: outcomes */
+	struct staged		*staged;	/* DELIVER_STAGE_MAX */
+	size_t			 nstaged;
 };
 
 /* What happened to one recipient in this attempt. */
@@ -62,6 +81,75 @@ struct outcome {
 	double			 delays[4];	/* log.h; a ([0]) at logging */
 };
 
+/* Commits the staged deferrals, then lets their locks go. */
+static void
+commit_staged(struct deliver *d)
+{
+	struct spool_file *v[DELIVER_STAGE_MAX];
+	bool failed[DELIVER_STAGE_MAX];
+	const char *stage;
+	struct why why;
+	size_t i;
+	int rc;
+
+	if (d->nstaged == 0)
+		return;
+	for (i = 0; i < d->nstaged; i++)
+		v[i] = d->staged[i].f;
+	stage = crash_stage("defer");
+	rc = spool_commit_staged(d->sp, SPOOL_QUEUE, v, d->nstaged, failed,
+	    &why);
+	(void)crash_stage(stage);
+	for (i = 0; i < d->nstaged; i++) {
+		if (rc == -1 && failed[i])
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+			    "%s: cannot save delivery state: %s",
+			    d->staged[i].id, why.text);
+		if (d->staged[i].lock != -1)
+			(void)close(d->staged[i].lock);
+	}
+	d->nstaged = 0;
+}
+
+/* A newer state of the message replaces the one staged for it. */
+static void
+unstage(struct deliver *d, const char *id)
+{
+	struct staged *s;
+
+	if (d->nstaged == 0)
+		return;
+	s = &d->staged[d->nstaged - 1];
+	if (strcmp(s->id, id) != 0)
+		return;
+	spool_abort(s->f);
+	if (s->lock != -1)
+		(void)close(s->lock);
+	d->nstaged--;
+}
+
+/* A save that records deferrals only: staged, or committed at once. */
+static int
+stage(struct deliver *d, struct qfile *q, struct why *why)
+{
+	struct staged *s = &d->staged[d->nstaged];
+	const char *old;
+	int rc;
+
+	if (q->dir != SPOOL_QUEUE)
+		return qfile_save_state(d->sp, q, why);
+	old = crash_stage("defer");
+	rc = qfile_stage_state(d->sp, q, &s->f, why);
+	(void)crash_stage(old);
+	if (rc == -1)
+		return -1;
+	s->lock = -1;	/* the message's lock is kept by deliver_one() */
+	(void)strlcpy(s->id, q->id, sizeof(s->id));
+	d->nstaged++;
+	crash_point("deliver.after-stage");
+	return 0;
+}
+
 struct deliver *
 deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
     struct why *why)
@@ -73,6 +161,7 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 	d->env.conf = conf;
 	d->env.spool = sp;
 	d->env.verbose = verbose;
+	d->staged = xcalloc(DELIVER_STAGE_MAX, sizeof(*d->staged));
 	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL)
 		goto fail;
 	if (conf->auth_file != NULL &&
@@ -94,6 +183,8 @@ deliver_free(struct deliver *d)
 {
 	if (d == NULL)
 		return;
+	commit_staged(d);
+	free(d->staged);
 	dest_free(d->dest);
 	dns_free(d->env.dns);
 	tls_ctx_free(d->env.tls);
@@ -363,12 +454,16 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	}
 }
 
-/* Saves the state, or removes the message once nothing is left to do. */
+/*
+ * Saves the state, or removes the message once nothing is left to do;
+ * deferral_only: no recipient was finished since the last save.
+ */
 static void
-save(struct deliver *d, struct qfile *q)
+save(struct deliver *d, struct qfile *q, bool deferral_only)
 {
 	struct why why;
 
+	unstage(d, q->id);
 	if (qstate_all_done(&q->state)) {
 		crash_point("deliver.before-remove");
 		if (qfile_remove(d->sp, q, &why) == -1)
@@ -376,6 +471,11 @@ save(struct deliver *d, struct qfile *q)
 			    why.text);
 		else
 			log_msg_removed(q->id);
+	} else if (deferral_only) {
+		if (stage(d, q, &why) == -1)
+			log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
+			    "%s: cannot save delivery state: %s", q->id,
+			    why.text);
 	} else if (qfile_save_state(d->sp, q, &why) == -1) {
 		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR,
 		    "%s: cannot save delivery state: %s", q->id, why.text);
@@ -422,8 +522,13 @@ record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     bool last, struct deliver_stats *st)
 {
 	time_t now = time(NULL), next;
+	bool deferral_only = true;
+	size_t i;
 
 	settle(d, q, o, n, st);
+	for (i = 0; i < n; i++)
+		if (q->state.rcpts[o[i].idx].done)
+			deferral_only = false;
 	if (last && d->msg_deferred) {
 		q->state.attempts++;
 		next = now + backoff(d->conf, q->state.attempts);
@@ -435,7 +540,7 @@ record(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			d->next_try = next;
 	}
 	journal_outcomes(d, q, o, n, last);
-	save(d, q);
+	save(d, q, deferral_only);
 }
 
 /* The outcome of recipients not tried: nothing could take them. */
@@ -577,12 +682,21 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 {
 	const char *id = it->id;
 	struct outcome *o;
+	enum qfile_result r;
 	struct qfile q;
 	struct why why;
 	size_t i, k, n = 0, left = 0;
 
-	switch (qfile_open(d->sp, id, QFILE_WAITLOCK,
-	    (size_t)d->conf->max_recipients, &q, &why)) {
+	/* never wait for a lock while holding staged ones: two workers
+	 * would wait for each other (and flock waits for our own too) */
+	r = qfile_open(d->sp, id, QFILE_TRYLOCK,
+	    (size_t)d->conf->max_recipients, &q, &why);
+	if (r == QFILE_LOCKED) {
+		commit_staged(d);
+		r = qfile_open(d->sp, id, QFILE_WAITLOCK,
+		    (size_t)d->conf->max_recipients, &q, &why);
+	}
+	switch (r) {
 	case QFILE_OK:
 		break;
 	case QFILE_BAD:
@@ -612,7 +726,8 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 	} else if (n > 0) {
 		attempt(d, &q, o, n, st);
 	} else if (qstate_all_done(&q.state)) {
-		save(d, &q);	/* a crash came between state and removal */
+		save(d, &q, false);	/* a crash came between state and
+					 * removal */
 	}
 	note_final(d, &q);
 	for (i = 0; i < n; i++) {
@@ -620,7 +735,15 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 		free(o[i].text);
 	}
 	free(o);
+	/* a staged state keeps the message locked until its commit */
+	if (d->nstaged > 0 && strcmp(d->staged[d->nstaged - 1].id, q.id) ==
+	    0 && d->staged[d->nstaged - 1].lock == -1) {
+		d->staged[d->nstaged - 1].lock = q.fd;
+		q.fd = -1;
+	}
 	qfile_close(&q);
+	if (d->nstaged == DELIVER_STAGE_MAX)
+		commit_staged(d);
 }
 
 char **
@@ -641,7 +764,16 @@ deliver_batch(struct deliver *d, const char *dest,
 {
 	size_t i;
 
-	d->dest = dest_new(&d->env, d->sp, dest);
+	/* the destination and its sessions go on from the last batch (the
+	 * runner's workers live for the whole queue run), unless another
+	 * destination comes, or the server has spoken (421) or closed */
+	if (d->dest != NULL && strcmp(dest_key(d->dest), dest) == 0) {
+		dest_renew(d->dest);
+	} else {
+		dest_free(d->dest);
+		d->dest = dest_new(&d->env, d->sp, dest);
+	}
+	d->sess = NULL;
 	d->next_try = 0;
 	/* delays=: a ends here; b is the wait for the queue file's lock and
 	 * for the batch's earlier messages */
@@ -649,8 +781,7 @@ deliver_batch(struct deliver *d, const char *dest,
 	d->taken_wall = seconds(CLOCK_REALTIME);
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
 		deliver_one(d, &items[i], st);
-	dest_free(d->dest);
-	d->dest = NULL;
+	commit_staged(d);
 	d->sess = NULL;
 	if (d->next_try != 0 && (st->next_try == 0 ||
 	    d->next_try < st->next_try))

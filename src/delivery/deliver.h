@@ -44,7 +44,9 @@ void	deliver_free(struct deliver *);
  * dest: a route.h destination key; items: its messages, each with the
  * recipients route_plan() gave that key. Stops early when *stop becomes
  * true. A message deferred because every relay of its route is at its
- * cap gets its slot as next try, and is not expired while it waits.
+ * cap gets its slot as next try, and is not expired while it waits. The
+ * session stays open for the next batch to the same destination; another
+ * destination's batch or deliver_free() ends it.
  */
 void	deliver_batch(struct deliver *, const char *dest,
 	    const struct deliver_item *items, size_t n,

@@ -38,6 +38,7 @@ struct relay {
 struct dest {
 	struct session_env	*env;
 	struct spool		*sp;
+	char			*key;		/* route.h's */
 	char			*domain;	/* MX delivery, or NULL */
 	struct relay		*r;
 	size_t			 n;
@@ -98,6 +99,7 @@ dest_new(struct session_env *env, struct spool *sp, const char *key)
 
 	d->env = env;
 	d->sp = sp;
+	d->key = xstrdup(key);
 	if (!route_relays_of(conf, key, &rel)) {
 		d->domain = xstrdup(key);
 		d->n = 1;
@@ -131,7 +133,32 @@ dest_free(struct dest *d)
 	free(d->r);
 	free(d->order);
 	free(d->domain);
+	free(d->key);
 	free(d);
+}
+
+const char *
+dest_key(const struct dest *d)
+{
+	return d->key;
+}
+
+void
+dest_renew(struct dest *d)
+{
+	struct relay *r;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		r = &d->r[i];
+		if (r->sess != NULL && !session_idle_ok(r->sess)) {
+			session_close(r->sess, true);
+			r->sess = NULL;
+		}
+		r->down = r->perm = r->full = false;
+		r->reconnects = 0;
+		r->waiting = 0;
+	}
 }
 
 /* "12m", "1h5m", "40s": how long until t (to the nearest minute). */

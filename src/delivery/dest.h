@@ -46,6 +46,15 @@ enum dest_result {
 struct dest *dest_new(struct session_env *, struct spool *, const char *key);
 /* QUITs and closes every session; NULL does nothing. */
 void	dest_free(struct dest *);
+/* The key dest_new() was given (borrowed for the dest's life). */
+const char *dest_key(const struct dest *);
+/*
+ * A new batch to the same destination (the runner's workers live for
+ * the whole queue run): the relays' marks of the last batch (down,
+ * reconnects, waiting) are cleared, and a session is kept only while
+ * its server has said nothing since (a 421 or a close ends it).
+ */
+void	dest_renew(struct dest *);
 enum dest_result dest_session(struct dest *, struct session **,
 	    char status[16], time_t *next, struct why *);
 /*

@@ -471,3 +471,9 @@ session_close(struct session *s, bool quit)
 	io_free(s->io);
 	free(s);
 }
+
+bool
+session_idle_ok(const struct session *s)
+{
+	return io_idle_ok(s->io);
+}

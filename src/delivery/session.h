@@ -70,6 +70,11 @@ struct conf_url;
 enum session_result session_open_relay(struct session_env *,
 	    const struct conf_url *, struct session **, char status[16],
 	    struct why *);
+/*
+ * Nothing has come from the server since the last reply, and the
+ * connection is open: the session can carry the next batch.
+ */
+bool	session_idle_ok(const struct session *);
 /* QUIT (when quit) and free; NULL is fine. */
 void	session_close(struct session *, bool quit);
 

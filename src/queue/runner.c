@@ -61,6 +61,7 @@ struct scan {
 	char			**orphans;	/* state files, no message */
 	size_t			 norphans;
 	struct finals		 final;		/* reports due */
+	struct pool		*pool;		/* the run's workers */
 };
 
 struct job {
@@ -68,6 +69,8 @@ struct job {
 	struct deliver_item *items;
 	size_t		 n;
 };
+
+struct pool;
 
 static void
 on_term(int sig)
@@ -280,13 +283,23 @@ make_jobs(const struct scan *s, struct deliver_item *items, size_t *njobs)
 }
 
 /*
- * What a worker tells the runner, over its pipe, before it exits: its
- * counts, a setup failure (bad TLS or auth_file settings), and then
- * nfinal message ids with reports due (report_finish).
+ * The delivery workers: up to `concurrency` processes, kept for the whole
+ * queue run, so that each keeps its SMTP session open from one job to the
+ * next (a new batch of RUNNER_BATCH entries no longer means new
+ * connections). The runner sends a worker a job over its job pipe (a
+ * job_head, the destination, n ids); the worker delivers it and answers
+ * over its result pipe: a result, then nfinal message ids with reports
+ * due (report_finish). A worker whose job pipe is closed ends its session
+ * and exits.
  */
+struct job_head {
+	size_t	n;
+	size_t	destlen;
+};
+
 struct result {
 	struct deliver_stats	 st;
-	bool			 setup_failed;
+	bool			 setup_failed;	/* bad TLS or auth_file */
 	struct why		 why;
 	size_t			 nfinal;
 };
@@ -296,7 +309,15 @@ typedef char result_id[SPOOL_MAX_NAME + 1];
 struct worker {
 	pid_t		 pid;	/* 0: free slot */
 	int		 fd;	/* read end of its result pipe */
+	int		 jobfd;	/* write end of its job pipe */
+	bool		 busy;	/* a job sent, its result not yet read */
+	char		*dest;	/* of its last job: its session may be open */
 	struct buf	 in;
+};
+
+struct pool {
+	struct worker	*kids;
+	size_t		 conc;
 };
 
 static int
@@ -317,146 +338,369 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* In a worker: delivers one job, writes its result to fd, exits. */
+/* 0, or -1 at the end of the pipe (or an error). */
+static int
+read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = read(fd, c, n)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * In a worker: reads one job; false at the end of the job pipe (or on a
+ * job that breaks the format: the runner is our parent, so that would be
+ * a bug, and the worker ends). The job's items point into *ids and
+ * *rcpts, which grow as needed and are the caller's to free.
+ */
+static bool
+worker_read_job(int fd, struct job *job, char **dest, result_id **ids,
+    size_t **rcpts)
+{
+	struct job_head h;
+	size_t i, nr, have = 0, *offs;
+	bool ok = false;
+
+	if (read_all(fd, &h, sizeof(h)) == -1 || h.destlen > 4096 ||
+	    h.n > RUNNER_BATCH * 2)
+		return false;
+	*dest = xreallocarray(*dest, h.destlen + 1, 1);
+	*ids = xreallocarray(*ids, h.n + 1, sizeof(**ids));
+	job->items = xreallocarray(job->items, h.n + 1, sizeof(*job->items));
+	offs = xreallocarray(NULL, h.n + 1, sizeof(*offs));
+	if (read_all(fd, *dest, h.destlen) == -1)
+		goto out;
+	(*dest)[h.destlen] = '\0';
+	for (i = 0; i < h.n; i++) {
+		/* an id, then its recipients' count (SIZE_MAX: all
+		 * pending) and indices (worker_send) */
+		if (read_all(fd, (*ids)[i], sizeof(**ids)) == -1 ||
+		    read_all(fd, &nr, sizeof(nr)) == -1)
+			goto out;
+		(*ids)[i][SPOOL_MAX_NAME] = '\0';
+		offs[i] = nr == SIZE_MAX ? SIZE_MAX : have;
+		job->items[i].id = (*ids)[i];
+		job->items[i].nrcpts = nr == SIZE_MAX ? 0 : nr;
+		if (nr == SIZE_MAX || nr == 0)
+			continue;
+		if (nr > QFILE_MAX_RCPTS)
+			goto out;
+		*rcpts = xreallocarray(*rcpts, have + nr, sizeof(**rcpts));
+		if (read_all(fd, *rcpts + have, nr * sizeof(**rcpts)) == -1)
+			goto out;
+		have += nr;
+	}
+	for (i = 0; i < h.n; i++)
+		job->items[i].rcpts = offs[i] == SIZE_MAX ? NULL :
+		    *rcpts + offs[i];
+	job->dest = *dest;
+	job->n = h.n;
+	ok = true;
+out:
+	free(offs);
+	return ok;
+}
+
+/* In a worker: delivers the jobs it is sent, answers each, exits. */
 static void
 worker_main(const struct conf *conf, struct spool *sp,
-    const struct runner_opts *o, const struct job *job, int fd)
+    const struct runner_opts *o, int jobfd, int fd)
 {
-	struct result r = { 0 };
+	struct job job = { 0 };
 	struct deliver *d;
-	char **final = NULL;
-	result_id id;
+	struct why why;
+	char **final = NULL, *dest = NULL;
+	result_id *ids = NULL, id;
+	size_t *rcpts = NULL;
 	size_t i;
 
-	if ((d = deliver_new(conf, sp, o->verbose, &r.why)) == NULL) {
-		r.setup_failed = true;
-	} else {
-		deliver_batch(d, job->dest, job->items, job->n, &runner_stop,
-		    &r.st);
-		final = deliver_take_final(d, &r.nfinal);
-		deliver_free(d);
+	d = deliver_new(conf, sp, o->verbose, &why);
+	while (worker_read_job(jobfd, &job, &dest, &ids, &rcpts)) {
+		struct result r = { 0 };
+
+		if (d == NULL) {
+			r.setup_failed = true;
+			r.why = why;
+		} else {
+			deliver_batch(d, job.dest, job.items, job.n,
+			    &runner_stop, &r.st);
+			final = deliver_take_final(d, &r.nfinal);
+		}
+		(void)fflush(stderr);
+		if (write_all(fd, &r, sizeof(r)) == -1)
+			break;
+		for (i = 0; i < r.nfinal; i++) {
+			memset(id, 0, sizeof(id));
+			(void)strlcpy(id, final[i], sizeof(id));
+			(void)write_all(fd, id, sizeof(id));
+			free(final[i]);
+		}
+		free(final);
+		final = NULL;
 	}
+	deliver_free(d);	/* QUIT */
 	(void)fflush(stderr);
-	(void)write_all(fd, &r, sizeof(r));
-	for (i = 0; i < r.nfinal; i++) {
-		memset(id, 0, sizeof(id));
-		(void)strlcpy(id, final[i], sizeof(id));
-		(void)write_all(fd, id, sizeof(id));
-	}
 	_exit(0);
 }
 
-/* A worker's pipe is at its end: its result is added in, it is reaped. */
+/* A worker's whole result is in: added in; the worker is idle again. */
 static void
-worker_done(struct worker *w, struct deliver_stats *st, struct finals *f,
+worker_result(struct worker *w, struct deliver_stats *st, struct finals *f,
     struct why *why, int *rc)
 {
 	struct result r;
 	const result_id *ids;
-	size_t i, have;
+	size_t i, need;
+
+	if (w->in.len < sizeof(r))
+		return;
+	memcpy(&r, w->in.data, sizeof(r));
+	need = sizeof(r) + r.nfinal * sizeof(result_id);
+	if (w->in.len < need)
+		return;
+	if (r.setup_failed) {
+		log_error("%s", r.why.text);
+		why_set(why, "delivery setup failed: %s", r.why.text);
+		*rc = -1;
+	}
+	st->sent += r.st.sent;
+	st->deferred += r.st.deferred;
+	st->bounced += r.st.bounced;
+	if (r.st.next_try != 0 && (st->next_try == 0 ||
+	    r.st.next_try < st->next_try))
+		st->next_try = r.st.next_try;
+	ids = (const result_id *)(void *)(w->in.data + sizeof(r));
+	for (i = 0; i < r.nfinal; i++) {
+		char *id = xstrndup(ids[i], SPOOL_MAX_NAME);
+
+		finals_take(f, &id, 1);
+	}
+	memmove(w->in.data, w->in.data + need, w->in.len - need);
+	w->in.len -= need;
+	w->busy = false;
+}
+
+/* A worker's result pipe is at its end: it is reaped. */
+static void
+worker_done(struct worker *w)
+{
 	int status;
 
+	if (w->jobfd != -1)
+		(void)close(w->jobfd);
 	while (waitpid(w->pid, &status, 0) == -1 && errno == EINTR)
 		continue;
 	(void)close(w->fd);
-	if (w->in.len < sizeof(r)) {
+	if (w->busy)
 		log_error("delivery worker %ld ended without a result",
 		    (long)w->pid);
-	} else {
-		memcpy(&r, w->in.data, sizeof(r));
-		if (r.setup_failed) {
-			log_error("%s", r.why.text);
-			why_set(why, "delivery setup failed: %s", r.why.text);
-			*rc = -1;
-		}
-		st->sent += r.st.sent;
-		st->deferred += r.st.deferred;
-		st->bounced += r.st.bounced;
-		if (r.st.next_try != 0 && (st->next_try == 0 ||
-		    r.st.next_try < st->next_try))
-			st->next_try = r.st.next_try;
-		ids = (const result_id *)(void *)(w->in.data + sizeof(r));
-		have = (w->in.len - sizeof(r)) / sizeof(result_id);
-		for (i = 0; i < r.nfinal && i < have; i++) {
-			char *id = xstrndup(ids[i], SPOOL_MAX_NAME);
-
-			finals_take(f, &id, 1);
-		}
-	}
 	buf_free(&w->in);
-	w->pid = 0;
+	free(w->dest);
+	memset(w, 0, sizeof(*w));
 }
 
 static bool
 worker_start(const struct conf *conf, struct spool *sp,
-    const struct runner_opts *o, const struct job *job, struct worker *w)
+    const struct runner_opts *o, struct pool *pl, struct worker *w)
 {
-	int p[2];
+	int p[2], j[2];
+	size_t i;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_error("pipe: %s", strerror(errno));
+		return false;
+	}
+	if (pipe2(j, O_CLOEXEC) == -1) {
+		log_error("pipe: %s", strerror(errno));
+		(void)close(p[0]);
+		(void)close(p[1]);
 		return false;
 	}
 	if ((w->pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
 		(void)close(p[0]);
 		(void)close(p[1]);
+		(void)close(j[0]);
+		(void)close(j[1]);
 		w->pid = 0;
 		return false;
 	}
 	if (w->pid == 0) {
+		/* the other workers' pipes are not ours: their ends must
+		 * close when the runner closes them */
+		for (i = 0; i < pl->conc; i++) {
+			if (pl->kids[i].pid != 0 && &pl->kids[i] != w) {
+				(void)close(pl->kids[i].fd);
+				(void)close(pl->kids[i].jobfd);
+			}
+		}
 		(void)close(p[0]);
-		worker_main(conf, sp, o, job, p[1]);
+		(void)close(j[1]);
+		worker_main(conf, sp, o, j[0], p[1]);
 	}
 	(void)close(p[1]);
+	(void)close(j[0]);
 	w->fd = p[0];
+	w->jobfd = j[1];
+	w->busy = false;
+	w->dest = NULL;
 	buf_init(&w->in);
 	return true;
 }
 
-/* Reads what the running workers wrote; reaps those at the end. */
-static void
-worker_poll(struct worker *kids, size_t conc, struct deliver_stats *st,
-    struct finals *f, struct why *why, int *rc)
+/* Sends job to w (idle); false if the worker is gone. */
+static bool
+worker_send(struct worker *w, const struct job *job)
 {
-	struct pollfd *pf = xcalloc(conc, sizeof(*pf));
+	struct job_head h = { job->n, strlen(job->dest) };
+	result_id id;
+	struct buf b;
+	size_t i;
+	bool ok;
+
+	buf_init(&b);
+	buf_add(&b, &h, sizeof(h));
+	buf_add(&b, job->dest, h.destlen);
+	for (i = 0; i < job->n; i++) {
+		const struct deliver_item *it = &job->items[i];
+		size_t nr = it->rcpts != NULL ? it->nrcpts : SIZE_MAX;
+
+		memset(id, 0, sizeof(id));
+		(void)strlcpy(id, it->id, sizeof(id));
+		buf_add(&b, id, sizeof(id));
+		buf_add(&b, &nr, sizeof(nr));
+		if (it->rcpts != NULL)
+			buf_add(&b, it->rcpts, it->nrcpts * sizeof(*it->rcpts));
+	}
+	ok = write_all(w->jobfd, b.data, b.len) == 0;
+	buf_free(&b);
+	if (!ok)
+		return false;
+	free(w->dest);
+	w->dest = xstrdup(job->dest);
+	w->busy = true;
+	return true;
+}
+
+/* Reads what the workers wrote; reaps those at the end. */
+static void
+worker_poll(struct pool *pl, struct deliver_stats *st, struct finals *f,
+    struct why *why, int *rc)
+{
+	struct worker *kids = pl->kids;
+	struct pollfd *pf = xcalloc(pl->conc, sizeof(*pf));
 	size_t i;
 	ssize_t n;
 
-	for (i = 0; i < conc; i++) {
+	for (i = 0; i < pl->conc; i++) {
 		pf[i].fd = kids[i].pid != 0 ? kids[i].fd : -1;
 		pf[i].events = POLLIN;
 	}
-	if (poll(pf, (nfds_t)conc, -1) == -1) {
+	if (poll(pf, (nfds_t)pl->conc, -1) == -1) {
 		free(pf);
 		return;	/* EINTR: the caller looks at runner_stop */
 	}
-	for (i = 0; i < conc; i++) {
+	for (i = 0; i < pl->conc; i++) {
 		if (pf[i].fd == -1 || pf[i].revents == 0)
 			continue;
 		buf_reserve(&kids[i].in, 4096);
 		n = read(kids[i].fd, kids[i].in.data + kids[i].in.len, 4096);
-		if (n > 0)
+		if (n > 0) {
 			kids[i].in.len += (size_t)n;
-		else if (n == 0 || errno != EINTR)
-			worker_done(&kids[i], st, f, why, rc);
+			worker_result(&kids[i], st, f, why, rc);
+		} else if (n == 0 || errno != EINTR) {
+			worker_done(&kids[i]);
+		}
 	}
 	free(pf);
 }
 
+/*
+ * The idle worker for a job to dest: one whose session goes there, else
+ * a new one while there is room, else any idle one; NULL if none.
+ */
+static struct worker *
+pick_worker(const struct conf *conf, struct spool *sp,
+    const struct runner_opts *o, struct pool *pl, const char *dest)
+{
+	struct worker *idle = NULL, *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < pl->conc; i++) {
+		struct worker *w = &pl->kids[i];
+
+		if (w->pid == 0) {
+			if (free_slot == NULL)
+				free_slot = w;
+			continue;
+		}
+		if (w->busy)
+			continue;
+		if (w->dest != NULL && strcmp(w->dest, dest) == 0)
+			return w;
+		if (idle == NULL)
+			idle = w;
+	}
+	if (free_slot != NULL && worker_start(conf, sp, o, pl, free_slot))
+		return free_slot;
+	return idle;
+}
+
+/* Ends the workers (each QUITs its session) and reaps them. */
+static void
+pool_close(struct pool *pl)
+{
+	struct deliver_stats st = { 0 };
+	struct finals f = { 0 };
+	struct why why;
+	size_t i, alive;
+	int rc = 0;
+
+	if (pl->kids == NULL)
+		return;
+	for (i = 0; i < pl->conc; i++) {
+		if (pl->kids[i].pid != 0 && pl->kids[i].jobfd != -1) {
+			(void)close(pl->kids[i].jobfd);
+			pl->kids[i].jobfd = -1;
+		}
+	}
+	for (;;) {
+		for (i = 0, alive = 0; i < pl->conc; i++)
+			alive += pl->kids[i].pid != 0;
+		if (alive == 0)
+			break;
+		worker_poll(pl, &st, &f, &why, &rc);
+	}
+	for (i = 0; i < f.n; i++)
+		free(f.v[i]);
+	free(f.v);
+	free(pl->kids);
+	pl->kids = NULL;
+}
+
 static void
 run_jobs(const struct conf *conf, struct spool *sp,
-    const struct runner_opts *o, struct job *jobs, size_t nj,
-    struct deliver_stats *st, struct finals *f, struct why *why, int *rc)
+    const struct runner_opts *o, struct pool *pl, struct job *jobs,
+    size_t nj, struct deliver_stats *st, struct finals *f, struct why *why,
+    int *rc)
 {
-	size_t next = 0, conc = (size_t)conf->concurrency, i, running;
-	struct worker *kids;
+	size_t next = 0, i, busy;
+	struct worker *w;
 	bool forwarded = false;
 	struct deliver *d;
 	char **v;
 	size_t n;
 
-	if (o->in_process || nj == 1) {
+	if ((o->in_process || nj == 1) && pl->kids == NULL) {
 		if ((d = deliver_new(conf, sp, o->verbose, why)) == NULL) {
 			*rc = -1;
 			return;
@@ -470,25 +714,29 @@ run_jobs(const struct conf *conf, struct spool *sp,
 		deliver_free(d);
 		return;
 	}
-	kids = xcalloc(conc, sizeof(*kids));
+	if (pl->kids == NULL) {
+		pl->conc = (size_t)conf->concurrency;
+		pl->kids = xcalloc(pl->conc, sizeof(*pl->kids));
+	}
 	for (;;) {
-		for (i = 0, running = 0; i < conc; i++) {
-			if (kids[i].pid == 0 && next < nj && !runner_stop &&
-			    worker_start(conf, sp, o, &jobs[next], &kids[i]))
-				next++;
-			running += kids[i].pid != 0;
+		while (next < nj && !runner_stop && (w = pick_worker(conf, sp,
+		    o, pl, jobs[next].dest)) != NULL) {
+			if (!worker_send(w, &jobs[next]))
+				break;	/* gone: reaped by the poll */
+			next++;
 		}
-		if (running == 0)
+		for (i = 0, busy = 0; i < pl->conc; i++)
+			busy += pl->kids[i].pid != 0 && pl->kids[i].busy;
+		if (busy == 0 && (next == nj || runner_stop))
 			break;
 		/* our workers only: others may share our process group
 		 * (a container's entrypoint) */
-		for (i = 0; runner_stop && !forwarded && i < conc; i++)
-			if (kids[i].pid != 0)
-				(void)kill(kids[i].pid, SIGTERM);
+		for (i = 0; runner_stop && !forwarded && i < pl->conc; i++)
+			if (pl->kids[i].pid != 0)
+				(void)kill(pl->kids[i].pid, SIGTERM);
 		forwarded = forwarded || runner_stop;
-		worker_poll(kids, conc, st, f, why, rc);
+		worker_poll(pl, st, f, why, rc);
 	}
-	free(kids);
 }
 
 /* After the batch's jobs: one report per message (report.h). */
@@ -527,7 +775,7 @@ run_batch(const struct conf *conf, struct spool *sp,
 	qsort(s->v, s->n, sizeof(*s->v), cmp_pair);
 	items = xreallocarray(NULL, s->n, sizeof(*items));
 	jobs = make_jobs(s, items, &nj);
-	run_jobs(conf, sp, o, jobs, nj, st, &s->final, why, rc);
+	run_jobs(conf, sp, o, s->pool, jobs, nj, st, &s->final, why, rc);
 	finish_reports(conf, sp, &s->final);
 	for (i = 0; i < s->n; i++) {
 		free(s->v[i].dest);
@@ -611,7 +859,8 @@ runner_once(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, struct deliver_stats *st, time_t *next_due,
     struct why *why)
 {
-	struct scan s = { .conf = conf, .sp = sp, .opts = o };
+	struct pool pool = { 0 };
+	struct scan s = { .conf = conf, .sp = sp, .opts = o, .pool = &pool };
 	struct spool_iter *it;
 	const char *name = NULL;
 	int rc = 0;
@@ -622,12 +871,14 @@ runner_once(const struct conf *conf, struct spool *sp,
 		(void)pickup_run(conf, sp);
 	if (o->ids != NULL) {
 		rc = run_ids(&s, st, why);
+		pool_close(&pool);
 		free(s.v);
 		*next_due = 0;
 		return rc;
 	}
 	if (o->fresh_only) {
 		rc = scan_fresh(&s, st, why);
+		pool_close(&pool);
 		free(s.v);
 		*next_due = st->deferred ? time(NULL) + conf->retry_min : 0;
 		/* a slot behind a cap may come sooner */
@@ -649,6 +900,7 @@ runner_once(const struct conf *conf, struct spool *sp,
 		run_batch(conf, sp, o, &s, st, why, &rc);
 	} while (name != NULL && rc == 0);
 	spool_iter_close(it);
+	pool_close(&pool);
 	free(s.v);
 	clean_orphans(&s);
 	/* what was deferred now is due again no sooner than retry_min */

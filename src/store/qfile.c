@@ -11,6 +11,14 @@
 #include "qfile.h"
 
 #define QFILE_CHUNK	65536
+/*
+ * qfile_look()'s one read: a file shorter than this is read whole (its
+ * size is known without an fstat); for a longer one whose records end
+ * within it an fstat gives the size. Small, so that a look does not copy
+ * the message (at 100,000 queued messages 1 KiB and an fstat beat 64 KiB
+ * read whole: 1.34-1.43x the head-read floor against 1.52-1.54x).
+ */
+#define QFILE_LOOK	1024
 /* The M record that ends the records; it follows the LF of the one
  * before it, and no field may hold an LF. */
 #define QFILE_END_RECS	"\nM0:\n"
@@ -111,6 +119,7 @@ read_state(struct spool *sp, struct qfile *q, struct why *why)
 		if (errno != ENOENT)
 			return QFILE_READ_IO;
 		qstate_init(&q->state, q->env.nrcpts);
+		q->stateless = true;
 		return QFILE_READ_OK;
 	}
 	buf_init(&b);
@@ -224,6 +233,74 @@ qfile_open_in(struct spool *sp, enum spool_dir dir, const char *id,
 	return QFILE_OK;
 }
 
+/*
+ * The small-file path of qfile_look(): the read returned the whole file
+ * (n bytes, fewer than asked), so n is its size and no fstat is needed.
+ */
+static int
+look_whole(struct qfile *q, const char *data, size_t n, struct stat *st,
+    struct why *why)
+{
+	enum envelope_result r;
+
+	memset(st, 0, sizeof(*st));
+	st->st_size = (off_t)n;
+	r = envelope_parse(data, n, QFILE_MAX_RCPTS, false, &q->env, why);
+	if (r == ENVELOPE_MORE)
+		why_set(why, "%s%s: truncated envelope", dir_name(q->dir),
+		    q->id);
+	if (r != ENVELOPE_OK)
+		return QFILE_READ_CORRUPT;
+	return check_length(q, st, false, why) == -1 ? QFILE_READ_CORRUPT :
+	    QFILE_READ_OK;
+}
+
+enum qfile_result
+qfile_look(struct spool *sp, enum spool_dir dir, const char *id,
+    bool has_state, struct buf *scratch, struct qfile *q, struct why *why)
+{
+	struct stat st;
+	ssize_t n;
+	int rc;
+
+	memset(q, 0, sizeof(*q));
+	envelope_init(&q->env);
+	(void)strlcpy(q->id, id, sizeof(q->id));
+	q->dir = dir;
+	if ((q->fd = spool_open_file(sp, dir, id, why)) == -1)
+		return errno == ENOENT ? QFILE_GONE : QFILE_BAD;
+	buf_reserve(scratch, QFILE_LOOK);
+	if ((n = pread(q->fd, scratch->data, QFILE_LOOK, 0)) == -1) {
+		why_errno(why, "read %s%s", dir_name(dir), id);
+		rc = QFILE_READ_IO;
+	} else if ((size_t)n < QFILE_LOOK) {
+		rc = look_whole(q, scratch->data, (size_t)n, &st, why);
+	} else if (fstat(q->fd, &st) == -1) {
+		why_errno(why, "fstat %s%s", dir_name(dir), id);
+		rc = QFILE_READ_IO;
+	} else if (memmem(scratch->data, (size_t)n, QFILE_END_RECS,
+	    sizeof(QFILE_END_RECS) - 1) != NULL) {
+		/* the records are all in the first read */
+		rc = envelope_parse(scratch->data, (size_t)n, QFILE_MAX_RCPTS,
+		    false, &q->env, why) != ENVELOPE_OK ? QFILE_READ_CORRUPT :
+		    check_length(q, &st, false, why) == -1 ?
+		    QFILE_READ_CORRUPT : QFILE_READ_OK;
+	} else if ((rc = read_head(q, QFILE_MAX_RCPTS, false, why)) ==
+	    QFILE_READ_OK && check_length(q, &st, false, why) == -1) {
+		rc = QFILE_READ_CORRUPT;
+	}
+	if (rc == QFILE_READ_OK && has_state)
+		rc = read_state(sp, q, why);
+	else if (rc == QFILE_READ_OK)
+		qstate_init(&q->state, q->env.nrcpts);
+	if (rc != QFILE_READ_OK) {
+		qfile_close(q);
+		return QFILE_BAD;
+	}
+	q->size = st.st_size - (off_t)q->env.body_offset;
+	return QFILE_OK;
+}
+
 bool
 qfile_quarantine(struct spool *sp, const char *id, struct why *why)
 {
@@ -324,6 +401,35 @@ qfile_save_state(struct spool *sp, struct qfile *q, struct why *why)
 		else
 			spool_abort(f);
 	}
+	if (rc == 0)
+		q->stateless = false;
+	buf_free(&b);
+	return rc;
+}
+
+int
+qfile_stage_state(struct spool *sp, struct qfile *q, struct spool_file **out,
+    struct why *why)
+{
+	char name[SPOOL_MAX_NAME + 1];
+	struct spool_file *f;
+	struct buf b;
+	int rc = -1;
+
+	*out = NULL;
+	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
+	buf_init(&b);
+	qstate_encode(&q->state, &b);
+	if ((f = spool_replace_spare(sp, q->dir, name, why)) != NULL) {
+		if (spool_write(f, b.data, b.len, why) == -1)
+			spool_abort(f);
+		else if ((rc = spool_stage(f, why)) == 0)
+			*out = f;
+	}
+	if (rc == 0) {
+		/* committed later, but may be: its removal must unlink it */
+		q->stateless = false;
+	}
 	buf_free(&b);
 	return rc;
 }
@@ -334,8 +440,14 @@ qfile_remove_unsynced(struct spool *sp, struct qfile *q, struct why *why)
 	char name[SPOOL_MAX_NAME + 1];
 
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
+	/* no state file was read under the lock, none written since: no
+	 * unlink that would only fail */
 	if (spool_remove(sp, q->dir, q->id, why) == -1 ||
-	    spool_remove(sp, q->dir, name, why) == -1)
+	    (!q->stateless && spool_remove(sp, q->dir, name, why) == -1))
+		return -1;
+	/* the spare of a deferred message's state (qfile_stage_state) */
+	(void)snprintf(name, sizeof(name), ".%s%s", q->id, QSTATE_SUFFIX);
+	if (q->state.attempts > 0 && spool_remove(sp, q->dir, name, why) == -1)
 		return -1;
 	return 0;
 }

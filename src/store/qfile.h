@@ -38,6 +38,7 @@ struct qfile {
 	off_t		 size;		/* of the message, without envelope */
 	time_t		 mtime;
 	uid_t		 owner;		/* of the file (drop: the submitter) */
+	bool		 stateless;	/* no ID.state when read, none saved */
 };
 
 enum qfile_result {
@@ -71,6 +72,20 @@ enum qfile_result qfile_open(struct spool *, const char *id, enum qfile_lock,
 enum qfile_result qfile_open_in(struct spool *, enum spool_dir,
 	    const char *id, enum qfile_lock, struct qfile *, struct why *);
 /*
+ * A look for mailq (no lock, nothing moved), as qfile_open_in() with
+ * QFILE_NOLOCK but in one open and one small read (1 KiB): a shorter
+ * file is read whole, so its length is known without an fstat; a longer
+ * one whose records end within the read costs an fstat more (the length
+ * check of version 2 is kept either way); only a longer head is read
+ * further. The
+ * state file is read only when has_state (the caller saw ID.state in the
+ * directory's listing); otherwise the state is a fresh one. scratch is
+ * the caller's buffer, reused from call to call. mtime and owner are not
+ * set. q->fd stays open until qfile_close().
+ */
+enum qfile_result qfile_look(struct spool *, enum spool_dir, const char *id,
+	    bool has_state, struct buf *scratch, struct qfile *, struct why *);
+/*
  * Whether q is selected by -qI, -qR, -qS (each NULL for any): its id,
  * a recipient still to be delivered, its sender contain the text
  * (case-sensitive substrings, as sendmail's).
@@ -98,6 +113,14 @@ void	qfile_close(struct qfile *);
 int	qfile_rewind(struct qfile *, struct why *);
 /* Replaces the state file atomically. */
 int	qfile_save_state(struct spool *, struct qfile *, struct why *);
+/*
+ * The same, staged for a group commit (spool_commit_staged(), SPOOL_QUEUE
+ * or q->dir): for saves that only record deferrals, whose loss in a crash
+ * means an earlier retry. The caller keeps the message's lock (q->fd)
+ * until the commit, so no other runner reads the old state meanwhile.
+ */
+int	qfile_stage_state(struct spool *, struct qfile *, struct spool_file **,
+	    struct why *);
 /* Removes the message and its state (all recipients are done). */
 int	qfile_remove(struct spool *, struct qfile *, struct why *);
 /*

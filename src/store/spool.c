@@ -42,6 +42,7 @@ struct spool {
 	enum spool_role	 role;
 	int		 top;			/* the spool directory */
 	int		 dirfd[SPOOL_NDIRS];	/* O_PATH, -1 until needed */
+	int		 syncfd[SPOOL_NDIRS];	/* read-only, for fsync; or -1 */
 	int		 movelock;	/* hold/ read-only, for flock; or -1 */
 };
 
@@ -56,6 +57,7 @@ struct spool_file {
 	off_t		 size;
 	off_t		 flushed;	/* bytes already in the file */
 	bool		 replace;	/* may take the place of a file */
+	bool		 exchange;	/* staged: swapped with the file */
 };
 
 /*
@@ -371,7 +373,7 @@ spool_open(const char *path, const struct spool_account *want,
 	sp->owner = st.st_uid;
 	sp->group = st.st_gid;
 	for (i = 0; i < SPOOL_NDIRS; i++)
-		sp->dirfd[i] = -1;
+		sp->dirfd[i] = sp->syncfd[i] = -1;
 	sp->movelock = -1;
 	if ((r = open_layout(sp, want, why)) != SPOOL_OPEN_OK) {
 		spool_close(sp);
@@ -389,9 +391,12 @@ spool_close(struct spool *sp)
 
 	if (sp == NULL)
 		return;
-	for (i = 0; i < SPOOL_NDIRS; i++)
+	for (i = 0; i < SPOOL_NDIRS; i++) {
 		if (sp->dirfd[i] != -1)
 			(void)close(sp->dirfd[i]);
+		if (sp->syncfd[i] != -1)
+			(void)close(sp->syncfd[i]);
+	}
 	if (sp->movelock != -1)
 		(void)close(sp->movelock);
 	(void)close(sp->top);
@@ -534,6 +539,40 @@ spool_replace(struct spool *sp, enum spool_dir d, const char *name,
 	(void)unlinkat(dfd, tmp, 0);	/* ENOENT is the usual case */
 	if ((f = spool_create(sp, d, name, why)) != NULL)
 		f->replace = true;
+	return f;
+}
+
+struct spool_file *
+spool_replace_spare(struct spool *sp, enum spool_dir d, const char *name,
+    struct why *why)
+{
+	struct spool_file *f;
+	int dfd, fd;
+
+	if (!name_ok(name))
+		panic("spool_replace_spare: bad name %s", name);
+	if ((dfd = dirfd_of(sp, d, why)) == -1)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	(void)snprintf(f->tmp, sizeof(f->tmp), ".%s", name);
+	fd = openat(dfd, f->tmp, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		free(f);
+		if (errno != ENOENT) {
+			why_errno(why, "open %s/.%s", spool_dirs[d].name, name);
+			return NULL;
+		}
+		if ((f = spool_create(sp, d, name, why)) != NULL)
+			f->replace = f->exchange = true;
+		return f;
+	}
+	f->sp = sp;
+	f->dir = d;
+	f->fd = fd;
+	(void)strlcpy(f->name, name, sizeof(f->name));
+	f->wbuf = xmalloc(SPOOL_WBUF);
+	f->replace = f->exchange = true;
 	return f;
 }
 
@@ -726,6 +765,83 @@ fail_closed:
 	return -1;
 }
 
+int
+spool_stage(struct spool_file *f, struct why *why)
+{
+	if (flush_wbuf(f, why) == -1)
+		goto fail;
+	crash_step("after-write");
+	if (close(f->fd) == -1) {
+		why_errno(why, "close %s/%s", spool_dirs[f->dir].name, f->tmp);
+		f->fd = -1;
+		goto fail;
+	}
+	f->fd = -1;
+	return 0;
+fail:
+	spool_abort(f);
+	return -1;
+}
+
+int
+spool_commit_staged(struct spool *sp, enum spool_dir d,
+    struct spool_file **v, size_t n, bool *failed, struct why *why)
+{
+	const char *dn = spool_dirs[d].name;
+	int fd, dfd, rc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		failed[i] = true;
+	if (n == 0)
+		return 0;
+	dfd = dirfd_of(sp, d, why);
+	if (dfd == -1 || (fd = open_dir(sp, d)) == -1 || syncfs(fd) == -1) {
+		if (dfd != -1)
+			why_errno(why, "syncfs %s/%s", sp->path, dn);
+		if (dfd != -1 && fd != -1)
+			(void)close(fd);
+		for (i = 0; i < n; i++)
+			spool_abort(v[i]);
+		return -1;
+	}
+	crash_step("after-syncfs");
+	for (i = 0; i < n; i++) {
+		if (v[i]->dir != d)
+			panic("spool_commit_staged: %s not in %s", v[i]->name,
+			    dn);
+		/* the old file becomes the spare: no inode is freed or
+		 * allocated (ext4 spends long finding a free one after
+		 * many removals) */
+		if (v[i]->exchange && renameat2(dfd, v[i]->tmp, dfd,
+		    v[i]->name, RENAME_EXCHANGE) == 0) {
+			crash_step("after-rename");
+			free_file(v[i]);
+			failed[i] = false;
+			continue;
+		}
+		if (commit_rename(v[i], dfd) == -1) {
+			why_errno(why, "rename %s/%s: %s/%s", dn, v[i]->tmp, dn,
+			    v[i]->name);
+			spool_abort(v[i]);
+			rc = -1;
+			continue;
+		}
+		crash_step("after-rename");
+		free_file(v[i]);
+		failed[i] = false;
+	}
+	if (fsync(fd) == -1) {
+		why_errno(why, "fsync %s/%s", sp->path, dn);
+		rc = -1;
+		for (i = 0; i < n; i++)
+			failed[i] = true;
+	}
+	crash_step("after-dirsync");
+	(void)close(fd);
+	return rc;
+}
+
 void
 spool_abort(struct spool_file *f)
 {
@@ -857,15 +973,15 @@ spool_sync_dir(struct spool *sp, enum spool_dir d, struct why *why)
 	char p[PATH_MAX];
 	int fd;
 
-	(void)snprintf(p, sizeof(p), "%s/%s", sp->path, spool_dirs[d].name);
-	fd = open_dir(sp, d);
-	if (fd == -1 || fsync(fd) == -1) {
+	/* kept open: a queue run syncs queue/ once a delivered message */
+	if (sp->syncfd[d] == -1)
+		sp->syncfd[d] = open_dir(sp, d);
+	if ((fd = sp->syncfd[d]) == -1 || fsync(fd) == -1) {
+		(void)snprintf(p, sizeof(p), "%s/%s", sp->path,
+		    spool_dirs[d].name);
 		why_errno(why, "fsync %s", p);
-		if (fd != -1)
-			(void)close(fd);
 		return -1;
 	}
-	(void)close(fd);	/* read-only: nothing to lose */
 	return 0;
 }
 

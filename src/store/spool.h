@@ -106,6 +106,34 @@ int	spool_patch(struct spool_file *, off_t off, const char *, size_t,
 	    struct why *);
 int	spool_commit(struct spool_file *, struct why *);
 void	spool_abort(struct spool_file *);
+/*
+ * Group commit of replaced files (delivery state of deferred messages),
+ * owner only. spool_stage() writes f out and closes it, without fsync:
+ * f (still a temporary file) stays the caller's until
+ * spool_commit_staged() or spool_abort(). spool_commit_staged() commits
+ * n staged files of dir d at once: one syncfs() makes all their data
+ * durable, then each is renamed into place, then one fsync of d. A
+ * SIGKILL or power cut between any two steps leaves each name with its
+ * old content or its new one, never a part; a temporary file left over
+ * is removed by the next replace of the name (or spool_clean_temp()).
+ * Crash steps: after-write (stage), after-syncfs, after-rename (each
+ * file), after-dirsync. Frees the files; -1 if any failed (why: the
+ * last failure), and failed[i] says which (n entries, the caller's): a
+ * file not renamed keeps its old content; after a failed fsync of d
+ * every rename may be lost.
+ */
+int	spool_stage(struct spool_file *, struct why *);
+/*
+ * As spool_replace() for a file to be staged, but the temporary file
+ * (.name) is kept between replaces: spool_commit_staged() swaps it with
+ * name (RENAME_EXCHANGE), so the old content becomes the next spare and
+ * no inode is allocated or freed; the caller removes the spare with the
+ * file (".name").
+ */
+struct spool_file *spool_replace_spare(struct spool *, enum spool_dir,
+	    const char *name, struct why *);
+int	spool_commit_staged(struct spool *, enum spool_dir d,
+	    struct spool_file **, size_t n, bool *failed, struct why *);
 
 /* Opens dir/name for reading without following links or blocking. */
 int	spool_open_file(struct spool *, enum spool_dir, const char *name,

@@ -338,3 +338,68 @@ cut_short()
 @test "crash: a drop file cut short (power cut) is never delivered cut off" {
 	cut_short nobody incoming
 }
+
+# defer_point POINT PRIOR: three messages, the relay down; PRIOR queue runs
+# defer them first (0: the crashing run writes their first state files;
+# 1: it replaces them, swapping with the spare), then the run crashes at
+# POINT while its deferrals are staged or committed as a group (deliver.c,
+# spool_commit_staged). The queue must stay readable: mailq lists the
+# three, none unreadable, nothing in corrupt/; once the relay is back,
+# each is delivered exactly once and nothing is left.
+defer_point()
+{
+	local point=$1 prior=$2 msg i out
+	msg=$(hx_msg "$N-$point")
+	for i in 1 2 3; do
+		om -odq -f "$N@example.org" "${N}r$i@x.example" <"$msg" \
+		    2>>"$T/log"
+	done
+	for ((i = 0; i < prior; i++)); do
+		hx_qrun || true
+	done
+	crash_run "$point" owner -q
+	out=$(om -bp 2>&1)
+	echo "$out" >&2
+	[ "$(grep -c "^[0-9A-V]\{14\} " <<<"$out")" -eq 3 ]
+	! grep -q unreadable <<<"$out"
+	[ -z "$(ls -A "$T/spool/corrupt")" ]
+	if [ "$prior" -gt 0 ]; then
+		# the runs before the crash recorded their reason
+		[ "$(grep -c "(connect to 127.0.0.1" <<<"$out")" -eq 3 ]
+	fi
+	hx_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	recover
+	for i in 1 2 3; do
+		[ "$(hx_rcpt_count "$RELAY_SPOOL" "${N}r$i@x.example")" -eq 1 ]
+	done
+}
+
+@test "crash: deliver.after-stage (deferral staged, not committed): queue readable, each delivered once" {
+	hx_conf "smtp://127.0.0.1:1"
+	defer_point deliver.after-stage:2 1
+}
+
+@test "crash: defer.after-write (first deferral): queue readable, each delivered once" {
+	hx_conf "smtp://127.0.0.1:1"
+	defer_point defer.after-write:2 0
+}
+
+@test "crash: defer.after-syncfs: queue readable, each delivered once" {
+	hx_conf "smtp://127.0.0.1:1"
+	defer_point defer.after-syncfs:1 1
+}
+
+@test "crash: defer.after-rename:2 (first deferral): queue readable, each delivered once" {
+	hx_conf "smtp://127.0.0.1:1"
+	defer_point defer.after-rename:2 0
+}
+
+@test "crash: defer.after-rename:2 (state swapped with its spare): queue readable, each delivered once" {
+	hx_conf "smtp://127.0.0.1:1"
+	defer_point defer.after-rename:2 1
+}
+
+@test "crash: defer.after-dirsync: queue readable, each delivered once" {
+	hx_conf "smtp://127.0.0.1:1"
+	defer_point defer.after-dirsync:1 1
+}

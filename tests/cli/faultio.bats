@@ -162,8 +162,10 @@ submit_faults()
 	log_has "$id: to=<later@x.example>, .*status=deferred"
 	cp "$T/spool/queue/$id.state" "$T/state.1"
 	# every state save of the run fails (1+): however often it saves
+	# (a save that only records a deferral is synced with the others
+	# of the run: one syncfs of the spool, deliver.c)
 	for spec in write:ENOSPC:1+:.state write:EIO:1+:.state \
-	    fsync:EIO:1+:.state rename:EIO:1+:.state rename:ENOSPC:1+:.state; do
+	    syncfs:EIO:1+:/queue rename:EIO:1+:.state rename:ENOSPC:1+:.state; do
 		fio owner "$spec" -q
 		echo "state $spec: exit $status" >&2
 		[[ "$output" == *"$id"*"state"*"$(errtext "$spec")"* ]]

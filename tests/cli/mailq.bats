@@ -133,3 +133,46 @@ print("ok")
 	run mta -bp
 	[ "${lines[-1]}" = "-- 2 Kbytes in 2 Requests." ]
 }
+
+# mailq reads a queue file shorter than 64 KiB in one read and the state
+# file only for ids listed with one (issue 9): the output for each state
+# must be what the full read gave.
+@test "mailq: fresh, deferred, held, large, old-format and truncated files" {
+	local q=$T/spool/queue ids big v1 s
+	printf 'Subject: fresh\n\nb\n' | mta -f f@example.net f1@example.net f2@example.net 2>/dev/null
+	{ printf 'Subject: big\n\n'; head -c 100000 /dev/zero | tr '\0' x | fold -w 70; } |
+	    mta -f big@example.net b@example.net 2>/dev/null
+	printf 'Subject: deferred\n\nb\n' | mta -f d@example.net d@example.net 2>/dev/null
+	mta -q -qRd@example.net 2>/dev/null || true
+	printf 'Subject: held\n\nb\n' | mta -f h@example.net h@example.net 2>/dev/null
+	ids=($(qfiles | sort))
+	[ "${#ids[@]}" -eq 4 ]
+	mta -Mf "${ids[3]}"
+	# records longer than the first read (60 long recipients)
+	printf 'Subject: many\n\nb\n' | mta -f many@example.net \
+	    $(printf 'a-rather-long-recipient-address-%02d@example.net ' $(seq 60)) 2>/dev/null
+	[ -f "$T/spool/hold/${ids[3]}" ]
+	# a version 1 copy of the fresh one (no C record), a truncated copy
+	# of it, and a truncated copy of the big one (past 64 KiB)
+	v1=00000000000001
+	{ printf 'MINIMTA-QUEUE 1\n'; tail -n +2 "$q/${ids[0]}" | grep -v '^C20:'; } >"$q/$v1"
+	head -c -1 "$q/${ids[0]}" >"$q/00000000000002"
+	head -c 80000 "$q/${ids[1]}" >"$q/00000000000003"
+	run mta -bp
+	echo "$output"
+	[ "$status" -eq 0 ]
+	s=$(( $(stat -c %s "$q/${ids[1]}") - $(sed -n '1,/^M0:$/p' "$q/${ids[1]}" | wc -c) ))
+	[[ "$output" == *"${ids[1]} "*" $s "*"big@example.net"* ]]
+	grep -qx "$v1 .* f@example.net" <<<"$output"
+	grep -qx "00000000000002  (unreadable: queue/00000000000002: truncated: .*)" <<<"$output"
+	grep -qx "00000000000003  (unreadable: queue/00000000000003: truncated: .*)" <<<"$output"
+	grep -qx "${ids[3]}! .* h@example.net" <<<"$output"
+	grep -A2 "^${ids[2]} " <<<"$output" | grep -q '^(.*Connection refused)$'
+	[ "$(grep -c "^ \{46\}f[12]@example.net$" <<<"$output")" -eq 4 ]
+	[ "$(grep -c "^ \{46\}a-rather-long-recipient-address-[0-9]*@example.net$" <<<"$output")" -eq 60 ]
+	[[ "$output" == *"in 6 Requests."* ]]
+	run mta -bp -j
+	[ "$(grep -c '"queue_name": "deferred"' <<<"$output")" -eq 1 ]
+	[ "$(grep -c '"queue_name": "hold"' <<<"$output")" -eq 1 ]
+	[ "$(grep -c '"queue_name": "active"' <<<"$output")" -eq 4 ]
+}

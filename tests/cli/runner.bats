@@ -204,3 +204,35 @@ F
 	grep -q 'poll(\[{fd=[0-9]*, events=POLLIN}\], 1, 3600000' "$T/trace"
 	! grep -q ', 1, 1000)' "$T/trace" || false
 }
+
+# The runner routes the queue in batches of 10,000 entries (runner.c); its
+# workers live for the whole run and keep their sessions (issue 9): a
+# queue of two batches goes over `concurrency` connections, not that many
+# per batch.
+@test "runner: a queue longer than a batch goes over the same sessions" {
+	local n=10050 id
+	start_sink sink -c
+	dl_conf "smtp://$SINK_HOST:$SINK_PORT" "concurrency 2"
+	send -f s@example.org r@x.example
+	id=$(qids)
+	# copies of the message under fresh ids (ids are 14 characters of
+	# 0-9A-V; these sort before any real one)
+	py - "$T/spool/queue" "$id" "$n" <<'PY'
+import os, shutil, sys
+q, src, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+for i in range(1, n):
+    x, s = i, ""
+    for _ in range(14):
+        s, x = alpha[x % 32] + s, x // 32
+    shutil.copyfile(os.path.join(q, src), os.path.join(q, s))
+PY
+	[ "$(nqueued)" -eq "$n" ]
+	qrun
+	[ "$(nqueued)" -eq 0 ]
+	[ "$(log_count 'status=sent')" -eq "$n" ]
+	sinkstat() { tr '\r' '\n' <"$SINK_LOG" | grep '^sess=' | tail -n 1; }
+	wait_until 10 eval '[[ "$(sinkstat)" =~ \ mesg=$n( |$) ]]'
+	echo "smtp-sink: $(sinkstat)" >&2
+	[[ "$(sinkstat)" =~ ^sess=2\  ]]
+}
