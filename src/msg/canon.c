@@ -1,3 +1,6 @@
+#include <stdint.h>
+#include <string.h>
+
 #include "buf.h"
 #include "canon.h"
 
@@ -58,33 +61,78 @@ track_header(struct canon *c, unsigned char ch)
 	}
 }
 
+/* One byte out; the buffer stays NUL-terminated (buf.h). */
+static inline void
+put(struct buf *out, char ch)
+{
+	if (out->len + 2 > out->cap)
+		buf_reserve(out, 1);
+	out->data[out->len++] = ch;
+	out->data[out->len] = '\0';
+}
+
+static bool
+has_8bit(const char *p, size_t n)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	/* eight bytes a step: this runs over every byte of a message */
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)p[i];
+	return (acc & 0x8080808080808080u) != 0;
+}
+
+/* A run of input bytes out as they are. */
+static void
+put_run(struct canon *c, const char *p, size_t n, struct buf *out)
+{
+	if (n == 0)
+		return;
+	if (!c->body_8bit && has_8bit(p, n))
+		c->body_8bit = true;
+	buf_add(out, p, n);
+}
+
 static void
 emit(struct canon *c, unsigned char ch, struct buf *out)
 {
 	if (c->in_header)
 		track_header(c, ch);
 	if (!c->in_header && c->col >= CANON_LINE_MAX) {
-		buf_addc(out, '\n');
+		put(out, '\n');
 		c->col = 0;
 		c->lines_broken++;
 	}
 	if (ch >= 0x80)
 		c->body_8bit = true;
-	buf_addc(out, (char)ch);
+	put(out, (char)ch);
 	c->col++;
 }
 
+/* The state a line end leaves (the LF itself is the caller's). */
 static void
-end_line(struct canon *c, struct buf *out)
+line_ended(struct canon *c, bool crlf)
 {
 	if (c->in_header && c->col == 0)
 		c->in_header = false;	/* the empty separator line */
 	if (c->in_header && (c->hdr_state == HDR_NAME ||
 	    c->hdr_state == HDR_NAME_WSP))
 		c->in_header = false;	/* a name without a colon: body */
-	buf_addc(out, '\n');
 	c->col = 0;
 	c->hdr_state = HDR_LINE_START;
+	c->eol_crlf = crlf;
+}
+
+static void
+end_line(struct canon *c, bool crlf, struct buf *out)
+{
+	line_ended(c, crlf);
+	put(out, '\n');
 }
 
 size_t
@@ -128,9 +176,158 @@ strip_from_line(struct canon *c, const char *in, size_t n, struct buf *out)
 	return i;
 }
 
+/* One byte by the rules, for what the fast path leaves (see fast()). */
+static void
+step(struct canon *c, unsigned char ch, struct buf *out)
+{
+	bool was_dot = c->pend_dot;	/* ch follows a leading dot */
+	bool after_cr = c->pend_cr;
+
+	if (c->pend_cr) {
+		c->pend_cr = false;
+		if (ch != '\n') {
+			if (c->pend_dot) {
+				c->pend_dot = false;
+				if (!c->unstuff)
+					emit(c, '.', out);
+			}
+			emit(c, ' ', out);	/* bare CR */
+		}
+	}
+	if (c->pend_dot && ch != '\n' && ch != '\r') {
+		c->pend_dot = false;
+		if (!c->unstuff)
+			emit(c, '.', out);
+	}
+	switch (ch) {
+	case '\r':
+		c->pend_cr = true;
+		break;
+	case '\n':
+		if (c->pend_dot) {
+			c->pend_dot = false;
+			if (c->dot_ends && (!c->crlf_end ||
+			    (after_cr && c->dot_after_crlf))) {
+				c->done = true;
+				break;
+			}
+			emit(c, '.', out);
+		}
+		end_line(c, after_cr, out);
+		break;
+	case '.':
+		if (c->col == 0 && c->dot_ends && !was_dot) {
+			c->pend_dot = true;
+			c->dot_after_crlf = c->eol_crlf;
+			break;
+		}
+		emit(c, ch, out);
+		break;
+	case '\0':
+		emit(c, ' ', out);
+		break;
+	default:
+		emit(c, ch, out);
+		break;
+	}
+}
+
+/* Body bytes of one line, broken every CANON_LINE_MAX as emit() does. */
+static void
+put_broken(struct canon *c, const char *p, size_t n, struct buf *out)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (c->col >= CANON_LINE_MAX) {
+			put(out, '\n');
+			c->col = 0;
+			c->lines_broken++;
+		}
+		k = CANON_LINE_MAX - c->col;
+		if (k > n)
+			k = n;
+		put_run(c, p, k, out);
+		c->col += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* Where the next ch is in in[from..n), or n. */
+static size_t
+next_at(const char *in, size_t from, size_t n, char ch)
+{
+	const char *p = memchr(in + from, ch, n - from);
+
+	return p != NULL ? (size_t)(p - in) : n;
+}
+
+/* The next LF, CR and NUL in the chunk, found once each (fast()). */
+struct canon_scan {
+	size_t	lf, cr, nul;
+};
+
+/*
+ * The fast path, from a state with nothing pending (no CR, no dot, and
+ * in the body or in a header field's value, where no byte changes the
+ * header tracking): runs of ordinary bytes are found with memchr and go
+ * out in one copy, across lines while the output equals the input (LF
+ * lines; CRLF lines lose their CR), so the work per byte is a few scans
+ * of memory, never a call. It stops, for step(), at what needs the byte
+ * rules: a CR not followed by LF in this chunk (a bare CR, or one at the
+ * chunk's end), a NUL, a dot that starts a line (dot_ends) and the start
+ * of a header line. Returns the offset where it stopped.
+ */
+static size_t
+fast(struct canon *c, const char *in, size_t i, size_t n,
+    struct canon_scan *sc, struct buf *out)
+{
+	size_t span = i, stop;
+	bool crlf;
+
+	while (i < n) {
+		if (c->col == 0 && c->dot_ends && in[i] == '.')
+			break;
+		if (sc->lf < i)
+			sc->lf = next_at(in, i, n, '\n');
+		if (sc->cr < i)
+			sc->cr = next_at(in, i, n, '\r');
+		if (sc->nul < i)
+			sc->nul = next_at(in, i, n, '\0');
+		stop = sc->lf < sc->cr ? sc->lf : sc->cr;
+		if (sc->nul < stop)
+			stop = sc->nul;
+		if (!c->in_header && c->col + (stop - i) > CANON_LINE_MAX) {
+			put_run(c, in + span, i - span, out);
+			put_broken(c, in + i, stop - i, out);
+			span = stop;
+		} else {
+			c->col += stop - i;
+		}
+		i = stop;
+		if (i == n || in[i] == '\0')
+			break;
+		crlf = in[i] == '\r';
+		if (crlf) {
+			if (i + 1 == n || in[i + 1] != '\n')
+				break;
+			put_run(c, in + span, i - span, out);
+			span = ++i;	/* the CR goes; the LF stays */
+		}
+		line_ended(c, crlf);
+		i++;
+		if (c->in_header)
+			break;		/* a new line: a name to track */
+	}
+	put_run(c, in + span, i - span, out);
+	return i;
+}
+
 size_t
 canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 {
+	struct canon_scan sc;
 	size_t i = 0;
 
 	if (c->strip_from_) {
@@ -138,60 +335,21 @@ canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 		if (c->strip_from_)
 			return i;	/* all of it was (part of) "From ..." */
 	}
+	if (i == n)
+		return i;
 	buf_reserve(out, n + n / 8 + 4);
-	for (; i < n && !c->done; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		bool was_dot = c->pend_dot;	/* ch follows a leading dot */
-		bool after_cr = c->pend_cr;
-
-		if (c->pend_cr) {
-			c->pend_cr = false;
-			if (ch != '\n') {
-				if (c->pend_dot) {
-					c->pend_dot = false;
-					if (!c->unstuff)
-						emit(c, '.', out);
-				}
-				emit(c, ' ', out);	/* bare CR */
-			}
-		}
-		if (c->pend_dot && ch != '\n' && ch != '\r') {
-			c->pend_dot = false;
-			if (!c->unstuff)
-				emit(c, '.', out);
-		}
-		switch (ch) {
-		case '\r':
-			c->pend_cr = true;
-			break;
-		case '\n':
-			if (c->pend_dot) {
-				c->pend_dot = false;
-				if (c->dot_ends && (!c->crlf_end ||
-				    (after_cr && c->dot_after_crlf))) {
-					c->done = true;
-					break;
-				}
-				emit(c, '.', out);
-			}
-			end_line(c, out);
-			c->eol_crlf = after_cr;
-			break;
-		case '.':
-			if (c->col == 0 && c->dot_ends && !was_dot) {
-				c->pend_dot = true;
-				c->dot_after_crlf = c->eol_crlf;
+	sc.lf = next_at(in, i, n, '\n');
+	sc.cr = next_at(in, i, n, '\r');
+	sc.nul = next_at(in, i, n, '\0');
+	while (i < n && !c->done) {
+		if (!c->pend_cr && !c->pend_dot && (!c->in_header ||
+		    c->hdr_state == HDR_VALUE)) {
+			i = fast(c, in, i, n, &sc, out);
+			if (i == n)
 				break;
-			}
-			emit(c, ch, out);
-			break;
-		case '\0':
-			emit(c, ' ', out);
-			break;
-		default:
-			emit(c, ch, out);
-			break;
 		}
+		step(c, (unsigned char)in[i], out);
+		i++;
 	}
 	return i;
 }
@@ -217,5 +375,5 @@ canon_finish(struct canon *c, struct buf *out)
 		emit(c, ' ', out);
 	}
 	if (c->col > 0)
-		end_line(c, out);
+		end_line(c, c->eol_crlf, out);
 }
