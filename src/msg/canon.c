@@ -107,6 +107,7 @@ emit(struct canon *c, unsigned char ch, struct buf *out)
 		put(out, '\n');
 		c->col = 0;
 		c->lines_broken++;
+		c->lines++;
 	}
 	if (ch >= 0x80)
 		c->body_8bit = true;
@@ -126,6 +127,7 @@ line_ended(struct canon *c, bool crlf)
 	c->col = 0;
 	c->hdr_state = HDR_LINE_START;
 	c->eol_crlf = crlf;
+	c->lines++;
 }
 
 static void
@@ -243,6 +245,7 @@ put_broken(struct canon *c, const char *p, size_t n, struct buf *out)
 			put(out, '\n');
 			c->col = 0;
 			c->lines_broken++;
+			c->lines++;
 		}
 		k = CANON_LINE_MAX - c->col;
 		if (k > n)

@@ -51,6 +51,7 @@ struct canon {
 	bool	seen_field;	/* a continuation needs a field above */
 	size_t	col;
 	size_t	lines_broken;	/* body lines broken at CANON_LINE_MAX */
+	size_t	lines;		/* LFs written to out, for the wire size */
 };
 
 void	canon_init(struct canon *, bool dot_ends, bool unstuff);

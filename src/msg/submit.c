@@ -566,6 +566,7 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 {
 	struct buf hb;
 	enum submit_result rc = SUBMIT_RETRY;
+	size_t lines;
 	int r;
 
 	buf_init(&hb);
@@ -585,13 +586,16 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
+		lines = c->canon.lines;
 		if ((r = pump(c, why)) == 0 && c->out.len == 0)
 			break;
 		if (r == -1) {
 			rc = SUBMIT_INPUT;
 			goto out;
 		}
-		if (qfile_write(qw, c->out.data, c->out.len, why) == -1)
+		/* out holds what canon wrote since: it counted the LFs */
+		if (qfile_write_lines(qw, c->out.data, c->out.len,
+		    c->canon.lines - lines, why) == -1)
 			goto out;
 		buf_reset(&c->out);
 	}

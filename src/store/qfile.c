@@ -371,12 +371,21 @@ int
 qfile_write(struct qfile_writer *w, const void *p, size_t n, struct why *why)
 {
 	const char *q = p, *end = q + n;
+	size_t lines = 0;
 
 	/* memchr(NULL, c, 0) is undefined */
 	while (n > 0 && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		w->lines++;
+		lines++;
 		q++;
 	}
+	return qfile_write_lines(w, p, n, lines, why);
+}
+
+int
+qfile_write_lines(struct qfile_writer *w, const void *p, size_t n,
+    size_t lines, struct why *why)
+{
+	w->lines += lines;
 	return n == 0 ? 0 : spool_write(w->f, p, n, why);
 }
 

@@ -110,6 +110,9 @@ struct qfile_writer {
 int	qfile_create(struct spool *, enum spool_dir, const char *want,
 	    const struct envelope *, struct qfile_writer *, struct why *);
 int	qfile_write(struct qfile_writer *, const void *, size_t, struct why *);
+/* The same, from a caller that knows how many LFs p holds (canon.h). */
+int	qfile_write_lines(struct qfile_writer *, const void *, size_t,
+	    size_t lines, struct why *);
 /* Bytes of message written so far. */
 size_t	qfile_written(const struct qfile_writer *);
 int	qfile_commit(struct qfile_writer *, bool body_8bit, struct why *);

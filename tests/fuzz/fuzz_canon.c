@@ -7,9 +7,10 @@
  * of lines, CRs and dots then fall on chunk edges in every way) and to
  * the model byte by byte; at every chunk edge the two must agree on the
  * output so far, the bytes used, the flags and canon_header_pending()
- * (submit.c bounds the header by it after each read). Invariants (abort
- * when broken): the stored form has no CR and no NUL, ends with LF (when
- * not empty), and has no body line over CANON_LINE_MAX.
+ * (submit.c bounds the header by it after each read), and canon's count
+ * of LFs must match its output. Invariants (abort when broken): the
+ * stored form has no CR and no NUL, ends with LF (when not empty), and
+ * has no body line over CANON_LINE_MAX.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -226,6 +227,8 @@ static void
 same(const struct canon *c, const struct buf *a, size_t ua,
     const struct ref *r, const struct buf *b, size_t ub)
 {
+	size_t i, lf;
+
 	if (ua != ub || a->len != b->len || (a->len > 0 &&
 	    memcmp(a->data, b->data, a->len) != 0) || c->done != r->done ||
 	    c->body_8bit != r->body_8bit || c->in_header != r->in_header ||
@@ -234,6 +237,10 @@ same(const struct canon *c, const struct buf *a, size_t ua,
 		abort();
 	if (a->data != NULL && a->data[a->len] != '\0')
 		abort();	/* buf.h: NUL-terminated past len */
+	for (i = 0, lf = 0; i < a->len; i++)
+		lf += a->data[i] == '\n';
+	if (c->lines != lf)
+		abort();	/* submit.c takes the wire size's LFs from it */
 }
 
 static void
