@@ -553,24 +553,33 @@ spool_create_message(struct spool *sp, enum spool_dir d, const char *want,
 	return f;
 }
 
+/* Writes p[0..n) at the end of the file. */
 static int
-flush_wbuf(struct spool_file *f, struct why *why)
+write_all(struct spool_file *f, const char *p, size_t n, struct why *why)
 {
 	size_t off = 0;
-	ssize_t n;
+	ssize_t k;
 
-	while (off < f->wlen) {
-		n = write(f->fd, f->wbuf + off, f->wlen - off);
-		if (n == -1 && errno == EINTR)
+	while (off < n) {
+		k = write(f->fd, p + off, n - off);
+		if (k == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
+		if (k == -1) {
 			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
 			    f->tmp);
 			return -1;
 		}
-		off += (size_t)n;
+		off += (size_t)k;
 	}
-	f->flushed += (off_t)f->wlen;
+	f->flushed += (off_t)n;
+	return 0;
+}
+
+static int
+flush_wbuf(struct spool_file *f, struct why *why)
+{
+	if (write_all(f, f->wbuf, f->wlen, why) == -1)
+		return -1;
 	f->wlen = 0;
 	return 0;
 }
@@ -581,6 +590,13 @@ spool_write(struct spool_file *f, const void *p, size_t n, struct why *why)
 	const char *s = p;
 
 	f->size += (off_t)n;
+	/* a message body comes in chunks of about SPOOL_WBUF: those go
+	 * from the caller's buffer, without a copy into ours */
+	if (n >= SPOOL_WBUF / 2) {
+		if (f->wlen > 0 && flush_wbuf(f, why) == -1)
+			return -1;
+		return write_all(f, s, n, why);
+	}
 	while (n > 0) {
 		size_t room = SPOOL_WBUF - f->wlen;
 		size_t k = n < room ? n : room;
@@ -605,19 +621,20 @@ int
 spool_patch(struct spool_file *f, off_t off, const char *p, size_t n,
     struct why *why)
 {
-	size_t i;
+	size_t k;
 
 	if (off < 0 || off + (off_t)n > f->size)
 		panic("spool_patch: offset %lld out of range", (long long)off);
-	for (i = 0; i < n; i++, off++) {
-		if (off >= f->flushed) {
-			f->wbuf[off - f->flushed] = p[i];
-		} else if (pwrite(f->fd, &p[i], 1, off) != 1) {
-			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
-			    f->tmp);
-			return -1;
-		}
+	/* the part already in the file, in one write; the rest is ours */
+	k = off >= f->flushed ? 0 : (size_t)(f->flushed - off);
+	if (k > n)
+		k = n;
+	if (k > 0 && pwrite(f->fd, p, k, off) != (ssize_t)k) {
+		why_errno(why, "write %s/%s", spool_dirs[f->dir].name, f->tmp);
+		return -1;
 	}
+	if (n > k)
+		memcpy(f->wbuf + (off + (off_t)k - f->flushed), p + k, n - k);
 	return 0;
 }
 
