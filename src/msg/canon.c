@@ -4,6 +4,9 @@
 #include "buf.h"
 #include "canon.h"
 
+/* lf_lines() is worth a call when the next CR or NUL is farther */
+#define CANON_LF_RUN	256
+
 enum {
 	HDR_LINE_START,
 	HDR_NAME,
@@ -74,13 +77,17 @@ put(struct buf *out, char ch)
 static bool
 has_8bit(const char *p, size_t n)
 {
-	uint64_t acc = 0, w;
+	uint64_t acc = 0, w[4];
 	size_t i = 0;
 
-	/* eight bytes a step: this runs over every byte of a message */
+	/* 32 bytes a step: this runs over every byte of a message */
+	for (; i + 32 <= n; i += 32) {
+		memcpy(w, p + i, 32);
+		acc |= w[0] | w[1] | w[2] | w[3];
+	}
 	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		acc |= w;
+		memcpy(w, p + i, 8);
+		acc |= w[0];
 	}
 	for (; i < n; i++)
 		acc |= (unsigned char)p[i];
@@ -272,6 +279,35 @@ struct canon_scan {
 };
 
 /*
+ * The body's common case, inside fast(): lines that end in LF before end
+ * (the next CR or NUL), no longer than CANON_LINE_MAX; only their ends
+ * are looked at, and nothing is copied (the caller's run goes on).
+ * Stops before a line that starts with a dot (dot_ends) or is too long.
+ */
+static size_t
+lf_lines(struct canon *c, const char *in, size_t i, size_t end)
+{
+	const char *p;
+	size_t col = c->col, lines = 0;
+
+	while (i < end && (p = memchr(in + i, '\n', end - i)) != NULL &&
+	    col + (size_t)(p - (in + i)) <= CANON_LINE_MAX) {
+		lines++;
+		col = 0;
+		i = (size_t)(p - in) + 1;
+		if (c->dot_ends && i < end && in[i] == '.')
+			break;
+	}
+	if (lines > 0) {
+		c->col = 0;
+		c->lines += lines;
+		c->hdr_state = HDR_LINE_START;
+		c->eol_crlf = false;
+	}
+	return i;
+}
+
+/*
  * The fast path, from a state with nothing pending (no CR, no dot, and
  * in the body or in a header field's value, where no byte changes the
  * header tracking): runs of ordinary bytes are found with memchr and go
@@ -292,12 +328,20 @@ fast(struct canon *c, const char *in, size_t i, size_t n,
 	while (i < n) {
 		if (c->col == 0 && c->dot_ends && in[i] == '.')
 			break;
-		if (sc->lf < i)
-			sc->lf = next_at(in, i, n, '\n');
 		if (sc->cr < i)
 			sc->cr = next_at(in, i, n, '\r');
 		if (sc->nul < i)
 			sc->nul = next_at(in, i, n, '\0');
+		/* LF lines up to the next CR or NUL, if it is not on this
+		 * line already (as in CRLF text, which goes on below) */
+		stop = sc->cr < sc->nul ? sc->cr : sc->nul;
+		if (!c->in_header && stop - i > CANON_LF_RUN &&
+		    (stop = lf_lines(c, in, i, stop)) > i) {
+			i = stop;
+			continue;
+		}
+		if (sc->lf < i)
+			sc->lf = next_at(in, i, n, '\n');
 		stop = sc->lf < sc->cr ? sc->lf : sc->cr;
 		if (sc->nul < stop)
 			stop = sc->nul;
