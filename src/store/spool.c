@@ -675,16 +675,21 @@ spool_commit(struct spool_file *f, struct why *why)
 	crash_step("after-fsync");
 	if (f->sp->role == SPOOL_ROLE_OTHER) {
 		/*
-		 * We cannot open incoming/ to fsync it: rename, then
-		 * syncfs() makes the new directory entry durable.
+		 * We cannot open incoming/ to fsync it. A rename changes
+		 * the moved file's ctime in the same journal transaction
+		 * as the new entry (ext4, xfs, btrfs), so a second fsync
+		 * of the file commits the entry. syncfs(), used before,
+		 * also waited for every dirty page of the filesystem:
+		 * 1 GB written by anyone else made a 4 KB drop take
+		 * 0.3-0.4 s instead of 3-12 ms.
 		 */
 		if (commit_rename(f, dfd) == -1) {
 			why_errno(why, "rename %s/%s", dn, f->tmp);
 			goto fail;
 		}
 		crash_step("after-rename");
-		if (syncfs(f->fd) == -1) {
-			why_errno(why, "syncfs %s/%s", dn, f->name);
+		if (fsync(f->fd) == -1) {
+			why_errno(why, "fsync %s/%s", dn, f->name);
 			(void)unlinkat(dfd, f->name, 0);
 			goto fail_closed;
 		}

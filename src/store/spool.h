@@ -11,8 +11,8 @@
  * Commit protocol: write a temporary file (O_EXCL, explicit mode), fsync,
  * checked close, rename into place (never over another file, except for
  * spool_replace()), fsync the directory. A submitter that
- * cannot open incoming/ (no read bit) calls syncfs() after the rename
- * instead. Until spool_commit() returns 0 nothing is accepted; the
+ * cannot open incoming/ (no read bit) fsyncs the file again after the
+ * rename instead (the rename is in the file's journal transaction). Until spool_commit() returns 0 nothing is accepted; the
  * uncommitted file is removed by spool_abort() or by fatal()'s cleanup.
  * Functions return 0, or -1 with why filled.
  */

@@ -125,9 +125,9 @@ submit_faults()
 	    fsync:EIO:1 fsync:ENOSPC:1 rename:EIO:1 rename:ENOSPC:1 fsync:EIO:2
 }
 
-@test "faultio: nobody's submission: ENOSPC/EIO on write, fsync, rename, syncfs -> 75, no drop file" {
+@test "faultio: nobody's submission: ENOSPC/EIO on write, fsync, rename, the fsync after it -> 75, no drop file" {
 	submit_faults nobody incoming write:ENOSPC:1 write:EIO:2 \
-	    write:ENOSPC:2+ fsync:EIO:1 rename:EIO:1 rename:ENOSPC:1 syncfs:EIO:1
+	    write:ENOSPC:2+ fsync:EIO:1 rename:EIO:1 rename:ENOSPC:1 fsync:EIO:2
 }
 
 @test "faultio: pickup: a failed write, fsync, rename or dir fsync in queue/ keeps the drop file" {
