@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "fileio.h"
 #include "qfile.h"
+#include "xmalloc.h"
 
 #define QFILE_CHUNK	65536
 /* The M record that ends the records; it follows the LF of the one
@@ -396,11 +397,10 @@ qfile_written(const struct qfile_writer *w)
 }
 
 int
-qfile_commit(struct qfile_writer *w, bool body_8bit, struct why *why)
+qfile_seal(struct qfile_writer *w, bool body_8bit, struct why *why)
 {
 	char digits[ENVELOPE_SIZE_WIDTH + 1];
 	size_t len = qfile_written(w);
-	int rc;
 
 	envelope_size_digits(len + w->lines, digits);
 	if ((body_8bit && spool_patch(w->f, (off_t)w->patch.flag_off,
@@ -416,9 +416,35 @@ qfile_commit(struct qfile_writer *w, bool body_8bit, struct why *why)
 		qfile_abort(w);
 		return -1;
 	}
+	return 0;
+}
+
+int
+qfile_commit(struct qfile_writer *w, bool body_8bit, struct why *why)
+{
+	int rc;
+
+	if (qfile_seal(w, body_8bit, why) == -1)
+		return -1;
 	rc = spool_commit(w->f, why);
 	w->f = NULL;
 	return rc;
+}
+
+size_t
+qfile_commit_batch(struct qfile_writer **w, size_t n, bool *ok,
+    struct why *why)
+{
+	struct spool_file **f = xcalloc(n, sizeof(*f));
+	size_t i, done;
+
+	for (i = 0; i < n; i++) {
+		f[i] = w[i]->f;
+		w[i]->f = NULL;
+	}
+	done = spool_commit_batch(f, n, ok, why);
+	free(f);
+	return done;
 }
 
 void

@@ -101,6 +101,16 @@ off_t	spool_file_size(const struct spool_file *);
 int	spool_patch(struct spool_file *, off_t off, const char *, size_t,
 	    struct why *);
 int	spool_commit(struct spool_file *, struct why *);
+/*
+ * Commits n new files of one directory (the spool owner's, never
+ * spool_replace()'s) with one syncfs() for their data (one fsync when
+ * n is 1) and one directory fsync: as spool_commit() does each, its
+ * crash steps once for all. Every f[i]
+ * (NULL is skipped) is committed or dropped, and set to NULL; ok[i] says
+ * which; why holds the last failure. Returns the number committed.
+ */
+size_t	spool_commit_batch(struct spool_file **, size_t n, bool *ok,
+	    struct why *);
 void	spool_abort(struct spool_file *);
 
 /* Opens dir/name for reading without following links or blocking. */
