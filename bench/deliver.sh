@@ -184,12 +184,16 @@ echo "logged sent: $sent, left in queue: $left"
 # --- the same N dropped by nobody (incoming/): pickup, then delivery ------
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	otime=$dtime orate=$drate
+	otime=$dtime
 	queue_all setpriv --reuid=nobody --regid=nogroup --clear-groups
-	dropped=$(find "$work/spool/incoming" -maxdepth 1 -type f ! -name '.*' | wc -l)
+	dropped=$(find "$work/spool/incoming" -maxdepth 1 -type f \
+	    ! -name '.*' | wc -l)
 	[ "$dropped" -eq "$N" ] || die "dropped $dropped of $N messages"
 	drain drops
-	echo "drain of $N drop files (nobody, incoming/): ${dtime}s = $drate msg/s"
-	echo "ratio to the owner's drain: $(echo "$dtime $otime" | awk '{ printf "%.2f", $1 / $2 }')x the time (target: <= 1.20x)"
+	ratio=$(echo "$dtime $otime" | awk '{ printf "%.2f", $1 / $2 }')
+	echo "drain of $N drop files (nobody, incoming/):" \
+	    "${dtime}s = $drate msg/s"
+	echo "ratio to the owner's drain: ${ratio}x the time" \
+	    "(target: <= 1.20x)"
 	echo "runner peak RSS (drops): ${rss} KB"
 fi

@@ -303,8 +303,8 @@ flush_batch(struct pickup_ctx *pc)
 
 		if (ok[i]) {
 			crash_point("pickup.after-commit");
-			log_info("%s: picked up incoming/%s from uid %lu", q->id,
-			    q->id, (unsigned long)q->owner);
+			log_info("%s: picked up incoming/%s from uid %lu",
+			    q->id, q->id, (unsigned long)q->owner);
 			pc->queued++;
 			crash_point("pickup.before-unlink");
 			remove_drop(pc, q->id);

@@ -813,7 +813,8 @@ spool_commit_batch(struct spool_file **f, size_t n, bool *ok, struct why *why)
 			done++;
 			free_file(f[i]);
 		} else {
-			spool_abort(f[i]);	/* its temporary file, if left */
+			/* its temporary file, if left */
+			spool_abort(f[i]);
 		}
 		f[i] = NULL;
 	}

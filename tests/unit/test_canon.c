@@ -324,7 +324,7 @@ test_chunk_edges(void)
 {
 	static const struct {
 		const char	*name;
-		size_t		 xs;		/* 'x' bytes after "\n" */
+		size_t		 xs;	/* 'x' bytes after "\n" */
 		const char	*tail, *want_tail;
 		size_t		 tail_len;	/* 0: strlen(tail) */
 		bool		 dot_ends, done;
