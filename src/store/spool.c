@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "xmalloc.h"
 
 #define SPOOL_WBUF	65536
+#define SPOOL_PAGE	4096	/* spool_write() cuts large writes there */
 #define SPOOL_ID_TRIES	16	/* fresh ids tried for one new message */
 #define SPOOL_CORRUPT_TRIES 1000 /* names tried in corrupt/ for one file */
 
@@ -575,6 +577,39 @@ write_all(struct spool_file *f, const char *p, size_t n, struct why *why)
 	return 0;
 }
 
+/* Writes a[0..alen) then b[0..blen) at the end of the file, at once. */
+static int
+write_two(struct spool_file *f, const char *a, size_t alen, const char *b,
+    size_t blen, struct why *why)
+{
+	struct iovec iov[2];
+	size_t done = 0, total = alen + blen;
+	ssize_t k;
+
+	while (done < total) {
+		int n = 0;
+
+		if (done < alen) {
+			iov[n].iov_base = (void *)(uintptr_t)(a + done);
+			iov[n++].iov_len = alen - done;
+		}
+		iov[n].iov_base = (void *)(uintptr_t)(b + (done < alen ? 0 :
+		    done - alen));
+		iov[n++].iov_len = done < alen ? blen : total - done;
+		k = writev(f->fd, iov, n);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k == -1) {
+			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
+			    f->tmp);
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	f->flushed += (off_t)total;
+	return 0;
+}
+
 static int
 flush_wbuf(struct spool_file *f, struct why *why)
 {
@@ -590,12 +625,22 @@ spool_write(struct spool_file *f, const void *p, size_t n, struct why *why)
 	const char *s = p;
 
 	f->size += (off_t)n;
-	/* a message body comes in chunks of about SPOOL_WBUF: those go
-	 * from the caller's buffer, without a copy into ours */
+	/*
+	 * A message body comes in chunks of about SPOOL_WBUF: those go from
+	 * the caller's buffer, without a copy into ours, in one writev with
+	 * what we hold, cut at a page boundary of the file (a write that
+	 * ends inside a page makes the next one redo that page); the rest
+	 * waits in our buffer.
+	 */
 	if (n >= SPOOL_WBUF / 2) {
-		if (f->wlen > 0 && flush_wbuf(f, why) == -1)
+		size_t end = (size_t)(f->flushed + (off_t)f->wlen) + n;
+		size_t k = n - end % SPOOL_PAGE;
+
+		if (write_two(f, f->wbuf, f->wlen, s, k, why) == -1)
 			return -1;
-		return write_all(f, s, n, why);
+		f->wlen = 0;
+		s += k;
+		n -= k;
 	}
 	while (n > 0) {
 		size_t room = SPOOL_WBUF - f->wlen;
