@@ -184,6 +184,7 @@ copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
 	struct buf out;
 	char *chunk = xmalloc(PICKUP_CHUNK);
 	enum pickup_result res = PICKUP_DEFER;
+	size_t lines;
 	ssize_t n;
 
 	buf_init(&out);
@@ -204,13 +205,18 @@ copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
 			goto out;
 		}
 		left -= n;
+		lines = cn->lines;
 		(void)canon_feed(cn, chunk, (size_t)n, &out);
-		if (qfile_write(w, out.data, out.len, why) == -1)
+		/* canon counted the LFs of what it wrote */
+		if (qfile_write_lines(w, out.data, out.len, cn->lines - lines,
+		    why) == -1)
 			goto out;
 		buf_reset(&out);
 	}
+	lines = cn->lines;
 	canon_finish(cn, &out);
-	if (qfile_write(w, out.data, out.len, why) == -1)
+	if (qfile_write_lines(w, out.data, out.len, cn->lines - lines,
+	    why) == -1)
 		goto out;
 	res = PICKUP_QUEUED;
 out:
