@@ -18,7 +18,7 @@
 #include "submit.h"
 #include "xmalloc.h"
 
-#define SUBMIT_CHUNK		65536
+#define SUBMIT_CHUNK		131072	/* half the read and write calls of 64 KiB */
 #define SUBMIT_MAX_FIELDS	10000	/* header fields in one message */
 
 /* The recipients taken so far, by address (addr_equal): a hash set of
