@@ -275,8 +275,28 @@ next_at(const char *in, size_t from, size_t n, char ch)
 
 /* The next LF, CR and NUL in the chunk, found once each (fast()). */
 struct canon_scan {
-	size_t	lf, cr, nul;
+	size_t	 lf, cr, nul;
+	size_t	*direct;	/* canon_feed_direct(): not taken yet */
+	size_t	 out0;		/* out's length when the feed began */
 };
+
+/*
+ * The run in[span..i) out: for canon_feed_direct(), the run that starts
+ * both the input and the output of this feed stays where it is.
+ */
+static void
+put_span(struct canon *c, const char *in, size_t span, size_t i,
+    struct canon_scan *sc, struct buf *out)
+{
+	if (sc->direct != NULL && span == 0 && out->len == sc->out0) {
+		if (!c->body_8bit && has_8bit(in, i))
+			c->body_8bit = true;
+		*sc->direct = i;
+		sc->direct = NULL;
+		return;
+	}
+	put_run(c, in + span, i - span, out);
+}
 
 /*
  * The body's common case, inside fast(): lines that end in LF before end
@@ -346,7 +366,7 @@ fast(struct canon *c, const char *in, size_t i, size_t n,
 		if (sc->nul < stop)
 			stop = sc->nul;
 		if (!c->in_header && c->col + (stop - i) > CANON_LINE_MAX) {
-			put_run(c, in + span, i - span, out);
+			put_span(c, in, span, i, sc, out);
 			put_broken(c, in + i, stop - i, out);
 			span = stop;
 		} else {
@@ -359,7 +379,7 @@ fast(struct canon *c, const char *in, size_t i, size_t n,
 		if (crlf) {
 			if (i + 1 == n || in[i + 1] != '\n')
 				break;
-			put_run(c, in + span, i - span, out);
+			put_span(c, in, span, i, sc, out);
 			span = ++i;	/* the CR goes; the LF stays */
 		}
 		line_ended(c, crlf);
@@ -367,15 +387,27 @@ fast(struct canon *c, const char *in, size_t i, size_t n,
 		if (c->in_header)
 			break;		/* a new line: a name to track */
 	}
-	put_run(c, in + span, i - span, out);
+	put_span(c, in, span, i, sc, out);
 	return i;
 }
 
 size_t
 canon_feed(struct canon *c, const char *in, size_t n, struct buf *out)
 {
+	return canon_feed_direct(c, in, n, out, NULL);
+}
+
+size_t
+canon_feed_direct(struct canon *c, const char *in, size_t n,
+    struct buf *out, size_t *direct)
+{
 	struct canon_scan sc;
 	size_t i = 0;
+
+	if (direct != NULL)
+		*direct = 0;
+	sc.direct = direct;
+	sc.out0 = out->len;
 
 	if (c->strip_from_) {
 		i = strip_from_line(c, in, n, out);

@@ -60,6 +60,14 @@ void	canon_init(struct canon *, bool dot_ends, bool unstuff);
  * were used (fewer than n only when the "." line ended the input).
  */
 size_t	canon_feed(struct canon *, const char *in, size_t n, struct buf *out);
+/*
+ * The same, but where the stored form starts with in's first bytes as
+ * they are, *direct of them are left in in instead of copied: the stored
+ * form of this feed is in[0..*direct) followed by what it appended to
+ * out (a caller that writes both saves copying the body).
+ */
+size_t	canon_feed_direct(struct canon *, const char *in, size_t n,
+	    struct buf *out, size_t *direct);
 /* At end of input: flushes what is pending and ends the last line. */
 void	canon_finish(struct canon *, struct buf *out);
 /*

@@ -8,9 +8,11 @@
  * the model byte by byte; at every chunk edge the two must agree on the
  * output so far, the bytes used, the flags and canon_header_pending()
  * (submit.c bounds the header by it after each read), and canon's count
- * of LFs must match its output. Invariants (abort when broken): the
- * stored form has no CR and no NUL, ends with LF (when not empty), and
- * has no body line over CANON_LINE_MAX.
+ * of LFs must match its output. Half the chunks go through
+ * canon_feed_direct(): the bytes it left in place, then what it wrote.
+ * Invariants (abort when broken): the stored form has no CR and no NUL,
+ * ends with LF (when not empty), and has no body line over
+ * CANON_LINE_MAX.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -264,16 +266,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data + 2;
-	struct buf a, b;
+	struct buf a, b, t;
 	struct canon c;
 	struct ref r;
-	size_t n, off, k, j, ua, ub;
+	size_t n, off, k, j, u, ua, ub, direct;
 	uint32_t seed;
 	int mode;
 
 	if (size < 2)
 		return 0;
 	n = size - 2;
+	buf_init(&t);
 	for (mode = 0; mode < 8; mode++) {
 		bool dot = mode & 1, unstuff = mode & 2, crlf = mode & 4;
 
@@ -288,7 +291,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			k = chunk_size(&seed);
 			if (k > n - off)
 				k = n - off;
-			ua += canon_feed(&c, in + off, k, &a);
+			if (next_rand(&seed) & 1) {
+				ua += canon_feed(&c, in + off, k, &a);
+			} else {
+				/* submit.c's body: the stored form is
+				 * in's first direct bytes, then t */
+				buf_reset(&t);
+				u = canon_feed_direct(&c, in + off, k, &t,
+				    &direct);
+				ua += u;
+				if (direct > u)
+					abort();
+				buf_add(&a, in + off, direct);
+				buf_add(&a, t.data, t.len);
+			}
 			for (j = 0; j < k && !r.done; j++, ub++)
 				ref_byte(&r, (unsigned char)in[off + j], &b);
 			same(&c, &a, ua, &r, &b, ub);
@@ -302,5 +318,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_free(&a);
 		buf_free(&b);
 	}
+	buf_free(&t);
 	return 0;
 }
