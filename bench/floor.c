@@ -7,8 +7,9 @@
  *				very least before it may exit 0
  *	floor time N FILE CMD [ARG...]
  *				runs CMD N times, stdin from FILE, and
- *				prints each run's wall time in ms, one a
- *				line (fails if a run exits non-zero)
+ *				prints each run's wall time in ms and its
+ *				peak RSS in kB, one run a line (fails if a
+ *				run exits non-zero)
  *
  * Built by bench/submit.sh with cc; not part of minimta.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +60,7 @@ do_time(int n, const char *file, char **argv)
 {
 	posix_spawn_file_actions_t fa;
 	struct timespec a, b;
+	struct rusage ru;
 	pid_t pid;
 	int i, st;
 
@@ -67,8 +70,8 @@ do_time(int n, const char *file, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0)
 			return perror(argv[0]), 1;
-		if (waitpid(pid, &st, 0) == -1)
-			return perror("waitpid"), 1;
+		if (wait4(pid, &st, 0, &ru) == -1)
+			return perror("wait4"), 1;
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		posix_spawn_file_actions_destroy(&fa);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -76,8 +79,8 @@ do_time(int n, const char *file, char **argv)
 			    argv[0], i, st);
 			return 1;
 		}
-		printf("%.3f\n", (b.tv_sec - a.tv_sec) * 1e3 +
-		    (b.tv_nsec - a.tv_nsec) / 1e6);
+		printf("%.3f %ld\n", (b.tv_sec - a.tv_sec) * 1e3 +
+		    (b.tv_nsec - a.tv_nsec) / 1e6, ru.ru_maxrss);
 	}
 	return 0;
 }

@@ -20,7 +20,7 @@
 #include "submit.h"
 #include "xmalloc.h"
 
-#define SUBMIT_CHUNK		65536
+#define SUBMIT_CHUNK		131072	/* half the read and write calls of 64 KiB */
 #define SUBMIT_MAX_FIELDS	10000	/* header fields in one message */
 
 /* The recipients taken so far, by address (addr_equal): a hash set of
@@ -38,6 +38,9 @@ struct submit_ctx {
 	struct buf			 out;	/* stored form, pending */
 	char				*chunk;
 	bool				 eof;
+	/* the body: canon leaves the chunk's first direct bytes in place */
+	bool				 direct_ok;
+	size_t				 direct;
 	char				*sender;	/* final sender */
 	char				*sender_given;	/* before mapping */
 	struct envelope			 env;
@@ -157,6 +160,7 @@ pump(struct submit_ctx *c, struct why *why)
 	ssize_t n;
 	size_t used;
 
+	c->direct = 0;
 	if (c->eof || c->canon.done)
 		return 0;
 	n = c->src->read(c->src->arg, c->chunk, SUBMIT_CHUNK);
@@ -169,7 +173,9 @@ pump(struct submit_ctx *c, struct why *why)
 		canon_finish(&c->canon, &c->out);
 		return 0;
 	}
-	used = canon_feed(&c->canon, c->chunk, (size_t)n, &c->out);
+	used = c->direct_ok ? canon_feed_direct(&c->canon, c->chunk,
+	    (size_t)n, &c->out, &c->direct) : canon_feed(&c->canon, c->chunk,
+	    (size_t)n, &c->out);
 	if (c->canon.done && used < (size_t)n && c->src->unread != NULL)
 		c->src->unread(c->src->arg, c->chunk + used, (size_t)n - used);
 	return 1;
@@ -618,6 +624,7 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 {
 	struct buf hb;
 	enum submit_result rc = SUBMIT_RETRY;
+	size_t lines;
 	int r;
 
 	buf_init(&hb);
@@ -628,6 +635,7 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 	    c->out.len - body_off, why) == -1))
 		goto out;
 	buf_reset(&c->out);
+	c->direct_ok = true;
 	for (;;) {
 		/* checked after every write, the first one included */
 		if (too_big(c, qw)) {
@@ -637,13 +645,19 @@ write_message(struct submit_ctx *c, const struct header_list *hl,
 			rc = SUBMIT_BAD_MESSAGE;
 			goto out;
 		}
+		lines = c->canon.lines;
 		if ((r = pump(c, why)) == 0 && c->out.len == 0)
 			break;
 		if (r == -1) {
 			rc = SUBMIT_INPUT;
 			goto out;
 		}
-		if (qfile_write(qw, c->out.data, c->out.len, why) == -1)
+		/* what canon stored since: the chunk's first direct bytes
+		 * as they are, then out; it counted the LFs */
+		if ((c->direct > 0 && qfile_write_lines(qw, c->chunk,
+		    c->direct, 0, why) == -1) || qfile_write_lines(qw,
+		    c->out.data, c->out.len, c->canon.lines - lines,
+		    why) == -1)
 			goto out;
 		buf_reset(&c->out);
 	}

@@ -21,10 +21,26 @@
 #define PICKUP_CHUNK		65536
 #define PICKUP_TEMP_MAX_AGE	(24 * 3600)	/* a crashed submitter's file */
 
+/*
+ * Drop files are queued in batches: each queue file is written, then the
+ * batch is committed with one syncfs and one fsync of queue/
+ * (spool_commit_batch), and only then are the drop files removed. Two
+ * syncs a file were the drain's bottleneck (2,000 drop files: 24 s, the
+ * same queued by the owner: 0.6 s).
+ */
+#define PICKUP_BATCH		64
+
+struct pickup_item {
+	struct qfile		 q;	/* the drop file, locked */
+	struct qfile_writer	 w;	/* queue/NAME, written, sealed */
+};
+
 struct pickup_ctx {
 	const struct conf	*conf;
 	struct spool		*sp;
 	size_t			 queued;
+	struct pickup_item	*batch;
+	size_t			 nbatch;
 };
 
 enum pickup_result {
@@ -174,6 +190,7 @@ copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
 	struct buf out;
 	char *chunk = xmalloc(PICKUP_CHUNK);
 	enum pickup_result res = PICKUP_DEFER;
+	size_t lines;
 	ssize_t n;
 
 	buf_init(&out);
@@ -194,13 +211,18 @@ copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
 			goto out;
 		}
 		left -= n;
+		lines = cn->lines;
 		(void)canon_feed(cn, chunk, (size_t)n, &out);
-		if (qfile_write(w, out.data, out.len, why) == -1)
+		/* canon counted the LFs of what it wrote */
+		if (qfile_write_lines(w, out.data, out.len, cn->lines - lines,
+		    why) == -1)
 			goto out;
 		buf_reset(&out);
 	}
+	lines = cn->lines;
 	canon_finish(cn, &out);
-	if (qfile_write(w, out.data, out.len, why) == -1)
+	if (qfile_write_lines(w, out.data, out.len, cn->lines - lines,
+	    why) == -1)
 		goto out;
 	res = PICKUP_QUEUED;
 out:
@@ -209,35 +231,30 @@ out:
 	return res;
 }
 
-/* Writes and commits queue/NAME (crash points pickup.after-write...). */
+/* Writes queue/NAME, to be committed with its batch (flush_batch()). */
 static enum pickup_result
-queue_drop(struct pickup_ctx *pc, struct qfile *q, struct why *why)
+queue_drop(struct pickup_ctx *pc, struct qfile *q, struct qfile_writer *w,
+    struct why *why)
 {
-	struct qfile_writer w;
 	struct envelope env;
 	struct canon cn;
 	struct buf hb;
 	enum pickup_result res = PICKUP_DEFER;
-	const char *stage;
 
 	queue_envelope(pc, q, &env);
 	buf_init(&hb);
-	if (qfile_create(pc->sp, SPOOL_QUEUE, q->id, &env, &w, why) == -1) {
+	if (qfile_create(pc->sp, SPOOL_QUEUE, q->id, &env, w, why) == -1) {
 		res = errno == EEXIST ? PICKUP_TAKEN : PICKUP_DEFER;
 		goto out;
 	}
 	submit_received(pc->conf, q->owner, NULL, q->id, &hb);
-	if (qfile_write(&w, hb.data, hb.len, why) == -1 ||
-	    (res = copy_message(q, &w, &cn, why)) != PICKUP_QUEUED) {
-		qfile_abort(&w);
+	if (qfile_write(w, hb.data, hb.len, why) == -1 ||
+	    (res = copy_message(q, w, &cn, why)) != PICKUP_QUEUED) {
+		qfile_abort(w);
 		goto out;
 	}
-	stage = crash_stage("pickup");
-	if (qfile_commit(&w, cn.body_8bit, why) == -1)
+	if (qfile_seal(w, cn.body_8bit, why) == -1)
 		res = PICKUP_DEFER;
-	(void)crash_stage(stage);
-	if (res == PICKUP_QUEUED)
-		journal_queued(pc->conf, pc->sp, q->id);
 out:
 	buf_free(&hb);
 	envelope_free(&env);
@@ -272,10 +289,58 @@ refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
 	free(r);
 }
 
+/*
+ * Commits the batch's queue files (crash points pickup.after-write...,
+ * once a batch), then removes the drop files whose copy is safe.
+ */
 static void
+flush_batch(struct pickup_ctx *pc)
+{
+	struct qfile_writer **wv;
+	const char *stage;
+	struct why w;
+	size_t i, n = pc->nbatch;
+	bool *ok;
+
+	if (n == 0)
+		return;
+	wv = xcalloc(n, sizeof(*wv));
+	ok = xcalloc(n, sizeof(*ok));
+	for (i = 0; i < n; i++)
+		wv[i] = &pc->batch[i].w;
+	w.text[0] = '\0';
+	stage = crash_stage("pickup");
+	(void)qfile_commit_batch(wv, n, ok, &w);
+	(void)crash_stage(stage);
+	for (i = 0; i < n; i++) {
+		struct qfile *q = &pc->batch[i].q;
+
+		if (ok[i]) {
+			crash_point("pickup.after-commit");
+			log_msg_pickup(q->id, (unsigned long)q->owner,
+			    q->env.sender);
+			journal_queued(pc->conf, pc->sp, q->id);
+			pc->queued++;
+			crash_point("pickup.before-unlink");
+			remove_drop(pc, q->id);
+		} else {
+			log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR,
+			    "incoming/%s: pickup deferred: %s", q->id, w.text);
+		}
+		/* the lock is held until here, past the unlink */
+		qfile_close(q);
+	}
+	pc->nbatch = 0;
+	free(ok);
+	free(wv);
+}
+
+/* True when q went into the batch (it closes q then). */
+static bool
 pick_gated(struct pickup_ctx *pc, struct qfile *q)
 {
 	enum spool_dir d = SPOOL_QUEUE;
+	struct pickup_item *it = &pc->batch[pc->nbatch];
 	char reason[128];
 	ssize_t bad;
 	struct why w;
@@ -284,29 +349,26 @@ pick_gated(struct pickup_ctx *pc, struct qfile *q)
 	    spool_exists(pc->sp, (d = SPOOL_HOLD), q->id)) {
 		if (!already_queued(pc, d, q)) {
 			to_corrupt(pc, q->id, "named like a queued message");
-			return;
+			return false;
 		}
 		/* a crash (or a failed unlink) after the last pickup */
 		log_as(LOG_PROG_PICKUP, LOG_LEVEL_WARN,
 		    "incoming/%s: already queued as %s; removed", q->id, q->id);
 		remove_drop(pc, q->id);
-		return;
+		return false;
 	}
 	if ((bad = bad_rcpt(&q->env)) >= 0) {
 		(void)snprintf(reason, sizeof(reason), "bad recipient #%zd",
 		    bad + 1);
 		refuse(pc, q, (size_t)bad, reason);
-		return;
+		return false;
 	}
-	switch (queue_drop(pc, q, &w)) {
+	switch (queue_drop(pc, q, &it->w, &w)) {
 	case PICKUP_QUEUED:
-		crash_point("pickup.after-commit");
-		log_msg_pickup(q->id, (unsigned long)q->owner,
-		    q->env.sender);
-		pc->queued++;
-		crash_point("pickup.before-unlink");
-		remove_drop(pc, q->id);
-		break;
+		it->q = *q;
+		if (++pc->nbatch == PICKUP_BATCH)
+			flush_batch(pc);
+		return true;
 	case PICKUP_CORRUPT:
 		to_corrupt(pc, q->id, w.text);
 		break;
@@ -316,6 +378,7 @@ pick_gated(struct pickup_ctx *pc, struct qfile *q)
 		    "incoming/%s: pickup deferred: %s", q->id, w.text);
 		break;
 	}
+	return false;
 }
 
 static int
@@ -329,8 +392,8 @@ pick_one(void *arg, const char *name)
 	case QFILE_OK:
 		/* the lock is held until qfile_close(), past the unlink:
 		 * a runner that opened the file meanwhile finds no link */
-		pick_gated(pc, &q);
-		qfile_close(&q);
+		if (!pick_gated(pc, &q))
+			qfile_close(&q);
 		break;
 	case QFILE_BAD:
 		to_corrupt(pc, name, w.text);
@@ -349,12 +412,15 @@ pick_one(void *arg, const char *name)
 size_t
 pickup_run(const struct conf *conf, struct spool *sp)
 {
-	struct pickup_ctx pc = { conf, sp, 0 };
+	struct pickup_ctx pc = { conf, sp, 0, NULL, 0 };
 	struct why w;
 
+	pc.batch = xcalloc(PICKUP_BATCH, sizeof(*pc.batch));
 	spool_clean_temp(sp, SPOOL_INCOMING, PICKUP_TEMP_MAX_AGE);
 	if (spool_scan(sp, SPOOL_INCOMING, pick_one, &pc, &w) == -1)
 		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR, "pickup: %s",
 		    w.text);
+	flush_batch(&pc);
+	free(pc.batch);
 	return pc.queued;
 }

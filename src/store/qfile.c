@@ -9,6 +9,7 @@
 #include "crash.h"
 #include "fileio.h"
 #include "qfile.h"
+#include "xmalloc.h"
 
 #define QFILE_CHUNK	65536
 /*
@@ -629,12 +630,21 @@ int
 qfile_write(struct qfile_writer *w, const void *p, size_t n, struct why *why)
 {
 	const char *q = p, *end = q + n;
+	size_t lines = 0;
 
 	/* memchr(NULL, c, 0) is undefined */
 	while (n > 0 && (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
-		w->lines++;
+		lines++;
 		q++;
 	}
+	return qfile_write_lines(w, p, n, lines, why);
+}
+
+int
+qfile_write_lines(struct qfile_writer *w, const void *p, size_t n,
+    size_t lines, struct why *why)
+{
+	w->lines += lines;
 	return n == 0 ? 0 : spool_write(w->f, p, n, why);
 }
 
@@ -645,11 +655,10 @@ qfile_written(const struct qfile_writer *w)
 }
 
 int
-qfile_commit(struct qfile_writer *w, bool body_8bit, struct why *why)
+qfile_seal(struct qfile_writer *w, bool body_8bit, struct why *why)
 {
 	char digits[ENVELOPE_SIZE_WIDTH + 1];
 	size_t len = qfile_written(w);
-	int rc;
 
 	envelope_size_digits(len + w->lines, digits);
 	if ((body_8bit && spool_patch(w->f, (off_t)w->patch.flag_off,
@@ -665,9 +674,35 @@ qfile_commit(struct qfile_writer *w, bool body_8bit, struct why *why)
 		qfile_abort(w);
 		return -1;
 	}
+	return 0;
+}
+
+int
+qfile_commit(struct qfile_writer *w, bool body_8bit, struct why *why)
+{
+	int rc;
+
+	if (qfile_seal(w, body_8bit, why) == -1)
+		return -1;
 	rc = spool_commit(w->f, why);
 	w->f = NULL;
 	return rc;
+}
+
+size_t
+qfile_commit_batch(struct qfile_writer **w, size_t n, bool *ok,
+    struct why *why)
+{
+	struct spool_file **f = xcalloc(n, sizeof(*f));
+	size_t i, done;
+
+	for (i = 0; i < n; i++) {
+		f[i] = w[i]->f;
+		w[i]->f = NULL;
+	}
+	done = spool_commit_batch(f, n, ok, why);
+	free(f);
+	return done;
 }
 
 void

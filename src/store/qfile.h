@@ -175,9 +175,21 @@ struct qfile_writer {
 int	qfile_create(struct spool *, enum spool_dir, const char *want,
 	    const struct envelope *, struct qfile_writer *, struct why *);
 int	qfile_write(struct qfile_writer *, const void *, size_t, struct why *);
+/* The same, from a caller that knows how many LFs p holds (canon.h). */
+int	qfile_write_lines(struct qfile_writer *, const void *, size_t,
+	    size_t lines, struct why *);
 /* Bytes of message written so far. */
 size_t	qfile_written(const struct qfile_writer *);
 int	qfile_commit(struct qfile_writer *, bool body_8bit, struct why *);
+/* The patches of qfile_commit() alone (-1: the file is dropped). */
+int	qfile_seal(struct qfile_writer *, bool body_8bit, struct why *);
+/*
+ * Commits n sealed writers at once (spool_commit_batch()): each w[i]'s
+ * file is committed or dropped; ok[i] says which. Returns the number
+ * committed.
+ */
+size_t	qfile_commit_batch(struct qfile_writer **, size_t n, bool *ok,
+	    struct why *);
 /* Drops an uncommitted file; NULL f does nothing. */
 void	qfile_abort(struct qfile_writer *);
 

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "xmalloc.h"
 
 #define SPOOL_WBUF	65536
+#define SPOOL_PAGE	4096	/* spool_write() cuts large writes there */
 #define SPOOL_ID_TRIES	16	/* fresh ids tried for one new message */
 #define SPOOL_CORRUPT_TRIES 1000 /* names tried in corrupt/ for one file */
 
@@ -603,24 +605,66 @@ spool_create_message(struct spool *sp, enum spool_dir d, const char *want,
 	return f;
 }
 
+/* Writes p[0..n) at the end of the file. */
 static int
-flush_wbuf(struct spool_file *f, struct why *why)
+write_all(struct spool_file *f, const char *p, size_t n, struct why *why)
 {
 	size_t off = 0;
-	ssize_t n;
+	ssize_t k;
 
-	while (off < f->wlen) {
-		n = write(f->fd, f->wbuf + off, f->wlen - off);
-		if (n == -1 && errno == EINTR)
+	while (off < n) {
+		k = write(f->fd, p + off, n - off);
+		if (k == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
+		if (k == -1) {
 			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
 			    f->tmp);
 			return -1;
 		}
-		off += (size_t)n;
+		off += (size_t)k;
 	}
-	f->flushed += (off_t)f->wlen;
+	f->flushed += (off_t)n;
+	return 0;
+}
+
+/* Writes a[0..alen) then b[0..blen) at the end of the file, at once. */
+static int
+write_two(struct spool_file *f, const char *a, size_t alen, const char *b,
+    size_t blen, struct why *why)
+{
+	struct iovec iov[2];
+	size_t done = 0, total = alen + blen;
+	ssize_t k;
+
+	while (done < total) {
+		int n = 0;
+
+		if (done < alen) {
+			iov[n].iov_base = (void *)(uintptr_t)(a + done);
+			iov[n++].iov_len = alen - done;
+		}
+		iov[n].iov_base = (void *)(uintptr_t)(b + (done < alen ? 0 :
+		    done - alen));
+		iov[n++].iov_len = done < alen ? blen : total - done;
+		k = writev(f->fd, iov, n);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k == -1) {
+			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
+			    f->tmp);
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	f->flushed += (off_t)total;
+	return 0;
+}
+
+static int
+flush_wbuf(struct spool_file *f, struct why *why)
+{
+	if (write_all(f, f->wbuf, f->wlen, why) == -1)
+		return -1;
 	f->wlen = 0;
 	return 0;
 }
@@ -631,6 +675,23 @@ spool_write(struct spool_file *f, const void *p, size_t n, struct why *why)
 	const char *s = p;
 
 	f->size += (off_t)n;
+	/*
+	 * A message body comes in chunks of about SPOOL_WBUF: those go from
+	 * the caller's buffer, without a copy into ours, in one writev with
+	 * what we hold, cut at a page boundary of the file (a write that
+	 * ends inside a page makes the next one redo that page); the rest
+	 * waits in our buffer.
+	 */
+	if (n >= SPOOL_WBUF / 2) {
+		size_t end = (size_t)(f->flushed + (off_t)f->wlen) + n;
+		size_t k = n - end % SPOOL_PAGE;
+
+		if (write_two(f, f->wbuf, f->wlen, s, k, why) == -1)
+			return -1;
+		f->wlen = 0;
+		s += k;
+		n -= k;
+	}
 	while (n > 0) {
 		size_t room = SPOOL_WBUF - f->wlen;
 		size_t k = n < room ? n : room;
@@ -655,19 +716,20 @@ int
 spool_patch(struct spool_file *f, off_t off, const char *p, size_t n,
     struct why *why)
 {
-	size_t i;
+	size_t k;
 
 	if (off < 0 || off + (off_t)n > f->size)
 		panic("spool_patch: offset %lld out of range", (long long)off);
-	for (i = 0; i < n; i++, off++) {
-		if (off >= f->flushed) {
-			f->wbuf[off - f->flushed] = p[i];
-		} else if (pwrite(f->fd, &p[i], 1, off) != 1) {
-			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
-			    f->tmp);
-			return -1;
-		}
+	/* the part already in the file, in one write; the rest is ours */
+	k = off >= f->flushed ? 0 : (size_t)(f->flushed - off);
+	if (k > n)
+		k = n;
+	if (k > 0 && pwrite(f->fd, p, k, off) != (ssize_t)k) {
+		why_errno(why, "write %s/%s", spool_dirs[f->dir].name, f->tmp);
+		return -1;
 	}
+	if (n > k)
+		memcpy(f->wbuf + (off + (off_t)k - f->flushed), p + k, n - k);
 	return 0;
 }
 
@@ -708,16 +770,21 @@ spool_commit(struct spool_file *f, struct why *why)
 	crash_step("after-fsync");
 	if (f->sp->role == SPOOL_ROLE_OTHER) {
 		/*
-		 * We cannot open incoming/ to fsync it: rename, then
-		 * syncfs() makes the new directory entry durable.
+		 * We cannot open incoming/ to fsync it. A rename changes
+		 * the moved file's ctime in the same journal transaction
+		 * as the new entry (ext4, xfs, btrfs), so a second fsync
+		 * of the file commits the entry. syncfs(), used before,
+		 * also waited for every dirty page of the filesystem:
+		 * 1 GB written by anyone else made a 4 KB drop take
+		 * 0.3-0.4 s instead of 3-12 ms.
 		 */
 		if (commit_rename(f, dfd) == -1) {
 			why_errno(why, "rename %s/%s", dn, f->tmp);
 			goto fail;
 		}
 		crash_step("after-rename");
-		if (syncfs(f->fd) == -1) {
-			why_errno(why, "syncfs %s/%s", dn, f->name);
+		if (fsync(f->fd) == -1) {
+			why_errno(why, "fsync %s/%s", dn, f->name);
 			(void)unlinkat(dfd, f->name, 0);
 			goto fail_closed;
 		}
@@ -840,6 +907,90 @@ spool_commit_staged(struct spool *sp, enum spool_dir d,
 	crash_step("after-dirsync");
 	(void)close(fd);
 	return rc;
+}
+
+/*
+ * The commit of n new files in one directory, by the spool owner, with
+ * the steps of spool_commit() taken for all files at once. The data of
+ * all is made durable by one syncfs(): an fsync each cost a disk cache
+ * flush each, as the first one's journal commit had carried the others
+ * (3-4 ms a file here). Then the renames, and one directory fsync. A
+ * file that fails a step is dropped alone (all of them when syncfs
+ * fails: it does not say whose data was lost); a failed directory fsync
+ * withdraws all. A batch of one is committed as spool_commit() does.
+ */
+size_t
+spool_commit_batch(struct spool_file **f, size_t n, bool *ok, struct why *why)
+{
+	size_t i, done = 0, live = 0, last = 0;
+	struct spool *sp = NULL;
+	enum spool_dir d = SPOOL_QUEUE;
+
+	for (i = 0; i < n; i++) {
+		ok[i] = f[i] != NULL && !f[i]->replace &&
+		    f[i]->sp->role != SPOOL_ROLE_OTHER;
+		if (!ok[i] && f[i] != NULL)
+			panic("spool_commit_batch: not a new owner's file");
+		if (ok[i] && flush_wbuf(f[i], why) == -1)
+			ok[i] = false;
+		if (ok[i]) {
+			sp = f[i]->sp;
+			d = f[i]->dir;
+			last = i;
+			live++;
+		}
+	}
+	crash_step("after-write");
+	if (live == 1 && fsync(f[last]->fd) == -1) {
+		why_errno(why, "fsync %s/%s", spool_dirs[d].name,
+		    f[last]->tmp);
+		ok[last] = false;
+	} else if (live > 1 && syncfs(f[last]->fd) == -1) {
+		why_errno(why, "syncfs %s (%zu files)", spool_dirs[d].name,
+		    live);
+		for (i = 0; i < n; i++)
+			ok[i] = false;
+	}
+	crash_step("after-fsync");
+	for (i = 0; i < n; i++) {
+		if (!ok[i])
+			continue;
+		if (close(f[i]->fd) == -1) {
+			why_errno(why, "close %s/%s", spool_dirs[d].name,
+			    f[i]->tmp);
+			ok[i] = false;
+		}
+		f[i]->fd = -1;
+		if (ok[i] && commit_rename(f[i], sp->dirfd[d]) == -1) {
+			why_errno(why, "rename %s/%s: %s/%s",
+			    spool_dirs[d].name, f[i]->tmp,
+			    spool_dirs[d].name, f[i]->name);
+			ok[i] = false;
+		}
+	}
+	crash_step("after-rename");
+	if (sp != NULL && spool_sync_dir(sp, d, why) == -1) {
+		/* withdrawn, so that the caller may say "try again" */
+		for (i = 0; i < n; i++) {
+			if (ok[i])
+				(void)unlinkat(sp->dirfd[d], f[i]->name, 0);
+			ok[i] = false;
+		}
+	}
+	crash_step("after-dirsync");
+	for (i = 0; i < n; i++) {
+		if (f[i] == NULL)
+			continue;
+		if (ok[i]) {
+			done++;
+			free_file(f[i]);
+		} else {
+			/* its temporary file, if left */
+			spool_abort(f[i]);
+		}
+		f[i] = NULL;
+	}
+	return done;
 }
 
 void

@@ -12,8 +12,8 @@
  * Commit protocol: write a temporary file (O_EXCL, explicit mode), fsync,
  * checked close, rename into place (never over another file, except for
  * spool_replace()), fsync the directory. A submitter that
- * cannot open incoming/ (no read bit) calls syncfs() after the rename
- * instead. Until spool_commit() returns 0 nothing is accepted; the
+ * cannot open incoming/ (no read bit) fsyncs the file again after the
+ * rename instead (the rename is in the file's journal transaction). Until spool_commit() returns 0 nothing is accepted; the
  * uncommitted file is removed by spool_abort() or by fatal()'s cleanup.
  * Functions return 0, or -1 with why filled.
  */
@@ -105,6 +105,16 @@ off_t	spool_file_size(const struct spool_file *);
 int	spool_patch(struct spool_file *, off_t off, const char *, size_t,
 	    struct why *);
 int	spool_commit(struct spool_file *, struct why *);
+/*
+ * Commits n new files of one directory (the spool owner's, never
+ * spool_replace()'s) with one syncfs() for their data (one fsync when
+ * n is 1) and one directory fsync: as spool_commit() does each, its
+ * crash steps once for all. Every f[i]
+ * (NULL is skipped) is committed or dropped, and set to NULL; ok[i] says
+ * which; why holds the last failure. Returns the number committed.
+ */
+size_t	spool_commit_batch(struct spool_file **, size_t n, bool *ok,
+	    struct why *);
 void	spool_abort(struct spool_file *);
 /*
  * Group commit of replaced files (delivery state of deferred messages),

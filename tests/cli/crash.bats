@@ -155,6 +155,51 @@ pickup_point()
 	pickup_point pickup.before-unlink
 }
 
+# pickup_batch_point POINT NTH: three drop files, taken in one batch (one
+# syncfs for their data, one fsync of queue/); the queue run crashes at
+# the NTH hit of POINT. Afterwards each is delivered exactly once.
+pickup_batch_point()
+{
+	local point=$1 nth=$2 msg i n
+	for i in 1 2 3; do
+		msg=$(hx_msg "$N-$i-$point")
+		nm -odq -f nobody@example.org "$N-$i@x.example" <"$msg" \
+		    2>>"$T/log"
+	done
+	[ "$(ls -A "$T/spool/incoming" | wc -l)" -eq 3 ]
+	crash_run "$point:$nth" owner -q
+	recover
+	for i in 1 2 3; do
+		n=$(hx_subject_count "$RELAY_SPOOL" "$N-$i-$point")
+		echo "$point:$nth, message $i: $n copies delivered" >&2
+		[ "$n" -eq 1 ]
+	done
+}
+
+@test "crash: a batch of drop files, pickup.after-write: each delivered exactly once" {
+	pickup_batch_point pickup.after-write 1
+}
+
+@test "crash: a batch of drop files, pickup.after-fsync: each delivered exactly once" {
+	pickup_batch_point pickup.after-fsync 1
+}
+
+@test "crash: a batch of drop files, pickup.after-rename: each delivered exactly once" {
+	pickup_batch_point pickup.after-rename 1
+}
+
+@test "crash: a batch of drop files, pickup.after-dirsync: each delivered exactly once" {
+	pickup_batch_point pickup.after-dirsync 1
+}
+
+@test "crash: a batch of drop files, the second pickup.after-commit: each delivered exactly once" {
+	pickup_batch_point pickup.after-commit 2
+}
+
+@test "crash: a batch of drop files, the second pickup.before-unlink: each delivered exactly once" {
+	pickup_batch_point pickup.before-unlink 2
+}
+
 # deliver_point POINT N WINDOW: a VERP message (-XV: one transaction per
 # recipient) to a, b, c; the queue run crashes at the Nth hit of POINT,
 # that is in the Nth transaction. Recipients whose transaction was over

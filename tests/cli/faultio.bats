@@ -125,9 +125,9 @@ submit_faults()
 	    fsync:EIO:1 fsync:ENOSPC:1 rename:EIO:1 rename:ENOSPC:1 fsync:EIO:2
 }
 
-@test "faultio: nobody's submission: ENOSPC/EIO on write, fsync, rename, syncfs -> 75, no drop file" {
+@test "faultio: nobody's submission: ENOSPC/EIO on write, fsync, rename, the fsync after it -> 75, no drop file" {
 	submit_faults nobody incoming write:ENOSPC:1 write:EIO:2 \
-	    write:ENOSPC:2+ fsync:EIO:1 rename:EIO:1 rename:ENOSPC:1 syncfs:EIO:1
+	    write:ENOSPC:2+ fsync:EIO:1 rename:EIO:1 rename:ENOSPC:1 fsync:EIO:2
 }
 
 @test "faultio: pickup: a failed write, fsync, rename or dir fsync in queue/ keeps the drop file" {
@@ -152,6 +152,32 @@ submit_faults()
 	hx_spool_settled
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 1 ]
 	grep -qx $'end of big\r' "$RELAY_SPOOL/0001.eml"
+}
+
+@test "faultio: pickup of a batch: a failed syncfs, write, rename or dir fsync keeps the drop files it concerns" {
+	nm -odq -f nobody@example.org nobody@x.example <"$T/big" 2>>"$T/log"
+	nm -odq -f nobody@example.org nobody@x.example <"$(hx_msg second)" \
+	    2>>"$T/log"
+	[ "$(ls -A "$T/spool/incoming" | wc -l)" -eq 2 ]
+	cp -a "$T/spool/incoming" "$T/drops.copy"
+	# all kept: the data sync of the batch (syncfs, not an fsync a
+	# file), the fsync of queue/ (the first fsync in a batch)
+	for spec in syncfs:EIO:1:/queue fsync:EIO:1:/queue \
+	    write:ENOSPC:1+:/queue; do
+		fio owner "$spec" -q
+		echo "pickup $spec: exit $status" >&2
+		[[ "$output" == *"pickup deferred"*"$(errtext "$spec")"* ]]
+		diff -r "$T/drops.copy" "$T/spool/incoming"
+		no_entries queue
+		no_entries corrupt
+	done
+	# one rename of two fails: that drop file alone stays
+	fio owner rename:EIO:2:/queue -q
+	[ "$(ls -A "$T/spool/incoming" | wc -l)" -eq 1 ]
+	hx_qrun
+	hx_spool_settled
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 2 ]
+	[ "$(hx_subject_count "$RELAY_SPOOL" second)" -eq 1 ]
 }
 
 @test "faultio: a failed delivery-state save keeps the message and its old state" {

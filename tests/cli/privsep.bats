@@ -96,6 +96,28 @@ as_owner() { setpriv --reuid="$OWNER" --regid="$OWNER" --clear-groups "$@"; }
 	[[ "$output" == *$'\nS18:nobody@example.org\n'* ]]
 }
 
+@test "privsep: nobody's drop: fsync, rename, fsync of the file again, before exit; no syncfs (strace)" {
+	command -v strace >/dev/null || skip "needs strace"
+	# syncfs() waited for every dirty page of the filesystem (someone
+	# else's gigabyte too); the second fsync commits only the rename
+	printf 'Subject: s\n\nb\n' >"$T/msg"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -o "$T/trace" -e trace=openat,fsync,syncfs,renameat2,exit_group \
+	    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$MINIMTA" -C "$T/minimta.conf" -odq rcpt@example.net <"$T/msg"
+	cat "$T/trace"
+	id=$(ls -A "$T/spool/incoming")
+	[ -n "$id" ]
+	! grep -q syncfs "$T/trace"
+	tfd=$(grep -E "openat\(.*\"\.$id\", O_WRONLY" "$T/trace" |
+	    sed -E 's/.*= ([0-9]+)$/\1/')
+	[ -n "$tfd" ]
+	seq=$(grep -nE "fsync\($tfd\) += 0|renameat2\(.*\"\.$id\".*\"$id\".* = 0|exit_group\(0\)" "$T/trace" |
+	    sed -E 's/^([0-9]+):[0-9]+ +([a-z0-9_]+).*/\2/' | tr '\n' ' ')
+	echo "order: $seq"
+	[ "$seq" = "fsync renameat2 fsync exit_group " ]
+}
+
 @test "privsep: the owner's submission goes straight to queue/" {
 	run as_owner "$MINIMTA" -C "$T/minimta.conf" -odq rcpt@example.net \
 	    < <(printf 'Subject: s\n\nb\n')

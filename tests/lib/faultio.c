@@ -6,7 +6,7 @@
  *   MINIMTA_FAULT_DIR=/abs/spool       only paths under it (links
  *                                      resolved: give realpath's answer)
  *   MINIMTA_FAULT="OP:ERRNO:N[+][:SUB],..."
- *       OP     write (write, pwrite), fsync (fsync, fdatasync),
+ *       OP     write (write, writev, pwrite), fsync (fsync, fdatasync),
  *              syncfs, rename (rename, renameat, renameat2)
  *       ERRNO  ENOSPC, EIO, EDQUOT, EROFS, or a number
  *       N      the Nth matching call fails (counted per process);
@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define FAULT_RULES	8
@@ -67,6 +68,7 @@ static size_t fault_dirlen;
 static bool fault_loaded;
 
 static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwrite64)(int, const void *, size_t, off_t);
 static int (*real_fsync)(int);
@@ -93,6 +95,8 @@ fault_resolve(void)
 {
 	real_write = (ssize_t (*)(int, const void *, size_t))
 	    fault_next("write");
+	real_writev = (ssize_t (*)(int, const struct iovec *, int))
+	    fault_next("writev");
 	real_pwrite = (ssize_t (*)(int, const void *, size_t, off_t))
 	    fault_next("pwrite");
 	real_pwrite64 = (ssize_t (*)(int, const void *, size_t, off_t))
@@ -346,6 +350,14 @@ write(int fd, const void *p, size_t n)
 	if (fault_fd(FOP_WRITE, fd))
 		return -1;
 	return real_write(fd, p, n);
+}
+
+ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+	if (fault_fd(FOP_WRITE, fd))
+		return -1;
+	return real_writev(fd, iov, n);
 }
 
 ssize_t

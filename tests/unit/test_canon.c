@@ -73,6 +73,45 @@ static const struct canon_case cases[] = {
 	    false, "A: b\nnot a field\n", 0, false, false, false },
 	{ "name without colon ends header", "Abc\n", 0, false, false,
 	    "Abc\n", 0, false, false, false },
+	/*
+	 * The fast path (runs of lines copied at once) meets the byte rules
+	 * here; every case is also split at each offset, so a CR, a dot
+	 * line or a NUL falls on a chunk's edge in every way.
+	 */
+	{ "lf run", "A: b\n\nl1\nl2\nl3\n", 0, false, false,
+	    "A: b\n\nl1\nl2\nl3\n", 0, false, false, false },
+	{ "crlf run", "A: b\r\n\r\nl1\r\nl2\r\nl3\r\n", 0, false, false,
+	    "A: b\n\nl1\nl2\nl3\n", 0, false, false, false },
+	{ "crlf run ends in a bare cr", "\nab\r\ncd\r", 0, false, false,
+	    "\nab\ncd \n", 0, false, false, false },
+	{ "nul and bare cr inside a run", "\nab\0cd\nef\rgh\nij\n", 16,
+	    false, false, "\nab cd\nef gh\nij\n", 0, false, false, false },
+	{ "cr cr lf in a run", "\nab\r\r\ncd\n", 0, false, false,
+	    "\nab \ncd\n", 0, false, false, false },
+	{ "dot lines inside a run", "\na\n.b\n..\nc\n.\nd\n", 0, true,
+	    false, "\na\n.b\n..\nc\n", 13, true, false, false },
+	{ "dot line after crlf run", "\na\r\nb\r\n.\r\nc\r\n", 0, true,
+	    false, "\na\nb\n", 10, true, false, false },
+	{ "dot then crlf is not a dot line", "\na\r\n.\r\r\nb\n", 0, true,
+	    false, "\na\n. \nb\n", 0, false, false, false },
+	{ "dot in a line is text", "\nx.\ny\n", 0, true, false,
+	    "\nx.\ny\n", 0, false, false, false },
+	{ "header values, then a name", "Subject: hi\r\nX-A: b\r\n\r\nc\n",
+	    0, false, false, "Subject: hi\nX-A: b\n\nc\n", 0, false,
+	    false, false },
+	{ "header value with nul and cr", "Subject: a\0b\rc\n\nd\n", 18,
+	    false, false, "Subject: a b c\n\nd\n", 0, false, false,
+	    false },
+	{ "8-bit in a header value", "Subject: \xc3\xa9\n\nb\n", 0, false,
+	    false, "Subject: \xc3\xa9\n\nb\n", 0, false, true, false },
+	{ "8-bit after an ascii run", "\nabcdefghijklmnopq\xff\n", 0, false,
+	    false, "\nabcdefghijklmnopq\xff\n", 0, false, true, false },
+	{ "8-bit only in a dropped From line", "From \xff\nA: b\n\nc\n",
+	    0, false, false, "A: b\n\nc\n", 0, false, false, false },
+	{ "From line then a run", "From x\r\nA: b\r\n\r\nc\r\nd\r\n", 0,
+	    false, false, "A: b\n\nc\nd\n", 0, false, false, false },
+	{ "unstuff in a run", "\r\n..a\r\nb\r\n.\r\n", 0, true, true,
+	    "\n.a\nb\n", 13, true, false, false },
 };
 
 struct result {
@@ -253,6 +292,109 @@ test_crlf_end(void)
 	}
 }
 
+/* in, fed in chunks of step bytes (0: whole), or split once at split */
+static void
+feed_edges(const struct buf *in, bool dot_ends, size_t step, size_t split,
+    struct buf *out, struct canon *c, size_t *used)
+{
+	size_t off = 0, k;
+
+	buf_init(out);
+	canon_init(c, dot_ends, false);
+	*used = 0;
+	while (off < in->len && !c->done) {
+		k = in->len - off;
+		if (step > 0 && k > step)
+			k = step;
+		if (split > 0 && off < split && k > split - off)
+			k = split - off;
+		*used += canon_feed(c, in->data + off, k, out);
+		off += k;
+	}
+	canon_finish(c, out);
+}
+
+/*
+ * Long lines at chunk edges: a break at CANON_LINE_MAX next to a CR, a
+ * NUL, a dot or a chunk's end, fed whole, in chunks around the line
+ * limit, one byte at a time and split at every offset.
+ */
+static void
+test_chunk_edges(void)
+{
+	static const struct {
+		const char	*name;
+		size_t		 xs;	/* 'x' bytes after "\n" */
+		const char	*tail, *want_tail;
+		size_t		 tail_len;	/* 0: strlen(tail) */
+		bool		 dot_ends, done;
+		size_t		 broken, unused;
+	} t[] = {
+		/* 998 octets fill a line; the dot starts the next one
+		 * after the break and is text, not a dot line */
+		{ "dot after a break", 998, ".\r\n.\r\nrest", "\n.\n",
+		    0, true, true, 1, 4 },
+		{ "bare cr is the 998th octet", 997, "\r\r\n", " \n", 0,
+		    false, false, 0, 0 },
+		{ "bare cr is the 999th octet", 998, "\ra\r\n", "\n a\n",
+		    0, false, false, 1, 0 },
+		{ "crlf right at the limit", 998, "\r\n.\r\n", "\n", 0,
+		    true, true, 0, 0 },
+		{ "nul after a full line", 998, "\0y\n", "\n y\n", 3,
+		    false, false, 1, 0 },
+		{ "two breaks in one line", 1996, "z\n", "\nz\n", 0,
+		    false, false, 2, 0 },
+		{ "line of 1996 then a dot line", 1996, "\n.\nz", "\n", 0,
+		    true, true, 1, 1 },
+	};
+	static const size_t steps[] = { 0, 1, 2, 3, 997, 998, 999, 1000,
+	    1001, 4096 };
+	struct buf in, want, out;
+	struct canon c;
+	char name[128];
+	size_t i, j, s, used, x;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		buf_init(&in);
+		buf_init(&want);
+		buf_addc(&in, '\n');
+		buf_addc(&want, '\n');
+		for (j = 0; j < t[i].xs; j++) {
+			buf_addc(&in, 'x');
+			if (j > 0 && j % CANON_LINE_MAX == 0)
+				buf_addc(&want, '\n');
+			buf_addc(&want, 'x');
+		}
+		buf_add(&in, t[i].tail, t[i].tail_len ? t[i].tail_len :
+		    strlen(t[i].tail));
+		buf_adds(&want, t[i].want_tail);
+		for (s = 0; s < sizeof(steps) / sizeof(steps[0]) + in.len;
+		    s++) {
+			bool by_step = s < sizeof(steps) / sizeof(steps[0]);
+			size_t split = by_step ? 0 : s - 10;
+
+			if (!by_step && split == 0)
+				continue;
+			feed_edges(&in, t[i].dot_ends, by_step ? steps[s] : 0,
+			    split, &out, &c, &used);
+			(void)snprintf(name, sizeof(name), "%s (%s %zu)",
+			    t[i].name, by_step ? "step" : "split",
+			    by_step ? steps[s] : split);
+			x = out.len == want.len && memcmp(out.data, want.data,
+			    want.len) == 0;
+			UNIT_CHECK(name, x, "got %zu bytes, want %zu",
+			    out.len, want.len);
+			UNIT_INT(name, c.done, t[i].done);
+			UNIT_INT(name, used, in.len - t[i].unused);
+			UNIT_INT(name, c.lines_broken, t[i].broken);
+			UNIT_INT(name, c.body_8bit, false);
+			buf_free(&out);
+		}
+		buf_free(&in);
+		buf_free(&want);
+	}
+}
+
 /* canon_header_pending: the bytes of a line that may still be body. */
 static void
 test_header_pending(void)
@@ -286,6 +428,7 @@ main(void)
 {
 	test_cases();
 	test_long_lines();
+	test_chunk_edges();
 	test_crlf_end();
 	test_header_pending();
 	return unit_done("canon");
