@@ -16,7 +16,7 @@
 #include "log.h"
 #include "mtasts.h"
 #include "net.h"
-#include "session.h"
+#include "session_env.h"
 #include "spool.h"
 #include "tls.h"
 #include "tlspolicy.h"
@@ -125,7 +125,7 @@ mtasts_get(struct session_env *env, const char *host,
 	size_t blen;
 	int fd, rc = -1;
 
-	if ((ctx = session_tls_ctx(env, why)) == NULL)
+	if ((ctx = session_env_tls(env, why)) == NULL)
 		return -1;
 	fd = net_connect((const struct sockaddr *)&h->addrs[k],
 	    h->addrlens[k], host, mtasts_left(deadline,

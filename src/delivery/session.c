@@ -13,6 +13,7 @@
 #include "net.h"
 #include "oauth2.h"
 #include "session.h"
+#include "session_env.h"
 #include "smtp.h"
 #include "tls.h"
 #include "mtasts.h"
@@ -63,23 +64,6 @@ fail_reply(struct why *why, const char *relay, const char *stage,
 		why_set(why, "host %s said: %s (in reply to %s)", relay,
 		    buf_cstr(&b), stage);
 	buf_free(&b);
-}
-
-/*
- * The TLS context, made at the first TLS connection: loading the CA store
- * costs milliseconds, which each delivery worker would otherwise pay even
- * when no server offers STARTTLS.
- */
-struct tls_ctx *
-session_tls_ctx(struct session_env *env, struct why *why)
-{
-	const struct conf *conf = env->conf;
-	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
-	    conf->tls_cert_file, conf->tls_key_file };
-
-	if (env->tls == NULL)
-		env->tls = tls_ctx_new(&tc, why);
-	return env->tls;
 }
 
 static int
@@ -135,7 +119,7 @@ starttls(struct attempt *a, struct session *s, const char *sni,
 	enum smtp_result res;
 	struct why w;
 
-	if ((ctx = session_tls_ctx(a->env, why)) == NULL)
+	if ((ctx = session_env_tls(a->env, why)) == NULL)
 		return -1;
 	if (tls_ctx_dane(ctx, a->host, p->tlsa, p->ntlsa, why) == -1)
 		return -1;
@@ -188,7 +172,7 @@ handshake(struct attempt *a, struct session *s, struct why *why)
 	int rc = -1;
 
 	smtp_reply_init(&r);
-	if (scheme == CONF_SMTPS && (session_tls_ctx(a->env, why) == NULL ||
+	if (scheme == CONF_SMTPS && (session_env_tls(a->env, why) == NULL ||
 	    io_starttls(s->io, a->env->tls, sni, p->verify ? p->verify_name :
 	    NULL, why) == -1)) {
 		(void)strlcpy(a->status, "4.7.5", sizeof(a->status));

@@ -6,6 +6,9 @@
  * does STARTTLS under the TLS policy of each host (tlspolicy.h: for
  * smarthosts the URL scheme and tls_verify, for MX hosts tls_policy and
  * DANE), with the "may" fallback to plaintext, and AUTH where configured.
+ * The caller of session_open owns the session (session_close). What the
+ * sessions share (DNS, auth_file, TLS context, MTA-STS cache) is a
+ * struct session_env the caller makes once.
  *
  * Results: SESSION_OK; SESSION_TEMP (every host failed: defer, why and
  * *status say the last reason); SESSION_PERM (the destination can never
@@ -19,24 +22,29 @@
 #include "why.h"
 
 struct conf;
-struct dns;
-struct tls_ctx;
-struct authfile;
-struct smtp_session;
+struct conf_url;
 struct io;
+struct smtp_session;
+struct session_env;
 struct spool;
 
-struct session_env {
-	const struct conf	*conf;
-	struct dns		*dns;
-	struct tls_ctx		*tls;	/* made at first use (session.c) */
-	struct authfile		*auth;	/* NULL: no auth_file */
-	struct spool		*spool;	/* the MTA-STS cache; NULL: none */
-	bool			 verbose;	/* SMTP dialogue on stderr */
-	/* filled by session_open when it fails, for the log line: */
-	char			 status[16];	/* RFC 3463 code */
-	char			 tls_note[64];	/* "none policy=verify" */
-};
+/*
+ * The environment of the sessions (session_env.h): the DNS channel and
+ * the auth_file made here (NULL with why when either fails), the TLS
+ * context at its first use. conf and sp (the MTA-STS cache; NULL: none)
+ * are borrowed; verbose shows the SMTP dialogue on stderr. The caller
+ * owns it: session_env_free (NULL is fine), after every session.
+ */
+struct session_env *session_env_new(const struct conf *, struct spool *,
+	    bool verbose, struct why *);
+void	session_env_free(struct session_env *);
+const struct conf *session_env_conf(const struct session_env *);
+/*
+ * After a session_open or session_open_relay that failed: the TLS policy
+ * of the attempt that got furthest ("none policy=verify"), or "" (a
+ * smarthost that failed before TLS); valid until the next open.
+ */
+const char *session_env_tls_note(const struct session_env *);
 
 struct session {
 	struct io		*io;
@@ -59,14 +67,7 @@ enum session_result {
 enum session_result session_open(struct session_env *,
 	    const char *domain, struct session **, char status[16],
 	    struct why *);
-/*
- * The TLS context of env, made at its first use (loading the CA store
- * costs milliseconds); NULL with why when it cannot be made.
- */
-struct tls_ctx *session_tls_ctx(struct session_env *, struct why *);
-
 /* To one relay (a smarthost or relay_for URL): OK or TEMP. */
-struct conf_url;
 enum session_result session_open_relay(struct session_env *,
 	    const struct conf_url *, struct session **, char status[16],
 	    struct why *);

@@ -11,7 +11,7 @@
 #include "dns.h"
 #include "log.h"
 #include "mtasts.h"
-#include "session.h"
+#include "session_env.h"
 #include "tlspolicy.h"
 #include "why.h"
 #include "xmalloc.h"
