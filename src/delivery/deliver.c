@@ -336,13 +336,14 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			from_reply(&o[i], &reply);
 		}
 	} else {
-		res = smtp_send(d->sess->smtp, &m, &reply, &why);
+		res = session_send(d->sess, &m, &reply, &why);
 		for (i = 0; i < n; i++) {
-			(void)strlcpy(o[i].host, d->sess->host,
+			(void)strlcpy(o[i].host, session_peer(d->sess)->host,
 			    sizeof(o[i].host));
-			(void)strlcpy(o[i].relay, d->sess->relay,
+			(void)strlcpy(o[i].relay, session_peer(d->sess)->relay,
 			    sizeof(o[i].relay));
-			(void)strlcpy(o[i].tls, d->sess->tls, sizeof(o[i].tls));
+			(void)strlcpy(o[i].tls, session_peer(d->sess)->tls,
+			    sizeof(o[i].tls));
 			o[i].result = r[i].result;
 			from_reply(&o[i], r[i].reply.code ? &r[i].reply :
 			    &reply);
@@ -352,7 +353,6 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		smtp_reply_free(&r[i].reply);
 	free(r);
 	smtp_reply_free(&reply);
-	d->sess->messages++;
 	return res;
 }
 
@@ -417,7 +417,8 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	crash_point("deliver.after-reply");
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_OK) {
-			finish(q, &o[i], d->sess && !d->sess->dsn &&
+			finish(q, &o[i], d->sess &&
+			    !session_offers_dsn(d->sess) &&
 			    report_wants(q, DSNPARAM_NOTIFY_SUCCESS),
 			    QSTATE_REPORT_RELAYED);
 			log_outcome(d, q, &o[i], "sent");

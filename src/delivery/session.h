@@ -6,9 +6,11 @@
  * does STARTTLS under the TLS policy of each host (tlspolicy.h: for
  * smarthosts the URL scheme and tls_verify, for MX hosts tls_policy and
  * DANE), with the "may" fallback to plaintext, and AUTH where configured.
- * The caller of session_open owns the session (session_close). What the
- * sessions share (DNS, auth_file, TLS context, MTA-STS cache) is a
- * struct session_env the caller makes once.
+ * A session (opaque) carries transactions (session_send) and tells who
+ * answered (session_peer) and whether the server offers DSN; the caller
+ * of session_open owns it (session_close). What the sessions share (DNS,
+ * auth_file, TLS context, MTA-STS cache) is a struct session_env the
+ * caller makes once.
  *
  * Results: SESSION_OK; SESSION_TEMP (every host failed: defer, why and
  * *status say the last reason); SESSION_PERM (the destination can never
@@ -19,12 +21,12 @@
 
 #include <stdbool.h>
 
+#include "smtp.h"
 #include "why.h"
 
 struct conf;
 struct conf_url;
-struct io;
-struct smtp_session;
+struct session;
 struct session_env;
 struct spool;
 
@@ -46,15 +48,12 @@ const struct conf *session_env_conf(const struct session_env *);
  */
 const char *session_env_tls_note(const struct session_env *);
 
-struct session {
-	struct io		*io;
-	struct smtp_session	*smtp;
-	char			 host[256];	/* name, for Remote-MTA */
-	char			 relay[320];	/* host[ip]:port */
+/* Who answered, for the log line and Remote-MTA (valid with the session). */
+struct session_peer {
+	char	host[256];	/* name, for Remote-MTA */
+	char	relay[320];	/* host[ip]:port */
 	/* "verified policy=verify TLSv1.3 with cipher ..." (tlspolicy.h) */
-	char			 tls[160];
-	bool			 dsn;		/* server offers DSN */
-	unsigned		 messages;	/* transactions so far */
+	char	tls[160];
 };
 
 enum session_result {
@@ -78,5 +77,12 @@ enum session_result session_open_relay(struct session_env *,
 bool	session_idle_ok(const struct session *);
 /* QUIT (when quit) and free; NULL is fine. */
 void	session_close(struct session *, bool quit);
+
+/* One transaction: smtp_send (smtp.h) on the session's connection. */
+enum smtp_result session_send(struct session *, struct smtp_msg *,
+	    struct smtp_reply *, struct why *);
+const struct session_peer *session_peer(const struct session *);
+/* The server offers DSN (RFC 3461): NOTIFY and RET reach it. */
+bool	session_offers_dsn(const struct session *);
 
 #endif
