@@ -40,7 +40,7 @@ struct attempt {
 	char			 status[16];	/* of a failure */
 };
 
-#define note tlspolicy_trace
+#define note session_env_trace
 
 static void
 trace(void *arg, char dir, const char *line, size_t len)

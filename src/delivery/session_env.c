@@ -2,6 +2,8 @@
  * session_env.c: the environment the sessions share (session_env.h,
  * session.h).
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "authfile.h"
@@ -65,4 +67,18 @@ session_env_tls(struct session_env *env, struct why *why)
 	if (env->tls == NULL)
 		env->tls = tls_ctx_new(&tc, why);
 	return env->tls;
+}
+
+void
+session_env_trace(const struct session_env *env, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!env->verbose)
+		return;
+	(void)fputs("*** ", stderr);
+	va_start(ap, fmt);
+	(void)vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	(void)fputc('\n', stderr);
 }

@@ -3,16 +3,18 @@
  * own: the DNS channel, the auth_file accounts, the TLS context (made at
  * its first use: loading the CA store costs milliseconds, which each
  * delivery worker would otherwise pay even when no server offers
- * STARTTLS), the spool for the MTA-STS cache, and the notes of the last
- * session_open that failed. session.h makes and frees it (session_env_new,
- * session_env_free); its fields are read only by the session's own parts:
- * session.c, tlspolicy.c and mtasts.c.
+ * STARTTLS), the spool for the MTA-STS cache, the notes of the last
+ * session_open that failed, and the -v trace of the TLS and MTA-STS
+ * decisions (session_env_trace). session.h makes and frees it
+ * (session_env_new, session_env_free); its fields are read only by the
+ * session's own parts: session.c, tlspolicy.c and mtasts.c.
  */
 #ifndef SESSION_ENV_H
 #define SESSION_ENV_H
 
 #include <stdbool.h>
 
+#include "compat.h"
 #include "why.h"
 
 struct conf;
@@ -38,5 +40,9 @@ struct session_env {
  * cannot be made (the next call tries again). Owned by env.
  */
 struct tls_ctx *session_env_tls(struct session_env *, struct why *);
+
+/* With -v (env->verbose): "*** " and the text on stderr. */
+void	session_env_trace(const struct session_env *, const char *, ...)
+	    PRINTFLIKE(2, 3);
 
 #endif

@@ -80,8 +80,4 @@ void	tlspolicy_free(struct tlspolicy *);
  */
 void	tlspolicy_note_domain(struct session_env *, const char *domain);
 
-/* With -v: "*** " and the text on stderr. */
-void	tlspolicy_trace(const struct session_env *, const char *, ...)
-	    PRINTFLIKE(2, 3);
-
 #endif
