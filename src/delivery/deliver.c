@@ -7,13 +7,11 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "authfile.h"
 #include "buf.h"
 #include "conf.h"
 #include "crash.h"
 #include "deliver.h"
 #include "dest.h"
-#include "dns.h"
 #include "dsn.h"
 #include "dsnparam.h"
 #include "fileio.h"
@@ -25,7 +23,6 @@
 #include "session.h"
 #include "smtp.h"
 #include "spool.h"
-#include "tls.h"
 #include "xmalloc.h"
 
 /*
@@ -48,7 +45,7 @@ struct staged {
 struct deliver {
 	const struct conf	*conf;
 	struct spool		*sp;
-	struct session_env	 env;
+	struct session_env	*env;
 	struct dest		*dest;		/* of the current batch */
 	struct session		*sess;		/* dest's, for a transaction */
 	bool			 msg_deferred;	/* of the current message */
@@ -158,14 +155,8 @@ deliver_new(const struct conf *conf, struct spool *sp, bool verbose,
 
 	d->conf = conf;
 	d->sp = sp;
-	d->env.conf = conf;
-	d->env.spool = sp;
-	d->env.verbose = verbose;
 	d->staged = xcalloc(DELIVER_STAGE_MAX, sizeof(*d->staged));
-	if ((d->env.dns = dns_new(conf->resolver, why)) == NULL)
-		goto fail;
-	if (conf->auth_file != NULL &&
-	    (d->env.auth = authfile_load(conf->auth_file, why)) == NULL)
+	if ((d->env = session_env_new(conf, sp, verbose, why)) == NULL)
 		goto fail;
 	d->journal = journal_open(conf, true);
 	if (!conf->tls_verify && (conf->nsmarthosts > 0 ||
@@ -186,9 +177,7 @@ deliver_free(struct deliver *d)
 	commit_staged(d);
 	free(d->staged);
 	dest_free(d->dest);
-	dns_free(d->env.dns);
-	tls_ctx_free(d->env.tls);
-	authfile_free(d->env.auth);
+	session_env_free(d->env);
 	for (; d->nfinal > 0; d->nfinal--)
 		free(d->final[d->nfinal - 1]);
 	free(d->final);
@@ -347,13 +336,14 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			from_reply(&o[i], &reply);
 		}
 	} else {
-		res = smtp_send(d->sess->smtp, &m, &reply, &why);
+		res = session_send(d->sess, &m, &reply, &why);
 		for (i = 0; i < n; i++) {
-			(void)strlcpy(o[i].host, d->sess->host,
+			(void)strlcpy(o[i].host, session_peer(d->sess)->host,
 			    sizeof(o[i].host));
-			(void)strlcpy(o[i].relay, d->sess->relay,
+			(void)strlcpy(o[i].relay, session_peer(d->sess)->relay,
 			    sizeof(o[i].relay));
-			(void)strlcpy(o[i].tls, d->sess->tls, sizeof(o[i].tls));
+			(void)strlcpy(o[i].tls, session_peer(d->sess)->tls,
+			    sizeof(o[i].tls));
 			o[i].result = r[i].result;
 			from_reply(&o[i], r[i].reply.code ? &r[i].reply :
 			    &reply);
@@ -363,7 +353,6 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		smtp_reply_free(&r[i].reply);
 	free(r);
 	smtp_reply_free(&reply);
-	d->sess->messages++;
 	return res;
 }
 
@@ -428,7 +417,8 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	crash_point("deliver.after-reply");
 	for (i = 0; i < n; i++) {
 		if (o[i].result == SMTP_OK) {
-			finish(q, &o[i], d->sess && !d->sess->dsn &&
+			finish(q, &o[i], d->sess &&
+			    !session_offers_dsn(d->sess) &&
 			    report_wants(q, DSNPARAM_NOTIFY_SUCCESS),
 			    QSTATE_REPORT_RELAYED);
 			log_outcome(d, q, &o[i], "sent");
@@ -559,7 +549,7 @@ set_down(struct deliver *d, struct outcome *o, size_t n,
 		set_text(&o[i], why->text);
 		/* a cap deferral tried nothing: no TLS policy to tell */
 		(void)strlcpy(o[i].tls, r == DEST_CAPPED ? "" :
-		    d->env.tls_note, sizeof(o[i].tls));
+		    session_env_tls_note(d->env), sizeof(o[i].tls));
 		o[i].remote = false;
 		o[i].capped = r == DEST_CAPPED;
 	}
@@ -771,7 +761,7 @@ deliver_batch(struct deliver *d, const char *dest,
 		dest_renew(d->dest);
 	} else {
 		dest_free(d->dest);
-		d->dest = dest_new(&d->env, d->sp, dest);
+		d->dest = dest_new(d->env, d->sp, dest);
 	}
 	d->sess = NULL;
 	d->next_try = 0;

@@ -92,7 +92,7 @@ relay_uses(const struct conf *conf, struct relay *r, bool roundrobin)
 struct dest *
 dest_new(struct session_env *env, struct spool *sp, const char *key)
 {
-	const struct conf *conf = env->conf;
+	const struct conf *conf = session_env_conf(env);
 	struct dest *d = xcalloc(1, sizeof(*d));
 	struct route_relays rel;
 	size_t i;
@@ -224,7 +224,7 @@ take_slot(struct dest *d, struct relay *r, time_t now)
 	if (res == RATELIMIT_ERROR) {
 		/* a cap we cannot read is not a cap we may pass */
 		r->full = true;
-		r->slot = now + d->env->conf->retry_min;
+		r->slot = now + session_env_conf(d->env)->retry_min;
 		why_set(&r->cap_why, "rate limit of %s: %s", r->key,
 		    why.text);
 		return false;

@@ -16,10 +16,9 @@
 #include "log.h"
 #include "mtasts.h"
 #include "net.h"
-#include "session.h"
+#include "session_env.h"
 #include "spool.h"
 #include "tls.h"
-#include "tlspolicy.h"
 #include "why.h"
 #include "xmalloc.h"
 
@@ -125,7 +124,7 @@ mtasts_get(struct session_env *env, const char *host,
 	size_t blen;
 	int fd, rc = -1;
 
-	if ((ctx = session_tls_ctx(env, why)) == NULL)
+	if ((ctx = session_env_tls(env, why)) == NULL)
 		return -1;
 	fd = net_connect((const struct sockaddr *)&h->addrs[k],
 	    h->addrlens[k], host, mtasts_left(deadline,
@@ -258,7 +257,7 @@ mtasts_lookup(struct session_env *env, const char *domain,
 		    txt.n, tid);
 	dns_txt_free(&txt);
 	if (tr == MTASTS_TXT_FOUND && !(cached && strcmp(cid, tid) == 0)) {
-		tlspolicy_trace(env, "MTA-STS: %s publishes policy id %s%s",
+		session_env_trace(env, "MTA-STS: %s publishes policy id %s%s",
 		    domain, tid, cached ? " (cached: another id)" : "");
 		if (mtasts_fetch(env, domain, &ftext, &why) == 0 &&
 		    mtasts_use(out, ftext.data, ftext.len, &why) == 0) {
@@ -269,13 +268,13 @@ mtasts_lookup(struct session_env *env, const char *domain,
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS policy of %s: "
 		    "%s%s", domain, why.text, cached ?
 		    "; using the cached one" : "");
-		tlspolicy_trace(env, "MTA-STS: fetch failed: %s", why.text);
+		session_env_trace(env, "MTA-STS: fetch failed: %s", why.text);
 	}
 	if (cached && mtasts_use(out, ctext.data, ctext.len, &why) == 0)
-		tlspolicy_trace(env, "MTA-STS: cached policy of %s", domain);
+		session_env_trace(env, "MTA-STS: cached policy of %s", domain);
 out:
 	if (out->active)
-		tlspolicy_trace(env, "MTA-STS: policy of %s: %s, %zu mx "
+		session_env_trace(env, "MTA-STS: policy of %s: %s, %zu mx "
 		    "pattern%s", domain, out->pol.mode ==
 		    MTASTS_MODE_ENFORCE ? "enforce" : "testing",
 		    out->pol.nmx, out->pol.nmx == 1 ? "" : "s");

@@ -13,11 +13,19 @@
 #include "net.h"
 #include "oauth2.h"
 #include "session.h"
+#include "session_env.h"
 #include "smtp.h"
 #include "tls.h"
 #include "mtasts.h"
 #include "tlspolicy.h"
 #include "xmalloc.h"
+
+struct session {
+	struct io		*io;
+	struct smtp_session	*smtp;
+	struct session_peer	 peer;	/* who answered */
+	bool			 dsn;		/* server offers DSN */
+};
 
 struct attempt {
 	struct session_env	*env;
@@ -32,7 +40,7 @@ struct attempt {
 	char			 status[16];	/* of a failure */
 };
 
-#define note tlspolicy_trace
+#define note session_env_trace
 
 static void
 trace(void *arg, char dir, const char *line, size_t len)
@@ -65,23 +73,6 @@ fail_reply(struct why *why, const char *relay, const char *stage,
 	buf_free(&b);
 }
 
-/*
- * The TLS context, made at the first TLS connection: loading the CA store
- * costs milliseconds, which each delivery worker would otherwise pay even
- * when no server offers STARTTLS.
- */
-struct tls_ctx *
-session_tls_ctx(struct session_env *env, struct why *why)
-{
-	const struct conf *conf = env->conf;
-	struct tls_config tc = { conf->tls_ca_file, conf->tls_ca_path,
-	    conf->tls_cert_file, conf->tls_key_file };
-
-	if (env->tls == NULL)
-		env->tls = tls_ctx_new(&tc, why);
-	return env->tls;
-}
-
 static int
 do_auth(const struct attempt *a, struct session *s, struct why *why)
 {
@@ -104,18 +95,18 @@ do_auth(const struct attempt *a, struct session *s, struct why *why)
 	}
 	if (!io_is_tls(s->io) && !conf->auth_plaintext) {
 		why_set(why, "host %s: not sending AUTH without TLS "
-		    "(auth_plaintext is off)", s->relay);
+		    "(auth_plaintext is off)", s->peer.relay);
 		return -1;
 	}
 	if (acct.token_cmd != NULL) {
 		ol = (struct oauth2_login){ acct.user, a->url->host,
 		    a->url->port, acct.token_cmd,
-		    (int)conf->oauth2_token_timeout * 1000, s->relay };
+		    (int)conf->oauth2_token_timeout * 1000, s->peer.relay };
 		return oauth2_auth(s->smtp, &ol, why) == 0 ? 0 : -1;
 	}
 	smtp_reply_init(&r);
 	if (smtp_auth(s->smtp, acct.user, acct.pass, &r) != SMTP_OK) {
-		fail_reply(why, s->relay, "AUTH", &r);
+		fail_reply(why, s->peer.relay, "AUTH", &r);
 		rc = -1;
 	}
 	smtp_reply_free(&r);
@@ -135,7 +126,7 @@ starttls(struct attempt *a, struct session *s, const char *sni,
 	enum smtp_result res;
 	struct why w;
 
-	if ((ctx = session_tls_ctx(a->env, why)) == NULL)
+	if ((ctx = session_env_tls(a->env, why)) == NULL)
 		return -1;
 	if (tls_ctx_dane(ctx, a->host, p->tlsa, p->ntlsa, why) == -1)
 		return -1;
@@ -145,10 +136,10 @@ starttls(struct attempt *a, struct session *s, const char *sni,
 	if (res == SMTP_OK)
 		return 0;
 	if (r->code != 0 && !r->local) {
-		fail_reply(why, s->relay, "STARTTLS", r);
+		fail_reply(why, s->peer.relay, "STARTTLS", r);
 	} else {
 		w = *why;
-		why_set(why, "%s: %s", s->relay, w.text);
+		why_set(why, "%s: %s", s->peer.relay, w.text);
 	}
 	/* 454, or a handshake that failed without a certificate check */
 	a->starttls_failed = p->fallback && (res != SMTP_NETFAIL ||
@@ -158,7 +149,7 @@ starttls(struct attempt *a, struct session *s, const char *sni,
 	return -1;
 }
 
-/* s->tls: "LEVEL policy=POLICY[ fallback][ TLSv1.3 with cipher ...]" */
+/* s->peer.tls: "LEVEL policy=POLICY[ fallback][ TLSv1.3 with cipher ...]" */
 static void
 describe_tls(const struct attempt *a, struct session *s)
 {
@@ -169,12 +160,12 @@ describe_tls(const struct attempt *a, struct session *s)
 		    "verified" : "encrypted";
 	else if (a->url != NULL && !a->plaintext) {
 		/* a smarthost in plaintext under smtp://: as before */
-		s->tls[0] = '\0';
+		s->peer.tls[0] = '\0';
 		return;
 	}
-	(void)snprintf(s->tls, sizeof(s->tls), "%s policy=%s%s%s%s", level,
-	    a->pol.name, a->plaintext ? " fallback" : "", info ? " " : "",
-	    info ? info : "");
+	(void)snprintf(s->peer.tls, sizeof(s->peer.tls), "%s policy=%s%s%s%s",
+	    level, a->pol.name, a->plaintext ? " fallback" : "",
+	    info ? " " : "", info ? info : "");
 }
 
 /* Brings one connected session through greeting, EHLO, TLS and AUTH. */
@@ -188,18 +179,18 @@ handshake(struct attempt *a, struct session *s, struct why *why)
 	int rc = -1;
 
 	smtp_reply_init(&r);
-	if (scheme == CONF_SMTPS && (session_tls_ctx(a->env, why) == NULL ||
+	if (scheme == CONF_SMTPS && (session_env_tls(a->env, why) == NULL ||
 	    io_starttls(s->io, a->env->tls, sni, p->verify ? p->verify_name :
 	    NULL, why) == -1)) {
 		(void)strlcpy(a->status, "4.7.5", sizeof(a->status));
 		goto out;
 	}
 	if (smtp_greeting(s->smtp, &r) != SMTP_OK) {
-		fail_reply(why, s->relay, "the initial greeting", &r);
+		fail_reply(why, s->peer.relay, "the initial greeting", &r);
 		goto out;
 	}
 	if (smtp_ehlo(s->smtp, &r) != SMTP_OK) {
-		fail_reply(why, s->relay, "EHLO", &r);
+		fail_reply(why, s->peer.relay, "EHLO", &r);
 		goto out;
 	}
 	if (scheme != CONF_SMTPS && p->starttls && !a->plaintext &&
@@ -207,26 +198,27 @@ handshake(struct attempt *a, struct session *s, struct why *why)
 		if (starttls(a, s, sni, &r, why) == -1)
 			goto out;
 		if (smtp_ehlo(s->smtp, &r) != SMTP_OK) {
-			fail_reply(why, s->relay, "EHLO after STARTTLS", &r);
+			fail_reply(why, s->peer.relay, "EHLO after STARTTLS",
+			    &r);
 			goto out;
 		}
 	} else if (scheme != CONF_SMTPS && p->required) {
 		why_set(why, "host %s does not offer STARTTLS, which %s "
-		    "requires", s->relay, p->why_required);
+		    "requires", s->peer.relay, p->why_required);
 		(void)strlcpy(a->status, "4.7.4", sizeof(a->status));
 		goto out;
 	}
 	describe_tls(a, s);
 	if (p->sts_testing && !io_tls_verified(s->io))
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_WARN, "MTA-STS testing: %s: %s",
-		    s->relay, io_is_tls(s->io) ? io_tls_verify(s->io) :
+		    s->peer.relay, io_is_tls(s->io) ? io_tls_verify(s->io) :
 		    "no TLS");
 	if (io_is_tls(s->io))
 		log_as(LOG_PROG_SMTP, LOG_LEVEL_INFO,
 		    "%s TLS connection established to %s: %s",
 		    io_tls_dane(s->io) ? "Verified (DANE)" : p->verify ?
-		    "Verified" : "Anonymous", s->relay, io_tls_info(s->io) ?
-		    io_tls_info(s->io) : "TLS");
+		    "Verified" : "Anonymous", s->peer.relay,
+		    io_tls_info(s->io) ? io_tls_info(s->io) : "TLS");
 	if (do_auth(a, s, why) == -1)
 		goto out;
 	s->dsn = smtp_has(s->smtp, SMTP_EXT_DSN);
@@ -286,9 +278,9 @@ try_address(struct attempt *a, enum reach *reach, struct why *why)
 	int port = 0, fd;
 
 	net_ntop(a->sa, ip, sizeof(ip), &port);
-	(void)snprintf(s->host, sizeof(s->host), "%s", a->host);
-	(void)snprintf(s->relay, sizeof(s->relay), "%s[%s]:%d", a->host, ip,
-	    port);
+	(void)snprintf(s->peer.host, sizeof(s->peer.host), "%s", a->host);
+	(void)snprintf(s->peer.relay, sizeof(s->peer.relay), "%s[%s]:%d",
+	    a->host, ip, port);
 	*reach = REACH_CONNECT;
 	fd = net_connect(a->sa, a->salen, a->host,
 	    (int)conf->connect_timeout * 1000, why);
@@ -476,4 +468,23 @@ bool
 session_idle_ok(const struct session *s)
 {
 	return io_idle_ok(s->io);
+}
+
+enum smtp_result
+session_send(struct session *s, struct smtp_msg *m, struct smtp_reply *reply,
+    struct why *why)
+{
+	return smtp_send(s->smtp, m, reply, why);
+}
+
+const struct session_peer *
+session_peer(const struct session *s)
+{
+	return &s->peer;
+}
+
+bool
+session_offers_dsn(const struct session *s)
+{
+	return s->dsn;
 }

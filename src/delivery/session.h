@@ -6,6 +6,11 @@
  * does STARTTLS under the TLS policy of each host (tlspolicy.h: for
  * smarthosts the URL scheme and tls_verify, for MX hosts tls_policy and
  * DANE), with the "may" fallback to plaintext, and AUTH where configured.
+ * A session (opaque) carries transactions (session_send) and tells who
+ * answered (session_peer) and whether the server offers DSN; the caller
+ * of session_open owns it (session_close). What the sessions share (DNS,
+ * auth_file, TLS context, MTA-STS cache) is a struct session_env the
+ * caller makes once.
  *
  * Results: SESSION_OK; SESSION_TEMP (every host failed: defer, why and
  * *status say the last reason); SESSION_PERM (the destination can never
@@ -16,37 +21,39 @@
 
 #include <stdbool.h>
 
+#include "smtp.h"
 #include "why.h"
 
 struct conf;
-struct dns;
-struct tls_ctx;
-struct authfile;
-struct smtp_session;
-struct io;
+struct conf_url;
+struct session;
+struct session_env;
 struct spool;
 
-struct session_env {
-	const struct conf	*conf;
-	struct dns		*dns;
-	struct tls_ctx		*tls;	/* made at first use (session.c) */
-	struct authfile		*auth;	/* NULL: no auth_file */
-	struct spool		*spool;	/* the MTA-STS cache; NULL: none */
-	bool			 verbose;	/* SMTP dialogue on stderr */
-	/* filled by session_open when it fails, for the log line: */
-	char			 status[16];	/* RFC 3463 code */
-	char			 tls_note[64];	/* "none policy=verify" */
-};
+/*
+ * The environment of the sessions (session_env.h): the DNS channel and
+ * the auth_file made here (NULL with why when either fails), the TLS
+ * context at its first use. conf and sp (the MTA-STS cache; NULL: none)
+ * are borrowed; verbose shows the SMTP dialogue on stderr. The caller
+ * owns it: session_env_free (NULL is fine), after every session.
+ */
+struct session_env *session_env_new(const struct conf *, struct spool *,
+	    bool verbose, struct why *);
+void	session_env_free(struct session_env *);
+const struct conf *session_env_conf(const struct session_env *);
+/*
+ * After a session_open or session_open_relay that failed: the TLS policy
+ * of the attempt that got furthest ("none policy=verify"), or "" (a
+ * smarthost that failed before TLS); valid until the next open.
+ */
+const char *session_env_tls_note(const struct session_env *);
 
-struct session {
-	struct io		*io;
-	struct smtp_session	*smtp;
-	char			 host[256];	/* name, for Remote-MTA */
-	char			 relay[320];	/* host[ip]:port */
+/* Who answered, for the log line and Remote-MTA (valid with the session). */
+struct session_peer {
+	char	host[256];	/* name, for Remote-MTA */
+	char	relay[320];	/* host[ip]:port */
 	/* "verified policy=verify TLSv1.3 with cipher ..." (tlspolicy.h) */
-	char			 tls[160];
-	bool			 dsn;		/* server offers DSN */
-	unsigned		 messages;	/* transactions so far */
+	char	tls[160];
 };
 
 enum session_result {
@@ -59,14 +66,7 @@ enum session_result {
 enum session_result session_open(struct session_env *,
 	    const char *domain, struct session **, char status[16],
 	    struct why *);
-/*
- * The TLS context of env, made at its first use (loading the CA store
- * costs milliseconds); NULL with why when it cannot be made.
- */
-struct tls_ctx *session_tls_ctx(struct session_env *, struct why *);
-
 /* To one relay (a smarthost or relay_for URL): OK or TEMP. */
-struct conf_url;
 enum session_result session_open_relay(struct session_env *,
 	    const struct conf_url *, struct session **, char status[16],
 	    struct why *);
@@ -77,5 +77,12 @@ enum session_result session_open_relay(struct session_env *,
 bool	session_idle_ok(const struct session *);
 /* QUIT (when quit) and free; NULL is fine. */
 void	session_close(struct session *, bool quit);
+
+/* One transaction: smtp_send (smtp.h) on the session's connection. */
+enum smtp_result session_send(struct session *, struct smtp_msg *,
+	    struct smtp_reply *, struct why *);
+const struct session_peer *session_peer(const struct session *);
+/* The server offers DSN (RFC 3461): NOTIFY and RET reach it. */
+bool	session_offers_dsn(const struct session *);
 
 #endif

@@ -1,7 +1,6 @@
 /*
  * tlspolicy.c: the TLS policy of an attempt. See tlspolicy.h.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,24 +10,10 @@
 #include "dns.h"
 #include "log.h"
 #include "mtasts.h"
-#include "session.h"
+#include "session_env.h"
 #include "tlspolicy.h"
 #include "why.h"
 #include "xmalloc.h"
-
-void
-tlspolicy_trace(const struct session_env *env, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!env->verbose)
-		return;
-	(void)fputs("*** ", stderr);
-	va_start(ap, fmt);
-	(void)vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	(void)fputc('\n', stderr);
-}
 
 /* Would this relay session send AUTH? (Then it never goes plaintext.) */
 static bool
@@ -89,13 +74,13 @@ tlspolicy_dane(struct session_env *env, const struct dns_hosts *hosts,
 	size_t i;
 
 	if (!hosts->secure) {
-		tlspolicy_trace(env, "DANE: the MX records of %s are not "
+		session_env_trace(env, "DANE: the MX records of %s are not "
 		    "validated (no AD bit): as may", domain);
 		return 0;
 	}
 	r = dns_tlsa(env->dns, host, (int)conf->smtp_port,
 	    (int)conf->command_timeout * 1000, &p->recs, why);
-	tlspolicy_trace(env, "DANE: %s", why->text);
+	session_env_trace(env, "DANE: %s", why->text);
 	switch (r) {
 	case DNS_TLSA_USABLE:
 		p->tlsa = xcalloc(p->recs.n, sizeof(*p->tlsa));
@@ -150,7 +135,7 @@ tlspolicy_sts(const struct session_env *env, const struct mtasts *sts,
 		p->name = "mta-sts";	/* for the deferral's log line */
 		why_set(why, "MX host %s is not in the MTA-STS policy of %s "
 		    "(enforce)", host, sts->domain);
-		tlspolicy_trace(env, "%s", why->text);
+		session_env_trace(env, "%s", why->text);
 		return -1;
 	}
 	p->name = "mta-sts";
@@ -195,7 +180,7 @@ tlspolicy_for(struct session_env *env, const struct conf_url *url,
 			rc = tlspolicy_sts(env, sts, host, out, why);
 	}
 	if (rc == 0)
-		tlspolicy_trace(env, "TLS policy for %s: %s (%s%s%s%s)",
+		session_env_trace(env, "TLS policy for %s: %s (%s%s%s%s)",
 		    host, out->name, !out->starttls ? "no STARTTLS" :
 		    out->required ? "TLS required" : "STARTTLS when offered",
 		    out->ntlsa > 0 ? ", certificate checked against TLSA" :
@@ -231,5 +216,5 @@ tlspolicy_note_domain(struct session_env *env, const char *domain)
 	    conf->ntls_policies, domain));
 	(void)snprintf(env->tls_note, sizeof(env->tls_note), "none policy=%s",
 	    name);
-	tlspolicy_trace(env, "tls_policy for %s: %s", domain, name);
+	session_env_trace(env, "tls_policy for %s: %s", domain, name);
 }

@@ -74,14 +74,10 @@ bool	tlspolicy_wants_sts(const struct session_env *, const char *domain);
 void	tlspolicy_free(struct tlspolicy *);
 
 /*
- * Before any attempt: env->tls_note gets "none policy=NAME" for the
- * destination (domain NULL: the smarthosts), for a log line when no
- * session opens; shown with -v.
+ * Before any attempt: env->tls_note (session_env.h) gets "none
+ * policy=NAME" for the destination (domain NULL: the smarthosts), for a
+ * log line when no session opens; shown with -v.
  */
 void	tlspolicy_note_domain(struct session_env *, const char *domain);
-
-/* With -v: "*** " and the text on stderr. */
-void	tlspolicy_trace(const struct session_env *, const char *, ...)
-	    PRINTFLIKE(2, 3);
 
 #endif
