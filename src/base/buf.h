@@ -27,6 +27,9 @@ void	buf_addc(struct buf *, char);
 void	buf_adds(struct buf *, const char *);
 void	buf_printf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
 void	buf_vprintf(struct buf *, const char *, va_list) PRINTFLIKE(2, 0);
+/* s as a JSON string: quotes, backslashes and control characters
+ * escaped (mailq -j, mailq -s -j). */
+void	buf_add_json(struct buf *, const char *);
 void	buf_consume(struct buf *, size_t);
 /* Returns data as a C string (never NULL, even for an empty buffer). */
 const char *buf_cstr(struct buf *);

@@ -122,23 +122,6 @@ selected(const struct cli *cli, const struct qfile *q)
 }
 
 static void
-json_string(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
-static void
 print_json(const struct qfile *q, bool waiting)
 {
 	struct buf b;
@@ -151,7 +134,7 @@ print_json(const struct qfile *q, bool waiting)
 	    waiting ? "maildrop" : q->dir == SPOOL_HOLD ? "hold" :
 	    q->state.attempts > 0 ? "deferred" : "active", q->id,
 	    (long long)q->env.arrival, (long long)q->size);
-	json_string(&b, q->env.sender);
+	buf_add_json(&b, q->env.sender);
 	buf_adds(&b, ", \"recipients\": [");
 	for (i = 0; i < q->env.nrcpts; i++) {
 		const struct qstate_rcpt *r = &q->state.rcpts[i];
@@ -160,10 +143,10 @@ print_json(const struct qfile *q, bool waiting)
 			continue;
 		buf_adds(&b, first ? "{\"address\": " : ", {\"address\": ");
 		first = false;
-		json_string(&b, q->env.rcpts[i].addr);
+		buf_add_json(&b, q->env.rcpts[i].addr);
 		if (r->reason != NULL) {
 			buf_adds(&b, ", \"delay_reason\": ");
-			json_string(&b, r->reason);
+			buf_add_json(&b, r->reason);
 		}
 		buf_addc(&b, '}');
 	}

@@ -165,31 +165,13 @@ free_status(struct status *s)
 	free(s->msgs);
 }
 
-/* As mailq.c's: JSON string with control characters escaped. */
-static void
-json_string(struct buf *b, const char *s)
-{
-	buf_addc(b, '"');
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_addc(b, (char)c);
-	}
-	buf_addc(b, '"');
-}
-
 static void
 json_field(struct buf *b, const char *key, const char *v)
 {
 	if (v == NULL)
 		return;
 	buf_printf(b, ", \"%s\": ", key);
-	json_string(b, v);
+	buf_add_json(b, v);
 }
 
 static void
@@ -198,7 +180,7 @@ print_json(const struct status_msg *m, struct buf *b)
 	size_t i;
 
 	buf_adds(b, "{\"queue_id\": ");
-	json_string(b, m->id);
+	buf_add_json(b, m->id);
 	json_field(b, "message_id", m->msgid);
 	json_field(b, "sender", m->sender);
 	if (m->queued != 0)
@@ -210,7 +192,7 @@ print_json(const struct status_msg *m, struct buf *b)
 		const struct status_rcpt *r = &m->rcpts[i];
 
 		buf_adds(b, i ? ", {\"address\": " : "{\"address\": ");
-		json_string(b, r->addr);
+		buf_add_json(b, r->addr);
 		buf_printf(b, ", \"status\": \"%s\", \"time\": %lld",
 		    journal_event_name(r->event), (long long)r->time);
 		if (r->event == JOURNAL_DEFERRED && r->next != 0)
