@@ -605,28 +605,6 @@ spool_create_message(struct spool *sp, enum spool_dir d, const char *want,
 	return f;
 }
 
-/* Writes p[0..n) at the end of the file. */
-static int
-write_all(struct spool_file *f, const char *p, size_t n, struct why *why)
-{
-	size_t off = 0;
-	ssize_t k;
-
-	while (off < n) {
-		k = write(f->fd, p + off, n - off);
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k == -1) {
-			why_errno(why, "write %s/%s", spool_dirs[f->dir].name,
-			    f->tmp);
-			return -1;
-		}
-		off += (size_t)k;
-	}
-	f->flushed += (off_t)n;
-	return 0;
-}
-
 /* Writes a[0..alen) then b[0..blen) at the end of the file, at once. */
 static int
 write_two(struct spool_file *f, const char *a, size_t alen, const char *b,
@@ -663,7 +641,7 @@ write_two(struct spool_file *f, const char *a, size_t alen, const char *b,
 static int
 flush_wbuf(struct spool_file *f, struct why *why)
 {
-	if (write_all(f, f->wbuf, f->wlen, why) == -1)
+	if (write_two(f, f->wbuf, f->wlen, "", 0, why) == -1)
 		return -1;
 	f->wlen = 0;
 	return 0;
