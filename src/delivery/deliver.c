@@ -555,6 +555,14 @@ set_down(struct deliver *d, struct outcome *o, size_t n,
 	}
 }
 
+/* The session died in a transaction: dest closes it; not used again. */
+static void
+lost(struct deliver *d, const char *reason)
+{
+	dest_lost(d->dest, reason);
+	d->sess = NULL;
+}
+
 /* A session for the next transaction, or o[0..n) set as not tried. */
 static bool
 get_session(struct deliver *d, struct outcome *o, size_t n)
@@ -600,7 +608,7 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		if (up) {
 			res = transact(d, q, o, n, q->env.sender);
 			if (res == SMTP_NETFAIL)
-				dest_lost(d->dest, o[0].text);
+				lost(d, o[0].text);
 		}
 		set_delays(d, o, n, t, conn);
 		record(d, q, o, n, true, st);
@@ -632,7 +640,7 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		set_delays(d, &o[i], 1, t, conn);
 		free(s);
 		if (res == SMTP_NETFAIL)
-			dest_lost(d->dest, o[i].text);
+			lost(d, o[i].text);
 		record(d, q, &o[i], 1, i + 1 == n, st);
 	}
 }
