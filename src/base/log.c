@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,27 @@ static bool log_verbose;
 static void (*log_cleanup)(void);
 static bool log_opened;
 static enum log_prog log_opened_as;
+static pid_t log_pid;		/* 0: not known in this process yet */
+
+/* A forked child logs under its own pid. */
+static void
+log_forgot_pid(void)
+{
+	log_pid = 0;
+}
+
+/* getpid() is a system call: once a process, for each stderr line. */
+static long
+log_getpid(void)
+{
+	static bool hooked;
+
+	if (!hooked && pthread_atfork(NULL, NULL, log_forgot_pid) == 0)
+		hooked = true;
+	if (log_pid == 0 || !hooked)
+		log_pid = getpid();
+	return (long)log_pid;
+}
 
 static const char *
 log_name(enum log_prog p)
@@ -117,7 +139,7 @@ log_emit(enum log_prog p, int prio, bool tagged, const char *fmt,
 	}
 	if (log_dest == LOG_DEST_STDERR || log_verbose)
 		(void)fprintf(stderr, "%s[%ld]: %s%s\n", log_name(p),
-		    (long)getpid(), tag, line);
+		    log_getpid(), tag, line);
 }
 
 /* A line in a set shape (a message's life): never tagged. */

@@ -96,7 +96,7 @@ bounce_queue(const struct conf *conf, struct spool *sp, struct qfile *q,
 	if (qfile_rewind(q, why) == -1 ||
 	    qfile_create(sp, SPOOL_QUEUE, NULL, &env, &bio.w, why) == -1)
 		goto out;
-	if (dsn_write(&info, rcpts, n, fileio_read_cb, &q->fd, write_report,
+	if (dsn_write(&info, rcpts, n, qfile_read_cb, q, write_report,
 	    &bio, why) == -1) {
 		qfile_abort(&bio.w);
 		goto out;

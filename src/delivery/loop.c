@@ -37,7 +37,7 @@ loop_hops(const struct conf *conf, struct qfile *q, struct why *why)
 	chunk = xmalloc(LOOP_CHUNK);
 	header_scan_init(&hs, "Received");
 	while (total < conf->max_header_size + LOOP_HEADER_ROOM &&
-	    (n = fileio_read(q->fd, chunk, LOOP_CHUNK)) > 0) {
+	    (n = qfile_read(q, chunk, LOOP_CHUNK)) > 0) {
 		total += (size_t)n;
 		if (!header_scan_feed(&hs, chunk, (size_t)n))
 			break;

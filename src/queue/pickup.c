@@ -198,7 +198,7 @@ copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
 	if (qfile_rewind(q, why) == -1)
 		goto out;
 	while (left > 0) {
-		n = read(q->fd, chunk, left < PICKUP_CHUNK ? (size_t)left :
+		n = qfile_read(q, chunk, left < PICKUP_CHUNK ? (size_t)left :
 		    PICKUP_CHUNK);
 		if (n == -1 && errno == EINTR)
 			continue;

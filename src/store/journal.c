@@ -23,6 +23,8 @@
 
 #define JOURNAL_MAX_FILES	(366 * 24)	/* hour files looked at */
 #define JOURNAL_READ_CHUNK	65536
+#define JOURNAL_STAT_EVERY	64	/* records between fstats of a file */
+#define JOURNAL_STAT_NEAR	65536	/* bytes: near the cap, each record */
 
 struct journal {
 	const struct conf	*conf;
@@ -30,6 +32,8 @@ struct journal {
 	int			 fd;		/* the current hour's file */
 	char			 name[JOURNAL_NAME_LEN + 1];
 	off_t			 others;	/* bytes of the other files */
+	off_t			 size;		/* the current file's, when seen */
+	unsigned		 unseen;	/* records written since */
 	bool			 repruned;	/* pruned again when full */
 	bool			 warned;	/* its failure was logged */
 };
@@ -279,6 +283,7 @@ journal_write(struct journal *j, const struct journal_rec *r)
 		if (j->fd != -1)
 			(void)close(j->fd);
 		(void)strlcpy(j->name, name, sizeof(j->name));
+		j->unseen = 0;
 		if ((j->fd = open_hour(j, name)) == -1) {
 			fail(j, name, errno);
 			return;
@@ -286,16 +291,24 @@ journal_write(struct journal *j, const struct journal_rec *r)
 	}
 	buf_init(&b);
 	journal_encode(r, &b);
-	if (fstat(j->fd, &st) == -1) {
-		fail(j, name, errno);
-		goto out;
+	/* other writers append too: the size is looked at again every
+	 * JOURNAL_STAT_EVERY records, and at every one near the cap */
+	if (j->unseen == 0 || j->unseen >= JOURNAL_STAT_EVERY ||
+	    j->others + j->size + JOURNAL_STAT_NEAR >
+	    (off_t)j->conf->journal_max_size) {
+		if (fstat(j->fd, &st) == -1) {
+			fail(j, name, errno);
+			goto out;
+		}
+		j->size = st.st_size;
+		j->unseen = 0;
 	}
-	if (j->others + st.st_size + (off_t)b.len >
+	if (j->others + j->size + (off_t)b.len >
 	    (off_t)j->conf->journal_max_size) {
 		if (!j->repruned)
 			prune(j, r->time, false);
 		j->repruned = true;
-		if (j->dfd == -1 || j->others + st.st_size + (off_t)b.len >
+		if (j->dfd == -1 || j->others + j->size + (off_t)b.len >
 		    (off_t)j->conf->journal_max_size) {
 			if (!j->warned)
 				log_warn("journal: %s: over journal_max_size "
@@ -309,6 +322,8 @@ journal_write(struct journal *j, const struct journal_rec *r)
 	w = write(j->fd, b.data, b.len);
 	if (w != (ssize_t)b.len)
 		fail(j, name, w == -1 ? errno : ENOSPC);
+	j->size += (off_t)b.len;
+	j->unseen++;
 out:
 	buf_free(&b);
 }
@@ -337,7 +352,7 @@ read_message_id(struct qfile *q, struct buf *out)
 	buf_reserve(&h, JOURNAL_HEADER_SCAN);
 	if (qfile_rewind(q, &why) == 0) {
 		while (h.len < JOURNAL_HEADER_SCAN) {
-			n = read(q->fd, h.data + h.len,
+			n = qfile_read(q, h.data + h.len,
 			    JOURNAL_HEADER_SCAN - h.len);
 			if (n == -1 && errno == EINTR)
 				continue;

@@ -43,7 +43,8 @@ head_limit(size_t max_rcpts)
  * the number of recipients (parsing again after every chunk was not).
  */
 static int
-read_head(struct qfile *q, size_t max_rcpts, bool drop, struct why *why)
+read_head(struct qfile *q, size_t max_rcpts, bool drop, off_t size,
+    struct why *why)
 {
 	/* a drop file's reason is logged after its name by the caller */
 	const char *dir = drop ? "" : q->dir == SPOOL_HOLD ? "hold/" :
@@ -80,6 +81,11 @@ read_head(struct qfile *q, size_t max_rcpts, bool drop, struct why *why)
 		    sep, limit);
 	else if (r == ENVELOPE_MORE)
 		why_set(why, "%s%s%struncated envelope", dir, id, sep);
+	if (rc == QFILE_READ_OK && (off_t)b.len == size) {
+		/* the whole file: read from memory from now on */
+		q->whole = b;
+		return rc;
+	}
 out:
 	buf_free(&b);
 	return rc;
@@ -213,13 +219,14 @@ qfile_open_in(struct spool *sp, enum spool_dir dir, const char *id,
 	 * open and our lock: the name no longer leads to our file.
 	 */
 	if (fstat(q->fd, &st) == -1 || st.st_nlink == 0 ||
-	    (lock != QFILE_NOLOCK && !spool_is(sp, dir, id, q->fd))) {
+	    (lock != QFILE_NOLOCK && !spool_is(sp, dir, id, &st))) {
 		qfile_close(q);
 		return QFILE_GONE;
 	}
-	q->mtime = st.st_mtime;
+	q->mtim = st.st_mtim;
 	q->owner = st.st_uid;
-	if ((rc = read_head(q, QFILE_MAX_RCPTS, false, why)) == QFILE_READ_OK &&
+	if ((rc = read_head(q, QFILE_MAX_RCPTS, false, st.st_size, why)) ==
+	    QFILE_READ_OK &&
 	    (rc = check_length(q, &st, false, why) == -1 ?
 	    QFILE_READ_CORRUPT : QFILE_READ_OK) == QFILE_READ_OK)
 		rc = read_state(sp, q, why);
@@ -286,7 +293,7 @@ qfile_look(struct spool *sp, enum spool_dir dir, const char *id,
 		    false, &q->env, why) != ENVELOPE_OK ? QFILE_READ_CORRUPT :
 		    check_length(q, &st, false, why) == -1 ?
 		    QFILE_READ_CORRUPT : QFILE_READ_OK;
-	} else if ((rc = read_head(q, QFILE_MAX_RCPTS, false, why)) ==
+	} else if ((rc = read_head(q, QFILE_MAX_RCPTS, false, -1, why)) ==
 	    QFILE_READ_OK && check_length(q, &st, false, why) == -1) {
 		rc = QFILE_READ_CORRUPT;
 	}
@@ -347,7 +354,8 @@ qfile_open_drop(struct spool *sp, const char *name, enum qfile_lock lock,
 		why_set(why, "has more than one link");
 	} else if (st.st_size > max_msg + (off_t)head_limit(max_rcpts)) {
 		why_set(why, "larger than max_message_size");
-	} else if ((rc = read_head(q, max_rcpts, true, why)) == QFILE_READ_IO) {
+	} else if ((rc = read_head(q, max_rcpts, true, st.st_size, why)) ==
+	    QFILE_READ_IO) {
 		res = QFILE_RETRY;
 	} else if (rc == QFILE_READ_OK &&
 	    st.st_size - (off_t)q->env.body_offset > max_msg) {
@@ -355,7 +363,7 @@ qfile_open_drop(struct spool *sp, const char *name, enum qfile_lock lock,
 	} else if (rc == QFILE_READ_OK &&
 	    check_length(q, &st, true, why) == 0) {
 		qstate_init(&q->state, q->env.nrcpts);
-		q->mtime = st.st_mtime;
+		q->mtim = st.st_mtim;
 		q->owner = st.st_uid;
 		q->size = st.st_size - (off_t)q->env.body_offset;
 		return QFILE_OK;
@@ -373,11 +381,34 @@ qfile_close(struct qfile *q)
 	q->fd = -1;
 	envelope_free(&q->env);
 	qstate_free(&q->state);
+	buf_free(&q->whole);
+}
+
+ssize_t
+qfile_read(struct qfile *q, char *p, size_t n)
+{
+	if (q->whole.data == NULL)
+		return fileio_read(q->fd, p, n);
+	if (n > q->whole.len - q->pos)
+		n = q->whole.len - q->pos;
+	memcpy(p, q->whole.data + q->pos, n);
+	q->pos += n;
+	return (ssize_t)n;
+}
+
+ssize_t
+qfile_read_cb(void *arg, char *p, size_t n)
+{
+	return qfile_read(arg, p, n);
 }
 
 int
 qfile_rewind(struct qfile *q, struct why *why)
 {
+	if (q->whole.data != NULL) {
+		q->pos = q->env.body_offset;
+		return 0;
+	}
 	if (lseek(q->fd, (off_t)q->env.body_offset, SEEK_SET) == -1) {
 		why_errno(why, "seek queue/%s", q->id);
 		return -1;

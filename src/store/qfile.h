@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "buf.h"
 #include "envelope.h"
 #include "qstate.h"
 #include "spool.h"
@@ -36,7 +37,9 @@ struct qfile {
 	struct envelope	 env;
 	struct qstate	 state;
 	off_t		 size;		/* of the message, without envelope */
-	time_t		 mtime;
+	struct timespec	 mtim;		/* of the file: its commit */
+	struct buf	 whole;		/* the file, when one read took it all */
+	size_t		 pos;		/* qfile_read()'s offset in whole */
 	uid_t		 owner;		/* of the file (drop: the submitter) */
 	bool		 stateless;	/* no ID.state when read, none saved */
 };
@@ -109,6 +112,14 @@ enum qfile_result qfile_open_drop(struct spool *, const char *name,
 	    enum qfile_lock, size_t max_rcpts, off_t max_msg, struct qfile *,
 	    struct why *);
 void	qfile_close(struct qfile *);
+/*
+ * The message is read with qfile_read() from its start (qfile_rewind()):
+ * from memory when the envelope's read took the whole file (most
+ * messages: one read a delivery), else from fd.
+ */
+ssize_t	qfile_read(struct qfile *, char *, size_t);
+/* The same as a read callback (smtp.h, dsn.h): arg is the qfile. */
+ssize_t	qfile_read_cb(void *arg, char *, size_t);
 /* Positions fd at the start of the message. */
 int	qfile_rewind(struct qfile *, struct why *);
 /* Replaces the state file atomically. */

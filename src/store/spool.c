@@ -1010,13 +1010,14 @@ spool_exists(struct spool *sp, enum spool_dir d, const char *name)
 }
 
 bool
-spool_is(struct spool *sp, enum spool_dir d, const char *name, int fd)
+spool_is(struct spool *sp, enum spool_dir d, const char *name,
+    const struct stat *st)
 {
-	struct stat a, b;
+	struct stat a;
 	int dfd = dirfd_of(sp, d, NULL);
 
 	return dfd != -1 && fstatat(dfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	    a.st_dev == st->st_dev && a.st_ino == st->st_ino;
 }
 
 int

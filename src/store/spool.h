@@ -149,8 +149,11 @@ int	spool_commit_staged(struct spool *, enum spool_dir d,
 int	spool_open_file(struct spool *, enum spool_dir, const char *name,
 	    struct why *);
 bool	spool_exists(struct spool *, enum spool_dir, const char *name);
-/* dir/name is the file open as fd (not renamed or removed meanwhile). */
-bool	spool_is(struct spool *, enum spool_dir, const char *name, int fd);
+/* dir/name is the file st describes, an fstat of the open file (not
+ * renamed or removed meanwhile). */
+struct stat;
+bool	spool_is(struct spool *, enum spool_dir, const char *name,
+	    const struct stat *);
 /* Unlinks dir/name; ENOENT is not an error. */
 int	spool_remove(struct spool *, enum spool_dir, const char *name,
 	    struct why *);

@@ -267,6 +267,13 @@ deliver_point()
 	deliver_point deliver.before-remove 1 last
 }
 
+# Removals are made durable in groups (one fsync of queue/ for many):
+# a runner that dies after the unlink, before the group's fsync, has
+# removed the message all the same; only a power cut could bring it back.
+@test "crash: deliver.after-remove (unlinked, its fsync not yet made): each recipient exactly once" {
+	deliver_point deliver.after-remove 1 no
+}
+
 # bounce_point POINT MAX: a message to a recipient the server refuses
 # (550); the queue run crashes at POINT while making the report. The sender
 # gets it at least once and at most MAX times; the refused recipient
