@@ -75,6 +75,27 @@ spool_cleanup(void)
 		spool_abort(spool_uncommitted);
 }
 
+/* The directory name in the spool, as st found it: type, mode, owner. */
+static int
+check_dir_stat(const struct spool *sp, const char *name,
+    const struct stat *st, mode_t want, struct why *why)
+{
+	if (!S_ISDIR(st->st_mode)) {
+		why_set(why, "spool: %s/%s: not a directory", sp->path, name);
+		return -1;
+	}
+	if ((st->st_mode & 07777) != want || st->st_uid != sp->owner) {
+		why_set(why, "spool: %s/%s: mode %04o owner %lu, want mode "
+		    "%04o owner %lu (fix it, or remove it and let minimta "
+		    "create it)",
+		    sp->path, name, (unsigned)(st->st_mode & 07777),
+		    (unsigned long)st->st_uid, (unsigned)want,
+		    (unsigned long)sp->owner);
+		return -1;
+	}
+	return 0;
+}
+
 /* The directory name in the spool: its type, mode and owner. */
 static int
 check_dir(const struct spool *sp, const char *name, mode_t want,
@@ -86,20 +107,7 @@ check_dir(const struct spool *sp, const char *name, mode_t want,
 		why_errno(why, "spool: %s/%s", sp->path, name);
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		why_set(why, "spool: %s/%s: not a directory", sp->path, name);
-		return -1;
-	}
-	if ((st.st_mode & 07777) != want || st.st_uid != sp->owner) {
-		why_set(why, "spool: %s/%s: mode %04o owner %lu, want mode "
-		    "%04o owner %lu (fix it, or remove it and let minimta "
-		    "create it)",
-		    sp->path, name, (unsigned)(st.st_mode & 07777),
-		    (unsigned long)st.st_uid, (unsigned)want,
-		    (unsigned long)sp->owner);
-		return -1;
-	}
-	return 0;
+	return check_dir_stat(sp, name, &st, want, why);
 }
 
 /*
@@ -168,20 +176,28 @@ make_layout(struct spool *sp, struct why *why)
 	for (i = 0; i < SPOOL_NDIRS; i++) {
 		if (spool_dirs[i].lazy)
 			continue;
+		/* one stat a directory: a submission does this each time */
 		if (fstatat(sp->top, spool_dirs[i].name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1 && errno == ENOENT &&
-		    make_node(sp, spool_dirs[i].name, spool_dirs[i].mode,
-		    false, why) == -1)
+		    AT_SYMLINK_NOFOLLOW) == 0) {
+			if (check_dir_stat(sp, spool_dirs[i].name, &st,
+			    spool_dirs[i].mode, why) == -1)
+				return -1;
+			continue;
+		}
+		if (errno == ENOENT && make_node(sp, spool_dirs[i].name,
+		    spool_dirs[i].mode, false, why) == -1)
 			return -1;
 		if (check_dir(sp, spool_dirs[i].name, spool_dirs[i].mode,
 		    why) == -1)
 			return -1;
 	}
-	if (fstatat(sp->top, "trigger", &st, AT_SYMLINK_NOFOLLOW) == -1 &&
-	    errno == ENOENT)
-		return make_node(sp, "trigger", 0622, true, why);
-	if (fstatat(sp->top, "trigger", &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !S_ISFIFO(st.st_mode)) {
+	if (fstatat(sp->top, "trigger", &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return make_node(sp, "trigger", 0622, true, why);
+		why_errno(why, "spool: %s/trigger", sp->path);
+		return -1;
+	}
+	if (!S_ISFIFO(st.st_mode)) {
 		why_set(why, "spool: %s/trigger: not a FIFO", sp->path);
 		return -1;
 	}
