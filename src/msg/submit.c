@@ -713,8 +713,12 @@ submit_message(const struct conf *conf, struct spool *sp,
 		goto out;
 	}
 	(void)strlcpy(id, qw.id, SPOOL_ID_LEN + 1);
-	if (owner)	/* drop files: pickup records them */
-		journal_queued(conf, sp, id);
+	if (owner) {	/* drop files: pickup records them */
+		struct journal *j = journal_open(conf, false);
+
+		journal_queued(j, id, c.msgid, &c.env);
+		journal_close(j);
+	}
 	/* one line that pflogsumm counts as received: a drop file's is
 	 * the pickup's, when the runner takes it in */
 	if (!owner)

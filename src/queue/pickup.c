@@ -41,6 +41,7 @@ struct pickup_ctx {
 	size_t			 queued;
 	struct pickup_item	*batch;
 	size_t			 nbatch;
+	struct journal		*journal;	/* opened for the run */
 };
 
 enum pickup_result {
@@ -289,6 +290,21 @@ refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
 	free(r);
 }
 
+/* The journal's queued records, from the drop file in hand. */
+static void
+record_queued(struct pickup_ctx *pc, struct qfile *q)
+{
+	struct buf mid;
+
+	if (pc->journal == NULL)
+		pc->journal = journal_open(pc->conf, false);
+	buf_init(&mid);
+	journal_message_id_of(q, &mid);
+	journal_queued(pc->journal, q->id, mid.len ? buf_cstr(&mid) : NULL,
+	    &q->env);
+	buf_free(&mid);
+}
+
 /*
  * Commits the batch's queue files (crash points pickup.after-write...,
  * once a batch), then removes the drop files whose copy is safe.
@@ -319,7 +335,7 @@ flush_batch(struct pickup_ctx *pc)
 			crash_point("pickup.after-commit");
 			log_msg_pickup(q->id, (unsigned long)q->owner,
 			    q->env.sender);
-			journal_queued(pc->conf, pc->sp, q->id);
+			record_queued(pc, q);
 			pc->queued++;
 			crash_point("pickup.before-unlink");
 			remove_drop(pc, q->id);
@@ -412,7 +428,7 @@ pick_one(void *arg, const char *name)
 size_t
 pickup_run(const struct conf *conf, struct spool *sp)
 {
-	struct pickup_ctx pc = { conf, sp, 0, NULL, 0 };
+	struct pickup_ctx pc = { conf, sp, 0, NULL, 0, NULL };
 	struct why w;
 
 	pc.batch = xcalloc(PICKUP_BATCH, sizeof(*pc.batch));
@@ -422,5 +438,6 @@ pickup_run(const struct conf *conf, struct spool *sp)
 		    w.text);
 	flush_batch(&pc);
 	free(pc.batch);
+	journal_close(pc.journal);
 	return pc.queued;
 }

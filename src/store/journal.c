@@ -340,9 +340,8 @@ journal_close(struct journal *j)
 	free(j);
 }
 
-/* The Message-ID of q's header (read from its file), into out. */
-static void
-read_message_id(struct qfile *q, struct buf *out)
+void
+journal_message_id_of(struct qfile *q, struct buf *out)
 {
 	struct buf h;
 	struct why why;
@@ -367,36 +366,25 @@ read_message_id(struct qfile *q, struct buf *out)
 }
 
 void
-journal_queued(const struct conf *conf, struct spool *sp, const char *id)
+journal_queued(struct journal *j, const char *id, const char *msgid,
+    const struct envelope *env)
 {
 	struct journal_rec r = { 0 };
-	struct journal *j;
-	struct qfile q;
-	struct why why;
 	struct buf mid;
 	size_t i;
 
-	if (conf->journal_max_age == 0)
-		return;
-	if (qfile_open(sp, id, QFILE_NOLOCK, 0, &q, &why) != QFILE_OK) {
-		log_warn("%s: journal: %s", id, why.text);
-		return;
-	}
 	buf_init(&mid);
-	read_message_id(&q, &mid);
-	j = journal_open(conf, false);
 	r.time = time(NULL);
 	r.event = JOURNAL_QUEUED;
-	r.id = q.id;
-	r.msgid = mid.len ? buf_cstr(&mid) : NULL;
-	r.sender = q.env.sender;
-	for (i = 0; i < q.env.nrcpts; i++) {
-		r.rcpt = q.env.rcpts[i].addr;
+	r.id = id;
+	if (msgid != NULL && journal_msgid_value(msgid, strlen(msgid), &mid))
+		r.msgid = buf_cstr(&mid);
+	r.sender = env->sender;
+	for (i = 0; i < env->nrcpts; i++) {
+		r.rcpt = env->rcpts[i].addr;
 		journal_write(j, &r);
 	}
-	journal_close(j);
 	buf_free(&mid);
-	qfile_close(&q);
 }
 
 void

@@ -45,6 +45,7 @@
 
 struct buf;
 struct conf;
+struct envelope;
 struct qfile;
 struct spool;
 
@@ -101,6 +102,8 @@ int	journal_parse(char *line, size_t len, struct journal_rec *out,
  * is none, or it is over JOURNAL_FIELD_MAX or holds a control character.
  */
 bool	journal_message_id(const char *hdr, size_t len, struct buf *out);
+/* The same for a Message-ID field's value v (len bytes). */
+bool	journal_msgid_value(const char *v, size_t len, struct buf *out);
 /* The hour file name of t (UTC) into name; its start from a name, or -1. */
 void	journal_name(time_t, char name[JOURNAL_NAME_LEN + 1]);
 time_t	journal_name_time(const char *name);
@@ -119,10 +122,15 @@ void	journal_write(struct journal *, const struct journal_rec *);
 void	journal_close(struct journal *);
 
 /*
- * Queued records for each recipient of queue/id, with its Message-ID
- * (submission by the spool owner, pickup). Failures are logged.
+ * Queued records for each recipient of env, queued as id, with its
+ * Message-ID or none (submission by the spool owner, pickup: from what
+ * they have in hand, never by reading the queue file again).
  */
-void	journal_queued(const struct conf *, struct spool *, const char *id);
+void	journal_queued(struct journal *, const char *id, const char *msgid,
+	    const struct envelope *);
+/* The Message-ID of q's header (its value, brackets and all) into out,
+ * or out emptied. */
+void	journal_message_id_of(struct qfile *, struct buf *);
 /*
  * Removed records for q's recipients not yet done ("removed by BY", e.g.
  * the login name; NULL: "the administrator"): for the admin's removal of

@@ -232,10 +232,9 @@ bool
 journal_message_id(const char *hdr, size_t len, struct buf *out)
 {
 	static const char name[] = "message-id:";
-	size_t pos = 0, l, i;
+	size_t pos = 0, l;
 	struct buf v;
-	bool ok = false;
-	const char *lt, *gt;
+	bool ok;
 
 	buf_reset(out);
 	while (pos < len) {
@@ -260,24 +259,32 @@ journal_message_id(const char *hdr, size_t len, struct buf *out)
 			break;
 		buf_add(&v, hdr + pos, l);
 	}
-	lt = v.len > 0 ? memchr(v.data, '<', v.len) : NULL;
-	gt = lt != NULL ? memchr(lt, '>', v.len - (size_t)(lt - v.data)) :
-	    NULL;
+	ok = journal_msgid_value(v.data, v.len, out);
+	buf_free(&v);
+	return ok;
+}
+
+bool
+journal_msgid_value(const char *v, size_t len, struct buf *out)
+{
+	const char *lt, *gt;
+	size_t i;
+
+	buf_reset(out);
+	lt = len > 0 ? memchr(v, '<', len) : NULL;
+	gt = lt != NULL ? memchr(lt, '>', len - (size_t)(lt - v)) : NULL;
 	if (gt == NULL || (size_t)(gt - lt) + 1 > JOURNAL_FIELD_MAX ||
 	    gt - lt < 2)
-		goto out;
+		return false;
 	for (i = 0; lt + i <= gt; i++) {
 		unsigned char c = (unsigned char)lt[i];
 
 		if (c <= 0x20 || c == 0x7f)
-			goto out;
+			return false;
 	}
 	buf_add(out, lt, (size_t)(gt - lt) + 1);
 	(void)buf_cstr(out);
-	ok = true;
-out:
-	buf_free(&v);
-	return ok;
+	return true;
 }
 
 void
