@@ -24,6 +24,14 @@
 #define JOURNAL_MAX_FILES	(366 * 24)	/* hour files looked at */
 #define JOURNAL_READ_CHUNK	65536
 #define JOURNAL_STAT_EVERY	64	/* records between fstats of a file */
+/*
+ * What the last listing found besides the current hour ("HOUR BYTES"),
+ * so that a one-shot writer (a submission, a pickup) need not list and
+ * stat every hour file (168 of them at journal_max_age 7d) to keep the
+ * bound: it lists only when the note is of another hour, or missing.
+ * Only a listing writes it; a name with a dot is no hour file.
+ */
+#define JOURNAL_OTHERS		".others"
 #define JOURNAL_STAT_NEAR	65536	/* bytes: near the cap, each record */
 
 struct journal {
@@ -162,6 +170,54 @@ list_hours(int dfd, struct hour_file **v, size_t *n)
 	return 0;
 }
 
+/* The note of others for this hour, if there is one: true, j->others. */
+static bool
+read_others(struct journal *j)
+{
+	char b[64], hour[JOURNAL_NAME_LEN + 1];
+	long long bytes;
+	ssize_t n;
+	int fd;
+
+	fd = openat(j->dfd, JOURNAL_OTHERS, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return false;
+	n = read(fd, b, sizeof(b) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return false;
+	b[n] = '\0';
+	if (sscanf(b, "%10s %lld", hour, &bytes) != 2 || bytes < 0 ||
+	    strcmp(hour, j->name) != 0)
+		return false;
+	j->others = (off_t)bytes;
+	return true;
+}
+
+/* Notes what a listing found (a cache: no fsync, a failure is harmless). */
+static void
+write_others(struct journal *j)
+{
+	char tmp[64], b[64];
+	int fd, len;
+	bool ok;
+
+	(void)snprintf(tmp, sizeof(tmp), "%s.%ld", JOURNAL_OTHERS,
+	    (long)getpid());
+	len = snprintf(b, sizeof(b), "%s %lld\n", j->name,
+	    (long long)j->others);
+	fd = openat(j->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0640);
+	if (fd == -1)
+		return;
+	ok = write(fd, b, (size_t)len) == len;
+	if (close(fd) == -1)
+		ok = false;
+	if (!ok || renameat(j->dfd, tmp, j->dfd, JOURNAL_OTHERS) == -1)
+		(void)unlinkat(j->dfd, tmp, 0);
+}
+
 /*
  * With by_age, removes the hours older than journal_max_age; then the
  * oldest while the journal is over journal_max_size (never the current
@@ -209,6 +265,7 @@ prune(struct journal *j, time_t now, bool by_age)
 	}
 	j->others = total;
 	free(v);
+	write_others(j);
 }
 
 /*
@@ -264,7 +321,8 @@ journal_open(const struct conf *conf, bool do_prune)
 		return j;
 	}
 	journal_name(time(NULL), j->name);
-	prune(j, time(NULL), do_prune);
+	if (do_prune || !read_others(j))
+		prune(j, time(NULL), do_prune);
 	return j;
 }
 

@@ -305,6 +305,31 @@ hour_name()
 	[ "$(qids | wc -l)" -eq 2 ]
 }
 
+# A submission does not list and stat every hour file (168 of them at the
+# default journal_max_age): the first writer of an hour notes what the
+# others hold (journal/.others), later ones in that hour read the note.
+@test "status: a submission in the same hour reads the journal's note, not each hour file (strace)" {
+	command -v strace >/dev/null || skip "needs strace"
+	relay_conf
+	mkdir -p "$T/spool"
+	"$MINIMTA" -C "$T/minimta.conf" -bp >/dev/null
+	mkdir -m 2750 "$T/spool/journal"
+	for i in $(seq 2 41); do
+		printf 'MINIMTA-JOURNAL 1\n' >"$T/spool/journal/$(hour_name "$i")"
+	done
+	printf 'Subject: x\n\nb\n' | "$MINIMTA" -C "$T/minimta.conf" -odq \
+	    a@x.example 2>"$T/slog"
+	grep -qE '^[0-9]{10} [0-9]+$' "$T/spool/journal/.others"
+	printf 'Subject: x\n\nb\n' | strace -f -o "$T/trace" \
+	    -e trace=newfstatat,getdents64 "$MINIMTA" -C "$T/minimta.conf" \
+	    -odq b@x.example 2>"$T/slog"
+	# no listing, no hour file looked at by name
+	! grep -q 'getdents64' "$T/trace"
+	! grep -qE '"[0-9]{10}"' "$T/trace"
+	[ "$(grep -c $'\tqueued\t' "$T/spool/journal/$(hour_name 0)")" -eq 2 ]
+	[ "$(qids | wc -l)" -eq 2 ]
+}
+
 @test "status: a journal that cannot be written is logged once and never fails a delivery" {
 	relay_conf
 	# journal/ is a file: nothing can be created in it (root ignores
