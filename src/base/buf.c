@@ -129,6 +129,15 @@ buf_release(struct buf *b)
 }
 
 void
+buf_shrink(struct buf *b)
+{
+	if (b->data == NULL || b->cap <= b->len + 1)
+		return;
+	b->data = xreallocarray(b->data, b->len + 1, 1);
+	b->cap = b->len + 1;
+}
+
+void
 buf_add_json(struct buf *b, const char *s)
 {
 	buf_addc(b, '"');

@@ -33,6 +33,8 @@ void	buf_add_json(struct buf *, const char *);
 void	buf_consume(struct buf *, size_t);
 /* Returns data as a C string (never NULL, even for an empty buffer). */
 const char *buf_cstr(struct buf *);
+/* Gives back what was reserved past the data (and its NUL). */
+void	buf_shrink(struct buf *);
 /* Hands the data to the caller (who frees it) and empties the buffer. */
 char	*buf_release(struct buf *);
 

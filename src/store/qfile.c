@@ -82,7 +82,9 @@ read_head(struct qfile *q, size_t max_rcpts, bool drop, off_t size,
 	else if (r == ENVELOPE_MORE)
 		why_set(why, "%s%s%struncated envelope", dir, id, sep);
 	if (rc == QFILE_READ_OK && (off_t)b.len == size) {
-		/* the whole file: read from memory from now on */
+		/* the whole file: read from memory from now on (pickup
+		 * holds a batch of them: no 64 KiB reserve each) */
+		buf_shrink(&b);
 		q->whole = b;
 		return rc;
 	}
