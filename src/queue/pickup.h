@@ -31,7 +31,11 @@
 struct conf;
 struct spool;
 
-/* Returns the number of messages queued; never fails as a whole. */
+/*
+ * Queues the drop files of incoming/ (a backlog by several forked
+ * pickers at once); returns the number this process queued. Never fails
+ * as a whole.
+ */
 size_t	pickup_run(const struct conf *, struct spool *);
 
 /*

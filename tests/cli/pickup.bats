@@ -77,6 +77,27 @@ in_corrupt() {
 	[ "$(qmsg | sed 1,2d)" = $'Subject: dropped\n\nhello from the drop file' ]
 }
 
+# A backlog (512 drop files or more) is taken by forked pickers, one a CPU
+# up to 4 and concurrency, each the names of its share; every file is
+# still taken under its own lock, so each is queued exactly once.
+@test "pickup: a backlog of 600 drop files is taken by two pickers at once, each queued once" {
+	skip_unless_root "chown of the drop files"
+	[ "$(nproc)" -ge 2 ] || skip "one CPU: a single picker"
+	drop_file >"$T/drop"
+	chown 65534 "$T/drop"
+	chmod 0640 "$T/drop"
+	for i in $(seq 1 600); do
+		cp -p "$T/drop" "$IN/$(printf '%014d' "$i")"
+	done
+	run mta -q
+	[ "$status" -eq 0 ]
+	[ -z "$(ls -A "$IN")" ]
+	[ "$(qfiles | wc -l)" -eq 600 ]
+	[ "$(grep -cE 'minimta/pickup\[[0-9]+\]: [0-9]{14}: uid=65534 ' <<<"$output")" -eq 600 ]
+	[ "$(grep -E 'minimta/pickup\[[0-9]+\]: [0-9]{14}: uid=' <<<"$output" |
+	    cut -f1 -d: | sort -u | wc -l)" -eq 2 ]
+}
+
 @test "pickup: a temporary (dot) file being written is left alone" {
 	put_good
 	drop_file >"$IN/.$BAD"
