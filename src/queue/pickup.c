@@ -530,3 +530,40 @@ pickup_run(const struct conf *conf, struct spool *sp)
 	}
 	return pc.queued;	/* by this process */
 }
+
+pid_t
+pickup_start(const struct conf *conf, struct spool *sp)
+{
+	pid_t pid;
+
+	if (pickers(conf, sp) == 1) {
+		(void)pickup_run(conf, sp);
+		return -1;
+	}
+	(void)fflush(NULL);
+	if ((pid = fork()) == 0) {
+		(void)pickup_run(conf, sp);
+		_exit(0);
+	}
+	if (pid == -1)
+		(void)pickup_run(conf, sp);
+	return pid;
+}
+
+void
+pickup_wait(pid_t pid)
+{
+	while (pid > 0 && waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		continue;
+}
+
+bool
+pickup_busy(pid_t *pid)
+{
+	if (*pid <= 0)
+		return false;
+	if (waitpid(*pid, NULL, WNOHANG) == 0)
+		return true;
+	*pid = -1;	/* done (or not ours to wait for) */
+	return false;
+}

@@ -26,6 +26,10 @@
 
 #include <stddef.h>
 
+#include <sys/types.h>
+
+#include <stdbool.h>
+
 #include "qfile.h"
 
 struct conf;
@@ -37,6 +41,15 @@ struct spool;
  * as a whole.
  */
 size_t	pickup_run(const struct conf *, struct spool *);
+/*
+ * The same, in a forked process when the backlog is large (the caller
+ * delivers what is queued meanwhile, then waits with pickup_wait() and
+ * looks for what was picked up); inline otherwise, and then -1.
+ */
+pid_t	pickup_start(const struct conf *, struct spool *);
+void	pickup_wait(pid_t);
+/* True while it works; once done, *pid becomes -1 (nothing to wait for). */
+bool	pickup_busy(pid_t *);
 
 /*
  * The gate for incoming/name (see above). On QFILE_OK, q is open (and

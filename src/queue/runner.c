@@ -31,6 +31,7 @@
  */
 #define RUNNER_TRIGGER_GAP_MS	100
 #define RUNNER_SCAN_MIN		1
+#define RUNNER_PICKUP_POLL_MS	20	/* a pass over queue/ while picking */
 
 /* Signal flags: the handlers only set these. */
 static volatile sig_atomic_t runner_stop;
@@ -863,12 +864,19 @@ runner_once(const struct conf *conf, struct spool *sp,
 	struct scan s = { .conf = conf, .sp = sp, .opts = o, .pool = &pool };
 	struct spool_iter *it;
 	const char *name = NULL;
+	pid_t picking = -1;	/* the pickers of a backlog, at work */
+	bool picked;
 	int rc = 0;
 
 	*st = (struct deliver_stats){ 0 };
 	s.now = time(NULL);
-	if (o->pickup)
+	/* a full run delivers the queue while a backlog of drop files is
+	 * picked up, then what was picked up (scan_fresh) */
+	if (o->pickup && o->ids == NULL && !o->fresh_only)
+		picking = pickup_start(conf, sp);
+	else if (o->pickup)
 		(void)pickup_run(conf, sp);
+	picked = picking != -1;
 	if (o->ids != NULL) {
 		rc = run_ids(&s, st, why);
 		pool_close(&pool);
@@ -890,8 +898,10 @@ runner_once(const struct conf *conf, struct spool *sp,
 	spool_clean_temp(sp, SPOOL_QUEUE, 24 * 3600);
 	/* a counter's maker killed before its rename (ratelimit.h) */
 	spool_clean_temp(sp, SPOOL_RATELIMIT, 24 * 3600);
-	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL)
+	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL) {
+		pickup_wait(picking);
 		return -1;
+	}
 	/* batches of RUNNER_BATCH: memory stays flat as the queue grows */
 	do {
 		while (s.n < RUNNER_BATCH &&
@@ -900,6 +910,18 @@ runner_once(const struct conf *conf, struct spool *sp,
 		run_batch(conf, sp, o, &s, st, why, &rc);
 	} while (name != NULL && rc == 0);
 	spool_iter_close(it);
+	/* what the pickers commit, while they work: a pass that found
+	 * nothing waits a little before the next listing */
+	while (rc == 0 && pickup_busy(&picking)) {
+		size_t before = st->sent + st->deferred + st->bounced;
+
+		rc = scan_fresh(&s, st, why);
+		if (st->sent + st->deferred + st->bounced == before)
+			(void)poll(NULL, 0, RUNNER_PICKUP_POLL_MS);
+	}
+	pickup_wait(picking);
+	if (picked && rc == 0)
+		rc = scan_fresh(&s, st, why);	/* the last ones */
 	pool_close(&pool);
 	free(s.v);
 	clean_orphans(&s);
