@@ -912,7 +912,7 @@ runner_once(const struct conf *conf, struct spool *sp,
 	spool_iter_close(it);
 	/* what the pickers commit, while they work: a pass that found
 	 * nothing waits a little before the next listing */
-	while (rc == 0 && pickup_busy(&picking)) {
+	while (rc == 0 && !runner_stop && pickup_busy(&picking)) {
 		size_t before = st->sent + st->deferred + st->bounced;
 
 		rc = scan_fresh(&s, st, why);
