@@ -4,6 +4,7 @@
 #
 #   tests/lib/dns-server.sh start DIR ADDR PORT ZONEFILE
 #   tests/lib/dns-server.sh stop DIR
+#   tests/lib/dns-server.sh launch DIR ADDR PORT   (DIR/unbound.conf written)
 #
 # start writes DIR/unbound.conf, DIR/dns.pid and DIR/dns.log, and returns
 # once the server answers on ADDR:PORT (UDP and TCP); it exits non-zero with
@@ -38,7 +39,8 @@ die() {
 }
 
 usage() {
-	die "usage: dns-server.sh start DIR ADDR PORT ZONEFILE | stop DIR"
+	die "usage: dns-server.sh start DIR ADDR PORT ZONEFILE |" \
+	    "launch DIR ADDR PORT | stop DIR"
 }
 
 fqdn() {
@@ -119,7 +121,7 @@ convert() {
 
 start() {
 	[ $# -eq 4 ] || usage
-	local dir=$1 addr=$2 port=$3 zone=$4 pid i body
+	local dir=$1 addr=$2 port=$3 zone=$4 body
 	case "$port" in
 	''|*[!0-9]*) die "bad port: $port" ;;
 	esac
@@ -159,6 +161,16 @@ remote-control:
 CONF
 	unbound-checkconf "$dir/unbound.conf" >"$dir/checkconf.out" 2>&1 ||
 	    die "bad configuration from $zone: $(cat "$dir/checkconf.out")"
+	launch "$dir" "$addr" "$port" dns-server-probe.
+}
+
+# launch DIR ADDR PORT [PROBE]: runs unbound on DIR/unbound.conf (written
+# and checked), pid in DIR/dns.pid, log in DIR/dns.log; returns once it
+# has logged "start of service" (every port is open) and, with PROBE,
+# answers a query for that name (an answer alone could come from another
+# server on that port). dnssec-server.sh launches its resolver so too.
+launch() {
+	local dir=$1 addr=$2 port=$3 probe=${4:-} pid i
 	: >"$dir/dns.log"
 	unbound -d -c "$dir/unbound.conf" </dev/null >>"$dir/dns.log" 2>&1 3>&- &
 	pid=$!
@@ -169,10 +181,8 @@ CONF
 			die "unbound exited at start ($addr port $port):" \
 			    "$(tail -5 "$dir/dns.log")"
 		fi
-		# "start of service" is logged once every port is open: an
-		# answer alone could come from another server on that port.
 		if grep -q 'start of service' "$dir/dns.log" &&
-		    query "$addr" "$port" "dns-server-probe." &&
+		    { [ -z "$probe" ] || query "$addr" "$port" "$probe"; } &&
 		    kill -0 "$pid" 2>/dev/null; then
 			return 0
 		fi
@@ -203,6 +213,7 @@ cmd=${1:-}
 [ $# -ge 1 ] && shift
 case "$cmd" in
 start) start "$@" ;;
+launch) [ $# -eq 3 ] || usage; launch "$@" ;;
 stop) stop "$@" ;;
 *) usage ;;
 esac

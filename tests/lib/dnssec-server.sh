@@ -26,6 +26,7 @@
 # start writes DIR/unbound.conf, DIR/dns.pid and DIR/dns.log, and returns
 # once the server answers on ADDR:PORT.
 set -u
+here=$(cd "$(dirname "$0")" && pwd)
 
 die() {
 	echo "dnssec-server.sh: $*" >&2
@@ -62,7 +63,7 @@ sign() {
 
 start() {
 	[ $# -eq 3 ] || usage
-	local dir=$1 addr=$2 port=$3 f name body="" zones="" pid i
+	local dir=$1 addr=$2 port=$3 f name body="" zones=""
 	command -v unbound >/dev/null || die "unbound not found: apt-get install unbound"
 	dir=$(cd "$dir" && pwd) || die "cannot enter $dir"
 	for f in "$dir"/zones/*.signed "$dir"/zones/*.unsigned; do
@@ -121,45 +122,13 @@ remote-control:
 CONF
 	unbound-checkconf "$dir/unbound.conf" >"$dir/checkconf.out" 2>&1 ||
 	    die "bad configuration: $(cat "$dir/checkconf.out")"
-	: >"$dir/dns.log"
-	unbound -d -c "$dir/unbound.conf" </dev/null >>"$dir/dns.log" 2>&1 3>&- &
-	pid=$!
-	echo "$pid" >"$dir/dns.pid"
-	for i in $(seq 1 100); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			rm -f "$dir/dns.pid"
-			die "unbound exited at start: $(tail -5 "$dir/dns.log")"
-		fi
-		if grep -q 'start of service' "$dir/dns.log"; then
-			return 0
-		fi
-		sleep 0.05
-		: "$i"
-	done
-	kill "$pid" 2>/dev/null
-	rm -f "$dir/dns.pid"
-	die "unbound does not start on $addr port $port: $(tail -5 "$dir/dns.log")"
-}
-
-stop() {
-	[ $# -eq 1 ] || usage
-	local dir=$1 pid i
-	[ -s "$dir/dns.pid" ] || return 0
-	pid=$(cat "$dir/dns.pid")
-	kill "$pid" 2>/dev/null || { rm -f "$dir/dns.pid"; return 0; }
-	for i in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || { rm -f "$dir/dns.pid"; return 0; }
-		sleep 0.05
-		: "$i"
-	done
-	kill -9 "$pid" 2>/dev/null
-	rm -f "$dir/dns.pid"
+	"$here/dns-server.sh" launch "$dir" "$addr" "$port"
 }
 
 cmd=${1:-}
 [ $# -ge 1 ] && shift
 case "$cmd" in
 start) start "$@" ;;
-stop) stop "$@" ;;
+stop) exec "$here/dns-server.sh" stop "$@" ;;
 *) usage ;;
 esac
