@@ -18,29 +18,9 @@ RUNS=${RUNS:-5}
 [ -x "$MINIMTA" ] || { echo "bench/defer.sh: no binary $MINIMTA" >&2; exit 1; }
 work=$(mktemp -d "${BENCH_DIR:-$top/bench}/defer.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cat >"$work/conf" <<CONF
-spool $work/spool
-log stderr
-spool_owner $(id -un)
-hostname bench.example
-domain example.org
-smarthost smtp://127.0.0.1:1
-CONF
-/usr/bin/python3 -c 'import sys; sys.stdout.write("Subject: x\nFrom: a@example.org\n\n" + ("x" * 75 + "\n") * 52)' |
-    "$MINIMTA" -C "$work/conf" -odq -f sender@example.org rcpt@example.net 2>/dev/null
-/usr/bin/python3 - "$work/spool/queue" "$N" <<'PY'
-import os, sys
-q, n = sys.argv[1], int(sys.argv[2])
-alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-src = [f for f in os.listdir(q) if "." not in f][0]
-data = open(os.path.join(q, src), "rb").read()
-for i in range(1, n):
-    x, s = i, ""
-    for _ in range(14):
-        s, x = alpha[x % 32] + s, x // 32
-    with open(os.path.join(q, s), "wb") as f:
-        f.write(data)
-PY
+. "$top/bench/lib/spool.sh"
+bench_spool "$work"
+bench_copies "$work/spool/queue" 1 "$N"
 "$MINIMTA" -C "$work/conf" -q 2>/dev/null || true
 /usr/bin/python3 - "$MINIMTA" "$work/conf" "$RUNS" "$N" <<'PY'
 import statistics, subprocess, sys, time

@@ -17,31 +17,11 @@ RUNS=${RUNS:-7}
 [ -x "$MINIMTA" ] || { echo "bench/mailq.sh: no binary $MINIMTA" >&2; exit 1; }
 work=$(mktemp -d "${BENCH_DIR:-$top/bench}/mailq.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cat >"$work/conf" <<CONF
-spool $work/spool
-log stderr
-spool_owner $(id -un)
-hostname bench.example
-domain example.org
-smarthost smtp://127.0.0.1:1
-CONF
-/usr/bin/python3 -c 'import sys; sys.stdout.write("Subject: x\nFrom: a@example.org\n\n" + ("x" * 75 + "\n") * 52)' |
-    "$MINIMTA" -C "$work/conf" -odq -f sender@example.org rcpt@example.net 2>/dev/null
+. "$top/bench/lib/spool.sh"
+bench_spool "$work"
 have=0
 for n in $SIZES; do
-	/usr/bin/python3 - "$work/spool/queue" "$have" "$n" <<'PY'
-import os, sys
-q, have, want = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
-src = sorted(f for f in os.listdir(q) if "." not in f)[-1]
-data = open(os.path.join(q, src), "rb").read()
-for i in range(have, want - 1):
-    x, s = 10**9 + i, ""
-    for _ in range(14):
-        s, x = alpha[x % 32] + s, x // 32
-    with open(os.path.join(q, s), "wb") as f:
-        f.write(data)
-PY
+	bench_copies "$work/spool/queue" "$have" $((n - 1))
 	have=$((n - 1))
 	/usr/bin/python3 - "$MINIMTA" "$work" "$RUNS" "$n" <<'PY'
 import os, resource, statistics, subprocess, sys, time
