@@ -320,6 +320,10 @@ hour_name()
 	printf 'Subject: x\n\nb\n' | "$MINIMTA" -C "$T/minimta.conf" -odq \
 	    a@x.example 2>"$T/slog"
 	grep -qE '^[0-9]{10} [0-9]+$' "$T/spool/journal/.others"
+	# the note is of this hour and holds the other hours' bytes
+	read -r hour bytes <"$T/spool/journal/.others"
+	[ "$hour" = "$(hour_name 0)" ]
+	[ "$bytes" -eq $((40 * 18)) ]
 	printf 'Subject: x\n\nb\n' |
 	    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 	    strace -f -o "$T/trace" -e trace=newfstatat,getdents64 \
