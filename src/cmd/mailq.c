@@ -12,9 +12,9 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "drop.h"
 #include "log.h"
 #include "modes.h"
-#include "pickup.h"
 #include "qfile.h"
 #include "spool.h"
 #include "xmalloc.h"
@@ -228,7 +228,7 @@ show_ids(struct listing *l, struct id_list *ids, enum spool_dir dir)
 	for (i = 0; i < ids->n; i++) {
 		/* drop files: the gate pickup uses, so what is shown is
 		 * what pickup will take */
-		r = drop ? pickup_gate(l->conf, l->sp, ids->v[i],
+		r = drop ? drop_gate(l->conf, l->sp, ids->v[i],
 		    QFILE_NOLOCK, &q, &why) :
 		    qfile_look(l->sp, dir, ids->v[i],
 		    seen_has(&l->states, ids->v[i]), &l->scratch, &q, &why);

@@ -12,6 +12,7 @@
 #include "crash.h"
 #include "deliver.h"
 #include "dest.h"
+#include "drop.h"
 #include "dsn.h"
 #include "dsnparam.h"
 #include "fileio.h"
@@ -73,6 +74,8 @@ struct deliver {
 	struct staged		*staged;	/* DELIVER_STAGE_MAX */
 	size_t			 nstaged;
 	double			 staged_since;	/* monotonic, the first */
+	bool			 drops_removed;	/* staged: sync incoming/ */
+	bool			 untried;	/* a drop item: left alone */
 };
 
 /* What happened to one recipient in this attempt. */
@@ -124,6 +127,10 @@ commit_staged(struct deliver *d)
 		    &why);
 	else if (spool_sync_dir(d->sp, SPOOL_QUEUE, &why) == -1)
 		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s", why.text);
+	if (d->drops_removed && spool_sync_dir(d->sp, SPOOL_INCOMING,
+	    &why) == -1)
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s", why.text);
+	d->drops_removed = false;
 	(void)crash_stage(stage);
 	for (i = n = 0; i < d->nstaged; i++) {
 		if (d->staged[i].f != NULL && rc == -1 && failed[n++])
@@ -192,6 +199,26 @@ stage(struct deliver *d, struct qfile *q, struct why *why)
 static int
 stage_removal(struct deliver *d, struct qfile *q, struct why *why)
 {
+	if (q->dir == SPOOL_INCOMING) {
+		char name[SPOOL_MAX_NAME + 2];
+
+		/* a drop file sent from memory: it was never queued; a
+		 * crashed pickup's or try's leftovers in queue/ go with it
+		 * (its state: take_drop() read it) */
+		(void)snprintf(name, sizeof(name), ".%s", q->id);
+		(void)spool_remove(d->sp, SPOOL_QUEUE, name, NULL);
+		(void)snprintf(name, sizeof(name), "%s%s", q->id,
+		    QSTATE_SUFFIX);
+		if (!q->stateless)
+			(void)spool_remove(d->sp, SPOOL_QUEUE, name, NULL);
+		(void)stage_next(d, q->id);
+		if (spool_remove(d->sp, SPOOL_INCOMING, q->id, why) == -1)
+			return -1;
+		d->nstaged++;
+		d->drops_removed = true;
+		crash_point("deliver.after-remove");
+		return 0;
+	}
 	if (q->dir != SPOOL_QUEUE)
 		return qfile_remove(d->sp, q, why);
 	(void)stage_next(d, q->id);
@@ -487,6 +514,45 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 }
 
 /*
+ * A drop item sent from memory with something left to do (a deferral, a
+ * report due): queued now as queue/ID. Its state is written first, then
+ * the file, locked from before its rename until this delivery lets it
+ * go, then the drop file is removed. A failure or a crash before the file
+ * leaves the drop file, for pickup or the next try, and the state if it
+ * was written (the runner keeps a state beside a drop file of its id):
+ * the message queued from the drop file takes it, so what was sent is
+ * not sent again. A crash after the file leaves both, and pickup removes
+ * the drop file, "already queued".
+ */
+static void
+queue_drop(struct deliver *d, struct qfile *q)
+{
+	struct why why;
+	int fd = -1;
+
+	q->dir = SPOOL_QUEUE;
+	if (spool_exists(d->sp, SPOOL_QUEUE, q->id)) {
+		why_set(&why, "queue/%s exists", q->id);
+	} else if (qfile_save_state(d->sp, q, &why) == 0) {
+		crash_point("deliver.drop-state");
+		fd = qfile_write_image(d->sp, q, &why);
+	}
+	if (fd == -1) {
+		q->dir = SPOOL_INCOMING;
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: cannot queue "
+		    "incoming/%s: %s; left for pickup", q->id, q->id,
+		    why.text);
+		return;
+	}
+	crash_point("deliver.drop-queued");
+	if (spool_remove(d->sp, SPOOL_INCOMING, q->id, &why) == -1)
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", q->id,
+		    why.text);
+	(void)close(q->fd);	/* the drop file's lock, past its unlink */
+	q->fd = fd;
+}
+
+/*
  * Saves the state, or removes the message once nothing is left to do;
  * deferral_only: no recipient was finished since the last save.
  */
@@ -495,6 +561,10 @@ save(struct deliver *d, struct qfile *q, bool deferral_only)
 {
 	struct why why;
 
+	if (q->dir == SPOOL_INCOMING && !qstate_all_done(&q->state)) {
+		queue_drop(d, q);
+		return;
+	}
 	unstage(d, q->id);
 	if (qstate_all_done(&q->state)) {
 		crash_point("deliver.before-remove");
@@ -622,6 +692,30 @@ get_session(struct deliver *d, struct outcome *o, size_t n)
 }
 
 /*
+ * The log lines (and journal records) of a message about to be tried: a
+ * drop item's pickup too, logged once something will be recorded for it
+ * (before: it may still be left to pickup).
+ */
+static void
+announce(struct deliver *d, struct qfile *q)
+{
+	struct buf mid;
+	size_t i, left = 0;
+
+	for (i = 0; i < q->env.nrcpts; i++)
+		left += !q->state.rcpts[i].done;
+	if (q->dir == SPOOL_INCOMING) {
+		log_msg_pickup(q->id, (unsigned long)q->owner, q->env.sender);
+		buf_init(&mid);
+		journal_message_id_of(q, &mid);
+		journal_queued(d->journal, q->id, mid.len ? buf_cstr(&mid) :
+		    NULL, &q->env);
+		buf_free(&mid);
+	}
+	log_msg_active(q->id, q->env.sender, (long long)q->size, left);
+}
+
+/*
  * Sends q to the pending recipients o[0..n) (or defers them): one
  * transaction, or one per recipient with VERP; the state is saved after
  * each, so a crash never sends again what a server has accepted.
@@ -644,6 +738,13 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 	if (!verp) {
 		bool up = get_session(d, o, n);
 		double t = seconds(CLOCK_MONOTONIC);
+
+		if (q->dir == SPOOL_INCOMING && !up) {
+			d->untried = true;	/* pickup queues it */
+			return;
+		}
+		if (q->dir == SPOOL_INCOMING)
+			announce(d, q);
 
 		/* 0 for a session that an earlier message opened */
 		conn = t - start;
@@ -672,6 +773,12 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		up = get_session(d, &o[i], n - i);
 		t = seconds(CLOCK_MONOTONIC);
 		conn = t - start;
+		if (i == 0 && q->dir == SPOOL_INCOMING && !up) {
+			d->untried = true;	/* pickup queues it */
+			return;
+		}
+		if (i == 0 && q->dir == SPOOL_INCOMING)
+			announce(d, q);
 		if (!up) {
 			set_delays(d, &o[i], n - i, t, conn);
 			record(d, q, &o[i], n - i, true, st);
@@ -716,6 +823,33 @@ note_final(struct deliver *d, const struct qfile *q)
 	d->final[d->nfinal++] = xstrdup(q->id);
 }
 
+/*
+ * A drop item (deliver.h): incoming/id, locked, as its queued form in q;
+ * false leaves it to pickup.
+ */
+static bool
+take_drop(struct deliver *d, const char *id, struct qfile *q)
+{
+	struct qfile in;
+	struct why why;
+
+	if (drop_gate(d->conf, d->sp, id, QFILE_TRYLOCK, &in, &why) !=
+	    QFILE_OK)
+		return false;
+	if (drop_bad_rcpt(&in.env) >= 0 ||
+	    spool_exists(d->sp, SPOOL_QUEUE, id) ||
+	    spool_exists(d->sp, SPOOL_HOLD, id) ||
+	    !drop_in_memory(d->conf, &in, q, &why)) {
+		qfile_close(&in);
+		return false;
+	}
+	/* what a crash left of an earlier try (queue_drop()): its state,
+	 * so that no recipient done is sent again */
+	if (qfile_read_state_of(d->sp, SPOOL_QUEUE, q, &why) == -1)
+		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id, why.text);
+	return true;
+}
+
 static void
 deliver_one(struct deliver *d, const struct deliver_item *it,
     struct deliver_stats *st)
@@ -725,12 +859,18 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 	enum qfile_result r;
 	struct qfile q;
 	struct why why;
-	size_t i, k, n = 0, left = 0;
+	size_t i, k, n = 0;
 
 	/* never wait for a lock while holding staged ones: two workers
 	 * would wait for each other (and flock waits for our own too) */
-	r = qfile_open(d->sp, id, QFILE_TRYLOCK,
-	    (size_t)d->conf->max_recipients, &q, &why);
+	if (it->drop) {
+		if (!take_drop(d, id, &q))
+			return;
+		r = QFILE_OK;
+	} else {
+		r = qfile_open(d->sp, id, QFILE_TRYLOCK,
+		    (size_t)d->conf->max_recipients, &q, &why);
+	}
 	if (r == QFILE_LOCKED) {
 		commit_staged(d);
 		r = qfile_open(d->sp, id, QFILE_WAITLOCK,
@@ -756,20 +896,23 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 		smtp_reply_init(&o[n].reply);
 		n++;
 	}
-	for (i = 0; i < q.env.nrcpts; i++)
-		left += !q.state.rcpts[i].done;
 	d->msg_deferred = false;
-	if (n > 0)
-		log_msg_active(q.id, q.env.sender, (long long)q.size, left);
+	d->untried = false;
+	/* a drop item is announced once it is tried (attempt()) */
+	if (n > 0 && q.dir != SPOOL_INCOMING)
+		announce(d, &q);
 	if (n > 0 && loop_hops(d->conf, &q, &why)) {
+		if (q.dir == SPOOL_INCOMING)
+			announce(d, &q);
 		bounce_loop(d, &q, o, n, &why, st);
 	} else if (n > 0) {
 		attempt(d, &q, o, n, st);
-	} else if (qstate_all_done(&q.state)) {
+	} else if (qstate_all_done(&q.state) && q.dir != SPOOL_INCOMING) {
 		save(d, &q, false);	/* a crash came between state and
 					 * removal */
 	}
-	note_final(d, &q);
+	if (!d->untried)
+		note_final(d, &q);
 	for (i = 0; i < n; i++) {
 		smtp_reply_free(&o[i].reply);
 		free(o[i].text);

@@ -29,11 +29,19 @@ struct deliver_stats {
 	time_t	next_try;	/* earliest set on a deferred message; 0 */
 };
 
-/* A message of a batch and the recipients the runner routed there. */
+/*
+ * A message of a batch and the recipients the runner routed there. A
+ * drop item is incoming/ID on its first try: sent from its queued form
+ * in memory (drop.h), queued only if something is left to do after the
+ * try, and left to pickup when it is not for this path (the gate, a bad
+ * recipient, 64 KiB or more, its id taken) or when nothing could be
+ * tried (no session: the destination down or at its cap).
+ */
 struct deliver_item {
 	const char	*id;
 	const size_t	*rcpts;		/* indices; NULL: all pending */
 	size_t		 nrcpts;
+	bool		 drop;
 };
 
 /* NULL with why when TLS or auth_file setup fails (a config error). */

@@ -7,11 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "addr.h"
 #include "bounce.h"
 #include "buf.h"
-#include "canon.h"
 #include "conf.h"
+#include "drop.h"
 #include "crash.h"
 #include "envelope.h"
 #include "journal.h"
@@ -21,7 +20,6 @@
 #include "submit.h"
 #include "xmalloc.h"
 
-#define PICKUP_CHUNK		65536
 #define PICKUP_TEMP_MAX_AGE	(24 * 3600)	/* a crashed submitter's file */
 
 /*
@@ -63,56 +61,6 @@ enum pickup_result {
 	PICKUP_CORRUPT,		/* to corrupt/ */
 	PICKUP_TAKEN,		/* queue/NAME exists */
 };
-
-/* As addr_parse_envelope() would give it back: nothing to rewrite. */
-static bool
-canonical(const char *s, bool null_ok)
-{
-	char *a = NULL;
-	struct why w;
-	bool ok;
-
-	ok = addr_parse_envelope(s, null_ok, &a, &w) == ADDR_OK &&
-	    strcmp(a, s) == 0;
-	free(a);
-	return ok;
-}
-
-enum qfile_result
-pickup_gate(const struct conf *conf, struct spool *sp, const char *name,
-    enum qfile_lock lock, struct qfile *q, struct why *why)
-{
-	enum qfile_result r;
-
-	if (!spool_id_ok(name)) {
-		memset(q, 0, sizeof(*q));
-		q->fd = -1;
-		envelope_init(&q->env);
-		why_set(why, "not a drop file name");
-		return QFILE_BAD;
-	}
-	r = qfile_open_drop(sp, name, lock, (size_t)conf->max_recipients,
-	    (off_t)(conf->max_message_size + SUBMIT_ADDED_MAX), q, why);
-	if (r == QFILE_OK && !canonical(q->env.sender, true)) {
-		qfile_close(q);
-		why_set(why, "bad sender");
-		return QFILE_BAD;
-	}
-	return r;
-}
-
-/* The check after the gate: a failure is returned to the sender. */
-static ssize_t
-bad_rcpt(const struct envelope *env)
-{
-	size_t i;
-
-	for (i = 0; i < env->nrcpts; i++)
-		if (!canonical(env->rcpts[i].addr, false) ||
-		    addr_domain(env->rcpts[i].addr) == NULL)
-			return (ssize_t)i;
-	return -1;
-}
 
 static void
 remove_drop(struct pickup_ctx *pc, const char *name)
@@ -167,110 +115,31 @@ to_corrupt(struct pickup_ctx *pc, const char *name, const char *reason)
 	    "incoming/%s: moved to corrupt/: %s", name, reason);
 }
 
-/* The queue file's envelope: the drop file's, attributed to its owner. */
-static void
-queue_envelope(const struct pickup_ctx *pc, const struct qfile *q,
-    struct envelope *env)
-{
-	const struct envelope *d = &q->env;
-	time_t now = time(NULL);
-	size_t i;
-
-	envelope_init(env);
-	/* the user's arrival time counts (queue_lifetime, delays), when it
-	 * is believable */
-	env->arrival = d->arrival > 0 && d->arrival <= now &&
-	    now - d->arrival < pc->conf->queue_lifetime ? d->arrival : now;
-	env->uid = (long)q->owner;
-	env->sender = xstrdup(d->sender);
-	env->envid = d->envid ? xstrdup(d->envid) : NULL;
-	env->notify = d->notify;
-	env->ret = d->ret;
-	memcpy(env->verp, d->verp, sizeof(env->verp));
-	env->smtputf8 = d->smtputf8 || addr_is_8bit(d->sender);
-	for (i = 0; i < d->nrcpts; i++) {
-		envelope_add_rcpt(env, d->rcpts[i].addr, d->rcpts[i].orcpt);
-		if (addr_is_8bit(d->rcpts[i].addr))
-			env->smtputf8 = true;
-	}
-}
-
-/* Copies q's message (exactly q->size bytes) through canon.c. */
-static enum pickup_result
-copy_message(struct qfile *q, struct qfile_writer *w, struct canon *cn,
-    struct why *why)
-{
-	off_t left = q->size;
-	struct buf out;
-	char *chunk = xmalloc(PICKUP_CHUNK);
-	enum pickup_result res = PICKUP_DEFER;
-	size_t lines;
-	ssize_t n;
-
-	buf_init(&out);
-	canon_init(cn, false, false);
-	if (qfile_rewind(q, why) == -1)
-		goto out;
-	while (left > 0) {
-		n = qfile_read(q, chunk, left < PICKUP_CHUNK ? (size_t)left :
-		    PICKUP_CHUNK);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				why_set(why, "shrank while picked up");
-			else
-				why_errno(why, "read");
-			res = n == 0 ? PICKUP_CORRUPT : PICKUP_DEFER;
-			goto out;
-		}
-		left -= n;
-		lines = cn->lines;
-		(void)canon_feed(cn, chunk, (size_t)n, &out);
-		/* canon counted the LFs of what it wrote */
-		if (qfile_write_lines(w, out.data, out.len, cn->lines - lines,
-		    why) == -1)
-			goto out;
-		buf_reset(&out);
-	}
-	lines = cn->lines;
-	canon_finish(cn, &out);
-	if (qfile_write_lines(w, out.data, out.len, cn->lines - lines,
-	    why) == -1)
-		goto out;
-	res = PICKUP_QUEUED;
-out:
-	buf_free(&out);
-	free(chunk);
-	return res;
-}
-
 /* Writes queue/NAME, to be committed with its batch (flush_batch()). */
 static enum pickup_result
 queue_drop(struct pickup_ctx *pc, struct qfile *q, struct qfile_writer *w,
     struct why *why)
 {
 	struct envelope env;
-	struct canon cn;
-	struct buf hb;
 	enum pickup_result res = PICKUP_DEFER;
 
-	queue_envelope(pc, q, &env);
-	buf_init(&hb);
+	drop_envelope(pc->conf, q, &env);
 	if (qfile_create(pc->sp, SPOOL_QUEUE, q->id, &env, w, why) == -1) {
 		res = errno == EEXIST ? PICKUP_TAKEN : PICKUP_DEFER;
 		goto out;
 	}
-	submit_received(pc->conf, q->owner, NULL, q->id, &hb);
-	if (qfile_write(w, hb.data, hb.len, why) == -1 ||
-	    (res = copy_message(q, w, &cn, why)) != PICKUP_QUEUED) {
+	switch (drop_copy(pc->conf, q, w, why)) {
+	case DROP_COPIED:
+		res = PICKUP_QUEUED;
+		break;
+	case DROP_SHRANK:
+		res = PICKUP_CORRUPT;
+		/* FALLTHROUGH */
+	case DROP_IO:
 		qfile_abort(w);
-		goto out;
+		break;
 	}
-	if (qfile_seal(w, cn.body_8bit, why) == -1)
-		res = PICKUP_DEFER;
 out:
-	buf_free(&hb);
 	envelope_free(&env);
 	return res;
 }
@@ -386,7 +255,7 @@ pick_gated(struct pickup_ctx *pc, struct qfile *q)
 		remove_drop(pc, q->id);
 		return false;
 	}
-	if ((bad = bad_rcpt(&q->env)) >= 0) {
+	if ((bad = drop_bad_rcpt(&q->env)) >= 0) {
 		(void)snprintf(reason, sizeof(reason), "bad recipient #%zd",
 		    bad + 1);
 		refuse(pc, q, (size_t)bad, reason);
@@ -432,7 +301,7 @@ pick_one(void *arg, const char *name)
 
 	if (pc->nshares > 1 && share_of(name, pc->nshares) != pc->share)
 		return 0;	/* another picker's */
-	switch (pickup_gate(pc->conf, pc->sp, name, QFILE_TRYLOCK, &q, &w)) {
+	switch (drop_gate(pc->conf, pc->sp, name, QFILE_TRYLOCK, &q, &w)) {
 	case QFILE_OK:
 		/* the lock is held until qfile_close(), past the unlink:
 		 * a runner that opened the file meanwhile finds no link */
@@ -529,41 +398,4 @@ pickup_run(const struct conf *conf, struct spool *sp)
 			continue;
 	}
 	return pc.queued;	/* by this process */
-}
-
-pid_t
-pickup_start(const struct conf *conf, struct spool *sp)
-{
-	pid_t pid;
-
-	if (pickers(conf, sp) == 1) {
-		(void)pickup_run(conf, sp);
-		return -1;
-	}
-	(void)fflush(NULL);
-	if ((pid = fork()) == 0) {
-		(void)pickup_run(conf, sp);
-		_exit(0);
-	}
-	if (pid == -1)
-		(void)pickup_run(conf, sp);
-	return pid;
-}
-
-void
-pickup_wait(pid_t pid)
-{
-	while (pid > 0 && waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-		continue;
-}
-
-bool
-pickup_busy(pid_t *pid)
-{
-	if (*pid <= 0)
-		return false;
-	if (waitpid(*pid, NULL, WNOHANG) == 0)
-		return true;
-	*pid = -1;	/* done (or not ours to wait for) */
-	return false;
 }

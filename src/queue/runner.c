@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "drop.h"
 #include "log.h"
 #include "pickup.h"
 #include "qfile.h"
@@ -31,7 +32,6 @@
  */
 #define RUNNER_TRIGGER_GAP_MS	100
 #define RUNNER_SCAN_MIN		1
-#define RUNNER_PICKUP_POLL_MS	20	/* a pass over queue/ while picking */
 
 /* Signal flags: the handlers only set these. */
 static volatile sig_atomic_t runner_stop;
@@ -43,6 +43,7 @@ struct pair {
 	char	*id;
 	size_t	*rcpts;		/* NULL: all pending (not opened) */
 	size_t	 nrcpts;
+	bool	 drop;		/* incoming/id: a drop item (deliver.h) */
 };
 
 /* Ids of messages with reports due, collected over a batch. */
@@ -110,6 +111,7 @@ add_pair(struct scan *s, char *dest, const char *id, size_t *rcpts,
 	s->v[s->n].id = xstrdup(id);
 	s->v[s->n].rcpts = rcpts;
 	s->v[s->n].nrcpts = nrcpts;
+	s->v[s->n].drop = false;
 	s->n++;
 }
 
@@ -257,6 +259,7 @@ make_jobs(const struct scan *s, struct deliver_item *items, size_t *njobs)
 		items[i].id = s->v[i].id;
 		items[i].rcpts = s->v[i].rcpts;
 		items[i].nrcpts = s->v[i].nrcpts;
+		items[i].drop = s->v[i].drop;
 	}
 	i = 0;
 	while (i < s->n) {
@@ -382,9 +385,11 @@ worker_read_job(int fd, struct job *job, char **dest, result_id **ids,
 		goto out;
 	(*dest)[h.destlen] = '\0';
 	for (i = 0; i < h.n; i++) {
-		/* an id, then its recipients' count (SIZE_MAX: all
-		 * pending) and indices (worker_send) */
+		/* an id, whether it is a drop item, then its recipients'
+		 * count (SIZE_MAX: all pending) and indices (worker_send) */
 		if (read_all(fd, (*ids)[i], sizeof(**ids)) == -1 ||
+		    read_all(fd, &job->items[i].drop,
+		    sizeof(job->items[i].drop)) == -1 ||
 		    read_all(fd, &nr, sizeof(nr)) == -1)
 			goto out;
 		(*ids)[i][SPOOL_MAX_NAME] = '\0';
@@ -578,6 +583,7 @@ worker_send(struct worker *w, const struct job *job)
 		memset(id, 0, sizeof(id));
 		(void)strlcpy(id, it->id, sizeof(id));
 		buf_add(&b, id, sizeof(id));
+		buf_add(&b, &it->drop, sizeof(it->drop));
 		buf_add(&b, &nr, sizeof(nr));
 		if (it->rcpts != NULL)
 			buf_add(&b, it->rcpts, it->nrcpts * sizeof(*it->rcpts));
@@ -789,6 +795,67 @@ run_batch(const struct conf *conf, struct spool *sp,
 }
 
 /*
+ * incoming/name as a drop item (deliver.h), when it goes to one
+ * destination: routing a message to several would send each worker
+ * after the same file (the first takes it, the others' recipients wait
+ * in queue/ for a full run), so those are left to pickup.
+ */
+static void
+route_drop(struct scan *s, const char *name)
+{
+	size_t first = s->n, i;
+	struct qfile q;
+	struct why why;
+
+	if (!spool_id_ok(name))
+		return;
+	if (s->conf->nsmarthosts > 0 && !route_by_sender(s->conf)) {
+		/* the default smarthosts take every message */
+		add_pair(s, xstrdup(ROUTE_SMARTHOST), name, NULL, 0);
+	} else if (drop_gate(s->conf, s->sp, name, QFILE_NOLOCK, &q, &why) ==
+	    QFILE_OK) {
+		add_dests(s, &q, name);
+		qfile_close(&q);
+	}
+	if (s->n - first > 1) {
+		for (i = first; i < s->n; i++) {
+			free(s->v[i].dest);
+			free(s->v[i].id);
+			free(s->v[i].rcpts);
+		}
+		s->n = first;
+	}
+	for (i = first; i < s->n; i++)
+		s->v[i].drop = true;
+}
+
+/*
+ * The drop files of incoming/, first tried from memory by the workers
+ * (drop items); pickup then queues what they left.
+ */
+static int
+scan_drops(struct scan *s, struct deliver_stats *st, struct why *why)
+{
+	struct spool_iter *it;
+	const char *name = NULL;
+	struct why w;
+	int rc = 0;
+
+	if ((it = spool_iter_open(s->sp, SPOOL_INCOMING, &w)) == NULL) {
+		log_as(LOG_PROG_PICKUP, LOG_LEVEL_ERROR, "pickup: %s", w.text);
+		return 0;
+	}
+	do {
+		while (s->n < RUNNER_BATCH &&
+		    (name = spool_iter_next(it)) != NULL)
+			route_drop(s, name);
+		run_batch(s->conf, s->sp, s->opts, s, st, why, &rc);
+	} while (name != NULL && rc == 0 && !runner_stop);
+	spool_iter_close(it);
+	return rc;
+}
+
+/*
  * A trigger's run: the messages of queue/ that have no state file (new
  * submissions, picked-up drop files, reports). Only names are read for
  * the others, so a large deferred queue costs one directory listing.
@@ -864,19 +931,23 @@ runner_once(const struct conf *conf, struct spool *sp,
 	struct scan s = { .conf = conf, .sp = sp, .opts = o, .pool = &pool };
 	struct spool_iter *it;
 	const char *name = NULL;
-	pid_t picking = -1;	/* the pickers of a backlog, at work */
-	bool picked;
 	int rc = 0;
 
 	*st = (struct deliver_stats){ 0 };
 	s.now = time(NULL);
-	/* a full run delivers the queue while a backlog of drop files is
-	 * picked up, then what was picked up (scan_fresh) */
-	if (o->pickup && o->ids == NULL && !o->fresh_only)
-		picking = pickup_start(conf, sp);
-	else if (o->pickup)
+	/* drop files: first tried from memory (not for a run that selects
+	 * messages), then pickup queues what is left */
+	if (o->pickup && o->ids == NULL && o->only_id == NULL &&
+	    o->only_rcpt == NULL && o->only_sender == NULL)
+		rc = scan_drops(&s, st, why);
+	if (o->pickup && rc == 0)
 		(void)pickup_run(conf, sp);
-	picked = picking != -1;
+	if (rc == -1) {
+		pool_close(&pool);
+		free(s.v);
+		*next_due = 0;
+		return rc;
+	}
 	if (o->ids != NULL) {
 		rc = run_ids(&s, st, why);
 		pool_close(&pool);
@@ -899,7 +970,8 @@ runner_once(const struct conf *conf, struct spool *sp,
 	/* a counter's maker killed before its rename (ratelimit.h) */
 	spool_clean_temp(sp, SPOOL_RATELIMIT, 24 * 3600);
 	if ((it = spool_iter_open(sp, SPOOL_QUEUE, why)) == NULL) {
-		pickup_wait(picking);
+		pool_close(&pool);
+		free(s.v);
 		return -1;
 	}
 	/* batches of RUNNER_BATCH: memory stays flat as the queue grows */
@@ -910,18 +982,6 @@ runner_once(const struct conf *conf, struct spool *sp,
 		run_batch(conf, sp, o, &s, st, why, &rc);
 	} while (name != NULL && rc == 0);
 	spool_iter_close(it);
-	/* what the pickers commit, while they work: a pass that found
-	 * nothing waits a little before the next listing */
-	while (rc == 0 && !runner_stop && pickup_busy(&picking)) {
-		size_t before = st->sent + st->deferred + st->bounced;
-
-		rc = scan_fresh(&s, st, why);
-		if (st->sent + st->deferred + st->bounced == before)
-			(void)poll(NULL, 0, RUNNER_PICKUP_POLL_MS);
-	}
-	pickup_wait(picking);
-	if (picked && rc == 0)
-		rc = scan_fresh(&s, st, why);	/* the last ones */
 	pool_close(&pool);
 	free(s.v);
 	clean_orphans(&s);

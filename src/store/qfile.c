@@ -555,12 +555,15 @@ state_id(const char *name, char id[SPOOL_MAX_NAME + 1])
 	return spool_id_ok(id);
 }
 
+/* A state in queue/ beside a drop file of its id is that drop file's
+ * first try, whose queue file could not be written: kept for its next. */
 static void
 clean_state(struct spool *sp, enum spool_dir d, const char *name)
 {
 	char id[SPOOL_MAX_NAME + 1];
 
-	if (state_id(name, id) && !spool_exists(sp, d, id))
+	if (state_id(name, id) && !spool_exists(sp, d, id) &&
+	    !(d == SPOOL_QUEUE && spool_exists(sp, SPOOL_INCOMING, id)))
 		(void)spool_remove(sp, d, name, NULL);
 }
 
@@ -659,6 +662,102 @@ qfile_create(struct spool *sp, enum spool_dir d, const char *want,
 	return rc;
 }
 
+void
+qfile_create_mem(const char *id, const struct envelope *env,
+    struct qfile_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	(void)strlcpy(w->id, id, sizeof(w->id));
+	buf_init(&w->mem);
+	envelope_encode(env, &w->mem, &w->patch);
+	w->env_len = w->mem.len;
+}
+
+int
+qfile_from_image(struct qfile_writer *w, struct qfile *q, struct why *why)
+{
+	memset(q, 0, sizeof(*q));
+	envelope_init(&q->env);
+	(void)strlcpy(q->id, w->id, sizeof(q->id));
+	q->dir = SPOOL_INCOMING;
+	q->fd = -1;
+	q->whole = w->mem;
+	buf_init(&w->mem);
+	if (envelope_parse(q->whole.data, q->whole.len, QFILE_MAX_RCPTS, false,
+	    &q->env, why) != ENVELOPE_OK) {
+		qfile_close(q);
+		return -1;
+	}
+	buf_shrink(&q->whole);
+	q->size = (off_t)(q->whole.len - q->env.body_offset);
+	q->stateless = true;
+	qstate_init(&q->state, q->env.nrcpts);
+	return 0;
+}
+
+int
+qfile_read_state_of(struct spool *sp, enum spool_dir dir, struct qfile *q,
+    struct why *why)
+{
+	enum spool_dir was = q->dir;
+	int rc;
+
+	qstate_free(&q->state);
+	q->dir = dir;
+	q->stateless = false;	/* unless there is none */
+	rc = read_state(sp, q, why);
+	q->dir = was;
+	if (rc != QFILE_READ_OK) {
+		qstate_free(&q->state);
+		qstate_init(&q->state, q->env.nrcpts);
+		q->stateless = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+qfile_write_image(struct spool *sp, const struct qfile *q, struct why *why)
+{
+	struct spool_file *f;
+	int fd;
+
+	if ((f = create_named(sp, SPOOL_QUEUE, q->id, why)) == NULL)
+		return -1;
+	if (spool_write(f, q->whole.data, q->whole.len, why) == -1 ||
+	    (fd = spool_lock_file(f, why)) == -1) {
+		spool_abort(f);
+		return -1;
+	}
+	if (spool_commit(f, why) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The writer's file, or its memory. */
+static int
+w_write(struct qfile_writer *w, const void *p, size_t n, struct why *why)
+{
+	if (w->f == NULL) {
+		buf_add(&w->mem, p, n);
+		return 0;
+	}
+	return spool_write(w->f, p, n, why);
+}
+
+static int
+w_patch(struct qfile_writer *w, size_t off, const char *p, size_t n,
+    struct why *why)
+{
+	if (w->f == NULL) {
+		memcpy(w->mem.data + off, p, n);
+		return 0;
+	}
+	return spool_patch(w->f, (off_t)off, p, n, why);
+}
+
 int
 qfile_write(struct qfile_writer *w, const void *p, size_t n, struct why *why)
 {
@@ -678,12 +777,14 @@ qfile_write_lines(struct qfile_writer *w, const void *p, size_t n,
     size_t lines, struct why *why)
 {
 	w->lines += lines;
-	return n == 0 ? 0 : spool_write(w->f, p, n, why);
+	return n == 0 ? 0 : w_write(w, p, n, why);
 }
 
 size_t
 qfile_written(const struct qfile_writer *w)
 {
+	if (w->f == NULL)
+		return w->mem.len - w->env_len;
 	return (size_t)spool_file_size(w->f) - w->env_len;
 }
 
@@ -694,16 +795,16 @@ qfile_seal(struct qfile_writer *w, bool body_8bit, struct why *why)
 	size_t len = qfile_written(w);
 
 	envelope_size_digits(len + w->lines, digits);
-	if ((body_8bit && spool_patch(w->f, (off_t)w->patch.flag_off,
+	if ((body_8bit && w_patch(w, w->patch.flag_off,
 	    (char []){ ENVELOPE_8BIT_YES }, 1, why) == -1) ||
-	    spool_patch(w->f, (off_t)w->patch.size_off, digits,
-	    ENVELOPE_SIZE_WIDTH, why) == -1) {
+	    w_patch(w, w->patch.size_off, digits, ENVELOPE_SIZE_WIDTH,
+	    why) == -1) {
 		qfile_abort(w);
 		return -1;
 	}
 	envelope_size_digits(len, digits);
-	if (spool_patch(w->f, (off_t)w->patch.len_off, digits,
-	    ENVELOPE_SIZE_WIDTH, why) == -1) {
+	if (w_patch(w, w->patch.len_off, digits, ENVELOPE_SIZE_WIDTH,
+	    why) == -1) {
 		qfile_abort(w);
 		return -1;
 	}
@@ -743,4 +844,5 @@ qfile_abort(struct qfile_writer *w)
 {
 	spool_abort(w->f);
 	w->f = NULL;
+	buf_free(&w->mem);
 }

@@ -171,7 +171,8 @@ void	qfile_clean_states(struct spool *, enum spool_dir, char **names,
  * spool_commit: its crash steps carry the caller's crash_stage()).
  */
 struct qfile_writer {
-	struct spool_file	*f;
+	struct spool_file	*f;	/* NULL: in mem (qfile_create_mem) */
+	struct buf		 mem;
 	struct envelope_patch	 patch;
 	size_t			 env_len;
 	size_t			 lines;
@@ -185,6 +186,35 @@ struct qfile_writer {
  */
 int	qfile_create(struct spool *, enum spool_dir, const char *want,
 	    const struct envelope *, struct qfile_writer *, struct why *);
+/*
+ * The same file built in memory (w->mem): a drop file's copy that its
+ * first delivery attempt sends from memory (qfile_from_image()), written
+ * to queue/ only if something is left to do (qfile_write_image()).
+ */
+void	qfile_create_mem(const char *id, const struct envelope *,
+	    struct qfile_writer *);
+/*
+ * q from a sealed memory writer's image, taken from w: envelope parsed
+ * as a queue file's, read from memory, a fresh state, in q->dir
+ * SPOOL_INCOMING (not queued yet); fd -1. -1 with why if it does not
+ * parse (a bug: the image was just written).
+ */
+int	qfile_from_image(struct qfile_writer *w, struct qfile *q,
+	    struct why *);
+/*
+ * Reads dir/ID.state into q->state, where q is not (a drop item whose
+ * state a crash left in queue/ without its queue file); none there: a
+ * fresh state, as on -1 (unreadable: why).
+ */
+int	qfile_read_state_of(struct spool *, enum spool_dir, struct qfile *,
+	    struct why *);
+/*
+ * Writes q's image (from qfile_from_image()) as queue/ID, committed
+ * (fsync, rename, directory fsync); returns an fd of the new file that
+ * holds its lock from before the rename, so no runner reads it until the
+ * caller closes that fd; -1 with why (errno EEXIST: queue/ID is there).
+ */
+int	qfile_write_image(struct spool *, const struct qfile *, struct why *);
 int	qfile_write(struct qfile_writer *, const void *, size_t, struct why *);
 /* The same, from a caller that knows how many LFs p holds (canon.h). */
 int	qfile_write_lines(struct qfile_writer *, const void *, size_t,

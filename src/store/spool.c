@@ -749,6 +749,24 @@ commit_rename(const struct spool_file *f, int dfd)
 }
 
 int
+spool_lock_file(struct spool_file *f, struct why *why)
+{
+	int fd;
+
+	/* a dup shares the open file and with it the lock */
+	if ((fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		why_errno(why, "dup %s/%s", spool_dirs[f->dir].name, f->tmp);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		why_errno(why, "lock %s/%s", spool_dirs[f->dir].name, f->tmp);
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
 spool_commit(struct spool_file *f, struct why *why)
 {
 	const char *dn = spool_dirs[f->dir].name;

@@ -106,6 +106,12 @@ int	spool_patch(struct spool_file *, off_t off, const char *, size_t,
 	    struct why *);
 int	spool_commit(struct spool_file *, struct why *);
 /*
+ * An fd of f's file holding its lock (flock, exclusive), taken before the
+ * commit makes the file visible and kept after it, until the caller
+ * closes the fd; -1 with why.
+ */
+int	spool_lock_file(struct spool_file *, struct why *);
+/*
  * Commits n new files of one directory (the spool owner's, never
  * spool_replace()'s) with one syncfs() for their data (one fsync when
  * n is 1) and one directory fsync: as spool_commit() does each, its

@@ -591,8 +591,9 @@ fault()
 	id=$(nm -odq -f nobody@example.org one@x.example <"$(hx_msg twice)" 2>&1 |
 	    sed -n 's/.*: \([0-9A-V]\{14\}\): uid=.*/\1/p')
 	[ -n "$id" ]
+	# a run that selects (-qR) queues drop files by pickup
 	run as_owner env MINIMTA_CRASH_AT=pickup.before-unlink "$MINIMTA" \
-	    -C "$T/minimta.conf" -q
+	    -C "$T/minimta.conf" -q -qRx.example
 	hx_expect_killed pickup.before-unlink
 	[ -f "$T/spool/incoming/$id" ]
 	queued "$id"

@@ -118,13 +118,15 @@ submit_point()
 
 # pickup_point POINT: nobody's drop file, the owner's queue run crashes at
 # POINT of its pickup; afterwards the message is delivered exactly once.
+# The run selects messages (-qR), so the drop file is copied to queue/
+# by pickup, not first tried from memory.
 pickup_point()
 {
 	local point=$1 msg n
 	msg=$(hx_msg "$N-$point")
 	nm -odq -f nobody@example.org "$N@x.example" <"$msg" 2>>"$T/log"
 	[ -n "$(ls -A "$T/spool/incoming")" ]
-	crash_run "$point:1" owner -q
+	crash_run "$point:1" owner -q -qRx.example
 	recover
 	n=$(hx_subject_count "$RELAY_SPOOL" "$N-$point")
 	echo "$point: $n copies delivered" >&2
@@ -167,7 +169,7 @@ pickup_batch_point()
 		    2>>"$T/log"
 	done
 	[ "$(ls -A "$T/spool/incoming" | wc -l)" -eq 3 ]
-	crash_run "$point:$nth" owner -q
+	crash_run "$point:$nth" owner -q -qRx.example
 	recover
 	for i in 1 2 3; do
 		n=$(hx_subject_count "$RELAY_SPOOL" "$N-$i-$point")
@@ -207,12 +209,18 @@ pickup_batch_point()
 # may, when WINDOW is yes (the crash fell between the final dot and the
 # record of its reply), and so may the last (c) when WINDOW is last;
 # every recipient gets at least one.
+# With ROLE nobody (default owner) the message is a drop file, tried
+# first from memory: after the first transaction it is queued (its state,
+# then queue/ID, then the drop file goes).
 deliver_point()
 {
-	local point=$1 nth=$2 window=$3 msg i r n bad=0
+	local point=$1 nth=$2 window=$3 role=${4:-owner} msg i r n bad=0
 	msg=$(hx_msg "$N-$point")
-	om -odq -XV -f sender@example.org "${N}a@x.example" "${N}b@x.example" \
-	    "${N}c@x.example" <"$msg" 2>>"$T/log"
+	"${role:0:1}m" -odq -XV -f sender@example.org "${N}a@x.example" \
+	    "${N}b@x.example" "${N}c@x.example" <"$msg" 2>>"$T/log"
+	if [ "$role" = nobody ]; then
+		[ -n "$(ls -A "$T/spool/incoming")" ]
+	fi
 	crash_run "$point:$nth" owner -q
 	recover
 	i=0
@@ -272,6 +280,49 @@ deliver_point()
 # removed the message all the same; only a power cut could bring it back.
 @test "crash: deliver.after-remove (unlinked, its fsync not yet made): each recipient exactly once" {
 	deliver_point deliver.after-remove 1 no
+}
+
+@test "crash: a drop file, deliver.after-reply:1 (RFC 1047 window): no loss, only the first may be doubled" {
+	deliver_point deliver.after-reply 1 yes nobody
+}
+
+@test "crash: a drop file, deliver.drop-state:1 (its state, not yet queued): each recipient exactly once" {
+	deliver_point deliver.drop-state 1 no nobody
+}
+
+@test "crash: a drop file, deliver.drop-queued:1 (queued, the drop file not yet removed): each recipient exactly once" {
+	deliver_point deliver.drop-queued 1 no nobody
+}
+
+# the first transaction's record queued the message: the first state
+# saved in queue/ after it is the second transaction's
+@test "crash: a drop file, deliver.after-state:1 (the second transaction, queued by the first): each recipient exactly once" {
+	deliver_point deliver.after-state 1 no nobody
+}
+
+# drop_removal_point POINT WINDOW: nobody's drop file to one recipient,
+# sent from memory; the run crashes at POINT around the removal of the
+# drop file. One copy, or two when WINDOW is yes.
+drop_removal_point()
+{
+	local point=$1 window=$2 msg n
+	msg=$(hx_msg "$N-$point")
+	nm -odq -f nobody@example.org "$N@x.example" <"$msg" 2>>"$T/log"
+	[ -n "$(ls -A "$T/spool/incoming")" ]
+	crash_run "$point:1" owner -q
+	recover
+	n=$(hx_subject_count "$RELAY_SPOOL" "$N-$point")
+	echo "$point: $n copies delivered" >&2
+	[ "$n" -ge 1 ]
+	[ "$n" -eq 1 ] || { [ "$window" = yes ] && [ "$n" -eq 2 ]; }
+}
+
+@test "crash: a drop file, deliver.before-remove (RFC 1047 window): delivered, at most twice" {
+	drop_removal_point deliver.before-remove yes
+}
+
+@test "crash: a drop file, deliver.after-remove (unlinked, not yet synced): delivered exactly once" {
+	drop_removal_point deliver.after-remove no
 }
 
 # bounce_point POINT MAX: a message to a recipient the server refuses

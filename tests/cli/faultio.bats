@@ -162,9 +162,10 @@ submit_faults()
 	cp -a "$T/spool/incoming" "$T/drops.copy"
 	# all kept: the data sync of the batch (syncfs, not an fsync a
 	# file), the fsync of queue/ (the first fsync in a batch)
+	# (a run that selects, -qR: every drop file goes through pickup)
 	for spec in syncfs:EIO:1:/queue fsync:EIO:1:/queue \
 	    write:ENOSPC:1+:/queue; do
-		fio owner "$spec" -q
+		fio owner "$spec" -q -qRx.example
 		echo "pickup $spec: exit $status" >&2
 		[[ "$output" == *"pickup deferred"*"$(errtext "$spec")"* ]]
 		diff -r "$T/drops.copy" "$T/spool/incoming"
@@ -172,12 +173,45 @@ submit_faults()
 		no_entries corrupt
 	done
 	# one rename of two fails: that drop file alone stays
-	fio owner rename:EIO:2:/queue -q
+	fio owner rename:EIO:2:/queue -q -qRx.example
 	[ "$(ls -A "$T/spool/incoming" | wc -l)" -eq 1 ]
 	hx_qrun
 	hx_spool_settled
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 2 ]
 	[ "$(hx_subject_count "$RELAY_SPOOL" second)" -eq 1 ]
+}
+
+# A drop file's first try (from memory) leaves a recipient deferred: the
+# message is queued then, its state first. A failure of either write
+# leaves the drop file to pickup, in the same run; the state, when it was
+# written, keeps what this try sent from being sent again.
+@test "faultio: a drop file's first try: a failed state or queue file write leaves it to pickup, and what was sent" {
+	for spec in write:ENOSPC:1:/queue write:ENOSPC:2:/queue; do
+		rm -f "$RELAY_SPOOL"/*
+		nm -odq -f nobody@example.org now@x.example later@x.example \
+		    <"$(hx_msg "first-${spec//[:\/]/-}")" 2>>"$T/log"
+		drop=$(ls -A "$T/spool/incoming")
+		[ -n "$drop" ]
+		fio owner "$spec" -q
+		echo "first try $spec: exit $status" >&2
+		[[ "$output" == *"$drop: cannot queue incoming/$drop: "*"$(errtext "$spec")"*"; left for pickup"* ]]
+		[[ "$output" == *"minimta/pickup["*"]: $drop: uid="* ]]
+		[ -z "$(ls -A "$T/spool/incoming")" ]
+		[ "$(qids)" = "$drop" ]
+		# the state was written when the second write failed (the
+		# queue file's): the recipient sent is not sent again
+		n=$(hx_rcpt_count "$RELAY_SPOOL" now@x.example)
+		echo "now@ got $n" >&2
+		if [ "$spec" = write:ENOSPC:2:/queue ]; then
+			[ "$n" -eq 1 ]
+		else
+			[ "$n" -eq 2 ]
+		fi
+		hx_qrun
+		[ "$(hx_rcpt_count "$RELAY_SPOOL" now@x.example)" -eq "$n" ]
+		[ "$(hx_rcpt_count "$RELAY_SPOOL" later@x.example)" -eq 0 ]
+		om -Mrm "$drop" 2>>"$T/log"
+	done
 }
 
 @test "faultio: a failed delivery-state save keeps the message and its old state" {

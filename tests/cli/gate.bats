@@ -274,3 +274,85 @@ edge_delivered() {
 	[ "$(count_eml "$RELAY_SPOOL")" -eq 2 ]
 	spool_empty
 }
+
+# A queue run tries a drop file first from memory (deliver.h, drop items):
+# the message goes out and the drop file is removed without a queue file
+# ever being written, with the log lines and journal records of a pickup.
+@test "gate: a drop file is sent from memory: nothing written to queue/, logged as picked up" {
+	need_nobody
+	command -v strace >/dev/null || skip "needs strace"
+	for i in 1 2 3; do
+		printf 'Subject: mem%s\nMessage-ID: <mem%s@example.org>\n\nb\n' \
+		    "$i" "$i" | nobody_send "m$i@x.example"
+	done
+	ids=$(drops)
+	[ "$(wc -w <<<"$ids")" -eq 3 ]
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	    strace -f -qq -o "$T/trace" -e trace=openat,renameat2,linkat \
+	    "$MINIMTA" -C "$T/minimta.conf" -q 2>"$T/qlog"
+	cat "$T/qlog"
+	[ "$(count_eml "$RELAY_SPOOL")" -eq 3 ]
+	[ -z "$(drops)" ]
+	spool_empty
+	for id in $ids; do
+		# no file of this id was created anywhere, none renamed
+		! grep -E "\"\.?$id(\.state)?\"" "$T/trace" | grep -E 'O_CREAT|renameat2|linkat'
+		# the lines of a pickup and a delivery, in order
+		seq=$(grep -E ": $id: " "$T/qlog" |
+		    sed -E 's/^minimta\/([a-z]+)\[[0-9]+\]: [0-9A-V]+: ([a-z]+).*/\1 \2/' |
+		    tr '\n' ',')
+		echo "$id: $seq"
+		[ "$seq" = "pickup uid,qmgr from,smtp to,qmgr removed," ]
+		grep -q "minimta/pickup\[[0-9]*\]: $id: uid=65534 from=<nobody@" "$T/qlog"
+	done
+	# the journal has them queued and sent (mailq -s)
+	for id in $ids; do
+		run "$MINIMTA" -C "$T/minimta.conf" -bp -s "$id"
+		echo "$output"
+		[[ "$output" == *queued* ]]
+		[[ "$output" == *sent* ]]
+	done
+}
+
+# What is left after the first try is queued: its state first, so that the
+# recipient accepted is not sent again by the next run.
+@test "gate: a drop file with a recipient deferred is queued after its first try, with its state" {
+	need_nobody
+	start_smtpd later --reject-rcpt "later@x.example=451 4.2.0 try later"
+	dl_conf "smtp://$LATER_HOST:$LATER_PORT"
+	printf 'Subject: part\n\nb\n' | nobody_send now@x.example later@x.example
+	id=$(drops)
+	[ -n "$id" ]
+	qrun
+	cat "$T/qlog"
+	[ -z "$(drops)" ]
+	[ -f "$T/spool/queue/$id" ] && [ -f "$T/spool/queue/$id.state" ]
+	[ "$(grep -l '"now@x.example"' "$LATER_SPOOL"/*.env | wc -l)" -eq 1 ]
+	grep -q "$id: to=<later@x.example>.*status=deferred" "$T/qlog"
+	# queued as pickup would have: the owner, the Received: line
+	grep -q '^U5:65534$' "$T/spool/queue/$id"
+	grep -q '^Received: by test.example (minimta, from userid 65534)' \
+	    "$T/spool/queue/$id"
+	run "$MINIMTA" -C "$T/minimta.conf" -bp
+	echo "$output"
+	[[ "$output" == *"$id"*"try later"* ]]
+	# the next run sends only what is left
+	qrun || true
+	grep -q "$id: to=<later@x.example>.*status=deferred" "$T/qlog"
+	[ "$(grep -l '"now@x.example"' "$LATER_SPOOL"/*.env | wc -l)" -eq 1 ]
+}
+
+# Nothing can be tried (the relay down): the drop file is left to pickup,
+# which queues it, and the run's look at queue/ defers it once.
+@test "gate: a drop file that cannot be tried is queued by pickup and deferred once" {
+	need_nobody
+	printf 'Subject: down\n\nb\n' | nobody_send d@x.example
+	id=$(drops)
+	dl_conf "smtp://127.0.0.1:1"
+	qrun
+	cat "$T/qlog"
+	[ -z "$(drops)" ]
+	[ -f "$T/spool/queue/$id" ]
+	[ "$(grep -c "$id: uid=65534" "$T/qlog")" -eq 1 ]
+	[ "$(grep -c "$id: to=<d@x.example>.*status=deferred" "$T/qlog")" -eq 1 ]
+}

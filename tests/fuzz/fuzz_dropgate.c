@@ -1,5 +1,5 @@
 /*
- * fuzz_dropgate: the gate for drop files as a whole (pickup_gate: the
+ * fuzz_dropgate: the gate for drop files as a whole (drop_gate: the
  * file checks of qfile_open_drop, the envelope, the whole-file check of
  * format 2, the sender) over arbitrary bytes written as a drop file in a
  * scratch spool, with invariants that abort when broken: an accepted file
@@ -7,8 +7,12 @@
  * record), every envelope field is storable (no CR, LF, NUL or other
  * control), the recipients are within max_recipients, the message bound
  * holds, and encoding the envelope and parsing it again gives the same
- * envelope (the format round-trips). Limits are small (max_recipients 8,
- * max_message_size 4096) so that inputs reach past them.
+ * envelope (the format round-trips). Then its queued form in memory
+ * (drop_in_memory, what a queue run sends on the first try): a queue
+ * file image that parses, attributed to the file's owner, with the drop
+ * file's sender and recipients and a message no shorter than the drop
+ * file's. Limits are small (max_recipients 8, max_message_size 4096) so
+ * that inputs reach past them.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -21,7 +25,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "envelope.h"
-#include "pickup.h"
+#include "drop.h"
 #include "qfile.h"
 #include "spool.h"
 #include "submit.h"
@@ -143,6 +147,47 @@ check(const struct qfile *q, size_t len)
 	check_round_trip(e);
 }
 
+/* The queued form of gated q (which it closes), from memory. */
+static void
+check_in_memory(struct qfile *q)
+{
+	off_t size = q->size;
+	uid_t owner = q->owner;
+	struct envelope d;	/* a copy of q's: q is closed below */
+	struct qfile m;
+	struct why why;
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	envelope_init(&d);
+	envelope_encode(&q->env, &b, NULL);
+	if (envelope_parse(b.data, b.len, q->env.nrcpts, true, &d, &why) !=
+	    ENVELOPE_OK)
+		abort();
+	buf_free(&b);
+	if (!drop_in_memory(fz_conf, q, &m, &why)) {
+		/* only a file the gate did not read whole stays */
+		if (q->whole.data != NULL)
+			abort();
+		qfile_close(q);
+		envelope_free(&d);
+		return;
+	}
+	if (m.dir != SPOOL_INCOMING || m.env.uid != (long)owner ||
+	    m.env.version != 2 || m.size < size ||
+	    m.env.msg_len != (size_t)m.size ||
+	    m.env.body_offset + (size_t)m.size != m.whole.len ||
+	    !same(m.env.sender, d.sender) || m.env.nrcpts != d.nrcpts ||
+	    m.state.nrcpts != d.nrcpts)
+		abort();
+	for (i = 0; i < d.nrcpts; i++)
+		if (!same(m.env.rcpts[i].addr, d.rcpts[i].addr))
+			abort();
+	qfile_close(&m);
+	envelope_free(&d);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -162,10 +207,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (close(fd) == -1)
 		abort();
-	if (pickup_gate(fz_conf, fz_spool, DROP_NAME, QFILE_NOLOCK, &q,
+	if (drop_gate(fz_conf, fz_spool, DROP_NAME, QFILE_NOLOCK, &q,
 	    &why) == QFILE_OK) {
 		check(&q, size);
-		qfile_close(&q);
+		check_in_memory(&q);
 	}
 	(void)unlink(p);
 	return 0;
