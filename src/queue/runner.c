@@ -342,20 +342,40 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * A worker's end of its job pipe, read in large chunks: an item is a few
+ * small fields, and a read each made three system calls of the twenty
+ * that deliver a message.
+ */
+struct job_reader {
+	int	fd;
+	size_t	off, len;
+	char	buf[65536];
+};
+
 /* 0, or -1 at the end of the pipe (or an error). */
 static int
-read_all(int fd, void *p, size_t n)
+read_all(struct job_reader *r, void *p, size_t n)
 {
 	char *c = p;
-	ssize_t r;
+	ssize_t got;
+	size_t k;
 
 	while (n > 0) {
-		if ((r = read(fd, c, n)) == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
+		if (r->off == r->len) {
+			if ((got = read(r->fd, r->buf, sizeof(r->buf))) == -1 &&
+			    errno == EINTR)
+				continue;
+			if (got <= 0)
+				return -1;
+			r->off = 0;
+			r->len = (size_t)got;
+		}
+		k = r->len - r->off < n ? r->len - r->off : n;
+		memcpy(c, r->buf + r->off, k);
+		r->off += k;
+		c += k;
+		n -= k;
 	}
 	return 0;
 }
@@ -367,8 +387,8 @@ read_all(int fd, void *p, size_t n)
  * *rcpts, which grow as needed and are the caller's to free.
  */
 static bool
-worker_read_job(int fd, struct job *job, char **dest, result_id **ids,
-    size_t **rcpts)
+worker_read_job(struct job_reader *fd, struct job *job, char **dest,
+    result_id **ids, size_t **rcpts)
 {
 	struct job_head h;
 	size_t i, nr, have = 0, *offs;
@@ -421,6 +441,7 @@ static void
 worker_main(const struct conf *conf, struct spool *sp,
     const struct runner_opts *o, int jobfd, int fd)
 {
+	struct job_reader *jr = xcalloc(1, sizeof(*jr));
 	struct job job = { 0 };
 	struct deliver *d;
 	struct why why;
@@ -430,7 +451,8 @@ worker_main(const struct conf *conf, struct spool *sp,
 	size_t i;
 
 	d = deliver_new(conf, sp, o->verbose, &why);
-	while (worker_read_job(jobfd, &job, &dest, &ids, &rcpts)) {
+	jr->fd = jobfd;
+	while (worker_read_job(jr, &job, &dest, &ids, &rcpts)) {
 		struct result r = { 0 };
 
 		if (d == NULL) {
@@ -454,6 +476,7 @@ worker_main(const struct conf *conf, struct spool *sp,
 		final = NULL;
 	}
 	deliver_free(d);	/* QUIT */
+	free(jr);
 	(void)fflush(stderr);
 	_exit(0);
 }
