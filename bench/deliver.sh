@@ -4,15 +4,18 @@
 # in the same run. Not a test: run by hand or with `make bench`.
 #
 #   bench/deliver.sh            10,000 messages of 4 KB, concurrency 8
-#   N=2000 SIZE=65536 CONC=4 bench/deliver.sh
+#   N=2000 SIZE=65536 CONC=4 ROUNDS=5 bench/deliver.sh
 #   MINIMTA=build-asan/minimta bench/deliver.sh
 #
 # smtp-source -d keeps its CONC sessions open, as the runner does.
-# Queues N messages through `minimta -odq` (16 submitters in parallel),
-# then times one `minimta -q` (under /usr/bin/time -v for the peak RSS)
-# into smtp-sink -c, whose counters give the messages and the sessions
-# (connections) it saw. Needs tests/deps.sh (smtp-sink) and the `time`
-# package. Prints one line per figure; exits non-zero if a message is lost.
+# ROUNDS (default 3) rounds, each: the ceiling; N messages queued through
+# `minimta -odq` (16 submitters in parallel), then one `minimta -q` timed
+# (under /usr/bin/time -v for the peak RSS) into smtp-sink -c, whose
+# counters give the messages and the sessions (connections) it saw; as
+# root, the same N dropped by nobody and drained the same way. Prints
+# each round, then the medians and the median of each round's ratio.
+# Needs tests/deps.sh (smtp-sink) and the `time` package. Exits non-zero
+# if a message is lost.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +23,7 @@ MINIMTA=${MINIMTA:-$top/minimta}
 N=${N:-10000}
 SIZE=${SIZE:-4096}
 CONC=${CONC:-8}
+ROUNDS=${ROUNDS:-3}
 HOST=${BENCH_HOST:-127.0.0.7}
 sinkctl=$top/tests/lib/smtp-sink.sh
 
@@ -78,17 +82,22 @@ sink_stop()
 now() { date +%s.%N; }
 rate() { echo "$1 $2" | awk '{ printf "%.0f", $1 / ($2 > 0 ? $2 : 1e-9) }'; }
 
-# --- the ceiling: smtp-source -> smtp-sink --------------------------------
-sink_start ceiling
-t0=$(now)
-"$SOURCE" -d -s "$CONC" -m "$N" -l "$SIZE" -f bench@example.org \
-    -t sink@example.net "$HOST:$PORT" >/dev/null
-t1=$(now)
-read -r csess cmsgs <<<"$(sink_stop ceiling)"
-ctime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
-crate=$(rate "$cmsgs" "$ctime")
+# ceiling: smtp-source -> smtp-sink; sets csess cmsgs ctime crate
+ceiling()
+{
+	local t0 t1
+	sink_start ceiling
+	t0=$(now)
+	"$SOURCE" -d -s "$CONC" -m "$N" -l "$SIZE" -f bench@example.org \
+	    -t sink@example.net "$HOST:$PORT" >/dev/null
+	t1=$(now)
+	read -r csess cmsgs <<<"$(sink_stop ceiling)"
+	ctime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+	crate=$(rate "$cmsgs" "$ctime")
+}
 
-# --- queue N messages through minimta -------------------------------------
+# --- the spool and its configuration (drain() sets the port) --------------
+PORT=1
 chmod 0755 "$work"
 # as root, nobody drops too: it must reach the binary
 cp "$MINIMTA" "$work/minimta"
@@ -161,39 +170,59 @@ drain()
 	    die "$1: lost or undelivered messages ($msgs sent, $left left)"
 }
 
-"$MTA" -C "$work/minimta.conf" -bp >/dev/null
-t0=$(now)
-queue_all
-t1=$(now)
-qtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
-queued=$(find "$work/spool/queue" -maxdepth 1 -type f ! -name '*.state' ! -name '.*' | wc -l)
-[ "$queued" -eq "$N" ] || die "queued $queued of $N messages"
+# median of the numbers on stdin
+median() { sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }'; }
 
-# --- drain ----------------------------------------------------------------
-drain minimta
-
-echo "bench/deliver.sh: $N messages of $SIZE bytes, concurrency $CONC, $(nproc) CPUs"
-echo "ceiling (smtp-source -> smtp-sink): $cmsgs msgs in ${ctime}s = $crate msg/s over $csess connections"
-echo "queueing (minimta -odq, 16 parallel): $queued msgs in ${qtime}s = $(rate "$queued" "$qtime") msg/s"
-echo "drain (minimta -q -> smtp-sink): $msgs msgs in ${dtime}s = $drate msg/s"
-echo "ratio to ceiling: $(echo "$drate $crate" | awk '{ printf "%.2f", $1 / $2 }')"
-echo "connections used: $sess"
-echo "runner peak RSS: ${rss} KB"
-echo "logged sent: $sent, left in queue: $left"
-
-# --- the same N dropped by nobody (incoming/): pickup, then delivery ------
+drops=no
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
     id nobody >/dev/null 2>&1; then
-	otime=$dtime
-	queue_all setpriv --reuid=nobody --regid=nogroup --clear-groups
-	dropped=$(find "$work/spool/incoming" -maxdepth 1 -type f \
-	    ! -name '.*' | wc -l)
-	[ "$dropped" -eq "$N" ] || die "dropped $dropped of $N messages"
-	drain drops
-	ratio=$(echo "$dtime $otime" | awk '{ printf "%.2f", $1 / $2 }')
-	echo "drain of $N drop files (nobody, incoming/):" \
-	    "${dtime}s = $drate msg/s"
-	echo "ratio to the owner's drain: ${ratio}x the time" \
-	    "(target: <= 1.20x)"
-	echo "runner peak RSS (drops): ${rss} KB"
+	drops=yes
+fi
+"$MTA" -C "$work/minimta.conf" -bp >/dev/null
+echo "bench/deliver.sh: $N messages of $SIZE bytes, concurrency $CONC, $(nproc) CPUs, $ROUNDS rounds"
+: >"$work/rounds"
+for r in $(seq "$ROUNDS"); do
+	ceiling
+	t0=$(now)
+	queue_all
+	t1=$(now)
+	qtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+	queued=$(find "$work/spool/queue" -maxdepth 1 -type f \
+	    ! -name '*.state' ! -name '.*' | wc -l)
+	[ "$queued" -eq "$N" ] || die "queued $queued of $N messages"
+	drain minimta
+	otime=$dtime orss=$rss osess=$sess
+	ptime=- prss=-
+	if [ "$drops" = yes ]; then
+		queue_all setpriv --reuid=nobody --regid=nogroup --clear-groups
+		dropped=$(find "$work/spool/incoming" -maxdepth 1 -type f \
+		    ! -name '.*' | wc -l)
+		[ "$dropped" -eq "$N" ] || die "dropped $dropped of $N messages"
+		drain drops
+		ptime=$dtime prss=$rss
+	fi
+	echo "$ctime $qtime $otime $ptime $osess $orss $prss" >>"$work/rounds"
+	echo "round $r: ceiling ${ctime}s ($csess connections), queueing" \
+	    "${qtime}s, drain ${otime}s ($osess connections, runner peak RSS" \
+	    "${orss} KB), ratio $(echo "$ctime $otime" |
+	    awk '{ printf "%.2f", $1 / $2 }')$( [ "$drops" = no ] ||
+	    echo "; drop files ${ptime}s (RSS ${prss} KB), $(echo "$ptime $otime" |
+	    awk '{ printf "%.2f", $1 / $2 }')x the owner's")"
+done
+col() { awk -v c="$1" '{ print $c }' "$work/rounds" | median; }
+ratio() {
+	awk -v a="$1" -v b="$2" '{ print $a / $b }' "$work/rounds" | median |
+	    awk '{ printf "%.2f", $1 }'
+}
+ct=$(col 1) qt=$(col 2) ot=$(col 3)
+echo "medians of $ROUNDS rounds:"
+echo "ceiling (smtp-source -> smtp-sink): ${ct}s = $(rate "$N" "$ct") msg/s over $CONC connections"
+echo "queueing (minimta -odq, 16 parallel): ${qt}s = $(rate "$N" "$qt") msg/s"
+echo "drain (minimta -q -> smtp-sink): ${ot}s = $(rate "$N" "$ot") msg/s"
+echo "ratio to ceiling (median of the rounds' ratios): $(ratio 1 3) (target: >= 0.90)"
+echo "connections used: $(col 5); runner peak RSS: $(col 6) KB"
+if [ "$drops" = yes ]; then
+	pt=$(col 4)
+	echo "drain of $N drop files (nobody, incoming/): ${pt}s = $(rate "$N" "$pt") msg/s; runner peak RSS $(col 7) KB"
+	echo "ratio to the owner's drain (median of the rounds' ratios): $(ratio 4 3)x the time (target: <= 1.20x)"
 fi

@@ -80,7 +80,7 @@ in_corrupt() {
 # A backlog (512 drop files or more) is taken by forked pickers, one a CPU
 # up to 4 and concurrency, each the names of its share; every file is
 # still taken under its own lock, so each is queued exactly once. The
-# queue run delivers what they have queued while they work, then the rest.
+# queue run then delivers them from queue/.
 @test "pickup: a backlog of 600 drop files is taken by two pickers at once, each queued once" {
 	skip_unless_root "chown of the drop files"
 	[ "$(nproc)" -ge 2 ] || skip "one CPU: a single picker"
@@ -97,8 +97,9 @@ in_corrupt() {
 	[ "$(grep -cE 'minimta/pickup\[[0-9]+\]: [0-9]{14}: uid=65534 ' <<<"$output")" -eq 600 ]
 	[ "$(grep -E 'minimta/pickup\[[0-9]+\]: [0-9]{14}: uid=' <<<"$output" |
 	    cut -f1 -d: | sort -u | wc -l)" -eq 2 ]
-	# the run delivers while they pick (the relay is down here): each
-	# message tried exactly once in this run, none left untried
+	# the relay is down here, so the run's first tries from memory send
+	# nothing and leave every file to the pickers; the run then tries
+	# each message queued exactly once, none left untried
 	[ "$(grep -E ': [0-9]{14}: to=<rcpt@example.net>.* status=deferred' <<<"$output" |
 	    grep -oE '[0-9]{14}' | sort | uniq -c | awk '$1 == 1' | wc -l)" -eq 600 ]
 	[ "$(grep -c 'status=deferred' <<<"$output")" -eq 600 ]
