@@ -1,15 +1,16 @@
 /*
  * runner: the queue runner (sendmail -q, -q<interval>, and the delivery
- * that follows a submission). One run: pick up incoming/, scan queue/
- * (never hold/: held messages are not looked at, admin.h), group the
- * due messages by destination, and deliver each group over one
+ * that follows a submission). One run: try the drop files of incoming/
+ * from memory (drop items, deliver.h), pick up what they left (pickup.h),
+ * scan queue/ (never hold/: held messages are not looked at, admin.h),
+ * group the due messages by destination, and deliver each group over one
  * SMTP session, up to `concurrency` sessions at once (forked workers;
  * a large group is split across several). Workers send their result
  * (counts, a setup failure, the messages with reports due) over a pipe;
  * when a batch's jobs are over the runner queues those reports, one per
  * message (report.h). A daemon run repeats at the interval or when the
  * next message is due (a full scan, at most once a second); the trigger
- * FIFO, which anyone may write, only makes it pick up incoming/ and
+ * FIFO, which anyone may write, only makes it take incoming/ and
  * deliver the messages never tried. SIGTERM ends it after the current
  * transaction, SIGHUP rereads the configuration.
  */
