@@ -19,9 +19,16 @@
 #include "spool.h"
 #include "xmalloc.h"
 
-#define MAILQ_BATCH	10000	/* ids read and sorted at a time */
 /*
- * The ids that have a state file, from a first listing of the directory,
+ * Ids listed and sorted at a time, in slots of SPOOL_ID_LEN + 1 bytes
+ * (2 MiB at the most). The directory is read once: its state files go
+ * into the Bloom filter below, its ids into the first batch; only a
+ * directory with more ids than that is read on, from where the first
+ * batch ended, for the next batches.
+ */
+#define MAILQ_BATCH	131072
+/*
+ * The ids that have a state file, from that reading of the directory,
  * kept as a Bloom filter of fixed size (128 KiB, two bits an id): memory
  * stays flat however many messages are deferred. A message whose bits
  * are not both set has no state file (no open of ID.state, which was a
@@ -69,48 +76,39 @@ seen_has(const struct seen *s, const char *id)
 	    (s->bits[h[1] / 8] & (1u << (h[1] % 8))) != 0;
 }
 
-/* The first listing: the ids of dir's state files. */
-static void
-seen_fill(struct spool *sp, enum spool_dir dir, struct seen *s)
+/* name's id when it names a state file (ID.state), else NULL. */
+static const char *
+state_of(const char *name, size_t *len)
 {
-	struct spool_iter *it;
-	const char *name, *dot;
-	struct why why;
+	const char *dot = strchr(name, '.');
 
-	memset(s->bits, 0, MAILQ_SEEN_BITS / 8);
-	if ((it = spool_iter_open(sp, dir, &why)) == NULL)
-		fatal(EX_IOERR, "mailq: %s", why.text);
-	while ((name = spool_iter_next(it)) != NULL)
-		if ((dot = strchr(name, '.')) != NULL && dot != name &&
-		    strcmp(dot, QSTATE_SUFFIX) == 0)
-			seen_add(s, name, (size_t)(dot - name));
-	spool_iter_close(it);
+	if (dot == NULL || dot == name || strcmp(dot, QSTATE_SUFFIX) != 0)
+		return NULL;
+	*len = (size_t)(dot - name);
+	return name;
 }
 
+typedef char mailq_id[SPOOL_ID_LEN + 1];
+
 struct id_list {
-	char	**v;
-	size_t	  n, cap;
+	mailq_id	*v;
+	size_t		 n, cap;
 };
 
-static int
-collect(void *arg, const char *name)
+static void
+collect(struct id_list *l, const char *name)
 {
-	struct id_list *l = arg;
-
-	if (!spool_id_ok(name))
-		return 0;	/* state files and strangers */
 	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
+		l->cap = l->cap ? l->cap * 2 : 1024;
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
-	l->v[l->n++] = xstrdup(name);
-	return 0;
+	(void)strlcpy(l->v[l->n++], name, sizeof(*l->v));
 }
 
 static int
 cmp_id(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(a, b);
 }
 
 /* -qI, -qR, -qS narrow the listing too (substrings, as sendmail). */
@@ -245,35 +243,54 @@ show_ids(struct listing *l, struct id_list *ids, enum spool_dir dir)
 				    "the queue runner");
 			l->unreadable++;
 		}
-		free(ids->v[i]);
 	}
 	ids->n = 0;
 }
 
 /*
  * queue/ (accepted), hold/ (held) or incoming/ (drop files waiting for
- * pickup), sorted
- * by id (arrival order) in batches of MAILQ_BATCH, so that memory stays
- * flat however long the queue is.
+ * pickup), sorted by id (arrival order) in batches of MAILQ_BATCH, so
+ * that memory stays flat however long the queue is (MAILQ_BATCH above).
  */
 static void
 list_dir(struct listing *l, enum spool_dir dir)
 {
 	struct id_list ids = { 0 };
 	struct spool_iter *it;
-	const char *name = NULL;
+	const char *name, *id;
+	bool more = false;
 	struct why why;
+	size_t len;
+	long rest = 0;
 
-	if (dir != SPOOL_INCOMING)
-		seen_fill(l->sp, dir, &l->states);
+	memset(l->states.bits, 0, MAILQ_SEEN_BITS / 8);
 	if ((it = spool_iter_open(l->sp, dir, &why)) == NULL)
 		fatal(EX_IOERR, "mailq: %s", why.text);
-	do {
+	while ((name = spool_iter_next(it)) != NULL) {
+		if ((id = state_of(name, &len)) != NULL) {
+			seen_add(&l->states, id, len);
+		} else if (!spool_id_ok(name)) {
+			continue;	/* strangers */
+		} else if (ids.n == MAILQ_BATCH) {
+			more = true;	/* for the next batch */
+		} else {
+			collect(&ids, name);
+			if (ids.n == MAILQ_BATCH)
+				rest = spool_iter_tell(it);
+		}
+	}
+	/* every state file is known now */
+	show_ids(l, &ids, dir);
+	if (more)
+		spool_iter_seek(it, rest);
+	while (more) {
 		while (ids.n < MAILQ_BATCH &&
 		    (name = spool_iter_next(it)) != NULL)
-			(void)collect(&ids, name);
+			if (spool_id_ok(name))
+				collect(&ids, name);
+		more = name != NULL;
 		show_ids(l, &ids, dir);
-	} while (name != NULL);
+	}
 	spool_iter_close(it);
 	free(ids.v);
 }

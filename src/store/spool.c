@@ -1208,6 +1208,18 @@ spool_iter_next(struct spool_iter *it)
 	return NULL;
 }
 
+long
+spool_iter_tell(struct spool_iter *it)
+{
+	return telldir(it->dir);
+}
+
+void
+spool_iter_seek(struct spool_iter *it, long pos)
+{
+	seekdir(it->dir, pos);
+}
+
 void
 spool_iter_close(struct spool_iter *it)
 {

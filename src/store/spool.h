@@ -205,6 +205,12 @@ struct spool_iter;
 struct spool_iter *spool_iter_open(struct spool *, enum spool_dir,
 	    struct why *);
 const char *spool_iter_next(struct spool_iter *);
+/*
+ * Where the listing is (telldir), and a return there (seekdir) for a
+ * second look at the rest of it (mailq's batches).
+ */
+long	spool_iter_tell(struct spool_iter *);
+void	spool_iter_seek(struct spool_iter *, long);
 void	spool_iter_close(struct spool_iter *);
 /*
  * Removes temporary files in dir older than max_age seconds (a crashed

@@ -4,7 +4,10 @@
 load common
 
 setup() { common_setup; MTA_ARGS=-odq; }
-teardown() { common_teardown; }
+teardown() {
+	if [ -n "${MNT:-}" ]; then umount "$MNT" 2>/dev/null || true; fi
+	common_teardown
+}
 
 @test "mailq: an empty queue says so" {
 	run mta -bp
@@ -175,4 +178,46 @@ print("ok")
 	[ "$(grep -c '"queue_name": "deferred"' <<<"$output")" -eq 1 ]
 	[ "$(grep -c '"queue_name": "hold"' <<<"$output")" -eq 1 ]
 	[ "$(grep -c '"queue_name": "active"' <<<"$output")" -eq 4 ]
+}
+
+# mailq reads a directory once when it holds up to 131,072 ids (one batch,
+# sorted together); a longer one is read on from where the first batch
+# ended. Every message is listed once, and the state files found anywhere
+# in that one reading are shown with their messages, in either batch.
+@test "mailq: a queue longer than one batch lists each message once, with its state" {
+	skip_unless_root "mounting a tmpfs for 150,000 files"
+	MNT=$T/spool
+	mkdir -p "$MNT"
+	mount -t tmpfs -o mode=0755 tmpfs "$MNT" || skip "cannot mount tmpfs here"
+	printf 'Subject: d\n\nb\n' | mta -f d@example.net d@example.net 2>/dev/null
+	mta -q 2>/dev/null || true
+	src=$(qfiles)
+	[ -f "$T/spool/queue/$src.state" ]
+	# copies under 135,999 more ids (every tenth deferred too)
+	/usr/bin/python3 - "$T/spool/queue" "$src" <<'PY'
+import os, sys
+q, src = sys.argv[1], sys.argv[2]
+data = open(os.path.join(q, src), "rb").read()
+state = open(os.path.join(q, src + ".state"), "rb").read()
+alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+for i in range(135999):
+    x, s = i, ""
+    for _ in range(14):
+        s, x = alpha[x % 32] + s, x // 32
+    with open(os.path.join(q, s), "wb") as f:
+        f.write(data)
+    if i % 10 == 0:
+        with open(os.path.join(q, s + ".state"), "wb") as f:
+            f.write(state)
+PY
+	mta -bp >"$T/out" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	tail -n 1 "$T/out"
+	[ "$(tail -n 1 "$T/out")" = "-- 136000 Kbytes in 136000 Requests." ]
+	grep -oE '^[0-9A-V]{14}' "$T/out" >"$T/ids"
+	[ "$(wc -l <"$T/ids")" -eq 136000 ]
+	[ -z "$(sort "$T/ids" | uniq -d)" ]
+	# each deferred one with its reason, the fresh ones without (the
+	# second batch has about 490 of them)
+	[ "$(grep -c '^(.*Connection refused)$' "$T/out")" -eq 13601 ]
 }
