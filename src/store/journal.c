@@ -32,6 +32,9 @@
  * Only a listing writes it; a name with a dot is no hour file.
  */
 #define JOURNAL_OTHERS		".others"
+/* A note's temporary (.others.PID) this old is a killed writer's: it is
+ * renamed a few system calls after its creation. */
+#define JOURNAL_NOTE_STALE	60	/* s */
 #define JOURNAL_STAT_NEAR	65536	/* bytes: near the cap, each record */
 
 struct journal {
@@ -151,6 +154,13 @@ list_hours(int dfd, struct hour_file **v, size_t *n)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL && *n < JOURNAL_MAX_FILES) {
+		if (strncmp(de->d_name, JOURNAL_OTHERS ".",
+		    sizeof(JOURNAL_OTHERS)) == 0 &&
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime + JOURNAL_NOTE_STALE < time(NULL)) {
+			(void)unlinkat(dfd, de->d_name, 0);
+			continue;
+		}
 		if (journal_name_time(de->d_name) == -1 ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    !S_ISREG(st.st_mode))

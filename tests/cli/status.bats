@@ -252,6 +252,20 @@ hour_name()
 	log_has "journal: removed $old: older than journal_max_age" "$T/qlog"
 }
 
+# A writer killed between writing the note's temporary and renaming it
+# leaves journal/.others.PID: a listing removes one older than a minute.
+@test "status: a listing removes a killed writer's stale note, not a fresh one" {
+	relay_conf
+	send a@x.example
+	printf '2026010100 0\n' >"$T/spool/journal/.others.4242"
+	touch -d '2 minutes ago' "$T/spool/journal/.others.4242"
+	printf '2026010100 0\n' >"$T/spool/journal/.others.4343"
+	qrun
+	[ ! -e "$T/spool/journal/.others.4242" ]
+	[ -e "$T/spool/journal/.others.4343" ]
+	[ -e "$T/spool/journal/.others" ]
+}
+
 @test "status: the journal stays within journal_max_size: the oldest hours go first" {
 	relay_conf "journal_max_size 100K"
 	send a@x.example
