@@ -144,6 +144,31 @@ out:
 	return res;
 }
 
+static void record_queued(struct pickup_ctx *, struct qfile *);
+
+/*
+ * The journal's records of a refused drop file, so that mailq -s answers
+ * for it as for a message delivered: queued, then each recipient bounced.
+ */
+static void
+record_refused(struct pickup_ctx *pc, struct qfile *q,
+    const struct dsn_rcpt *r)
+{
+	struct journal_rec jr = { 0 };
+	size_t i;
+
+	record_queued(pc, q);
+	jr.time = time(NULL);
+	jr.event = JOURNAL_BOUNCED;
+	jr.id = q->id;
+	for (i = 0; i < q->env.nrcpts; i++) {
+		jr.rcpt = r[i].addr;
+		jr.dsn = r[i].status;
+		jr.text = r[i].diagnostic;
+		journal_write(pc->journal, &jr);
+	}
+}
+
 /* A later check failed: the drop file goes back to its sender. */
 static void
 refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
@@ -167,6 +192,7 @@ refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
 		log_as(LOG_PROG_PICKUP, LOG_LEVEL_WARN,
 		    "incoming/%s: refused: %s; returned to <%s>", q->id, why,
 		    q->env.sender);
+		record_refused(pc, q, r);
 		remove_drop(pc, q->id);
 	}
 	free(r);

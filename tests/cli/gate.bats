@@ -189,6 +189,11 @@ edge_delivered() {
 	qrun
 	cat "$T/qlog"
 	grep -q 'incoming/00000000000077: refused: bad recipient #1; returned to <sender@x.example>' "$T/qlog"
+	# the journal answers for it: queued, then bounced, with the reason
+	run "$MINIMTA" -C "$T/minimta.conf" -bp -s 00000000000077
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"not an address"*bounced*"5.1.3"*"bad recipient #1"* ]]
 	[ -z "$(corrupt_files)" ]
 	[ -z "$(drops)" ]
 	qrun	# the bounce goes out
