@@ -12,7 +12,7 @@
 #include "crash.h"
 #include "deliver.h"
 #include "dest.h"
-#include "drop.h"
+#include "dropitem.h"
 #include "dsn.h"
 #include "dsnparam.h"
 #include "fileio.h"
@@ -204,7 +204,7 @@ stage_removal(struct deliver *d, struct qfile *q, struct why *why)
 
 		/* a drop file sent from memory: it was never queued; a
 		 * crashed pickup's or try's leftovers in queue/ go with it
-		 * (its state: take_drop() read it) */
+		 * (its state: dropitem_take() read it) */
 		(void)snprintf(name, sizeof(name), ".%s", q->id);
 		(void)spool_remove(d->sp, SPOOL_QUEUE, name, NULL);
 		(void)snprintf(name, sizeof(name), "%s%s", q->id,
@@ -514,45 +514,6 @@ settle(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 }
 
 /*
- * A drop item sent from memory with something left to do (a deferral, a
- * report due): queued now as queue/ID. Its state is written first, then
- * the file, locked from before its rename until this delivery lets it
- * go, then the drop file is removed. A failure or a crash before the file
- * leaves the drop file, for pickup or the next try, and the state if it
- * was written (the runner keeps a state beside a drop file of its id):
- * the message queued from the drop file takes it, so what was sent is
- * not sent again. A crash after the file leaves both, and pickup removes
- * the drop file, "already queued".
- */
-static void
-queue_drop(struct deliver *d, struct qfile *q)
-{
-	struct why why;
-	int fd = -1;
-
-	q->dir = SPOOL_QUEUE;
-	if (spool_exists(d->sp, SPOOL_QUEUE, q->id)) {
-		why_set(&why, "queue/%s exists", q->id);
-	} else if (qfile_save_state(d->sp, q, &why) == 0) {
-		crash_point("deliver.drop-state");
-		fd = qfile_write_image(d->sp, q, &why);
-	}
-	if (fd == -1) {
-		q->dir = SPOOL_INCOMING;
-		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: cannot queue "
-		    "incoming/%s: %s; left for pickup", q->id, q->id,
-		    why.text);
-		return;
-	}
-	crash_point("deliver.drop-queued");
-	if (spool_remove(d->sp, SPOOL_INCOMING, q->id, &why) == -1)
-		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", q->id,
-		    why.text);
-	(void)close(q->fd);	/* the drop file's lock, past its unlink */
-	q->fd = fd;
-}
-
-/*
  * Saves the state, or removes the message once nothing is left to do;
  * deferral_only: no recipient was finished since the last save.
  */
@@ -562,7 +523,7 @@ save(struct deliver *d, struct qfile *q, bool deferral_only)
 	struct why why;
 
 	if (q->dir == SPOOL_INCOMING && !qstate_all_done(&q->state)) {
-		queue_drop(d, q);
+		dropitem_queue(d->sp, q);
 		return;
 	}
 	unstage(d, q->id);
@@ -823,33 +784,6 @@ note_final(struct deliver *d, const struct qfile *q)
 	d->final[d->nfinal++] = xstrdup(q->id);
 }
 
-/*
- * A drop item (deliver.h): incoming/id, locked, as its queued form in q;
- * false leaves it to pickup.
- */
-static bool
-take_drop(struct deliver *d, const char *id, struct qfile *q)
-{
-	struct qfile in;
-	struct why why;
-
-	if (drop_gate(d->conf, d->sp, id, QFILE_TRYLOCK, &in, &why) !=
-	    QFILE_OK)
-		return false;
-	if (drop_bad_rcpt(&in.env) >= 0 ||
-	    spool_exists(d->sp, SPOOL_QUEUE, id) ||
-	    spool_exists(d->sp, SPOOL_HOLD, id) ||
-	    !drop_in_memory(d->conf, &in, q, &why)) {
-		qfile_close(&in);
-		return false;
-	}
-	/* what a crash left of an earlier try (queue_drop()): its state,
-	 * so that no recipient done is sent again */
-	if (qfile_read_state_of(d->sp, SPOOL_QUEUE, q, &why) == -1)
-		log_as(LOG_PROG_QMGR, LOG_LEVEL_ERROR, "%s: %s", id, why.text);
-	return true;
-}
-
 static void
 deliver_one(struct deliver *d, const struct deliver_item *it,
     struct deliver_stats *st)
@@ -864,7 +798,7 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 	/* never wait for a lock while holding staged ones: two workers
 	 * would wait for each other (and flock waits for our own too) */
 	if (it->drop) {
-		if (!take_drop(d, id, &q))
+		if (!dropitem_take(d->conf, d->sp, id, &q))
 			return;
 		r = QFILE_OK;
 	} else {
