@@ -10,8 +10,8 @@
  * envelope (the format round-trips). Then its queued form in memory
  * (drop_in_memory, what a queue run sends on the first try): a queue
  * file image that parses, attributed to the file's owner, with the drop
- * file's sender and recipients and a message no shorter than the drop
- * file's. Limits are small (max_recipients 8, max_message_size 4096) so
+ * file's sender and recipients and a message in canon.c's stored form
+ * (no CR, no NUL). Limits are small (max_recipients 8, max_message_size 4096) so
  * that inputs reach past them.
  */
 #include <fcntl.h>
@@ -151,7 +151,6 @@ check(const struct qfile *q, size_t len)
 static void
 check_in_memory(struct qfile *q)
 {
-	off_t size = q->size;
 	uid_t owner = q->owner;
 	struct envelope d;	/* a copy of q's: q is closed below */
 	struct qfile m;
@@ -174,8 +173,14 @@ check_in_memory(struct qfile *q)
 		envelope_free(&d);
 		return;
 	}
+	/* canon.c's stored form: no CR (CRLF is LF, a bare CR a space)
+	 * and no NUL reach the queued message */
 	if (m.dir != SPOOL_INCOMING || m.env.uid != (long)owner ||
-	    m.env.version != 2 || m.size < size ||
+	    m.env.version != 2 || m.size <= 0 ||
+	    memchr(m.whole.data + m.env.body_offset, '\r',
+	    (size_t)m.size) != NULL ||
+	    memchr(m.whole.data + m.env.body_offset, '\0',
+	    (size_t)m.size) != NULL ||
 	    m.env.msg_len != (size_t)m.size ||
 	    m.env.body_offset + (size_t)m.size != m.whole.len ||
 	    !same(m.env.sender, d.sender) || m.env.nrcpts != d.nrcpts ||
