@@ -199,32 +199,16 @@ stage(struct deliver *d, struct qfile *q, struct why *why)
 static int
 stage_removal(struct deliver *d, struct qfile *q, struct why *why)
 {
-	if (q->dir == SPOOL_INCOMING) {
-		char name[SPOOL_MAX_NAME + 2];
+	bool drop = q->dir == SPOOL_INCOMING;
 
-		/* a drop file sent from memory: it was never queued; a
-		 * crashed pickup's or try's leftovers in queue/ go with it
-		 * (its state: dropitem_take() read it) */
-		(void)snprintf(name, sizeof(name), ".%s", q->id);
-		(void)spool_remove(d->sp, SPOOL_QUEUE, name, NULL);
-		(void)snprintf(name, sizeof(name), "%s%s", q->id,
-		    QSTATE_SUFFIX);
-		if (!q->stateless)
-			(void)spool_remove(d->sp, SPOOL_QUEUE, name, NULL);
-		(void)stage_next(d, q->id);
-		if (spool_remove(d->sp, SPOOL_INCOMING, q->id, why) == -1)
-			return -1;
-		d->nstaged++;
-		d->drops_removed = true;
-		crash_point("deliver.after-remove");
-		return 0;
-	}
-	if (q->dir != SPOOL_QUEUE)
+	if (!drop && q->dir != SPOOL_QUEUE)
 		return qfile_remove(d->sp, q, why);
 	(void)stage_next(d, q->id);
-	if (qfile_remove_unsynced(d->sp, q, why) == -1)
+	if ((drop ? dropitem_remove(d->sp, q, why) :
+	    qfile_remove_unsynced(d->sp, q, why)) == -1)
 		return -1;
 	d->nstaged++;
+	d->drops_removed = d->drops_removed || drop;
 	crash_point("deliver.after-remove");
 	return 0;
 }
@@ -677,6 +661,24 @@ announce(struct deliver *d, struct qfile *q)
 }
 
 /*
+ * A drop item at its first transaction: without a session nothing is
+ * tried, and pickup queues it (nothing logged); with one it is announced
+ * (picked up) now. True to go on.
+ */
+static bool
+take_up(struct deliver *d, struct qfile *q, bool up)
+{
+	if (q->dir != SPOOL_INCOMING)
+		return true;
+	if (!up) {
+		d->untried = true;
+		return false;
+	}
+	announce(d, q);
+	return true;
+}
+
+/*
  * Sends q to the pending recipients o[0..n) (or defers them): one
  * transaction, or one per recipient with VERP; the state is saved after
  * each, so a crash never sends again what a server has accepted.
@@ -700,13 +702,8 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		bool up = get_session(d, o, n);
 		double t = seconds(CLOCK_MONOTONIC);
 
-		if (q->dir == SPOOL_INCOMING && !up) {
-			d->untried = true;	/* pickup queues it */
+		if (!take_up(d, q, up))
 			return;
-		}
-		if (q->dir == SPOOL_INCOMING)
-			announce(d, q);
-
 		/* 0 for a session that an earlier message opened */
 		conn = t - start;
 		if (up) {
@@ -734,12 +731,8 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		up = get_session(d, &o[i], n - i);
 		t = seconds(CLOCK_MONOTONIC);
 		conn = t - start;
-		if (i == 0 && q->dir == SPOOL_INCOMING && !up) {
-			d->untried = true;	/* pickup queues it */
+		if (i == 0 && !take_up(d, q, up))
 			return;
-		}
-		if (i == 0 && q->dir == SPOOL_INCOMING)
-			announce(d, q);
 		if (!up) {
 			set_delays(d, &o[i], n - i, t, conn);
 			record(d, q, &o[i], n - i, true, st);
@@ -831,8 +824,10 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 		n++;
 	}
 	d->msg_deferred = false;
-	d->untried = false;
-	/* a drop item is announced once it is tried (attempt()) */
+	/* a drop item with nothing to send (its state, left by a crash,
+	 * has only reports due) is pickup's, as one the runner routed
+	 * elsewhere; one to send is announced once it is tried */
+	d->untried = q.dir == SPOOL_INCOMING && n == 0;
 	if (n > 0 && q.dir != SPOOL_INCOMING)
 		announce(d, &q);
 	if (n > 0 && loop_hops(d->conf, &q, &why)) {
@@ -841,7 +836,7 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 		bounce_loop(d, &q, o, n, &why, st);
 	} else if (n > 0) {
 		attempt(d, &q, o, n, st);
-	} else if (qstate_all_done(&q.state) && q.dir != SPOOL_INCOMING) {
+	} else if (qstate_all_done(&q.state) && !d->untried) {
 		save(d, &q, false);	/* a crash came between state and
 					 * removal */
 	}

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -62,4 +63,17 @@ dropitem_queue(struct spool *sp, struct qfile *q)
 		    why.text);
 	(void)close(q->fd);	/* the drop file's lock, past its unlink */
 	q->fd = fd;
+}
+
+int
+dropitem_remove(struct spool *sp, struct qfile *q, struct why *why)
+{
+	char name[SPOOL_MAX_NAME + 2];
+
+	(void)snprintf(name, sizeof(name), ".%s", q->id);
+	(void)spool_remove(sp, SPOOL_QUEUE, name, NULL);
+	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
+	if (!q->stateless)
+		(void)spool_remove(sp, SPOOL_QUEUE, name, NULL);
+	return spool_remove(sp, SPOOL_INCOMING, q->id, why);
 }

@@ -30,5 +30,12 @@ bool	dropitem_take(const struct conf *, struct spool *, const char *id,
  * with a log line.
  */
 void	dropitem_queue(struct spool *, struct qfile *);
+/*
+ * q, tried with nothing left to do: the drop file is removed (it was
+ * never queued), and with it what a crashed pickup or an earlier try left
+ * in queue/ for it (a temporary copy, the state dropitem_take() read);
+ * its unlink is unsynced: the caller syncs incoming/.
+ */
+int	dropitem_remove(struct spool *, struct qfile *, struct why *);
 
 #endif

@@ -329,11 +329,14 @@ drop_removal_point()
 # (550); the queue run crashes at POINT while making the report. The sender
 # gets it at least once and at most MAX times; the refused recipient
 # never got the message; the original leaves the queue.
+# ROLE nobody (default owner): the message is a drop file, refused on its
+# first try from memory.
 bounce_point()
 {
-	local point=$1 max=$2 msg n
+	local point=$1 max=$2 role=${3:-owner} msg n
 	msg=$(hx_msg "$N-$point")
-	om -odq -f "$N@example.org" bad@x.example <"$msg" 2>>"$T/log"
+	"${role:0:1}m" -odq -f "$N@example.org" bad@x.example <"$msg" \
+	    2>>"$T/log"
 	crash_run "$point:1" owner -q
 	recover
 	n=$(hx_rcpt_count "$RELAY_SPOOL" "$N@example.org" "<>")
@@ -344,6 +347,14 @@ bounce_point()
 	# the report is about this message: it quotes its header
 	[ "$(grep -lx "Subject: hx $N-$point"$'\r' "$RELAY_SPOOL"/*.eml |
 	    wc -l)" -eq "$n" ]
+}
+
+# A drop file whose only recipient is refused: its state (the report due)
+# is written, then the run dies before the queue file. The next run finds
+# nothing left to send from memory; pickup queues it with that state, and
+# the report goes out once, the refused recipient never gets the message.
+@test "crash: a drop file refused, deliver.drop-state: the sender gets exactly one report" {
+	bounce_point deliver.drop-state 1 nobody
 }
 
 @test "crash: bounce.after-write: the sender gets exactly one report" {
