@@ -76,18 +76,6 @@ seen_has(const struct seen *s, const char *id)
 	    (s->bits[h[1] / 8] & (1u << (h[1] % 8))) != 0;
 }
 
-/* name's id when it names a state file (ID.state), else NULL. */
-static const char *
-state_of(const char *name, size_t *len)
-{
-	const char *dot = strchr(name, '.');
-
-	if (dot == NULL || dot == name || strcmp(dot, QSTATE_SUFFIX) != 0)
-		return NULL;
-	*len = (size_t)(dot - name);
-	return name;
-}
-
 typedef char mailq_id[SPOOL_ID_LEN + 1];
 
 struct id_list {
@@ -257,7 +245,7 @@ list_dir(struct listing *l, enum spool_dir dir)
 {
 	struct id_list ids = { 0 };
 	struct spool_iter *it;
-	const char *name, *id;
+	const char *name;
 	bool more = false;
 	struct why why;
 	size_t len;
@@ -267,8 +255,8 @@ list_dir(struct listing *l, enum spool_dir dir)
 	if ((it = spool_iter_open(l->sp, dir, &why)) == NULL)
 		fatal(EX_IOERR, "mailq: %s", why.text);
 	while ((name = spool_iter_next(it)) != NULL) {
-		if ((id = state_of(name, &len)) != NULL) {
-			seen_add(&l->states, id, len);
+		if ((len = qstate_id_len(name)) > 0) {
+			seen_add(&l->states, name, len);
 		} else if (!spool_id_ok(name)) {
 			continue;	/* strangers */
 		} else if (ids.n == MAILQ_BATCH) {

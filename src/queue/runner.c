@@ -206,7 +206,7 @@ scan_entry(void *arg, const char *name)
 	const char *only = s->opts->only_id;
 
 	if (suffix != NULL) {
-		if (strcmp(suffix, QSTATE_SUFFIX) == 0) {
+		if (qstate_id_len(name) > 0) {
 			s->orphans = xreallocarray(s->orphans, s->norphans + 1,
 			    sizeof(*s->orphans));
 			s->orphans[s->norphans++] = xstrdup(name);
@@ -887,21 +887,19 @@ static int
 scan_fresh(struct scan *s, struct deliver_stats *st, struct why *why)
 {
 	struct spool_iter *it;
-	const char *name, *dot;
+	const char *name;
 	char **ids = NULL, **states = NULL, key[SPOOL_MAX_NAME + 1];
-	size_t nids = 0, nstates = 0, i;
+	size_t nids = 0, nstates = 0, i, len;
 	int rc = 0;
 
 	if ((it = spool_iter_open(s->sp, SPOOL_QUEUE, why)) == NULL)
 		return -1;
 	while ((name = spool_iter_next(it)) != NULL) {
-		dot = strchr(name, '.');
-		if (dot != NULL && strcmp(dot, QSTATE_SUFFIX) == 0) {
+		if ((len = qstate_id_len(name)) > 0) {
 			states = xreallocarray(states, nstates + 1,
 			    sizeof(*states));
-			states[nstates++] = xstrndup(name,
-			    (size_t)(dot - name));
-		} else if (dot == NULL && spool_id_ok(name)) {
+			states[nstates++] = xstrndup(name, len);
+		} else if (strchr(name, '.') == NULL && spool_id_ok(name)) {
 			ids = xreallocarray(ids, nids + 1, sizeof(*ids));
 			ids[nids++] = xstrdup(name);
 		}

@@ -545,13 +545,12 @@ qfile_move(struct spool *sp, struct qfile *q, enum spool_dir to,
 static bool
 state_id(const char *name, char id[SPOOL_MAX_NAME + 1])
 {
-	const char *dot = strchr(name, '.');
+	size_t n = qstate_id_len(name);
 
-	if (dot == NULL || strcmp(dot, QSTATE_SUFFIX) != 0 ||
-	    (size_t)(dot - name) > SPOOL_MAX_NAME)
+	if (n == 0 || n > SPOOL_MAX_NAME)
 		return false;
-	memcpy(id, name, (size_t)(dot - name));
-	id[dot - name] = '\0';
+	memcpy(id, name, n);
+	id[n] = '\0';
 	return spool_id_ok(id);
 }
 

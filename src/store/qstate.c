@@ -255,3 +255,13 @@ qstate_reports(const struct qstate *q, enum qstate_report kind)
 		n += q->rcpts[i].done && q->rcpts[i].report == kind;
 	return n;
 }
+
+size_t
+qstate_id_len(const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	if (dot == NULL || dot == name || strcmp(dot, QSTATE_SUFFIX) != 0)
+		return 0;
+	return (size_t)(dot - name);
+}

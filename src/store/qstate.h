@@ -32,6 +32,9 @@ struct buf;
 #define QSTATE_MAGIC	"MINIMTA-STATE 2\n"
 #define QSTATE_MAGIC_V1	"MINIMTA-STATE 1\n"
 #define QSTATE_SUFFIX	".state"
+/* The length of the id a state file's name (ID.state) carries; 0 for any
+ * other name. */
+size_t	qstate_id_len(const char *name);
 
 /* Field caps (bytes, without the NUL) and the bounds they give. */
 #define QSTATE_STATUS_MAX	15
