@@ -70,10 +70,14 @@ dropitem_remove(struct spool *sp, struct qfile *q, struct why *why)
 {
 	char name[SPOOL_MAX_NAME + 2];
 
+	/* the drop file first: a state removed before it, and a failed
+	 * unlink, would have the next try send everything again */
+	if (spool_remove(sp, SPOOL_INCOMING, q->id, why) == -1)
+		return -1;
 	(void)snprintf(name, sizeof(name), ".%s", q->id);
 	(void)spool_remove(sp, SPOOL_QUEUE, name, NULL);
 	(void)snprintf(name, sizeof(name), "%s%s", q->id, QSTATE_SUFFIX);
 	if (!q->stateless)
 		(void)spool_remove(sp, SPOOL_QUEUE, name, NULL);
-	return spool_remove(sp, SPOOL_INCOMING, q->id, why);
+	return 0;
 }

@@ -214,6 +214,42 @@ submit_faults()
 	done
 }
 
+# A drop file's first try was killed after its state was written (one
+# recipient sent, one deferred); the next try sends the other and removes
+# the drop file, but that unlink fails. The state must still be there, so
+# that the try after sends only what the state does not mark sent: the
+# drop file is removed before its crash leftovers, never after.
+@test "faultio: a drop file's retry whose unlink fails keeps the state: the recipient sent first is not sent again" {
+	nm -odq -f nobody@example.org now@x.example later@x.example \
+	    <"$(hx_msg unlinkfail)" 2>>"$T/log"
+	drop=$(ls -A "$T/spool/incoming")
+	[ -n "$drop" ]
+	run as_owner env MINIMTA_CRASH_AT=deliver.drop-state "$MINIMTA" \
+	    -C "$T/minimta.conf" -q
+	hx_expect_killed deliver.drop-state
+	[ -f "$T/spool/incoming/$drop" ] && [ -f "$T/spool/queue/$drop.state" ]
+	[ "$(hx_rcpt_count "$RELAY_SPOOL" now@x.example)" -eq 1 ]
+	# a relay that takes later@ too
+	start_smtpd relay2
+	hx_conf "smtp://$RELAY2_HOST:$RELAY2_PORT"
+	fio owner "unlink:EIO:1:/incoming/$drop" -q
+	echo "$output" >&2
+	[[ "$output" == *"$drop: remove incoming/$drop: $(errtext EIO)"* ]]
+	# pickup took the drop file that stayed, with that state, and the
+	# run's look at queue/ sent what the state still had pending
+	[[ "$output" == *"minimta/pickup["*"]: $drop: uid="* ]]
+	[ -z "$(ls -A "$T/spool/incoming")" ]
+	hx_qrun
+	hx_spool_settled
+	n=$(( $(hx_rcpt_count "$RELAY_SPOOL" now@x.example) +
+	    $(hx_rcpt_count "$RELAY2_SPOOL" now@x.example) ))
+	echo "now@ got $n" >&2
+	[ "$n" -eq 1 ]
+	# the record of later@'s delivery was the unlink that failed: it is
+	# sent again, as a queued message whose removal fails would be
+	[ "$(hx_rcpt_count "$RELAY2_SPOOL" later@x.example)" -eq 2 ]
+}
+
 @test "faultio: a failed delivery-state save keeps the message and its old state" {
 	om -odq -f sender@example.org later@x.example <"$(hx_msg later)" \
 	    2>>"$T/log"

@@ -7,7 +7,8 @@
  *                                      resolved: give realpath's answer)
  *   MINIMTA_FAULT="OP:ERRNO:N[+][:SUB],..."
  *       OP     write (write, writev, pwrite), fsync (fsync, fdatasync),
- *              syncfs, rename (rename, renameat, renameat2)
+ *              syncfs, rename (rename, renameat, renameat2), unlink
+ *              (unlink, unlinkat of a file)
  *       ERRNO  ENOSPC, EIO, EDQUOT, EROFS, or a number
  *       N      the Nth matching call fails (counted per process);
  *              N+: that one and every later one (a disk that stays full)
@@ -37,11 +38,12 @@
 
 #define FAULT_RULES	8
 
-enum fault_op { FOP_WRITE, FOP_FSYNC, FOP_SYNCFS, FOP_RENAME };
+enum fault_op { FOP_WRITE, FOP_FSYNC, FOP_SYNCFS, FOP_RENAME, FOP_UNLINK };
 
 static const char *const fault_op_names[] = {
 	[FOP_WRITE] = "write", [FOP_FSYNC] = "fsync",
 	[FOP_SYNCFS] = "syncfs", [FOP_RENAME] = "rename",
+	[FOP_UNLINK] = "unlink",
 };
 
 static const struct {
@@ -78,6 +80,8 @@ static int (*real_rename)(const char *, const char *);
 static int (*real_renameat)(int, const char *, int, const char *);
 static int (*real_renameat2)(int, const char *, int, const char *,
     unsigned int);
+static int (*real_unlink)(const char *);
+static int (*real_unlinkat)(int, const char *, int);
 
 /* The next definition of sym (libc's); a missing one is a broken setup. */
 static void *
@@ -110,6 +114,9 @@ fault_resolve(void)
 	    fault_next("renameat");
 	real_renameat2 = (int (*)(int, const char *, int, const char *,
 	    unsigned int))fault_next("renameat2");
+	real_unlink = (int (*)(const char *))fault_next("unlink");
+	real_unlinkat = (int (*)(int, const char *, int))
+	    fault_next("unlinkat");
 }
 
 static int
@@ -423,4 +430,33 @@ renameat2(int ofd, const char *old, int nfd, const char *new,
 	if (fault_rename(ofd, old, nfd, new))
 		return -1;
 	return real_renameat2(ofd, old, nfd, new, flags);
+}
+
+/* A file's unlink (a directory's, AT_REMOVEDIR, is never hit). */
+static bool
+fault_unlink(int dfd, const char *name, int flags)
+{
+	char p[PATH_MAX];
+
+	fault_load();
+	if (fault_nrules == 0 || (flags & AT_REMOVEDIR) ||
+	    !fault_at_path(dfd, name, p, sizeof(p)))
+		return false;
+	return fault_hit(FOP_UNLINK, p, NULL);
+}
+
+int
+unlink(const char *name)
+{
+	if (fault_unlink(AT_FDCWD, name, 0))
+		return -1;
+	return real_unlink(name);
+}
+
+int
+unlinkat(int dfd, const char *name, int flags)
+{
+	if (fault_unlink(dfd, name, flags))
+		return -1;
+	return real_unlinkat(dfd, name, flags);
 }
