@@ -144,7 +144,20 @@ out:
 	return res;
 }
 
-static void record_queued(struct pickup_ctx *, struct qfile *);
+/* The journal's queued records, from the drop file in hand. */
+static void
+record_queued(struct pickup_ctx *pc, struct qfile *q)
+{
+	struct buf mid;
+
+	if (pc->journal == NULL)
+		pc->journal = journal_open(pc->conf, false);
+	buf_init(&mid);
+	journal_message_id_of(q, &mid);
+	journal_queued(pc->journal, q->id, mid.len ? buf_cstr(&mid) : NULL,
+	    &q->env);
+	buf_free(&mid);
+}
 
 /*
  * The journal's records of a refused drop file, so that mailq -s answers
@@ -196,21 +209,6 @@ refuse(struct pickup_ctx *pc, struct qfile *q, size_t bad, const char *why)
 		remove_drop(pc, q->id);
 	}
 	free(r);
-}
-
-/* The journal's queued records, from the drop file in hand. */
-static void
-record_queued(struct pickup_ctx *pc, struct qfile *q)
-{
-	struct buf mid;
-
-	if (pc->journal == NULL)
-		pc->journal = journal_open(pc->conf, false);
-	buf_init(&mid);
-	journal_message_id_of(q, &mid);
-	journal_queued(pc->journal, q->id, mid.len ? buf_cstr(&mid) : NULL,
-	    &q->env);
-	buf_free(&mid);
 }
 
 /*
