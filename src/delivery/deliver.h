@@ -34,7 +34,7 @@ struct deliver_stats {
  * drop item is incoming/ID on its first try: sent from its queued form
  * in memory (drop.h), queued only if something is left to do after the
  * try, and left to pickup when it is not for this path (the gate, a bad
- * recipient, 64 KiB or more, its id taken) or when nothing could be
+ * recipient, not read whole with its envelope, its id taken) or when nothing could be
  * tried (no session: the destination down or at its cap).
  */
 struct deliver_item {

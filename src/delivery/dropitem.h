@@ -18,7 +18,8 @@ struct spool;
  * incoming/id, locked, as its queued form in q (q->dir SPOOL_INCOMING),
  * with the state a crashed earlier try left in queue/, if any; false
  * leaves it to pickup: the gate, a bad recipient, a file not read whole
- * (64 KiB or more), or its id taken in queue/ or hold/.
+ * with its envelope (most of 64 KiB or more), or its id taken in queue/
+ * or hold/.
  */
 bool	dropitem_take(const struct conf *, struct spool *, const char *id,
 	    struct qfile *);
