@@ -33,9 +33,9 @@ struct deliver_stats {
  * A message of a batch and the recipients the runner routed there. A
  * drop item is incoming/ID on its first try: sent from its queued form
  * in memory (drop.h), queued only if something is left to do after the
- * try, and left to pickup when it is not for this path (the gate, a bad
- * recipient, not read whole with its envelope, its id taken) or when nothing could be
- * tried (no session: the destination down or at its cap).
+ * try, and left to pickup when it is not for this path (dropitem.h) or
+ * when nothing could be tried (no session: the destination down or at
+ * its cap).
  */
 struct deliver_item {
 	const char	*id;

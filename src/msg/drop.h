@@ -58,9 +58,8 @@ enum drop_copy_result drop_copy(const struct conf *, struct qfile *,
  * the gate with its envelope: a file under 64 KiB, or a little more
  * when its envelope takes more than one read) in out, from memory
  * (qfile_from_image(): out->dir SPOOL_INCOMING, nothing written); out
- * takes in's fd and lock,
- * in is closed. False, in left alone, for a file the gate did not read
- * whole (or an image that does not parse: why).
+ * takes in's fd and lock, in is closed. False, in left alone, for a file
+ * the gate did not read whole (or an image that does not parse: why).
  */
 bool	drop_in_memory(const struct conf *, struct qfile *in,
 	    struct qfile *out, struct why *);
