@@ -961,7 +961,7 @@ runner_once(const struct conf *conf, struct spool *sp,
 	if (o->pickup && o->ids == NULL && o->only_id == NULL &&
 	    o->only_rcpt == NULL && o->only_sender == NULL)
 		rc = scan_drops(&s, st, why);
-	if (o->pickup && rc == 0)
+	if (o->pickup && rc == 0 && !runner_stop)
 		(void)pickup_run(conf, sp);
 	if (rc == -1) {
 		pool_close(&pool);

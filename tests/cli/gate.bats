@@ -361,3 +361,31 @@ edge_delivered() {
 	[ "$(grep -c "$id: uid=65534" "$T/qlog")" -eq 1 ]
 	[ "$(grep -c "$id: to=<d@x.example>.*status=deferred" "$T/qlog")" -eq 1 ]
 }
+
+# Drop files tried from memory by three runners at once, each with one
+# recipient accepted and one deferred, so that every one is queued after
+# its first try: each drop file is taken by one worker (its lock), and a
+# runner that finds the new queue file reads the state written before it
+# (fails when the drop items are taken without the lock).
+@test "gate: three runners over 60 drop files with a deferred recipient send each accepted one once" {
+	need_nobody
+	start_smtpd later --reject-rcpt "later@x.example=451 4.2.0 try later"
+	dl_conf "smtp://$LATER_HOST:$LATER_PORT"
+	for i in $(seq 1 60); do
+		printf 'Subject: r%s\n\nb\n' "$i" |
+		    nobody_send "ok$i@x.example" later@x.example
+	done
+	[ "$(drops | wc -l)" -eq 60 ]
+	pids=()
+	for _ in 1 2 3; do
+		"$MINIMTA" -C "$T/minimta.conf" -q 2>>"$T/log" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	[ -z "$(drops)" ]
+	[ "$(qfiles | wc -l)" -eq 60 ]
+	# every accepted recipient exactly once
+	[ "$(cat "$LATER_SPOOL"/*.env | jq -r '.rcpt_tos[]' | grep -c '^ok')" -eq 60 ]
+	[ "$(cat "$LATER_SPOOL"/*.env | jq -r '.rcpt_tos[]' | grep '^ok' |
+	    sort -u | wc -l)" -eq 60 ]
+}
