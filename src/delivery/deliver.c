@@ -55,6 +55,45 @@ struct staged {
 	char			 id[SPOOL_ID_LEN + 1];
 };
 
+/* What happened to one recipient in this attempt. */
+struct outcome {
+	size_t			 idx;
+	enum smtp_result	 result;
+	struct smtp_reply	 reply;
+	char			 status[DSN_STATUS_LEN];
+	char			*text;		/* reply or reason, cleaned */
+	bool			 remote;	/* a server said it */
+	bool			 capped;	/* waits for a relay's slot */
+	/* the session it was tried on (it may be gone when logging) */
+	char			 host[256];
+	char			 relay[320];
+	char			 tls[160];
+	double			 delays[4];	/* log.h; a ([0]) at logging */
+};
+
+/* One transaction's SMTP side: its message and recipients. */
+struct txn {
+	struct smtp_msg		 m;
+	struct smtp_rcpt	*r;
+	size_t			 n;
+};
+
+/*
+ * A message whose "." waits for the next transaction's write (smtp.h):
+ * its queue file stays open and locked, its outcomes unrecorded, until
+ * finish_parked() reads the reply (or the next transaction did).
+ */
+struct parked {
+	struct txn		*t;		/* NULL: none parked */
+	struct qfile		 q;
+	struct outcome		*o;
+	size_t			 n;
+	struct session		*sess;
+	double			 start, conn;	/* set_delays() */
+	double			 arrival;
+	struct deliver_stats	*st;
+};
+
 struct deliver {
 	const struct conf	*conf;
 	struct spool		*sp;
@@ -76,22 +115,7 @@ struct deliver {
 	double			 staged_since;	/* monotonic, the first */
 	bool			 drops_removed;	/* staged: sync incoming/ */
 	bool			 untried;	/* a drop item: left alone */
-};
-
-/* What happened to one recipient in this attempt. */
-struct outcome {
-	size_t			 idx;
-	enum smtp_result	 result;
-	struct smtp_reply	 reply;
-	char			 status[DSN_STATUS_LEN];
-	char			*text;		/* reply or reason, cleaned */
-	bool			 remote;	/* a server said it */
-	bool			 capped;	/* waits for a relay's slot */
-	/* the session it was tried on (it may be gone when logging) */
-	char			 host[256];
-	char			 relay[320];
-	char			 tls[160];
-	double			 delays[4];	/* log.h; a ([0]) at logging */
+	struct parked		 park;
 };
 
 /* Seconds on clock id (CLOCK_MONOTONIC cannot fail with a valid id). */
@@ -342,45 +366,85 @@ ascii(const char *s)
 	return true;
 }
 
-/* One transaction for outcomes o[0..n). */
-static enum smtp_result
-transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+static struct txn *
+txn_new(struct qfile *q, const struct outcome *o, size_t n,
     const char *sender)
 {
-	struct smtp_rcpt *r = xcalloc(n, sizeof(*r));
-	struct smtp_msg m = { 0 };
+	struct txn *t = xcalloc(1, sizeof(*t));
+	size_t i;
+
+	t->r = xcalloc(n, sizeof(*t->r));
+	t->n = n;
+	for (i = 0; i < n; i++) {
+		const struct envelope_rcpt *er = &q->env.rcpts[o[i].idx];
+
+		t->r[i].addr = er->addr;
+		t->r[i].notify = q->env.notify;
+		/*
+		 * RFC 3461 4.2: without an ORCPT from the submitter, the
+		 * address as we got it (as Postfix does); a UTF-8 one would
+		 * need the utf-8 type (RFC 6533), so it goes without.
+		 */
+		t->r[i].orcpt = er->orcpt ? er->orcpt : ascii(er->addr) ?
+		    er->addr : NULL;
+		smtp_reply_init(&t->r[i].reply);
+	}
+	t->m.sender = sender;
+	t->m.rcpts = t->r;
+	t->m.nrcpts = n;
+	t->m.body_8bit = q->env.body_8bit;
+	t->m.smtputf8 = q->env.smtputf8;
+	/* every queue file we write records it (L); SIZE= is an estimate
+	 * anyway (RFC 1870 4: the server checks again at the end) */
+	t->m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
+	t->m.ret = q->env.ret;
+	t->m.envid = q->env.envid;
+	t->m.read = qfile_read_cb;
+	t->m.read_arg = q;
+	return t;
+}
+
+/* The recipients' results into o[0..n); reply: for those without one. */
+static void
+txn_results(const struct txn *t, struct outcome *o,
+    const struct smtp_reply *reply)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		o[i].result = t->r[i].result;
+		from_reply(&o[i], t->r[i].reply.code || reply == NULL ?
+		    &t->r[i].reply : reply);
+	}
+}
+
+static void
+txn_free(struct txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		smtp_reply_free(&t->r[i].reply);
+	free(t->r);
+	free(t);
+}
+
+/*
+ * One transaction for outcomes o[0..n). With park, the "." may wait for
+ * the next transaction (smtp.h): SMTP_PENDING, and *park is the txn,
+ * whose results are read later.
+ */
+static enum smtp_result
+transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
+    const char *sender, struct txn **park)
+{
+	struct txn *t = txn_new(q, o, n, sender);
 	struct smtp_reply reply;
 	enum smtp_result res;
 	struct why why;
 	size_t i;
 
 	smtp_reply_init(&reply);
-	for (i = 0; i < n; i++) {
-		const struct envelope_rcpt *er = &q->env.rcpts[o[i].idx];
-
-		r[i].addr = er->addr;
-		r[i].notify = q->env.notify;
-		/*
-		 * RFC 3461 4.2: without an ORCPT from the submitter, the
-		 * address as we got it (as Postfix does); a UTF-8 one would
-		 * need the utf-8 type (RFC 6533), so it goes without.
-		 */
-		r[i].orcpt = er->orcpt ? er->orcpt : ascii(er->addr) ?
-		    er->addr : NULL;
-		smtp_reply_init(&r[i].reply);
-	}
-	m.sender = sender;
-	m.rcpts = r;
-	m.nrcpts = n;
-	m.body_8bit = q->env.body_8bit;
-	m.smtputf8 = q->env.smtputf8;
-	/* every queue file we write records it (L); SIZE= is an estimate
-	 * anyway (RFC 1870 4: the server checks again at the end) */
-	m.size = q->env.wire_size ? q->env.wire_size : (size_t)q->size;
-	m.ret = q->env.ret;
-	m.envid = q->env.envid;
-	m.read = qfile_read_cb;
-	m.read_arg = q;
 	if (qfile_rewind(q, &why) == -1) {
 		res = SMTP_NETFAIL;
 		smtp_reply_set(&reply, 451, "4.3.0", "%s", why.text);
@@ -389,7 +453,8 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			from_reply(&o[i], &reply);
 		}
 	} else {
-		res = session_send(d->sess, &m, &reply, &why);
+		t->m.may_pend = park != NULL;
+		res = session_send(d->sess, &t->m, &reply, &why);
 		for (i = 0; i < n; i++) {
 			(void)strlcpy(o[i].host, session_peer(d->sess)->host,
 			    sizeof(o[i].host));
@@ -397,14 +462,15 @@ transact(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 			    sizeof(o[i].relay));
 			(void)strlcpy(o[i].tls, session_peer(d->sess)->tls,
 			    sizeof(o[i].tls));
-			o[i].result = r[i].result;
-			from_reply(&o[i], r[i].reply.code ? &r[i].reply :
-			    &reply);
 		}
+		if (res == SMTP_PENDING) {
+			*park = t;
+			smtp_reply_free(&reply);
+			return res;
+		}
+		txn_results(t, o, &reply);
 	}
-	for (i = 0; i < n; i++)
-		smtp_reply_free(&r[i].reply);
-	free(r);
+	txn_free(t);
 	smtp_reply_free(&reply);
 	return res;
 }
@@ -678,18 +744,109 @@ take_up(struct deliver *d, struct qfile *q, bool up)
 	return true;
 }
 
+/* Messages the runner must finish (report_finish): reports are due. */
+static void
+note_final(struct deliver *d, const struct qfile *q)
+{
+	if (qstate_reports(&q->state, QSTATE_REPORT_FAILED) == 0 &&
+	    qstate_reports(&q->state, QSTATE_REPORT_RELAYED) == 0 &&
+	    !(d->msg_deferred && report_delay_due(d->conf, q, time(NULL))))
+		return;
+	d->final = xreallocarray(d->final, d->nfinal + 1, sizeof(*d->final));
+	d->final[d->nfinal++] = xstrdup(q->id);
+}
+
+/*
+ * Lets q go once tried: its reports noted, o freed, its lock kept by a
+ * staged state until the commit (due after DELIVER_STAGE_MAX of them or
+ * DELIVER_STAGE_AGE).
+ */
+static void
+release(struct deliver *d, struct qfile *q, struct outcome *o, size_t n)
+{
+	size_t i;
+
+	if (!d->untried)
+		note_final(d, q);
+	for (i = 0; i < n; i++) {
+		smtp_reply_free(&o[i].reply);
+		free(o[i].text);
+	}
+	free(o);
+	/* a staged state keeps the message locked until its commit */
+	if (d->nstaged > 0 && strcmp(d->staged[d->nstaged - 1].id, q->id) ==
+	    0 && d->staged[d->nstaged - 1].lock == -1) {
+		d->staged[d->nstaged - 1].lock = q->fd;
+		q->fd = -1;
+	}
+	qfile_close(q);
+	if (d->nstaged == DELIVER_STAGE_MAX || (d->nstaged > 0 &&
+	    seconds(CLOCK_MONOTONIC) - d->staged_since > DELIVER_STAGE_AGE))
+		commit_staged(d);
+}
+
+/*
+ * The parked message's reply (read by the next transaction's write, or
+ * now), recorded as attempt() records a transaction, then let go as
+ * deliver_one() lets a message go. The message-wide fields of struct
+ * deliver are its own meanwhile; its session too, unless lost since.
+ * True when the session died before that reply.
+ */
+static bool
+finish_parked(struct deliver *d)
+{
+	struct parked *p = &d->park;
+	struct session *sess = d->sess;
+	double arrival = d->arrival;
+	bool deferred = d->msg_deferred, failed = d->msg_failed;
+	bool untried = d->untried;
+	time_t slot = d->msg_slot;
+	enum smtp_result res;
+
+	if (p->t == NULL)
+		return false;
+	res = p->t->m.pending ? session_finish(p->sess) : p->t->m.result;
+	txn_results(p->t, p->o, NULL);
+	txn_free(p->t);
+	p->t = NULL;
+	d->sess = p->sess;
+	d->arrival = p->arrival;
+	d->msg_deferred = d->msg_failed = d->untried = false;
+	d->msg_slot = 0;
+	set_delays(d, p->o, p->n, p->start, p->conn);
+	record(d, &p->q, p->o, p->n, true, p->st);
+	if (res == SMTP_NETFAIL && sess == p->sess) {
+		lost(d, p->o[0].text);
+		sess = NULL;
+	}
+	release(d, &p->q, p->o, p->n);
+	d->sess = sess;
+	d->arrival = arrival;
+	d->msg_deferred = deferred;
+	d->msg_failed = failed;
+	d->msg_slot = slot;
+	d->untried = untried;
+	*p = (struct parked){ 0 };
+	return res == SMTP_NETFAIL;
+}
+
 /*
  * Sends q to the pending recipients o[0..n) (or defers them): one
  * transaction, or one per recipient with VERP; the state is saved after
- * each, so a crash never sends again what a server has accepted.
+ * each, so a crash never sends again what a server has accepted. A
+ * single transaction may park q (true: q and o are d->park's now): its
+ * "." goes with the next message's MAIL, RCPT and DATA, and its outcome
+ * is recorded once that write's first reply is read, before the next
+ * message's own.
  */
-static void
+static bool
 attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
     struct deliver_stats *st)
 {
 	bool verp = q->env.verp[0] != '\0' && *q->env.sender != '\0';
 	enum smtp_result res = SMTP_OK;
 	double start = seconds(CLOCK_MONOTONIC), conn;
+	struct txn *t = NULL;
 	size_t i;
 
 	d->msg_deferred = d->msg_failed = false;
@@ -698,54 +855,82 @@ attempt(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		o[i].result = SMTP_TEMPFAIL;
 		set_text(&o[i], "not tried");
 	}
-	if (!verp) {
-		bool up = get_session(d, o, n);
-		double t = seconds(CLOCK_MONOTONIC);
+	/* a parked "." waits only while the next session is at hand */
+	if (verp || !dest_gives(d->dest, d->park.sess))
+		(void)finish_parked(d);
+	for (i = 0; !verp; i++) {
+		bool up, again;
+		double now;
 
-		if (!take_up(d, q, up))
-			return;
+		if (i > 0)
+			start = seconds(CLOCK_MONOTONIC);
+		up = get_session(d, o, n);
+		now = seconds(CLOCK_MONOTONIC);
+
+		if (d->sess != d->park.sess)
+			(void)finish_parked(d);
+		if (i == 0 && !take_up(d, q, up))
+			return false;
 		/* 0 for a session that an earlier message opened */
-		conn = t - start;
+		conn = now - start;
 		if (up) {
-			res = transact(d, q, o, n, q->env.sender);
-			if (res == SMTP_NETFAIL)
+			res = transact(d, q, o, n, q->env.sender, &t);
+			/*
+			 * The session died reading the parked message's
+			 * reply, before any of this one's: this one never
+			 * got its "." out, and goes once more, on a new
+			 * session, as it would have without the wait.
+			 */
+			again = finish_parked(d) && res == SMTP_NETFAIL &&
+			    i == 0;
+			if (res == SMTP_PENDING) {
+				d->park = (struct parked){ .t = t, .q = *q,
+				    .o = o, .n = n, .sess = d->sess,
+				    .start = now, .conn = conn,
+				    .arrival = d->arrival, .st = st };
+				return true;
+			}
+			if (res == SMTP_NETFAIL && d->sess != NULL)
 				lost(d, o[0].text);
+			if (again)
+				continue;
 		}
-		set_delays(d, o, n, t, conn);
+		set_delays(d, o, n, now, conn);
 		record(d, q, o, n, true, st);
-		return;
+		return false;
 	}
 	/* a transaction per recipient: each takes its own slot */
 	for (i = 0; i < n; i++) {
 		char *s;
 		bool up;
-		double t;
+		double now;
 
 		start = seconds(CLOCK_MONOTONIC);
 		if (res == SMTP_NETFAIL) {
 			/* the rest waits for the next run, as "not tried" */
 			set_delays(d, &o[i], n - i, start, 0);
 			record(d, q, &o[i], n - i, true, st);
-			return;
+			return false;
 		}
 		up = get_session(d, &o[i], n - i);
-		t = seconds(CLOCK_MONOTONIC);
-		conn = t - start;
+		now = seconds(CLOCK_MONOTONIC);
+		conn = now - start;
 		if (i == 0 && !take_up(d, q, up))
-			return;
+			return false;
 		if (!up) {
-			set_delays(d, &o[i], n - i, t, conn);
+			set_delays(d, &o[i], n - i, now, conn);
 			record(d, q, &o[i], n - i, true, st);
-			return;
+			return false;
 		}
 		s = verp_sender(q, q->env.rcpts[o[i].idx].addr);
-		res = transact(d, q, &o[i], 1, s);
-		set_delays(d, &o[i], 1, t, conn);
+		res = transact(d, q, &o[i], 1, s, NULL);
+		set_delays(d, &o[i], 1, now, conn);
 		free(s);
 		if (res == SMTP_NETFAIL)
 			lost(d, o[i].text);
 		record(d, q, &o[i], 1, i + 1 == n, st);
 	}
+	return false;
 }
 
 /* A loop (loop.h): the pending recipients o[0..n) bounce, unsent. */
@@ -763,18 +948,6 @@ bounce_loop(struct deliver *d, struct qfile *q, struct outcome *o, size_t n,
 		o[i].remote = false;
 	}
 	record(d, q, o, n, true, st);
-}
-
-/* Messages the runner must finish (report_finish): reports are due. */
-static void
-note_final(struct deliver *d, const struct qfile *q)
-{
-	if (qstate_reports(&q->state, QSTATE_REPORT_FAILED) == 0 &&
-	    qstate_reports(&q->state, QSTATE_REPORT_RELAYED) == 0 &&
-	    !(d->msg_deferred && report_delay_due(d->conf, q, time(NULL))))
-		return;
-	d->final = xreallocarray(d->final, d->nfinal + 1, sizeof(*d->final));
-	d->final[d->nfinal++] = xstrdup(q->id);
 }
 
 static void
@@ -799,6 +972,7 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 		    (size_t)d->conf->max_recipients, &q, &why);
 	}
 	if (r == QFILE_LOCKED) {
+		finish_parked(d);
 		commit_staged(d);
 		r = qfile_open(d->sp, id, QFILE_WAITLOCK,
 		    (size_t)d->conf->max_recipients, &q, &why);
@@ -830,33 +1004,20 @@ deliver_one(struct deliver *d, const struct deliver_item *it,
 	d->untried = q.dir == SPOOL_INCOMING && n == 0;
 	if (n > 0 && q.dir != SPOOL_INCOMING)
 		announce(d, &q);
-	if (n > 0 && loop_hops(d->conf, &q, &why)) {
+	if (n == 0) {
+		finish_parked(d);
+		/* a crash came between state and removal */
+		if (qstate_all_done(&q.state) && !d->untried)
+			save(d, &q, false);
+	} else if (loop_hops(d->conf, &q, &why)) {
+		finish_parked(d);
 		if (q.dir == SPOOL_INCOMING)
 			announce(d, &q);
 		bounce_loop(d, &q, o, n, &why, st);
-	} else if (n > 0) {
-		attempt(d, &q, o, n, st);
-	} else if (qstate_all_done(&q.state) && !d->untried) {
-		save(d, &q, false);	/* a crash came between state and
-					 * removal */
+	} else if (attempt(d, &q, o, n, st)) {
+		return;		/* parked: d->park's now */
 	}
-	if (!d->untried)
-		note_final(d, &q);
-	for (i = 0; i < n; i++) {
-		smtp_reply_free(&o[i].reply);
-		free(o[i].text);
-	}
-	free(o);
-	/* a staged state keeps the message locked until its commit */
-	if (d->nstaged > 0 && strcmp(d->staged[d->nstaged - 1].id, q.id) ==
-	    0 && d->staged[d->nstaged - 1].lock == -1) {
-		d->staged[d->nstaged - 1].lock = q.fd;
-		q.fd = -1;
-	}
-	qfile_close(&q);
-	if (d->nstaged == DELIVER_STAGE_MAX || (d->nstaged > 0 &&
-	    seconds(CLOCK_MONOTONIC) - d->staged_since > DELIVER_STAGE_AGE))
-		commit_staged(d);
+	release(d, &q, o, n);
 }
 
 char **
@@ -894,6 +1055,7 @@ deliver_batch(struct deliver *d, const char *dest,
 	d->taken_wall = seconds(CLOCK_REALTIME);
 	for (i = 0; i < n && !(stop != NULL && *stop); i++)
 		deliver_one(d, &items[i], st);
+	finish_parked(d);
 	commit_staged(d);
 	d->sess = NULL;
 	if (d->next_try != 0 && (st->next_try == 0 ||

@@ -7,7 +7,8 @@
  * pending: report.h queues one per message and run). Every outcome is
  * logged in Postfix's shape; per-recipient state is saved atomically
  * after each SMTP transaction (each recipient's, with VERP), before the
- * next one starts.
+ * reply to the next one's "." is read (that one may be on its way:
+ * smtp.h, smtp_finish()).
  */
 #ifndef DELIVER_H
 #define DELIVER_H

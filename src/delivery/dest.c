@@ -319,6 +319,19 @@ dest_session(struct dest *d, struct session **sess, char status[16],
 	return DEST_CAPPED;
 }
 
+bool
+dest_gives(const struct dest *d, const struct session *sess)
+{
+	size_t i;
+
+	if (d->roundrobin || sess == NULL)
+		return false;
+	for (i = 0; i < d->n; i++)
+		if (!d->r[i].down)
+			return d->r[i].nuses == 0 && d->r[i].sess == sess;
+	return false;
+}
+
 void
 dest_lost(struct dest *d, const char *reason)
 {

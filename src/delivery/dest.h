@@ -58,6 +58,12 @@ void	dest_renew(struct dest *);
 enum dest_result dest_session(struct dest *, struct session **,
 	    char status[16], time_t *next, struct why *);
 /*
+ * dest_session() would give sess again without a look at the spool or
+ * the network (one relay order, no cap on the first relay up, its
+ * session open): a message's "." may wait for the next one (smtp.h).
+ */
+bool	dest_gives(const struct dest *, const struct session *sess);
+/*
  * The last session dest_session() gave died in a transaction: closed;
  * the next call opens a new one, and after a second loss the relay is
  * down for the batch (reason: why the session ended).

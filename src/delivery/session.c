@@ -477,6 +477,12 @@ session_send(struct session *s, struct smtp_msg *m, struct smtp_reply *reply,
 	return smtp_send(s->smtp, m, reply, why);
 }
 
+enum smtp_result
+session_finish(struct session *s)
+{
+	return smtp_finish(s->smtp);
+}
+
 const struct session_peer *
 session_peer(const struct session *s)
 {

@@ -81,6 +81,8 @@ void	session_close(struct session *, bool quit);
 /* One transaction: smtp_send (smtp.h) on the session's connection. */
 enum smtp_result session_send(struct session *, struct smtp_msg *,
 	    struct smtp_reply *, struct why *);
+/* smtp_finish (smtp.h): the pending message's reply, if one waits. */
+enum smtp_result session_finish(struct session *);
 const struct session_peer *session_peer(const struct session *);
 /* The server offers DSN (RFC 3461): NOTIFY and RET reach it. */
 bool	session_offers_dsn(const struct session *);

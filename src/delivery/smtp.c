@@ -13,6 +13,7 @@
 #include "crash.h"
 #include "dsnparam.h"
 #include "io.h"
+#include "log.h"
 #include "net.h"
 #include "smtp.h"
 #include "smtp_dot.h"
@@ -35,6 +36,8 @@ struct smtp_session {
 	struct buf		 line;		/* reply line being read */
 	struct buf		 cmd;		/* command being written */
 	char			*chunk;		/* SMTP_CHUNK bytes of body */
+	struct smtp_msg		*pend;		/* its "." unanswered */
+	struct smtp_reply	 pend_reply;	/* the reply to that "." */
 };
 
 struct smtp_session *
@@ -51,6 +54,7 @@ smtp_new(struct io *io, const struct smtp_params *p)
 	if (s->p.data_timeout_ms <= 0)
 		s->p.data_timeout_ms = SMTP_DATA_TIMEOUT;
 	smtp_reply_ehlo_init(&s->ehlo);
+	smtp_reply_init(&s->pend_reply);
 	buf_init(&s->line);
 	buf_init(&s->cmd);
 	return s;
@@ -61,6 +65,9 @@ smtp_free(struct smtp_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pend != NULL)
+		panic("smtp_free: a message's \".\" is unanswered");
+	smtp_reply_free(&s->pend_reply);
 	buf_free(&s->line);
 	if (s->cmd.data != NULL)
 		explicit_bzero(s->cmd.data, s->cmd.cap);
@@ -109,6 +116,56 @@ smtp_cmd(struct smtp_session *s, const char *shown, const char *fmt, ...)
 	io_write(s->io, s->cmd.data, s->cmd.len);
 }
 
+/*
+ * Addresses and DSN values go into command lines: a control character
+ * would end the line early and smuggle in a command of its own.
+ */
+static bool
+smtp_addr_ok(const char *a)
+{
+	const unsigned char *p;
+
+	if (a == NULL)
+		return false;
+	for (p = (const unsigned char *)a; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Gives every recipient still pending (NETFAIL or OK) res and r. */
+static void
+smtp_settle(struct smtp_msg *m, enum smtp_result res,
+    const struct smtp_reply *r, bool all)
+{
+	size_t i;
+
+	for (i = 0; i < m->nrcpts; i++) {
+		struct smtp_rcpt *rc = &m->rcpts[i];
+
+		if (!all && rc->result != SMTP_OK &&
+		    rc->result != SMTP_NETFAIL)
+			continue;
+		if (all && !smtp_addr_ok(rc->addr))
+			continue;
+		rc->result = res;
+		smtp_reply_copy(&rc->reply, r);
+	}
+}
+
+/* The pending message's transaction ended with res and r. */
+static void
+smtp_pend_settle(struct smtp_session *s, enum smtp_result res,
+    const struct smtp_reply *r)
+{
+	struct smtp_msg *m = s->pend;
+
+	s->pend = NULL;
+	smtp_settle(m, res, r, false);
+	m->result = res;
+	m->pending = false;
+}
+
 /* The session cannot go on: remember why, say it in r. */
 static enum smtp_result PRINTFLIKE(4, 5)
 smtp_dead(struct smtp_session *s, struct smtp_reply *r, const char *enh,
@@ -121,6 +178,8 @@ smtp_dead(struct smtp_session *s, struct smtp_reply *r, const char *enh,
 	(void)vsnprintf(s->dead_why.text, sizeof(s->dead_why.text), fmt, ap);
 	va_end(ap);
 	smtp_reply_set(r, 421, enh, "%s", s->dead_why.text);
+	if (s->pend != NULL)
+		smtp_pend_settle(s, SMTP_NETFAIL, r);
 	return SMTP_NETFAIL;
 }
 
@@ -208,6 +267,41 @@ smtp_simple(struct smtp_session *s, const char *cmd, const char *what,
 	if (smtp_flush(s, r, what) != SMTP_OK)
 		return SMTP_NETFAIL;
 	return smtp_read(s, s->p.command_timeout_ms, expect, r, ehlo, what);
+}
+
+/*
+ * The reply to the pending message's ".", once the write that carried
+ * the "." went out; its class settles the message (a NETFAIL, through
+ * smtp_dead()).
+ */
+static void
+smtp_read_pending(struct smtp_session *s)
+{
+	enum smtp_result res;
+
+	crash_point("deliver.after-dot");
+	res = smtp_read(s, s->p.data_timeout_ms, 2, &s->pend_reply, NULL,
+	    "end of data");
+	if (res != SMTP_NETFAIL)
+		smtp_pend_settle(s, res, &s->pend_reply);
+}
+
+enum smtp_result
+smtp_finish(struct smtp_session *s)
+{
+	struct smtp_msg *m = s->pend;
+
+	if (m == NULL)
+		return SMTP_OK;
+	if (smtp_flush(s, &s->pend_reply, "message data") == SMTP_OK)
+		smtp_read_pending(s);
+	return m->result;
+}
+
+bool
+smtp_pending(const struct smtp_session *s)
+{
+	return s->pend != NULL;
 }
 
 enum smtp_result
@@ -389,6 +483,8 @@ smtp_rset(struct smtp_session *s, struct smtp_reply *r)
 {
 	enum smtp_result res;
 
+	if (s->pend != NULL)
+		panic("smtp_rset: a message's \".\" is unanswered");
 	res = smtp_simple(s, "RSET", "RSET", 2, r, NULL);
 	if (res == SMTP_OK) {
 		s->need_rset = false;
@@ -408,6 +504,8 @@ smtp_quit(struct smtp_session *s)
 	struct why w;
 	int ms = s->p.command_timeout_ms;
 
+	if (s->pend != NULL)
+		panic("smtp_quit: a message's \".\" is unanswered");
 	if (s->dead)
 		return;
 	smtp_reply_init(&r);
@@ -422,23 +520,6 @@ smtp_quit(struct smtp_session *s)
 	(void)strlcpy(s->dead_why.text, "session ended with QUIT",
 	    sizeof(s->dead_why.text));
 	smtp_reply_free(&r);
-}
-
-/*
- * Addresses and DSN values go into command lines: a control character
- * would end the line early and smuggle in a command of its own.
- */
-static bool
-smtp_addr_ok(const char *a)
-{
-	const unsigned char *p;
-
-	if (a == NULL)
-		return false;
-	for (p = (const unsigned char *)a; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
 }
 
 static void
@@ -549,26 +630,6 @@ smtp_precheck(struct smtp_session *s, struct smtp_msg *m,
 	return SMTP_PERMFAIL;
 }
 
-/* Gives every recipient still pending (NETFAIL or OK) res and r. */
-static void
-smtp_settle(struct smtp_msg *m, enum smtp_result res,
-    const struct smtp_reply *r, bool all)
-{
-	size_t i;
-
-	for (i = 0; i < m->nrcpts; i++) {
-		struct smtp_rcpt *rc = &m->rcpts[i];
-
-		if (!all && rc->result != SMTP_OK &&
-		    rc->result != SMTP_NETFAIL)
-			continue;
-		if (all && !smtp_addr_ok(rc->addr))
-			continue;
-		rc->result = res;
-		smtp_reply_copy(&rc->reply, r);
-	}
-}
-
 /*
  * After a 354 that should not have come (no recipient, or MAIL refused,
  * with DATA pipelined): an empty message ends the DATA (RFC 2920 3.1);
@@ -616,6 +677,9 @@ smtp_rcpts(struct smtp_session *s, struct smtp_msg *m, bool pipe,
 		}
 		if (smtp_flush(s, reply, "RCPT TO") != SMTP_OK)
 			return SMTP_NETFAIL;
+		/* the write carried the last message's "." first */
+		if (s->pend != NULL)
+			smtp_read_pending(s);
 		if (!mail_read) {
 			mail_read = true;
 			*mail_res = smtp_read(s, s->p.command_timeout_ms, 2,
@@ -679,7 +743,10 @@ smtp_rcpts_init(struct smtp_msg *m)
 	}
 }
 
-/* After the 354: the body, ".", and the final reply. */
+/*
+ * After the 354: the body, ".", and the final reply, or SMTP_PENDING
+ * with the "." left for the next transaction's write (smtp_finish()).
+ */
 static enum smtp_result
 smtp_data(struct smtp_session *s, struct smtp_msg *m,
     struct smtp_reply *reply)
@@ -689,6 +756,13 @@ smtp_data(struct smtp_session *s, struct smtp_msg *m,
 	if (smtp_body(s, m) == -1)
 		return smtp_dead(s, reply, "4.3.0",
 		    "error reading the queued message");
+	if (m->may_pend && smtp_has(s, SMTP_EXT_PIPELINING)) {
+		/* whatever its reply, it ends the transaction */
+		s->need_rset = false;
+		m->pending = true;
+		s->pend = m;
+		return SMTP_PENDING;
+	}
 	if (smtp_flush(s, reply, "message data") != SMTP_OK)
 		return SMTP_NETFAIL;
 	crash_point("deliver.after-dot");
@@ -711,6 +785,9 @@ smtp_send(struct smtp_session *s, struct smtp_msg *m,
 
 	smtp_reply_init(&data);
 	smtp_rcpts_init(m);
+	m->pending = false;
+	if (s->pend != NULL && !pipe)
+		(void)smtp_finish(s);
 	if (smtp_check_dead(s, reply) != SMTP_OK)
 		goto netfail;
 	if ((res = smtp_precheck(s, m, reply)) != SMTP_OK) {
@@ -775,7 +852,8 @@ smtp_send(struct smtp_session *s, struct smtp_msg *m,
 
 	if ((res = smtp_data(s, m, reply)) == SMTP_NETFAIL)
 		goto netfail;
-	smtp_settle(m, res, reply, false);
+	if (res != SMTP_PENDING)
+		smtp_settle(m, res, reply, false);
 	goto out;
 
 netfail:
@@ -783,6 +861,7 @@ netfail:
 	why_set(why, "%s", s->dead_why.text);
 	smtp_settle(m, res, reply, false);
 out:
+	m->result = res;
 	smtp_reply_free(&data);
 	return res;
 }

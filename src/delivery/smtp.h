@@ -49,6 +49,7 @@ enum smtp_result {
 	SMTP_TEMPFAIL,	/* 4xx */
 	SMTP_PERMFAIL,	/* 5xx */
 	SMTP_NETFAIL,	/* io error, timeout, broken reply: temporary */
+	SMTP_PENDING,	/* smtp_send: the reply to "." is still to come */
 };
 
 struct smtp_params {
@@ -141,6 +142,13 @@ struct smtp_msg {
 	 */
 	ssize_t		(*read)(void *arg, char *buf, size_t n);
 	void		*read_arg;
+	/*
+	 * In: the reply to the final "." may wait (smtp_finish()). Out:
+	 * pending while it does; result, the transaction's, once read.
+	 */
+	bool		 may_pend;
+	bool		 pending;
+	enum smtp_result result;
 };
 
 /*
@@ -165,6 +173,22 @@ struct smtp_msg {
 
 enum smtp_result smtp_send(struct smtp_session *, struct smtp_msg *,
 	    struct smtp_reply *, struct why *);
+/*
+ * Pipelining across transactions (RFC 2920 3.1: message content may be
+ * the first "command" of a group). For a message with may_pend set, on
+ * a server that offers PIPELINING, smtp_send() returns SMTP_PENDING once
+ * the body and its "." are queued, unsent and unanswered; m must then
+ * stay alive until m->pending is false. The next smtp_send() on the
+ * session puts its MAIL, RCPT and DATA in the same write as that "."
+ * and reads the "." reply first: one round trip a message instead of
+ * two. smtp_finish() sends and reads it alone. Either way m's
+ * recipients get their results as smtp_send() would have given them,
+ * and m->result the transaction's (SMTP_NETFAIL when the session died
+ * first). Only a session without a pending message may be given to
+ * smtp_rset(), smtp_quit() or smtp_free().
+ */
+enum smtp_result smtp_finish(struct smtp_session *);
+bool	smtp_pending(const struct smtp_session *);
 enum smtp_result smtp_rset(struct smtp_session *, struct smtp_reply *);
 /* QUIT, then waits at most 5 s for 221; best effort. */
 void	smtp_quit(struct smtp_session *);

@@ -312,6 +312,48 @@ EOF
 	spool_empty
 }
 
+@test "delivery: a message's \".\" shares a write with the next one's MAIL, RCPT and DATA; a session lost there sends that one again" {
+	# RFC 2920 3.1: one round trip a message. The server stalls after
+	# the first "." and drops: the second message's commands reached it
+	# before any reply, and that message goes again on a new session
+	start_faultsmtp relay - <<'EOF'
+[conn 1]
+dot#1 stall 0.5
+dot#1 drop
+EOF
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	send -f '<>' a@x.example
+	send -f '<>' b@x.example
+	qrun
+	[ "$(conns "$RELAY_TRANSCRIPT")" -eq 2 ]
+	[ "$(grep -c '^MAIL FROM' "$RELAY_TRANSCRIPT.1.raw")" -eq 2 ]
+	[ "$(grep -c '^MAIL FROM' "$RELAY_TRANSCRIPT.2.raw")" -eq 1 ]
+	log_has 'status=deferred \(421 4\.4\.2 lost connection reading reply to end of data' \
+	    "$T/qlog"
+	[ "$(log_count 'status=deferred' "$T/qlog")" -eq 1 ]
+	[ "$(log_count 'status=sent' "$T/qlog")" -eq 1 ]
+	sent=$(sed -n 's/.*to=<\([^>]*\)>.*status=sent.*/\1/p' "$T/qlog")
+	grep -q "^RCPT TO:<$sent>" "$RELAY_TRANSCRIPT.2.raw"
+	[ "$(nqueued)" -eq 1 ]
+}
+
+@test "delivery: a \".\" refused while the next message waits in its write: that one goes on, no RSET" {
+	start_faultsmtp relay - <<'EOF'
+dot#1 reply 554 5.6.0 content refused
+EOF
+	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
+	for r in a b c; do
+		send -f '<>' "$r@x.example"
+	done
+	qrun
+	[ "$(conns "$RELAY_TRANSCRIPT")" -eq 1 ]
+	[ "$(transcript_verbs "$RELAY_TRANSCRIPT" | tr '\n' ' ')" = \
+	    "EHLO MAIL RCPT DATA MAIL RCPT DATA MAIL RCPT DATA QUIT " ]
+	log_has 'dsn=5\.6\.0, status=bounced .*554 5\.6\.0 content refused' "$T/qlog"
+	[ "$(log_count 'status=sent' "$T/qlog")" -eq 2 ]
+	spool_empty
+}
+
 @test "delivery: the L record is the size with CRLF line ends; SIZE= sends exactly it" {
 	start_smtpd relay
 	dl_conf "smtp://$RELAY_HOST:$RELAY_PORT"
