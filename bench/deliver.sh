@@ -12,8 +12,14 @@
 # `minimta -odq` (16 submitters in parallel), then one `minimta -q` timed
 # (under /usr/bin/time -v for the peak RSS) into smtp-sink -c, whose
 # counters give the messages and the sessions (connections) it saw; as
-# root, the same N dropped by nobody and drained the same way. Prints
-# each round, then the medians and the median of each round's ratio.
+# root, the same N dropped by nobody and drained the same way. Each round
+# also times the removal floor (bench/floor.c remove) on a copy of the
+# queue: what any queue of one file a message pays to take and remove
+# those N files, nothing sent. Prints each round, then the medians and
+# the median of each round's ratio. Last, a link with a round trip of
+# LINK_RTT ms (default 20, 0 skips; bench/lib/delayproxy.py in front of
+# the sink): LINK_N (default 800) messages by smtp-source and by the
+# runner, in round trips a message (time / (LINK_N / CONC * LINK_RTT)).
 # Needs tests/deps.sh (smtp-sink) and the `time` package. Exits non-zero
 # if a message is lost.
 set -eu
@@ -41,9 +47,11 @@ eval "export $("$sinkctl" env)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/minimta-bench.XXXXXX")
 sink_pid=
+link_pid=
 cleanup()
 {
 	[ -n "$sink_pid" ] && kill "$sink_pid" 2>/dev/null && wait "$sink_pid" 2>/dev/null
+	[ -n "$link_pid" ] && kill "$link_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,6 +87,28 @@ sink_stop()
 	    sed -E 's/^sess=([0-9]+) quit=[0-9]+ mesg=([0-9]+).*/\1 \2/'
 }
 
+# link_start: bench/lib/delayproxy.py on $HOST:$LINK_PORT in front of the
+# sink, LINK_RTT ms a round trip; link_stop ends it.
+link_start()
+{
+	/usr/bin/python3 "$top/bench/lib/delayproxy.py" "$HOST" "$LINK_PORT" \
+	    "$HOST" "$PORT" "$(echo "$LINK_RTT" | awk '{ print $1 / 2 }')" &
+	link_pid=$!
+	for _ in $(seq 100); do
+		ss -Hltn "sport = :$LINK_PORT" | grep -qF " $HOST:$LINK_PORT " &&
+		    return 0
+		sleep 0.05
+	done
+	die "delayproxy.py did not start"
+}
+link_stop()
+{
+	[ -n "$link_pid" ] || return 0
+	kill "$link_pid" 2>/dev/null
+	wait "$link_pid" 2>/dev/null || true
+	link_pid=
+}
+
 now() { date +%s.%N; }
 rate() { echo "$1 $2" | awk '{ printf "%.0f", $1 / ($2 > 0 ? $2 : 1e-9) }'; }
 
@@ -87,14 +117,18 @@ ceiling()
 {
 	local t0 t1
 	sink_start ceiling
+	[ -z "${LINK_PORT:-}" ] || link_start
 	t0=$(now)
 	"$SOURCE" -d -s "$CONC" -m "$N" -l "$SIZE" -f bench@example.org \
-	    -t sink@example.net "$HOST:$PORT" >/dev/null
+	    -t sink@example.net "$HOST:${LINK_PORT:-$PORT}" >/dev/null
 	t1=$(now)
+	link_stop
 	read -r csess cmsgs <<<"$(sink_stop ceiling)"
 	ctime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 	crate=$(rate "$cmsgs" "$ctime")
 }
+
+${CC:-cc} -O2 -o "$work/floor" "$top/bench/floor.c" || die "cannot build bench/floor.c"
 
 # --- the spool and its configuration (drain() sets the port) --------------
 PORT=1
@@ -147,18 +181,20 @@ if bad:
 PY
 }
 
-# drain NAME: one `minimta -q` into a new smtp-sink; sets msgs sess dtime
-# drate rss sent left
+# drain NAME: one `minimta -q` into a new smtp-sink (through the link
+# when LINK_PORT is set); sets msgs sess dtime drate rss sent left
 drain()
 {
 	local t0 t1
 	sink_start "$1"
-	sed -i "s|^smarthost .*|smarthost smtp://$HOST:$PORT|" \
+	[ -z "${LINK_PORT:-}" ] || link_start
+	sed -i "s|^smarthost .*|smarthost smtp://$HOST:${LINK_PORT:-$PORT}|" \
 	    "$work/minimta.conf"
 	t0=$(now)
 	/usr/bin/time -v -o "$work/time" "$MTA" -C "$work/minimta.conf" -q \
 	    2>"$work/runner.log"
 	t1=$(now)
+	link_stop
 	read -r sess msgs <<<"$(sink_stop "$1")"
 	dtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 	drate=$(rate "$msgs" "$dtime")
@@ -190,6 +226,15 @@ for r in $(seq "$ROUNDS"); do
 	queued=$(find "$work/spool/queue" -maxdepth 1 -type f \
 	    ! -name '*.state' ! -name '.*' | wc -l)
 	[ "$queued" -eq "$N" ] || die "queued $queued of $N messages"
+	# the removal floor, on a copy of the same queue (not timed: the
+	# copy and its sync)
+	rm -rf "$work/rmcopy"
+	cp -a "$work/spool/queue" "$work/rmcopy"
+	sync
+	t0=$(now)
+	"$work/floor" remove "$work/rmcopy" "$CONC" || die "floor remove failed"
+	t1=$(now)
+	rtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 	drain minimta
 	otime=$dtime orss=$rss osess=$sess
 	ptime=- prss=-
@@ -201,9 +246,10 @@ for r in $(seq "$ROUNDS"); do
 		drain drops
 		ptime=$dtime prss=$rss
 	fi
-	echo "$ctime $qtime $otime $ptime $osess $orss $prss" >>"$work/rounds"
+	echo "$ctime $qtime $otime $ptime $osess $orss $prss $rtime" \
+	    >>"$work/rounds"
 	echo "round $r: ceiling ${ctime}s ($csess connections), queueing" \
-	    "${qtime}s, drain ${otime}s ($osess connections, runner peak RSS" \
+	    "${qtime}s, removal floor ${rtime}s, drain ${otime}s ($osess connections, runner peak RSS" \
 	    "${orss} KB), ratio $(echo "$ctime $otime" |
 	    awk '{ printf "%.2f", $1 / $2 }')$( [ "$drops" = no ] ||
 	    echo "; drop files ${ptime}s (RSS ${prss} KB), $(echo "$ptime $otime" |
@@ -220,9 +266,35 @@ echo "ceiling (smtp-source -> smtp-sink): ${ct}s = $(rate "$N" "$ct") msg/s over
 echo "queueing (minimta -odq, 16 parallel): ${qt}s = $(rate "$N" "$qt") msg/s"
 echo "drain (minimta -q -> smtp-sink): ${ot}s = $(rate "$N" "$ot") msg/s"
 echo "ratio to ceiling (median of the rounds' ratios): $(ratio 1 3) (target: >= 0.90)"
+rt=$(col 8)
+echo "removal floor (bench/floor.c remove: open, lock, read, unlink, close of the same $N queue files by $CONC processes, nothing sent): ${rt}s = $(ratio 8 1) of the ceiling's time"
+echo "drain's time / (ceiling's + removal floor's), median of the rounds: $(awk '{ print $3 / ($1 + $8) }' "$work/rounds" | median | awk '{ printf "%.2f", $1 }')"
 echo "connections used: $(col 5); runner peak RSS: $(col 6) KB"
 if [ "$drops" = yes ]; then
 	pt=$(col 4)
 	echo "drain of $N drop files (nobody, incoming/): ${pt}s = $(rate "$N" "$pt") msg/s; runner peak RSS $(col 7) KB"
 	echo "ratio to the owner's drain (median of the rounds' ratios): $(ratio 4 3)x the time (target: <= 1.20x)"
+fi
+
+# A link with a round trip of LINK_RTT ms (default 20; 0 skips): LINK_N
+# (default 800) messages over CONC sessions. Its floor is one round trip
+# a message on each session: LINK_N / CONC * LINK_RTT.
+LINK_RTT=${LINK_RTT:-20}
+if [ "$LINK_RTT" != 0 ]; then
+	saved_n=$N
+	N=${LINK_N:-800}
+	LINK_PORT=$(free_port "$HOST")
+	ceiling
+	queue_all
+	drain link
+	N=$saved_n
+	floor=$(echo "${LINK_N:-800} $CONC $LINK_RTT" |
+	    awk '{ printf "%.3f", $1 / $2 * $3 / 1000 }')
+	echo "over a ${LINK_RTT} ms round trip, ${LINK_N:-800} messages," \
+	    "$CONC sessions (floor: one round trip a message, ${floor}s):"
+	echo "  smtp-source: ${ctime}s = $(echo "$ctime $floor" |
+	    awk '{ printf "%.2f", $1 / $2 }') round trips a message"
+	echo "  minimta -q: ${dtime}s = $(echo "$dtime $floor" |
+	    awk '{ printf "%.2f", $1 / $2 }') round trips a message"
+	unset LINK_PORT
 fi
