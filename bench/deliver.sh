@@ -190,6 +190,10 @@ drain()
 	[ -z "${LINK_PORT:-}" ] || link_start
 	sed -i "s|^smarthost .*|smarthost smtp://$HOST:${LINK_PORT:-$PORT}|" \
 	    "$work/minimta.conf"
+	# each drain starts with its messages on disk: nobody's submitters
+	# cannot fsync incoming/ (the owner's fsync queue/), and the kernel's
+	# writeback of their entries would otherwise fall in the drop drain
+	sync
 	t0=$(now)
 	/usr/bin/time -v -o "$work/time" "$MTA" -C "$work/minimta.conf" -q \
 	    2>"$work/runner.log"
