@@ -16,15 +16,22 @@
 # also times the removal floor (bench/floor.c remove) on a copy of the
 # queue: what any queue of one file a message pays to take and remove
 # those N files, nothing sent. Prints each round, then the medians and
-# the median of each round's ratio. Last, a link with a round trip of
-# LINK_RTT ms (default 20, 0 skips; bench/lib/delayproxy.py in front of
-# the sink): LINK_N (default 800) messages by smtp-source and by the
-# runner, in round trips a message (time / (LINK_N / CONC * LINK_RTT)).
+# the median of each round's ratio. With BENCH_VS (another MTA's
+# queue-only sendmail command, as in submit.sh) and BENCH_VS_FLUSH (a
+# shell command that delivers its queue to $BENCH_SINK, HOST:PORT) each
+# round also drains N messages through that MTA (vs_drain below), e.g.
+#   BENCH_VS='minimta -C vs.conf -odq' \
+#   BENCH_VS_FLUSH='minimta -C vs.conf -O smarthost=smtp://$BENCH_SINK -q'
+# Last, a link with a round trip of LINK_RTT ms (default 20, 0 skips;
+# bench/lib/delayproxy.py in front of the sink): LINK_N (default 800)
+# messages by smtp-source and by the runner, in round trips a message
+# (time / (LINK_N / CONC * LINK_RTT)).
 # Needs tests/deps.sh (smtp-sink) and the `time` package. Exits non-zero
 # if a message is lost.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib/table.sh"
 MINIMTA=${MINIMTA:-$top/minimta}
 N=${N:-10000}
 SIZE=${SIZE:-4096}
@@ -62,12 +69,13 @@ free_port()
 s = socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1])' "$1"
 }
 
-# sink_start NAME: smtp-sink with counters (-c) on $HOST:$PORT.
+# sink_start NAME [keep-port]: smtp-sink with counters (-c) on
+# $HOST:$PORT, a new port unless keep-port.
 sink_start()
 {
 	local user=()
 	[ "$(id -u)" -eq 0 ] && user=(-u root)
-	PORT=$(free_port "$HOST")
+	[ "${2:-}" = keep-port ] || PORT=$(free_port "$HOST")
 	"$SINK" "${user[@]}" -c "$HOST:$PORT" 256 >"$work/$1.count" 2>&1 &
 	sink_pid=$!
 	for _ in $(seq 100); do
@@ -162,13 +170,15 @@ chmod 0644 "$work/msg"
 queue_all()
 {
 	/usr/bin/python3 - "$MTA" "$work/minimta.conf" "$work/msg" "$N" "$@" <<'PY'
-import concurrent.futures, subprocess, sys
+import concurrent.futures, os, shlex, subprocess, sys
 mta, conf, msg, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 wrap = sys.argv[5:]
+# VS_CMD: another MTA's queue-only command instead (BENCH_VS)
+cmd = shlex.split(os.environ.get("VS_CMD", "")) or [mta, "-C", conf, "-odq"]
 def one(i):
     with open(msg, "rb") as f:
-        r = subprocess.run(wrap + [mta, "-C", conf, "-odq", "-f",
-                            "bench@example.org", "sink%d@example.net" % i],
+        r = subprocess.run(wrap + cmd + ["-f", "bench@example.org",
+                                         "sink%d@example.net" % i],
                            stdin=f, stderr=subprocess.PIPE)
     if r.returncode != 0:
         sys.stderr.write("submission %d: exit %d: %s" % (i, r.returncode,
@@ -208,6 +218,42 @@ drain()
 	    -type f ! -name '.*' | wc -l)
 	[ "$msgs" -eq "$N" ] && [ "$left" -eq 0 ] ||
 	    die "$1: lost or undelivered messages ($msgs sent, $left left)"
+}
+
+# sink_count NAME: the messages smtp-sink has counted so far
+sink_count()
+{
+	tr '\r' '\n' <"$work/$1.count" | grep '^sess=' | tail -n 1 |
+	    sed -E 's/^.* mesg=([0-9]+).*/\1/' | grep . || echo 0
+}
+
+# vs_drain: BENCH_VS queues N (its queue-only command), then
+# BENCH_VS_FLUSH (a shell command; BENCH_SINK is HOST:PORT of the sink,
+# BENCH_SINK_HOST and BENCH_SINK_PORT its parts) is timed until the sink
+# has counted N messages (at most VS_TIMEOUT s, default 600). The sink
+# starts after the queueing: what the MTA tries at once is deferred, not
+# delivered. Sets vtime vsess.
+vs_drain()
+{
+	local t0 t1 end
+	PORT=$(free_port "$HOST")
+	export BENCH_SINK="$HOST:$PORT" BENCH_SINK_HOST="$HOST"
+	export BENCH_SINK_PORT="$PORT"
+	VS_CMD=$BENCH_VS queue_all
+	sink_start vs keep-port
+	sync
+	end=$(( $(date +%s) + ${VS_TIMEOUT:-600} ))
+	t0=$(now)
+	sh -c "$BENCH_VS_FLUSH" >"$work/vs.log" 2>&1 ||
+	    die "BENCH_VS_FLUSH failed: $(tail -n 3 "$work/vs.log")"
+	while [ "$(sink_count vs)" -lt "$N" ]; do
+		[ "$(date +%s)" -lt "$end" ] ||
+		    die "BENCH_VS: $(sink_count vs) of $N messages in ${VS_TIMEOUT:-600} s"
+		sleep 0.01
+	done
+	t1=$(now)
+	read -r vsess _ <<<"$(sink_stop vs)"
+	vtime=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 }
 
 # median of the numbers on stdin
@@ -250,7 +296,12 @@ for r in $(seq "$ROUNDS"); do
 		drain drops
 		ptime=$dtime prss=$rss
 	fi
-	echo "$ctime $qtime $otime $ptime $osess $orss $prss $rtime" \
+	vtime=-
+	if [ -n "${BENCH_VS:-}" ] && [ -n "${BENCH_VS_FLUSH:-}" ]; then
+		vs_drain
+		echo "round $r: BENCH_VS drain ${vtime}s ($vsess connections)"
+	fi
+	echo "$ctime $qtime $otime $ptime $osess $orss $prss $rtime $vtime" \
 	    >>"$work/rounds"
 	echo "round $r: ceiling ${ctime}s ($csess connections), queueing" \
 	    "${qtime}s, removal floor ${rtime}s, drain ${otime}s ($osess connections, runner peak RSS" \
@@ -279,6 +330,22 @@ if [ "$drops" = yes ]; then
 	echo "drain of $N drop files (nobody, incoming/): ${pt}s = $(rate "$N" "$pt") msg/s; runner peak RSS $(col 7) KB"
 	echo "ratio to the owner's drain (median of the rounds' ratios): $(ratio 4 3)x the time (target: <= 1.20x)"
 fi
+if [ "$(col 9)" != - ]; then
+	vt=$(col 9)
+	echo "BENCH_VS drain: ${vt}s = $(rate "$N" "$vt") msg/s, $(ratio 1 9) of the ceiling's rate (minimta: $(ratio 1 3))"
+	table_add "drain: BENCH_VS, $N queued" "${vt} s" "$(ratio 1 9) of the ceiling's rate" \
+	    "-" "-" "$BENCH_VS_FLUSH"
+fi
+src="smtp-source -d -s $CONC -m $N -l $SIZE -f bench@example.org -t sink@example.net HOST:PORT"
+table_add "drain: ceiling, $N x $SIZE B" "${ct} s" "(the limit)" "-" "-" "$src"
+table_add "drain: removal floor, $N files" "${rt} s" "$(ratio 8 1) of the ceiling's time" \
+    "-" "-" "floor remove QUEUE-COPY $CONC"
+table_add "drain: minimta -q, $N queued" "${ot} s" "$(ratio 1 3) of the ceiling's rate" \
+    ">= 0.90" "$(col 6) KB" "minimta -C CONF -q (concurrency $CONC)"
+if [ "$drops" = yes ]; then
+	table_add "drain: minimta -q, $N drop files" "${pt} s" "$(ratio 4 3)x the owner's time" \
+	    "<= 1.20x" "$(col 7) KB" "setpriv --reuid=nobody ... minimta -odq; minimta -C CONF -q"
+fi
 
 # A link with a round trip of LINK_RTT ms (default 20; 0 skips): LINK_N
 # (default 800) messages over CONC sessions. Its floor is one round trip
@@ -300,5 +367,11 @@ if [ "$LINK_RTT" != 0 ]; then
 	    awk '{ printf "%.2f", $1 / $2 }') round trips a message"
 	echo "  minimta -q: ${dtime}s = $(echo "$dtime $floor" |
 	    awk '{ printf "%.2f", $1 / $2 }') round trips a message"
+	table_add "drain over a ${LINK_RTT} ms link: smtp-source" "${ctime} s" \
+	    "$(echo "$ctime $floor" | awk '{ printf "%.2f", $1 / $2 }') round trips a message" \
+	    "-" "-" "smtp-source ... via bench/lib/delayproxy.py"
+	table_add "drain over a ${LINK_RTT} ms link: minimta -q" "${dtime} s" \
+	    "$(echo "$dtime $floor" | awk '{ printf "%.2f", $1 / $2 }') round trips a message" \
+	    "1 round trip" "${rss} KB" "minimta -C CONF -q via bench/lib/delayproxy.py"
 	unset LINK_PORT
 fi

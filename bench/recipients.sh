@@ -30,3 +30,8 @@ t1=$(now)
 t2=$(now)
 n=$("$MINIMTA" -C "$T/minimta.conf" -bp 2>/dev/null | grep -c '@example.net$')
 echo "$N recipients ($n listed): submit $(echo "$t1 - $t0" | bc) s, mailq $(echo "$t2 - $t1" | bc) s"
+. bench/lib/table.sh
+table_add "one message to $N recipients: submit" "$(echo "$t1 - $t0" | bc) s" "-" "-" "-" \
+    "minimta -C CONF -odq -f root r1@example.net ... r$N@example.net"
+table_add "one message to $N recipients: mailq" "$(echo "$t2 - $t1" | bc) s" "-" "-" "-" \
+    "minimta -C CONF -bp"

@@ -34,6 +34,7 @@
 # noisy: compare figures of the same run only.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lib/table.sh
 N=${1:-200}
 MINIMTA=${MINIMTA:-$PWD/minimta}
 CC=${CC:-cc}
@@ -103,9 +104,18 @@ row() {
 			ratio = sprintf("%.2fx %s", m / lm, lf)
 		printf "%-30s %10s %10s  %-24s %6.1f MB  %s\n", f, ms(m),
 		    ms(p), ratio, r / 1024, t
-	}'
+		# the row of make bench'"'"'s table, for cmd()
+		printf "%s\t%s (p99 %s)\t%s\t%s\t%.1f MB\n", f, ms(m),
+		    ms(p), ratio, t == "" ? "-" : t, r / 1024 > "/dev/stderr"
+	}' 2>"$D/row"
 }
-cmd() { printf '    $ %s\n' "$(echo "$*" | sed "s|$D|D|g")"; }
+# cmd COMMAND...: the command under the last row, and both to the table
+cmd() {
+	c=$(echo "$*" | sed "s|$D|D|g")
+	printf '    $ %s\n' "$c"
+	IFS='	' read -r tf tv tr tt trss <"$D/row"
+	table_add "submission: $tf" "$tv" "$tr" "$tt" "$trss" "$c"
+}
 
 # time_runs OUT N INPUT CMD...: appends N timed runs of CMD to OUT
 time_runs() {
@@ -219,5 +229,6 @@ for mb in $LARGE; do
 	if [ -n "$VS" ]; then
 		row "BENCH_VS $mb MiB" "$D/t.vs$mb" "floor $mb MiB" \
 		    "$D/t.floor$mb"
+		cmd "$VS -f bench@example.org rcpt@example.net < msg$mb"
 	fi
 done

@@ -51,3 +51,36 @@ teardown() { common_teardown; }
 	[[ "$output" == *"d.sh: failed (exit 3)"* ]]
 	[[ "$output" == *"sh script ran"* ]]
 }
+
+@test "bench: run-all.sh ends with one table of every script's rows, each with its command" {
+	mkdir "$T/bench/lib"
+	cp "$REPO/bench/lib/table.sh" "$T/bench/lib/"
+	cat >"$T/bench/e.sh" <<'S'
+#!/bin/sh
+. "$(dirname "$0")/lib/table.sh"
+echo "e ran"
+table_add "figure e" "1.00 s" "0.50x the floor" "<= 1.10x" "2.0 MB" "minimta -e"
+S
+	cat >"$T/bench/f.sh" <<'S'
+#!/usr/bin/env bash
+. "$(dirname "$0")/lib/table.sh"
+table_add "figure f" "2 s" "-" "<= 0.3 s" "-" "minimta -f"
+S
+	chmod 0755 "$T/bench/e.sh" "$T/bench/f.sh"
+	run sh "$T/bench/run-all.sh"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the table comes after every script's own output
+	table=$(sed -n '/^== the table/,$p' <<<"$output")
+	[ -n "$table" ]
+	[ "$(sed -n '2p' <<<"$table" | awk '{ print $1 }')" = figure ]
+	grep -Eq '^figure e +1\.00 s +0\.50x the floor +<= 1\.10x +2\.0 MB$' <<<"$table"
+	grep -Eq '^    \$ minimta -e$' <<<"$table"
+	grep -Eq '^figure f +2 s +- +<= 0\.3 s +-$' <<<"$table"
+	grep -Eq '^    \$ minimta -f$' <<<"$table"
+	[[ "$output" == *"e ran"*"== the table"* ]]
+	# a script run alone adds no row anywhere
+	run env -u BENCH_TABLE sh "$T/bench/e.sh"
+	[ "$status" -eq 0 ]
+	[ "$output" = "e ran" ]
+}
