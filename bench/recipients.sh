@@ -31,7 +31,9 @@ t2=$(now)
 n=$("$MINIMTA" -C "$T/minimta.conf" -bp 2>/dev/null | grep -c '@example.net$')
 echo "$N recipients ($n listed): submit $(echo "$t1 - $t0" | bc) s, mailq $(echo "$t2 - $t1" | bc) s"
 . bench/lib/table.sh
-table_add "one message to $N recipients: submit" "$(echo "$t1 - $t0" | bc) s" "-" "-" "-" \
+table_add "one message to $N recipients: submit" \
+    "$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }') s" "-" "-" "-" \
     "minimta -C CONF -odq -f root r1@example.net ... r$N@example.net"
-table_add "one message to $N recipients: mailq" "$(echo "$t2 - $t1" | bc) s" "-" "-" "-" \
+table_add "one message to $N recipients: mailq" \
+    "$(echo "$t1 $t2" | awk '{ printf "%.3f", $2 - $1 }') s" "-" "-" "-" \
     "minimta -C CONF -bp"
