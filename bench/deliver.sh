@@ -223,8 +223,9 @@ drain()
 # sink_count NAME: the messages smtp-sink has counted so far
 sink_count()
 {
-	tr '\r' '\n' <"$work/$1.count" | grep '^sess=' | tail -n 1 |
-	    sed -E 's/^.* mesg=([0-9]+).*/\1/' | grep . || echo 0
+	awk 'BEGIN { RS = "[\r\n]"; n = 0 }
+	/^sess=/ { v = $0; sub(/.* mesg=/, "", v); n = v + 0 }
+	END { print n }' "$work/$1.count"
 }
 
 # vs_drain: BENCH_VS queues N (its queue-only command), then
@@ -260,11 +261,11 @@ vs_drain()
 		fi
 		[ "$seen" -eq "$last" ] && idle=$((idle + 1)) || idle=0
 		last=$seen
-		if [ -z "$pid" ] && { [ "$vflushes" -eq 0 ] || [ "$idle" -ge 100 ]; }; then
+		if [ -z "$pid" ] && { [ "$vflushes" -eq 0 ] || [ "$idle" -ge 50 ]; }; then
 			sh -c "$BENCH_VS_FLUSH" >>"$work/vs.log" 2>&1 &
 			pid=$! vflushes=$((vflushes + 1)) idle=0
 		fi
-		sleep 0.01
+		sleep 0.02
 	done
 	t1=$(now)
 	[ -z "$pid" ] || wait "$pid" || true
