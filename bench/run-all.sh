@@ -28,10 +28,10 @@ done
 if [ -s "$BENCH_TABLE" ]; then
 	echo "== the table ($(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg) at the end)"
 	awk -F '\t' 'BEGIN {
-		printf "%-40s %-18s %-34s %-12s %s\n", "figure", "value",
+		printf "%-42s %-24s %-38s %-12s %s\n", "figure", "value",
 		    "ratio to (same run)", "target", "peak RSS"
 	} {
-		printf "%-40s %-18s %-34s %-12s %s\n", $1, $2, $3, $4, $5
+		printf "%-42s %-24s %-38s %-12s %s\n", $1, $2, $3, $4, $5
 		if ($6 != "")
 			printf "    $ %s\n", $6
 	}' "$BENCH_TABLE"
