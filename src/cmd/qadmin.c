@@ -165,16 +165,18 @@ act(void *arg, const char *id)
 		report(a, id, r, ADMIN_REMOVED, NULL, &why);
 		break;
 	case CLI_ADMIN_HOLD:
-		r = admin_hold(a->sp, id, a->m, &why);
+		r = admin_hold(a->sp, a->conf, id, a->m, &a->who, &why);
 		report(a, id, r, ADMIN_HELD, "already on hold", &why);
 		break;
 	case CLI_ADMIN_RELEASE:
-		r = admin_release(a->sp, id, a->m, &why);
+		r = admin_release(a->sp, a->conf, id, a->m, &a->who,
+		    &why);
 		report(a, id, r, ADMIN_RELEASED, "not on hold", &why);
 		break;
 	default:
 		/* -M: released first (Exim thaws a frozen message too) */
-		r = admin_release(a->sp, id, a->m, &why);
+		r = admin_release(a->sp, a->conf, id, a->m, &a->who,
+		    &why);
 		report(a, id, r, ADMIN_RELEASED, NULL, &why);
 		if ((r == ADMIN_DONE || r == ADMIN_ALREADY) && a->m == NULL) {
 			a->ids = xreallocarray(a->ids, a->nids + 1,

@@ -69,7 +69,7 @@ admin_remove(struct spool *sp, const struct conf *conf, const char *id,
 		r = ADMIN_SKIPPED;
 	} else {
 		/* before the unlink: a crash between them re-records it */
-		journal_removed(conf, &q, who->name);
+		journal_admin(conf, &q, JOURNAL_REMOVED, who->name);
 		if (qfile_remove_unsynced(sp, &q, why) == -1)
 			r = ADMIN_FAILED;
 	}
@@ -77,10 +77,15 @@ admin_remove(struct spool *sp, const struct conf *conf, const char *id,
 	return r;
 }
 
-/* Moves the message id to `to`, in crash stage `stage`. */
+/*
+ * Moves the message id to `to`, in crash stage `stage`, and records the
+ * change e in the journal once it is made (a crash between them leaves
+ * the journal's last record as it was).
+ */
 static enum admin_result
-move(struct spool *sp, const char *id, const struct admin_match *m,
-    enum spool_dir to, const char *stage, struct why *why)
+move(struct spool *sp, const struct conf *conf, const char *id,
+    const struct admin_match *m, enum spool_dir to, const char *stage,
+    enum journal_event e, const struct admin_who *who, struct why *why)
 {
 	enum admin_result r;
 	struct qfile q;
@@ -96,6 +101,8 @@ move(struct spool *sp, const char *id, const struct admin_match *m,
 		old = crash_stage(stage);
 		if (qfile_move(sp, &q, to, why) == -1)
 			r = ADMIN_FAILED;
+		else
+			journal_admin(conf, &q, e, who->name);
 		(void)crash_stage(old);
 	}
 	qfile_close(&q);	/* the lock goes once it is in place */
@@ -103,17 +110,19 @@ move(struct spool *sp, const char *id, const struct admin_match *m,
 }
 
 enum admin_result
-admin_hold(struct spool *sp, const char *id, const struct admin_match *m,
-    struct why *why)
+admin_hold(struct spool *sp, const struct conf *conf, const char *id,
+    const struct admin_match *m, const struct admin_who *who, struct why *why)
 {
-	return move(sp, id, m, SPOOL_HOLD, "hold", why);
+	return move(sp, conf, id, m, SPOOL_HOLD, "hold", JOURNAL_HELD, who,
+	    why);
 }
 
 enum admin_result
-admin_release(struct spool *sp, const char *id,
-    const struct admin_match *m, struct why *why)
+admin_release(struct spool *sp, const struct conf *conf, const char *id,
+    const struct admin_match *m, const struct admin_who *who, struct why *why)
 {
-	return move(sp, id, m, SPOOL_QUEUE, "release", why);
+	return move(sp, conf, id, m, SPOOL_QUEUE, "release", JOURNAL_RELEASED,
+	    who, why);
 }
 
 int

@@ -60,14 +60,17 @@ enum admin_result {
 	ADMIN_FAILED,		/* the system failed: why says */
 };
 
-/* The journal (journal.h) records who removed it, under conf. */
+/* The journal (journal.h) records who removed, held or released it,
+ * under conf. */
 enum admin_result admin_remove(struct spool *, const struct conf *,
 	    const char *id, const struct admin_match *,
 	    const struct admin_who *, struct why *);
-enum admin_result admin_hold(struct spool *, const char *id,
-	    const struct admin_match *, struct why *);
-enum admin_result admin_release(struct spool *, const char *id,
-	    const struct admin_match *, struct why *);
+enum admin_result admin_hold(struct spool *, const struct conf *,
+	    const char *id, const struct admin_match *,
+	    const struct admin_who *, struct why *);
+enum admin_result admin_release(struct spool *, const struct conf *,
+	    const char *id, const struct admin_match *,
+	    const struct admin_who *, struct why *);
 
 /* Makes the changes so far durable (fsync of queue/ and hold/). */
 int	admin_sync(struct spool *, struct why *);

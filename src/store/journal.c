@@ -456,8 +456,8 @@ journal_queued(struct journal *j, const char *id, const char *msgid,
 }
 
 void
-journal_removed(const struct conf *conf, const struct qfile *q,
-    const char *by)
+journal_admin(const struct conf *conf, const struct qfile *q,
+    enum journal_event e, const char *by)
 {
 	struct journal_rec r = { 0 };
 	struct journal *j;
@@ -467,10 +467,10 @@ journal_removed(const struct conf *conf, const struct qfile *q,
 	if (conf->journal_max_age == 0)
 		return;
 	j = journal_open(conf, false);
-	text = by != NULL ? xasprintf("removed by %s", by) :
-	    xstrdup("removed by the administrator");
+	text = xasprintf("%s by %s", journal_event_name(e), by != NULL ? by :
+	    "the administrator");
 	r.time = time(NULL);
-	r.event = JOURNAL_REMOVED;
+	r.event = e;
 	r.id = q->id;
 	r.text = text;
 	for (i = 0; i < q->env.nrcpts; i++) {

@@ -1,8 +1,9 @@
 /*
  * journal: the delivery journal, what "mailq -s" answers from (status.c).
  * One record a line per recipient and event: queued (the message entered
- * queue/), deferred (with the reason and the next attempt), and the final
- * outcomes sent, bounced, expired and removed, with the time, relay, DSN
+ * queue/), deferred (with the reason and the next attempt), held and
+ * released (by the administrator: -Mf, -Mt), and the final outcomes sent,
+ * bounced, expired and removed, with the time, relay, DSN
  * code and the server's reply. Records outlive the message: the journal
  * keeps them journal_max_age, in at most journal_max_size bytes.
  *
@@ -65,6 +66,8 @@ enum journal_event {
 	JOURNAL_BOUNCED,
 	JOURNAL_EXPIRED,
 	JOURNAL_REMOVED,
+	JOURNAL_HELD,
+	JOURNAL_RELEASED,
 };
 
 /* A record; the strings are borrowed (NULL: empty). */
@@ -132,13 +135,14 @@ void	journal_queued(struct journal *, const char *id, const char *msgid,
  * or out emptied. */
 void	journal_message_id_of(struct qfile *, struct buf *);
 /*
- * Removed records for q's recipients not yet done ("removed by BY", e.g.
- * the login name; NULL: "the administrator"): for the admin's removal of
- * a message (sendmail -Mrm), called under its lock before it is
- * unlinked. Failures are logged.
+ * Records of the administrator's change e (removed, held or released)
+ * for q's recipients not yet done ("removed by BY", e.g. the login name;
+ * NULL: "the administrator"), called under the message's lock: before
+ * the unlink of a removal, after the move of a hold or a release.
+ * Failures are logged.
  */
-void	journal_removed(const struct conf *, const struct qfile *,
-	    const char *by);
+void	journal_admin(const struct conf *, const struct qfile *,
+	    enum journal_event e, const char *by);
 
 /*
  * Root, before it becomes the spool owner: makes SPOOL/journal (or

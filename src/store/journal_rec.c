@@ -19,6 +19,8 @@ static const char *const journal_events[] = {
 	[JOURNAL_BOUNCED] = "bounced",
 	[JOURNAL_EXPIRED] = "expired",
 	[JOURNAL_REMOVED] = "removed",
+	[JOURNAL_HELD] = "held",
+	[JOURNAL_RELEASED] = "released",
 };
 #define JOURNAL_NEVENTS (sizeof(journal_events) / sizeof(journal_events[0]))
 
@@ -34,7 +36,8 @@ journal_event_name(enum journal_event e)
 bool
 journal_event_final(enum journal_event e)
 {
-	return e != JOURNAL_QUEUED && e != JOURNAL_DEFERRED;
+	return e == JOURNAL_SENT || e == JOURNAL_BOUNCED ||
+	    e == JOURNAL_EXPIRED || e == JOURNAL_REMOVED;
 }
 
 static bool

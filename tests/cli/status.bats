@@ -513,3 +513,28 @@ as() { local u=$1 g=$2; shift 2; setpriv --reuid="$u" --regid="$g" "$@"; }
 	run st "$id"
 	[[ "$output" == *"to=<t@x.example>, status=removed"*"$(id -un)"* ]]
 }
+
+@test "status: a message held with -Mf is held, by whom; released with -Mt, released; then sent" {
+	relay_conf
+	id=$(msg_with_id '<hold.1@gw.example>' |
+	    "$MINIMTA" -C "$T/minimta.conf" -odq -v a@x.example 2>>"$T/log")
+	run "$MINIMTA" -C "$T/minimta.conf" -Mf "$id"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run st "$id" -j
+	echo "$output"
+	[ "$(jrcpt a@x.example .status)" = held ]
+	run st "$id"
+	[[ "$output" == *"to=<a@x.example>, status=held"*"held by $(id -un)"* ]]
+	qrun	# held: nothing goes, and the journal still says held
+	run st "$id" -j
+	[ "$(jrcpt a@x.example .status)" = held ]
+	run "$MINIMTA" -C "$T/minimta.conf" -Mt "$id"
+	[ "$status" -eq 0 ]
+	run st "$id" -j
+	[ "$(jrcpt a@x.example .status)" = released ]
+	[ "$(jrcpt a@x.example .reply)" = "released by $(id -un)" ]
+	qrun
+	run st "$id" -j
+	[ "$(jrcpt a@x.example .status)" = sent ]
+}

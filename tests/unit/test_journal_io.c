@@ -1,6 +1,6 @@
 /*
  * test_journal_io: the journal's files (journal.h) in a scratch spool:
- * journal_removed() records the recipients not yet done, journal_scan()
+ * journal_admin() records the recipients not yet done, journal_scan()
  * reads them back; the reader skips links, other versions and bad lines,
  * and refuses a journal directory that others may write.
  */
@@ -92,8 +92,8 @@ main(void)
 	envelope_add_rcpt(&q.env, "c@x.example", NULL);
 	qstate_init(&q.state, 3);
 	q.state.rcpts[1].done = true;
-	journal_removed(conf, &q, "root");
-	journal_removed(conf, &q, NULL);
+	journal_admin(conf, &q, JOURNAL_REMOVED, "root");
+	journal_admin(conf, &q, JOURNAL_REMOVED, NULL);
 	UNIT_STR("removed: the pending recipients", scan(dir, &s, &rc),
 	    "removed 1LHC3QOBGO4C3S a@x.example removed by root;"
 	    "removed 1LHC3QOBGO4C3S c@x.example removed by root;"
@@ -101,6 +101,23 @@ main(void)
 	    "administrator;"
 	    "removed 1LHC3QOBGO4C3S c@x.example removed by the "
 	    "administrator;");
+	/* held and released read back as such, and are not final */
+	journal_admin(conf, &q, JOURNAL_HELD, "mail");
+	journal_admin(conf, &q, JOURNAL_RELEASED, "mail");
+	UNIT_STR("held, released: the pending recipients",
+	    scan(dir, &s, &rc) + strlen("removed 1LHC3QOBGO4C3S a@x.example "
+	    "removed by root;removed 1LHC3QOBGO4C3S c@x.example removed by "
+	    "root;removed 1LHC3QOBGO4C3S a@x.example removed by the "
+	    "administrator;removed 1LHC3QOBGO4C3S c@x.example removed by the "
+	    "administrator;"),
+	    "held 1LHC3QOBGO4C3S a@x.example held by mail;"
+	    "held 1LHC3QOBGO4C3S c@x.example held by mail;"
+	    "released 1LHC3QOBGO4C3S a@x.example released by mail;"
+	    "released 1LHC3QOBGO4C3S c@x.example released by mail;");
+	UNIT_INT("held is not final", journal_event_final(JOURNAL_HELD), 0);
+	UNIT_INT("released is not final",
+	    journal_event_final(JOURNAL_RELEASED), 0);
+	UNIT_INT("removed is final", journal_event_final(JOURNAL_REMOVED), 1);
 	(void)snprintf(path, sizeof(path), "%s/journal", dir);
 	{
 		struct stat st;
@@ -132,7 +149,11 @@ main(void)
 	    "removed 1LHC3QOBGO4C3S a@x.example removed by the "
 	    "administrator;"
 	    "removed 1LHC3QOBGO4C3S c@x.example removed by the "
-	    "administrator;");
+	    "administrator;"
+	    "held 1LHC3QOBGO4C3S a@x.example held by mail;"
+	    "held 1LHC3QOBGO4C3S c@x.example held by mail;"
+	    "released 1LHC3QOBGO4C3S a@x.example released by mail;"
+	    "released 1LHC3QOBGO4C3S c@x.example released by mail;");
 
 	/* a journal others may write is not believed */
 	(void)snprintf(path, sizeof(path), "%s/journal", dir);
@@ -144,7 +165,7 @@ main(void)
 	/* journal_max_age 0: nothing is written */
 	before = strlen(scan(dir, &s, &rc));
 	(void)conf_set(conf, "journal_max_age", "0", &why);
-	journal_removed(conf, &q, "root");
+	journal_admin(conf, &q, JOURNAL_REMOVED, "root");
 	UNIT_INT("off: nothing more", strlen(scan(dir, &s, &rc)), before);
 
 	envelope_free(&q.env);
