@@ -298,12 +298,6 @@ smtp_finish(struct smtp_session *s)
 	return m->result;
 }
 
-bool
-smtp_pending(const struct smtp_session *s)
-{
-	return s->pend != NULL;
-}
-
 enum smtp_result
 smtp_greeting(struct smtp_session *s, struct smtp_reply *r)
 {

@@ -188,7 +188,6 @@ enum smtp_result smtp_send(struct smtp_session *, struct smtp_msg *,
  * smtp_rset(), smtp_quit() or smtp_free().
  */
 enum smtp_result smtp_finish(struct smtp_session *);
-bool	smtp_pending(const struct smtp_session *);
 enum smtp_result smtp_rset(struct smtp_session *, struct smtp_reply *);
 /* QUIT, then waits at most 5 s for 221; best effort. */
 void	smtp_quit(struct smtp_session *);
