@@ -43,6 +43,17 @@ corrupt_files() { ls -A "$T/spool/corrupt" 2>/dev/null || true; }
 # rec TYPE DATA: one length-prefixed record
 rec() { printf '%s%d:%s\n' "$1" "${#2}" "$2"; }
 
+# three_runs: three queue runs (-q) at once, each waited for (a failed
+# one fails the test).
+three_runs() {
+	local p pids=()
+	for _ in 1 2 3; do
+		"$MINIMTA" -C "$T/minimta.conf" -q 2>>"$T/log" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+}
+
 # v2_file MESSAGE RECORDS...: a version 2 file (the C record is computed)
 v2_file() {
 	local msg=$1 r
@@ -62,12 +73,7 @@ v2_file() {
 	[ "$(drops | wc -l)" -eq 200 ]
 	# no delivery yet: the relay is not reachable
 	dl_conf "smtp://127.0.0.1:1"
-	pids=()
-	for _ in 1 2 3; do
-		"$MINIMTA" -C "$T/minimta.conf" -q 2>>"$T/log" &
-		pids+=($!)
-	done
-	for p in "${pids[@]}"; do wait "$p"; done
+	three_runs
 	[ "$(drops | wc -l)" -eq 0 ]
 	[ "$(qfiles | wc -l)" -eq 200 ]
 	[ -z "$(corrupt_files)" ]
@@ -376,12 +382,7 @@ edge_delivered() {
 		    nobody_send "ok$i@x.example" later@x.example
 	done
 	[ "$(drops | wc -l)" -eq 60 ]
-	pids=()
-	for _ in 1 2 3; do
-		"$MINIMTA" -C "$T/minimta.conf" -q 2>>"$T/log" &
-		pids+=($!)
-	done
-	for p in "${pids[@]}"; do wait "$p"; done
+	three_runs
 	[ -z "$(drops)" ]
 	[ "$(qfiles | wc -l)" -eq 60 ]
 	# every accepted recipient exactly once
