@@ -349,8 +349,16 @@ EOF
 	[ "$(conns "$RELAY_TRANSCRIPT")" -eq 1 ]
 	[ "$(transcript_verbs "$RELAY_TRANSCRIPT" | tr '\n' ' ')" = \
 	    "EHLO MAIL RCPT DATA MAIL RCPT DATA MAIL RCPT DATA QUIT " ]
-	log_has 'dsn=5\.6\.0, status=bounced .*554 5\.6\.0 content refused' "$T/qlog"
+	# the refusal is the first transaction's, recorded for its
+	# recipient, not for the one whose commands shared its write
+	first=$(sed -n 's/^RCPT TO:<\([^>]*\)>.*/\1/p' "$RELAY_TRANSCRIPT" |
+	    head -n 1)
+	[ -n "$first" ]
+	log_has "to=<$first>, .*dsn=5\\.6\\.0, status=bounced .*554 5\\.6\\.0 content refused" \
+	    "$T/qlog"
+	[ "$(log_count 'status=bounced' "$T/qlog")" -eq 1 ]
 	[ "$(log_count 'status=sent' "$T/qlog")" -eq 2 ]
+	! grep -q "to=<$first>, .*status=sent" "$T/qlog" || false
 	spool_empty
 }
 
